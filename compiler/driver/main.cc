@@ -1,15 +1,144 @@
+// duetc: the map compiler's command line.
+//
+// Exit codes (stable, for CI): 0 clean (warnings allowed unless --werror),
+// 1 errors in map files, 2 usage or I/O problems.
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <vector>
+
+#include "compiler/ast/ast.h"
+#include "compiler/diag/diagnostic.h"
 #include "compiler/diag/render.h"
-#include "compiler/syntax/parser.h"
-int main(int argc, char** argv) {
-  std::vector<std::string> paths(argv + 1, argv + argc);
-  duet::diag::SourceManager sources;
-  duet::diag::Diagnostics diags;
-  auto module = duet::syntax::LoadModule(paths, {}, sources, diags);
-  diags.Sort(sources);
-  std::cerr << duet::diag::RenderText(diags, sources, {});
-  std::cout << duet::ast::DumpModule(module);
-  return diags.has_errors() ? 1 : 0;
+#include "compiler/frontend/frontend.h"
+
+namespace duet::driver {
+namespace {
+
+constexpr int kExitClean = 0;
+constexpr int kExitErrors = 1;
+constexpr int kExitUsage = 2;
+
+constexpr const char* kVersion = "0.1.0";
+
+struct CommonFlags {
+  std::vector<std::string> paths;
+  std::string format = "text";
+  std::string color = "auto";
+  size_t max_errors = 50;
+  bool werror = false;
+  bool no_unused = false;
+  bool quiet = false;
+};
+
+bool UseColor(const std::string& mode) {
+  if (mode == "always") return true;
+  if (mode == "never") return false;
+  const char* term = std::getenv("TERM");
+  return isatty(STDERR_FILENO) != 0 && std::getenv("NO_COLOR") == nullptr && term != nullptr &&
+         std::string(term) != "dumb";
 }
+
+// Problems reaching the input are I/O (exit 2), not mistakes in a map file.
+bool HasIoError(const diag::Diagnostics& diagnostics) {
+  for (const diag::Diagnostic& d : diagnostics.all()) {
+    if (d.kind == diag::DiagKind::kCannotReadFile || d.kind == diag::DiagKind::kNoMapFiles) return true;
+  }
+  return false;
+}
+
+int ExitCode(const frontend::Result& result, bool werror) {
+  if (HasIoError(result.diagnostics)) return kExitUsage;
+  if (result.diagnostics.has_errors()) return kExitErrors;
+  if (werror && result.diagnostics.warning_count() > 0) return kExitErrors;
+  return kExitClean;
+}
+
+std::unique_ptr<frontend::Result> RunFrontend(const CommonFlags& flags) {
+  frontend::Options options;
+  options.check.warn_unused = !flags.no_unused;
+  return frontend::CheckPaths(flags.paths, options);
+}
+
+int RunCheck(const CommonFlags& flags) {
+  std::unique_ptr<frontend::Result> result = RunFrontend(flags);
+  diag::RenderOptions render;
+  render.max_diagnostics = flags.max_errors;
+  if (flags.format == "json") {
+    std::cout << diag::RenderJson(result->diagnostics, result->sources, render);
+    return ExitCode(*result, flags.werror);
+  }
+  render.color = UseColor(flags.color);
+  std::cerr << diag::RenderText(result->diagnostics, result->sources, render);
+  if (!flags.quiet && result->checked && !result->diagnostics.has_errors()) {
+    const check::CheckedModule& m = *result->checked;
+    std::cerr << fmt::format("checked {} file{}: {} systems, {} tables, {} maps, {} tests{}\n",
+                             result->module.units.size(), result->module.units.size() == 1 ? "" : "s",
+                             m.systems.size(), m.tables.size(), m.maps.size(), m.tests.size(),
+                             result->diagnostics.warning_count() == 0 ? "; no problems" : "");
+  }
+  return ExitCode(*result, flags.werror);
+}
+
+int RunDumpAst(const CommonFlags& flags) {
+  std::unique_ptr<frontend::Result> result = RunFrontend(flags);
+  diag::RenderOptions render;
+  render.max_diagnostics = flags.max_errors;
+  render.color = UseColor(flags.color);
+  std::cerr << diag::RenderText(result->diagnostics, result->sources, render);
+  std::cout << ast::DumpModule(result->module);
+  return ExitCode(*result, flags.werror);
+}
+
+void AddCommonFlags(CLI::App& command, CommonFlags& flags) {
+  command.add_option("paths", flags.paths, "map files (*.duet) or directories holding them")->required();
+  command.add_option("--max-errors", flags.max_errors, "print at most N diagnostics (0: all)")
+      ->capture_default_str();
+  command.add_option("--color", flags.color, "color the output")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
+  command.add_flag("--no-unused-warnings", flags.no_unused, "do not warn about unused columns, tables, value maps");
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  CLI::App app{"duetc: checks and compiles duet map files"};
+  app.set_version_flag("--version", std::string("duetc ") + kVersion);
+  app.require_subcommand(1);
+
+  CommonFlags check_flags;
+  CLI::App* check = app.add_subcommand("check", "check map files and report every problem");
+  AddCommonFlags(*check, check_flags);
+  check->add_option("--format", check_flags.format, "output format")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  check->add_flag("--werror", check_flags.werror, "exit 1 on warnings too");
+  check->add_flag("-q,--quiet", check_flags.quiet, "print nothing when there is nothing to report");
+
+  CommonFlags dump_flags;
+  bool dump_ast = false;
+  CLI::App* dump = app.add_subcommand("dump", "print an intermediate form of map files");
+  AddCommonFlags(*dump, dump_flags);
+  dump->add_flag("--ast", dump_ast, "the syntax tree as parsed")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? kExitClean : kExitUsage;
+  }
+  if (check->parsed()) return RunCheck(check_flags);
+  if (dump->parsed()) return RunDumpAst(dump_flags);
+  return kExitUsage;
+}
+
+}  // namespace duet::driver
+
+int main(int argc, char** argv) { return duet::driver::Main(argc, argv); }
