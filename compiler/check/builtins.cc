@@ -40,7 +40,7 @@ constexpr std::array kBuiltins = {
     BuiltinInfo{Builtin::kToString, "to_string", "to_string(any) -> string",
                 "the value as text (ISO forms for dates and guids)", 1, 1},
     BuiltinInfo{Builtin::kToInt, "to_int", "to_int(string|decimal|float|bool) -> int",
-                "converted; fractions truncate toward zero", 1, 1},
+                "converted; fractions round half away from zero", 1, 1},
     BuiltinInfo{Builtin::kToFloat, "to_float", "to_float(string|number) -> float", "converted", 1, 1},
 };
 

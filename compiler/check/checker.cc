@@ -137,7 +137,7 @@ class Checker {
       if (systems.empty()) d.AddNote("declare it first: system " + name.system.text + ";");
       return std::nullopt;
     }
-    if (auto found = out_.FindTable(name.ToString())) return found;
+    if (auto it = table_index_.find(name.ToString()); it != table_index_.end()) return it->second;
     auto& d = Report(DiagKind::kUnknownTable, name.range, fmt::format("unknown table {}", Quoted(name.ToString())));
     std::vector<std::string> candidates;
     for (const Table& t : out_.tables) {
@@ -211,10 +211,11 @@ class Checker {
           if (systems.empty()) d.AddNote("declare it first: system " + decl.name.system.text + ";");
           continue;
         }
-        if (auto existing = out_.FindTable(decl.name.ToString())) {
+        if (auto it = table_index_.find(decl.name.ToString()); it != table_index_.end()) {
+          int existing = it->second;
           Report(DiagKind::kDuplicateTable, decl.name.range,
                  fmt::format("table {} is declared twice", Quoted(decl.name.ToString())))
-              .AddNote(table(*existing).range, "first declared here")
+              .AddNote(table(existing).range, "first declared here")
               .AddNote("to add columns to a table declared elsewhere, write 'extend table " +
                        decl.name.ToString() + " { ... }'");
           continue;
@@ -226,6 +227,7 @@ class Checker {
         t.qualified_name = decl.name.ToString();
         t.label = decl.label;
         t.range = decl.name.range;
+        table_index_[t.qualified_name] = static_cast<int>(out_.tables.size());
         out_.tables.push_back(std::move(t));
         table_syntax_.push_back(TableSyntax{&decl, {}});
       }
@@ -418,7 +420,7 @@ class Checker {
     for (const ast::SourceUnit& unit : module_.units) {
       for (const ast::MapDecl& decl : unit.maps) {
         if (decl.is_extension) continue;
-        if (auto existing = out_.FindMap(decl.name.text)) {
+        if (auto existing = FindMap(decl.name.text)) {
           Report(DiagKind::kDuplicateMap, decl.name.range,
                  fmt::format("map {} is declared twice", Quoted(decl.name.text)))
               .AddNote(out_.maps[static_cast<size_t>(*existing)].range, "first declared here")
@@ -430,6 +432,7 @@ class Checker {
         map.label = decl.label;
         map.range = decl.name.range;
         map.direction = FromAst(decl.direction);
+        map_index_[map.name] = static_cast<int>(out_.maps.size());
         out_.maps.push_back(std::move(map));
         MapSyntax syntax{&decl, {}};
         for (const ast::FieldMapping& f : decl.fields) syntax.fields.push_back(&f);
@@ -439,7 +442,7 @@ class Checker {
     for (const ast::SourceUnit& unit : module_.units) {
       for (const ast::MapDecl& decl : unit.maps) {
         if (!decl.is_extension) continue;
-        std::optional<int> index = out_.FindMap(decl.name.text);
+        std::optional<int> index = FindMap(decl.name.text);
         if (!index) {
           auto& d = Report(DiagKind::kUnknownMap, decl.name.range, fmt::format("unknown map {}", Quoted(decl.name.text)));
           SuggestFrom(d, decl.name.text, MapNames());
@@ -448,6 +451,12 @@ class Checker {
         for (const ast::FieldMapping& f : decl.fields) map_syntax_[static_cast<size_t>(*index)].fields.push_back(&f);
       }
     }
+  }
+
+  std::optional<int> FindMap(const std::string& name) const {
+    auto it = map_index_.find(name);
+    if (it == map_index_.end()) return std::nullopt;
+    return it->second;
   }
 
   std::vector<std::string> MapNames() const {
@@ -1344,7 +1353,7 @@ class Checker {
     std::map<std::pair<int, std::string>, SourceRange> seen;
     for (const ast::SourceUnit& unit : module_.units) {
       for (const ast::TestDecl& decl : unit.tests) {
-        std::optional<int> map_index = out_.FindMap(decl.map.text);
+        std::optional<int> map_index = FindMap(decl.map.text);
         if (!map_index) {
           auto& d = Report(DiagKind::kUnknownMap, decl.map.range, fmt::format("unknown map {}", Quoted(decl.map.text)));
           SuggestFrom(d, decl.map.text, MapNames());
@@ -1528,6 +1537,8 @@ class Checker {
   Diagnostics& diags_;
   CheckedModule out_;
   std::unordered_map<std::string, int> system_index_;
+  std::unordered_map<std::string, int> table_index_;
+  std::unordered_map<std::string, int> map_index_;
   std::vector<TableSyntax> table_syntax_;
   std::vector<MapSyntax> map_syntax_;
   std::map<std::string, const ast::ValueMapDecl*> value_maps_;

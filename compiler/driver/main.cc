@@ -17,6 +17,9 @@
 #include "compiler/diag/diagnostic.h"
 #include "compiler/diag/render.h"
 #include "compiler/frontend/frontend.h"
+#include "compiler/ir/ir.h"
+#include "compiler/ir/lower.h"
+#include "compiler/driver/test_command.h"
 
 namespace duet::driver {
 namespace {
@@ -86,14 +89,32 @@ int RunCheck(const CommonFlags& flags) {
   return ExitCode(*result, flags.werror);
 }
 
-int RunDumpAst(const CommonFlags& flags) {
+// Prints the AST (always, as far as it parsed) or the IR (only of a module
+// without errors: lowering needs a complete checked model).
+int RunDump(const CommonFlags& flags, bool ir) {
   std::unique_ptr<frontend::Result> result = RunFrontend(flags);
   diag::RenderOptions render;
   render.max_diagnostics = flags.max_errors;
   render.color = UseColor(flags.color);
   std::cerr << diag::RenderText(result->diagnostics, result->sources, render);
-  std::cout << ast::DumpModule(result->module);
+  if (!ir) {
+    std::cout << ast::DumpModule(result->module);
+  } else if (result->ok() && result->checked) {
+    std::cout << ir::Dump(ir::Lower(*result->checked));
+  }
   return ExitCode(*result, flags.werror);
+}
+
+int RunTests(const CommonFlags& flags, bool verbose) {
+  std::unique_ptr<frontend::Result> result = RunFrontend(flags);
+  diag::RenderOptions render;
+  render.max_diagnostics = flags.max_errors;
+  render.color = UseColor(flags.color);
+  std::cerr << diag::RenderText(result->diagnostics, result->sources, render);
+  if (!result->ok() || !result->checked) return ExitCode(*result, false);
+  TestSummary summary = RunMapTests(*result, std::cout, verbose);
+  std::cout << fmt::format("{} passed, {} failed\n", summary.passed, summary.failed);
+  return summary.failed > 0 ? kExitErrors : kExitClean;
 }
 
 void AddCommonFlags(CLI::App& command, CommonFlags& flags) {
@@ -124,9 +145,19 @@ int Main(int argc, char** argv) {
 
   CommonFlags dump_flags;
   bool dump_ast = false;
+  bool dump_ir = false;
   CLI::App* dump = app.add_subcommand("dump", "print an intermediate form of map files");
   AddCommonFlags(*dump, dump_flags);
-  dump->add_flag("--ast", dump_ast, "the syntax tree as parsed")->required();
+  CLI::Option_group* form = dump->add_option_group("form", "what to print (one of)");
+  form->add_flag("--ast", dump_ast, "the syntax tree as parsed");
+  form->add_flag("--ir", dump_ir, "the transform IR, per map and direction");
+  form->require_option(1);
+
+  CommonFlags test_flags;
+  bool verbose = false;
+  CLI::App* test = app.add_subcommand("test", "run the map unit tests (test blocks) of map files");
+  AddCommonFlags(*test, test_flags);
+  test->add_flag("-v,--verbose", verbose, "list passing tests too");
 
   try {
     app.parse(argc, argv);
@@ -135,7 +166,8 @@ int Main(int argc, char** argv) {
     return code == 0 ? kExitClean : kExitUsage;
   }
   if (check->parsed()) return RunCheck(check_flags);
-  if (dump->parsed()) return RunDumpAst(dump_flags);
+  if (dump->parsed()) return RunDump(dump_flags, dump_ir);
+  if (test->parsed()) return RunTests(test_flags, verbose);
   return kExitUsage;
 }
 
