@@ -105,14 +105,14 @@ int RunDump(const CommonFlags& flags, bool ir) {
   return ExitCode(*result, flags.werror);
 }
 
-int RunTests(const CommonFlags& flags, bool verbose) {
+int RunTests(const CommonFlags& flags, bool verbose, bool use_interpreter) {
   std::unique_ptr<frontend::Result> result = RunFrontend(flags);
   diag::RenderOptions render;
   render.max_diagnostics = flags.max_errors;
   render.color = UseColor(flags.color);
   std::cerr << diag::RenderText(result->diagnostics, result->sources, render);
   if (!result->ok() || !result->checked) return ExitCode(*result, false);
-  TestSummary summary = RunMapTests(*result, std::cout, verbose);
+  TestSummary summary = RunMapTests(*result, std::cout, verbose, !use_interpreter);
   std::cout << fmt::format("{} passed, {} failed\n", summary.passed, summary.failed);
   return summary.failed > 0 ? kExitErrors : kExitClean;
 }
@@ -158,6 +158,8 @@ int Main(int argc, char** argv) {
   CLI::App* test = app.add_subcommand("test", "run the map unit tests (test blocks) of map files");
   AddCommonFlags(*test, test_flags);
   test->add_flag("-v,--verbose", verbose, "list passing tests too");
+  bool use_interpreter = false;
+  test->add_flag("--interpreter", use_interpreter, "run the reference interpreter instead of generated code");
 
   try {
     app.parse(argc, argv);
@@ -167,7 +169,7 @@ int Main(int argc, char** argv) {
   }
   if (check->parsed()) return RunCheck(check_flags);
   if (dump->parsed()) return RunDump(dump_flags, dump_ir);
-  if (test->parsed()) return RunTests(test_flags, verbose);
+  if (test->parsed()) return RunTests(test_flags, verbose, use_interpreter);
   return kExitUsage;
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "compiler/exec/executor.h"
 #include "compiler/interp/interp.h"
 #include "compiler/ir/ir.h"
 #include "compiler/ir/lower.h"
@@ -27,14 +28,15 @@ std::string Join(const std::vector<std::string>& path) {
   return out;
 }
 
-const ir::Transform* FindTransform(const ir::Module& module, const check::CheckedModule& model,
-                                   const check::TestCase& test) {
+// Index of the transform a test exercises, or -1.
+int FindTransform(const ir::Module& module, const check::CheckedModule& model, const check::TestCase& test) {
   const check::Map& map = model.maps[static_cast<size_t>(test.map)];
   const check::Table& source = model.tables[static_cast<size_t>(map.table(test.given_side))];
-  for (const ir::Transform& t : module.transforms) {
-    if (t.map == map.name && t.source_table == source.qualified_name) return &t;
+  for (size_t i = 0; i < module.transforms.size(); ++i) {
+    const ir::Transform& t = module.transforms[i];
+    if (t.map == map.name && t.source_table == source.qualified_name) return static_cast<int>(i);
   }
-  return nullptr;
+  return -1;
 }
 
 std::string OutcomeText(const interp::RowResult& r) {
@@ -48,15 +50,28 @@ std::string OutcomeText(const interp::RowResult& r) {
 
 }  // namespace
 
-TestSummary RunMapTests(const frontend::Result& result, std::ostream& out, bool verbose) {
+TestSummary RunMapTests(const frontend::Result& result, std::ostream& out, bool verbose, bool use_jit) {
   TestSummary summary;
   const check::CheckedModule& model = *result.checked;
   ir::Module module = ir::Lower(model);
+  std::unique_ptr<exec::Executor> executor;
+  if (use_jit) {
+    Expected<std::unique_ptr<exec::Executor>> jit = exec::MakeJit(module, {});
+    if (!jit.ok()) {
+      out << "cannot compile the maps: " << jit.status().ToString() << "\n";
+      summary.failed = static_cast<int>(model.tests.size());
+      return summary;
+    }
+    executor = std::move(*jit);
+  } else {
+    executor = exec::MakeInterpreter(module);
+  }
   for (const check::TestCase& test : model.tests) {
     const check::Map& map = model.maps[static_cast<size_t>(test.map)];
     std::string where = fmt::format("{}:{}", result.sources.file(test.range.file).path(), test.range.begin.line);
     std::string title = fmt::format("{} \"{}\"", map.name, test.name);
-    const ir::Transform* t = FindTransform(module, model, test);
+    int index = FindTransform(module, model, test);
+    const ir::Transform* t = index < 0 ? nullptr : &module.transforms[static_cast<size_t>(index)];
     std::vector<std::string> problems;
     interp::RowResult run;
     std::vector<ir::Value> outputs;
@@ -71,7 +86,7 @@ TestSummary RunMapTests(const frontend::Result& result, std::ostream& out, bool 
         }
         inputs.push_back(std::move(v));
       }
-      run = interp::Run(*t, inputs, outputs);
+      run = executor->Run(static_cast<size_t>(index), inputs, outputs);
       switch (test.expectation) {
         case check::Expectation::kFiltered:
           if (run.outcome != interp::Outcome::kFiltered) {

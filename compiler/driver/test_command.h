@@ -15,7 +15,9 @@ struct TestSummary {
 
 // Runs every test of `result` (which must have checked without errors),
 // writing one line per test and a readable diff for each failure to `out`.
-TestSummary RunMapTests(const frontend::Result& result, std::ostream& out, bool verbose);
+// `use_jit`: run through generated code (the default of `duetc test`),
+// otherwise through the reference interpreter.
+TestSummary RunMapTests(const frontend::Result& result, std::ostream& out, bool verbose, bool use_jit);
 
 }  // namespace duet::driver
 

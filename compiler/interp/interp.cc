@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <optional>
 
+#include "compiler/ir/messages.h"
 #include "duet/abi.h"
 #include "runtime/value/ops.h"
 
@@ -67,7 +68,7 @@ class Evaluator {
             saw_null = true;
             continue;
           }
-          if (Compare(*operand, *c) == 0) return Value::Bool(true);
+          if (Same(*operand, *c)) return Value::Bool(true);
         }
         return saw_null ? Value::Null(Kind::kBool) : Value::Bool(false);
       }
@@ -80,14 +81,15 @@ class Evaluator {
       if (!v) return std::nullopt;
       args.push_back(std::move(*v));
     }
-    return Apply(n, args);
+    std::optional<Value> v = Apply(n, args);
+    if (!v && result.message.empty()) result.message = ir::NodeErrorMessage(t_, n, result.error_kind);
+    return v;
   }
 
   bool Store(const ir::OutputSlot& slot, int index, Value v, Value* out) {
     if (v.is_null) {
       if (slot.not_null) {
-        return Fail(DUET_ERR_NULL_IN_NOT_NULL, index,
-                    fmt::format("column '{}' is not null, but the mapped value is null", slot.Name()));
+        return Fail(DUET_ERR_NULL_IN_NOT_NULL, index, ir::NullInNotNullMessage(slot));
       }
       *out = std::move(v);
       return true;
@@ -96,17 +98,13 @@ class Evaluator {
       size_t length = value::CodePointLength(v.s);
       if (static_cast<int64_t>(length) > slot.type.length) {
         if (!slot.truncate) {
-          return Fail(DUET_ERR_STRING_TOO_LONG, index,
-                      fmt::format("value has {} characters; column '{}' holds at most {}", length, slot.Name(),
-                                  slot.type.length));
+          return Fail(DUET_ERR_STRING_TOO_LONG, index, ir::StringTooLongMessage(slot));
         }
         v.s = std::string(value::TruncateCodePoints(v.s, slot.type.length));
       }
     }
     if (slot.type.kind == Kind::kDecimal && !value::FitsPrecision(v.d, slot.type.precision)) {
-      return Fail(DUET_ERR_DECIMAL_OVERFLOW, index,
-                  fmt::format("value {} does not fit column '{}' ({})", v.ToString(), slot.Name(),
-                              slot.type.ToString()));
+      return Fail(DUET_ERR_DECIMAL_OVERFLOW, index, ir::DecimalTooLargeMessage(slot));
     }
     *out = std::move(v);
     return true;
@@ -122,8 +120,11 @@ class Evaluator {
     result.message = std::move(message);
     return false;
   }
-  std::optional<Value> Error(int32_t kind, std::string message) {
-    Fail(kind, -1, std::move(message));
+  // An operation failed; Eval adds the node's message (ir/messages.h), so
+  // `detail` is only for reading this file.
+  std::optional<Value> Error(int32_t kind, std::string_view detail) {
+    (void)detail;
+    Fail(kind, -1, "");
     return std::nullopt;
   }
 
@@ -145,10 +146,15 @@ class Evaluator {
     return 0;
   }
 
+  // Equality as `==` means it: NaN equals nothing, decimals by value.
+  static bool Same(const Value& a, const Value& b) {
+    if (a.kind == Kind::kFloat) return a.f == b.f;
+    return Compare(a, b) == 0;
+  }
+
   std::optional<Value> Decimal(value::int128 v, const ir::Type& type) {
     if (!value::FitsPrecision(v, type.precision)) {
-      return Error(DUET_ERR_DECIMAL_OVERFLOW,
-                   fmt::format("result {} does not fit {}", value::FormatDecimal(v, type.scale), type.ToString()));
+      return Error(DUET_ERR_DECIMAL_OVERFLOW, "result does not fit");
     }
     return Value::Decimal(v, type.scale);
   }
@@ -175,7 +181,7 @@ class Evaluator {
             break;
           default: break;
         }
-        if (overflow) return Error(DUET_ERR_INT_OVERFLOW, fmt::format("integer overflow in {} {} {}", a.i, ir::OpName(n.op), b.i));
+        if (overflow) return Error(DUET_ERR_INT_OVERFLOW, "integer overflow in");
         return Value::Int(r);
       }
       case Kind::kFloat:
@@ -206,7 +212,7 @@ class Evaluator {
           default: break;
         }
         if (by_zero) return Error(DUET_ERR_DIVISION_BY_ZERO, "division by zero");
-        if (!ok) return Error(DUET_ERR_DECIMAL_OVERFLOW, fmt::format("decimal overflow in {} {} {}", a.ToString(), ir::OpName(n.op), b.ToString()));
+        if (!ok) return Error(DUET_ERR_DECIMAL_OVERFLOW, "decimal overflow in");
         return Decimal(r, n.type);
       }
       default: break;
@@ -226,11 +232,11 @@ class Evaluator {
           ok = value::Rescale(v.i, 0, to.scale, &r);
         } else if (v.kind == Kind::kFloat) {
           std::optional<value::int128> d = value::DoubleToDecimal(v.f, to.scale);
-          if (!d) return Error(DUET_ERR_BAD_CONVERSION, fmt::format("float {} has no decimal value", v.ToString()));
+          if (!d) return Error(DUET_ERR_BAD_CONVERSION, "float has no decimal value");
           ok = true;
           r = *d;
         }
-        if (!ok) return Error(DUET_ERR_DECIMAL_OVERFLOW, fmt::format("{} does not fit {}", v.ToString(), to.ToString()));
+        if (!ok) return Error(DUET_ERR_DECIMAL_OVERFLOW, "does not fit");
         return Decimal(r, to);
       }
       case Kind::kFloat:
@@ -240,12 +246,16 @@ class Evaluator {
       case Kind::kInt:
         if (v.kind == Kind::kDecimal) {
           std::optional<int64_t> i = value::DecimalToInt(v.d, v.scale);
-          if (!i) return Error(DUET_ERR_INT_OVERFLOW, fmt::format("{} does not fit an int", v.ToString()));
+          if (!i) return Error(DUET_ERR_INT_OVERFLOW, "does not fit an int");
           return Value::Int(*i);
         }
         return v;
       case Kind::kDateTime:
-        if (v.kind == Kind::kDate) return Value::DateTime(v.i * value::kMicrosPerDay);
+        if (v.kind == Kind::kDate) {
+          int64_t micros = 0;
+          if (__builtin_mul_overflow(v.i, value::kMicrosPerDay, &micros)) return Error(DUET_ERR_INT_OVERFLOW, "datetime out of range");
+          return Value::DateTime(micros);
+        }
         return v;
       default: return v;
     }
@@ -257,22 +267,16 @@ class Evaluator {
       case Kind::kBool: return Value::Int(v.b ? 1 : 0);
       case Kind::kDecimal: return Cast(ir::Type{Kind::kInt}, v);
       case Kind::kFloat: {
-        double r = std::round(v.f);
-        if (!std::isfinite(r) || r >= 9.2233720368547758e18 || r < -9.2233720368547758e18) {
-          return Error(DUET_ERR_INT_OVERFLOW, fmt::format("{} does not fit an int", v.ToString()));
-        }
-        return Value::Int(static_cast<int64_t>(r));
+        std::optional<int64_t> i = value::FloatToInt(v.f);
+        if (!i) return Error(DUET_ERR_INT_OVERFLOW, "does not fit an int");
+        return Value::Int(*i);
       }
       case Kind::kString: {
-        std::string_view s = value::Trim(v.s);
-        int64_t i = 0;
-        auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), i);
-        if (ec != std::errc() || ptr != s.data() + s.size() || s.empty()) {
-          return Error(DUET_ERR_BAD_CONVERSION, fmt::format("{} is not an integer", v.ToString()));
-        }
-        return Value::Int(i);
+        std::optional<int64_t> i = value::ParseInt(v.s);
+        if (!i) return Error(DUET_ERR_BAD_CONVERSION, "is not an integer");
+        return Value::Int(*i);
       }
-      default: return Error(DUET_ERR_BAD_CONVERSION, fmt::format("{} cannot become an int", v.ToString()));
+      default: return Error(DUET_ERR_BAD_CONVERSION, "cannot become an int");
     }
   }
 
@@ -282,16 +286,11 @@ class Evaluator {
       case Kind::kFloat: return v;
       case Kind::kDecimal: return Value::Float(value::DecimalToDouble(v.d, v.scale));
       case Kind::kString: {
-        std::string s(value::Trim(v.s));
-        char* end = nullptr;
-        errno = 0;
-        double d = std::strtod(s.c_str(), &end);
-        if (s.empty() || end != s.c_str() + s.size() || errno == ERANGE) {
-          return Error(DUET_ERR_BAD_CONVERSION, fmt::format("{} is not a number", v.ToString()));
-        }
-        return Value::Float(d);
+        std::optional<double> d = value::ParseFloat(v.s);
+        if (!d) return Error(DUET_ERR_BAD_CONVERSION, "is not a number");
+        return Value::Float(*d);
       }
-      default: return Error(DUET_ERR_BAD_CONVERSION, fmt::format("{} cannot become a float", v.ToString()));
+      default: return Error(DUET_ERR_BAD_CONVERSION, "cannot become a float");
     }
   }
 
@@ -302,39 +301,15 @@ class Evaluator {
   std::optional<Value> Round(const ir::Type& type, const Value& x, int64_t digits) {
     switch (x.kind) {
       case Kind::kDecimal: {
-        if (digits >= x.scale) return x;
-        int target = static_cast<int>(std::max<int64_t>(digits, -value::kMaxDecimalPrecision));
         value::int128 r = 0;
-        // Round to `target` digits, then come back to the value's scale.
-        value::int128 shifted = 0;
-        if (target >= 0) {
-          if (!value::Rescale(x.d, x.scale, target, &shifted) || !value::Rescale(shifted, target, x.scale, &r)) {
-            return Error(DUET_ERR_DECIMAL_OVERFLOW, "decimal overflow in round");
-          }
-        } else {
-          if (!value::Rescale(x.d, x.scale - target, 0, &shifted) ||
-              !value::Rescale(shifted, 0, x.scale - target, &r)) {
-            return Error(DUET_ERR_DECIMAL_OVERFLOW, "decimal overflow in round");
-          }
-        }
+        if (!value::DecimalRound(x.d, x.scale, digits, &r)) return Error(DUET_ERR_DECIMAL_OVERFLOW, "round");
         return Decimal(r, type);
       }
-      case Kind::kFloat: {
-        if (digits > 300 || digits < -300) return x;
-        double scale = std::pow(10.0, static_cast<double>(digits));
-        return Value::Float(std::round(x.f * scale) / scale);
-      }
+      case Kind::kFloat: return Value::Float(value::RoundFloat(x.f, digits));
       case Kind::kInt: {
-        if (digits >= 0) return x;
-        if (digits < -18) return Value::Int(0);
-        int64_t p = static_cast<int64_t>(value::Pow10(static_cast<int>(-digits)));
-        int64_t q = x.i / p;
-        int64_t rem = x.i % p;
-        if (rem * 2 >= p) ++q;
-        if (rem * 2 <= -p) --q;
-        int64_t r = 0;
-        if (__builtin_mul_overflow(q, p, &r)) return Error(DUET_ERR_INT_OVERFLOW, "integer overflow in round");
-        return Value::Int(r);
+        std::optional<int64_t> r = value::RoundInt(x.i, digits);
+        if (!r) return Error(DUET_ERR_INT_OVERFLOW, "round");
+        return Value::Int(*r);
       }
       default: return x;
     }
@@ -387,7 +362,7 @@ class Evaluator {
       case ir::Fn::kDateOfDateTime: return Value::Date(value::FloorDiv(a[0].i, value::kMicrosPerDay));
       case ir::Fn::kDateOfString: {
         std::optional<int64_t> days = value::ParseDate(value::Trim(a[0].s));
-        if (!days) return Error(DUET_ERR_BAD_CONVERSION, fmt::format("{} is not a date (YYYY-MM-DD)", a[0].ToString()));
+        if (!days) return Error(DUET_ERR_BAD_CONVERSION, "is not a date (YYYY-MM-DD)");
         return Value::Date(*days);
       }
       case ir::Fn::kAddDays: {
@@ -458,14 +433,14 @@ class Evaluator {
         if (a[0].is_null) return Value::Null(n.type.kind);
         const ir::ValueMapTable& table = t_.value_maps[static_cast<size_t>(n.value_map)];
         for (const auto& [from, to] : table.entries) {
-          if (from.Equals(a[0])) return to;
+          if (Same(from, a[0])) return to;
         }
         if (table.otherwise) return *table.otherwise;
-        return Error(DUET_ERR_NO_VALUE_MAPPING, fmt::format("no value-map entry for {}", a[0].ToString()));
+        return Error(DUET_ERR_NO_VALUE_MAPPING, "no value-map entry for");
       }
       default: break;
     }
-    return Error(DUET_ERR_BAD_CONVERSION, fmt::format("cannot evaluate {}", ir::OpName(n.op)));
+    return Error(DUET_ERR_BAD_CONVERSION, "cannot evaluate");
   }
 
   const ir::Transform& t_;

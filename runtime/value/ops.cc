@@ -375,6 +375,62 @@ std::optional<int128> DoubleToDecimal(double d, int scale) {
   return ParseDecimal(std::string_view(buffer, static_cast<size_t>(n)), scale);
 }
 
+bool DecimalRound(int128 v, int scale, int64_t digits, int128* out) {
+  if (digits >= scale) {
+    *out = v;
+    return true;
+  }
+  int target = static_cast<int>(std::max<int64_t>(digits, -kMaxDecimalPrecision));
+  // Dropping `scale - target` digits, then restoring the scale with zeros.
+  U256 m = U256::From(Magnitude(v));
+  DivPow10Round(m, scale - target);
+  if (!MulPow10(m, scale - target)) return false;
+  return Finish(m, v < 0 && !m.IsZero(), out);
+}
+
+std::optional<int64_t> FloatToInt(double d) {
+  double r = std::round(d);
+  if (!std::isfinite(r) || r >= 9.2233720368547758e18 || r < -9.2233720368547758e18) return std::nullopt;
+  return static_cast<int64_t>(r);
+}
+
+std::optional<int64_t> ParseInt(std::string_view text) {
+  std::string_view s = Trim(text);
+  if (!s.empty() && s[0] == '+') s.remove_prefix(1);
+  int64_t i = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), i);
+  if (s.empty() || ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
+  return i;
+}
+
+std::optional<double> ParseFloat(std::string_view text) {
+  std::string_view s = Trim(text);
+  if (!s.empty() && s[0] == '+') s.remove_prefix(1);
+  double d = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), d);
+  if (s.empty() || ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
+  return d;
+}
+
+double RoundFloat(double d, int64_t digits) {
+  if (digits > 300 || digits < -300 || !std::isfinite(d)) return d;
+  double scale = std::pow(10.0, static_cast<double>(digits));
+  return std::round(d * scale) / scale;
+}
+
+std::optional<int64_t> RoundInt(int64_t v, int64_t digits) {
+  if (digits >= 0) return v;
+  if (digits < -18) return 0;
+  auto p = static_cast<int64_t>(Pow10(static_cast<int>(-digits)));
+  int64_t q = v / p;
+  int64_t rem = v % p;
+  if (rem >= p - rem) ++q;    // rem * 2 >= p, without overflow
+  if (-rem >= p + rem) --q;   // rem * 2 <= -p
+  int64_t r = 0;
+  if (__builtin_mul_overflow(q, p, &r)) return std::nullopt;
+  return r;
+}
+
 std::optional<int64_t> DecimalToInt(int128 v, int scale) {
   int128 r;
   if (!Rescale(v, scale, 0, &r)) return std::nullopt;

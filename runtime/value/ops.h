@@ -49,10 +49,22 @@ double DecimalToDouble(int128 v, int scale);
 // nullopt for NaN, infinities and values too large for 38 digits.
 std::optional<int128> DoubleToDecimal(double d, int scale);
 
-// ---- integers ----
+// Rounds to `digits` decimals (negative: tens, hundreds, ...) and keeps the
+// value's own scale; false on overflow.
+bool DecimalRound(int128 v, int scale, int64_t digits, int128* out);
+
+// ---- integers and floats ----
 
 // Rounds half away from zero; nullopt when out of int64 range.
 std::optional<int64_t> DecimalToInt(int128 v, int scale);
+std::optional<int64_t> FloatToInt(double d);
+// Text with optional surrounding spaces; nullopt unless the whole text is one
+// number.
+std::optional<int64_t> ParseInt(std::string_view text);
+std::optional<double> ParseFloat(std::string_view text);
+double RoundFloat(double d, int64_t digits);
+// nullopt on overflow.
+std::optional<int64_t> RoundInt(int64_t v, int64_t digits);
 
 // ---- strings (UTF-8; lengths and positions count code points) ----
 
