@@ -62,6 +62,7 @@ fieldOption
   | 'values' name                                         # NamedValuesOption
   | 'master' name                                         # FieldMasterOption
   | 'truncate'                                            # TruncateOption
+  | 'deferred'                                            # DeferredOption
   ;
 
 direction : BOTH | TO_RIGHT | TO_LEFT ;
@@ -145,7 +146,7 @@ BOTH     : '<->' ;
 TO_RIGHT : '->' ;
 TO_LEFT  : '<-' ;
 
-VERSION : DIGITS '.' DIGITS '.' DIGITS ;
+VERSION : DIGITS '.' DIGITS '.' DIGITS ('.' DIGITS)? ;
 DECIMAL : DIGITS '.' DIGITS ;
 INT     : DIGITS ;
 

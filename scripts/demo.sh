@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The main job: set up, build, then check the standard maps and the examples
-# with `duetc check`. Exits non-zero when the build or the check fails.
+# The main job: set up, build, then check the standard maps and each example
+# with `duetc check` and run their map unit tests with `duetc test` (through
+# generated code). Each example directory is a module of its own. Exits
+# non-zero when the build, a check or a test fails.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -8,7 +10,6 @@ cd "${ROOT}"
 
 BUILD_DIR="${DUET_BUILD_DIR:-build}"
 DUETC="${BUILD_DIR}/compiler/driver/duetc"
-TARGETS=(stdlib-maps examples)
 
 bash "${ROOT}/scripts/build.sh"
 
@@ -17,24 +18,29 @@ if [[ ! -x "${DUETC}" ]]; then
   exit 1
 fi
 
-nfiles="$({ find "${TARGETS[@]}" -type f -name '*.duet' 2>/dev/null || true; } | wc -l)"
-echo "demo: duetc check ${TARGETS[*]} (${nfiles} map file(s))"
+modules=(stdlib-maps)
+for dir in examples/*/; do
+  modules+=("${dir%/}")
+done
+
+failed=0
+for module in "${modules[@]}"; do
+  echo
+  echo "== ${module}"
+  echo "\$ duetc check ${module}"
+  if ! "${DUETC}" check "${module}"; then
+    failed=1
+    continue
+  fi
+  echo "\$ duetc test ${module}"
+  "${DUETC}" test "${module}" || failed=1
+done
+
 echo
-
-log="$(mktemp)"
-trap 'rm -f "${log}"' EXIT
-rc=0
-"${DUETC}" check "${TARGETS[@]}" >"${log}" 2>&1 || rc=$?
-cat "${log}"
-
-errors="$(grep -c ': error\[' "${log}" || true)"
-warnings="$(grep -c ': warning\[' "${log}" || true)"
-
-echo
-case "${rc}" in
-  0) echo "demo: OK - ${nfiles} map file(s) checked, no errors, ${warnings} warning(s)" ;;
-  1) echo "demo: FAILED - ${nfiles} map file(s) checked, ${errors} error(s), ${warnings} warning(s)" ;;
-  2) echo "demo: FAILED - duetc reported a usage or I/O error (exit 2)" ;;
-  *) echo "demo: FAILED - duetc exited with status ${rc}" ;;
-esac
-exit "${rc}"
+if [[ ${failed} -eq 0 ]]; then
+  echo "demo: OK - ${#modules[@]} modules checked clean and their map tests pass"
+  echo "      try: ${DUETC} dump --ir examples/minimal"
+else
+  echo "demo: FAILED - see the output above"
+fi
+exit "${failed}"

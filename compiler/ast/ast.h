@@ -123,6 +123,7 @@ struct ColumnDecl {
   Name name;
   TypeSyntax type;
   bool not_null = false;
+  bool explicit_null = false;  // `null` written out
   std::optional<Literal> default_value;
   bool local = false;  // declared as deliberately not synced
   SourceRange range;
@@ -185,6 +186,9 @@ struct FieldMapping {
   std::optional<Name> named_values;
   std::optional<Name> master;  // per-field conflict rule
   bool truncate = false;
+  // The lookup this mapping writes is filled after initial sync and does not
+  // order it (breaks dependency cycles, like dual-write's deferred lookups).
+  bool deferred = false;
   SourceRange range;
 };
 

@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "compiler/diag/diagnostic.h"
+#include "runtime/value/ops.h"
 
 namespace duet::check {
 namespace {
@@ -93,7 +94,8 @@ class Checker {
     for (size_t i = 0; i < out_.maps.size(); ++i) CheckMap(static_cast<int>(i));
     CheckDependencies();
     CheckTests();
-    if (options_.warn_unused) WarnUnused();
+    // After an error, "unused" would mostly mean "named by something broken".
+    if (options_.warn_unused && !diags_.has_errors()) WarnUnused();
     return std::move(out_);
   }
 
@@ -177,6 +179,66 @@ class Checker {
     return c;
   }
 
+  // A constant as a value of column type `target`: strings stand for dates,
+  // datetimes and guids in their ISO text forms. nullopt if it cannot be one.
+  static std::optional<Constant> CoerceConstant(const Constant& c, const Type& target) {
+    if (c.kind == TypeKind::kString) {
+      bool ok = false;
+      switch (target.kind) {
+        case TypeKind::kDate: ok = value::ParseDate(c.text).has_value(); break;
+        case TypeKind::kDateTime: ok = value::ParseDateTime(c.text).has_value(); break;
+        case TypeKind::kGuid: ok = value::ParseGuid(c.text).has_value(); break;
+        default: ok = target.kind == TypeKind::kString; break;
+      }
+      if (!ok) return std::nullopt;
+      Constant out = c;
+      out.kind = target.kind == TypeKind::kString ? TypeKind::kString : target.kind;
+      return out;
+    }
+    if (CanAssign(c.type(), target) == Assignability::kNo) return std::nullopt;
+    return c;
+  }
+
+  // Whether a constant fits a column's size: string length, decimal digits.
+  static std::optional<std::string> SizeProblem(const Constant& c, const Type& target) {
+    if (target.kind == TypeKind::kString && c.kind == TypeKind::kString && target.length > 0) {
+      Type own = c.type();
+      if (own.length > target.length) {
+        return fmt::format("{} has {} characters, more than {} holds", c.ToString(), own.length, target.ToString());
+      }
+    }
+    if (target.kind == TypeKind::kDecimal && (c.kind == TypeKind::kDecimal || c.kind == TypeKind::kInt)) {
+      std::string text = c.kind == TypeKind::kInt ? std::to_string(c.int_value) : c.text;
+      size_t point = text.find('.');
+      std::string whole = text.substr(0, point);
+      std::string fraction = point == std::string::npos ? "" : text.substr(point + 1);
+      while (!fraction.empty() && fraction.back() == '0') fraction.pop_back();
+      size_t first = whole.find_first_not_of("-0");
+      size_t integer_digits = first == std::string::npos ? 0 : whole.size() - first;
+      if (static_cast<int>(integer_digits) > target.precision - target.scale ||
+          static_cast<int>(fraction.size()) > target.scale) {
+        return fmt::format("{} does not fit {} exactly", c.ToString(), target.ToString());
+      }
+    }
+    return std::nullopt;
+  }
+
+  // Identity of a value-map entry: equal values, however written, collide.
+  static std::string CanonicalKey(const Constant& c) {
+    if (c.kind != TypeKind::kDecimal && c.kind != TypeKind::kInt) return c.ToString();
+    std::string text = c.kind == TypeKind::kInt ? std::to_string(c.int_value) : c.text;
+    bool negative = !text.empty() && text[0] == '-';
+    if (negative) text.erase(0, 1);
+    size_t point = text.find('.');
+    std::string whole = text.substr(0, point);
+    std::string fraction = point == std::string::npos ? "" : text.substr(point + 1);
+    while (!fraction.empty() && fraction.back() == '0') fraction.pop_back();
+    whole.erase(0, std::min(whole.find_first_not_of('0'), whole.size()));
+    if (whole.empty()) whole = "0";
+    std::string out = whole + (fraction.empty() ? "" : "." + fraction);
+    return (negative && out != "0" ? "-" : "") + out;
+  }
+
   void MarkUsed(ColumnRef ref) { used_[static_cast<size_t>(ref.table)][static_cast<size_t>(ref.column)] = true; }
 
   // ---- systems and tables ----
@@ -191,7 +253,7 @@ class Checker {
           continue;
         }
         system_index_[decl.name.text] = static_cast<int>(out_.systems.size());
-        out_.systems.push_back(System{decl.name.text, decl.label, decl.range});
+        out_.systems.push_back(System{decl.name.text, decl.label, decl.name.range});
       }
     }
   }
@@ -213,6 +275,9 @@ class Checker {
         }
         if (auto it = table_index_.find(decl.name.ToString()); it != table_index_.end()) {
           int existing = it->second;
+          // Uses of the table may mean either declaration; stay quiet about
+          // its columns rather than guess.
+          ambiguous_tables_.insert(existing);
           Report(DiagKind::kDuplicateTable, decl.name.range,
                  fmt::format("table {} is declared twice", Quoted(decl.name.ToString())))
               .AddNote(table(existing).range, "first declared here")
@@ -332,15 +397,20 @@ class Checker {
         column.type = type.value_or(Type::Null());
         if (type && c.default_value) {
           std::optional<Constant> value = MakeConstant(*c.default_value);
-          if (value && CanAssign(value->type(), *type) == Assignability::kNo) {
+          std::optional<Constant> coerced = value ? CoerceConstant(*value, *type) : std::nullopt;
+          std::optional<std::string> size = coerced ? SizeProblem(*coerced, *type) : std::nullopt;
+          if (value && !coerced) {
             Report(DiagKind::kDefaultType, c.default_value->range,
                    fmt::format("default {} is {}, but column {} is {}", value->ToString(),
                                value->type().ToString(), Quoted(c.name.text), type->ToString()));
           } else if (value && value->kind == TypeKind::kNull && c.not_null) {
             Report(DiagKind::kDefaultType, c.default_value->range,
                    fmt::format("column {} is not null, so its default cannot be null", Quoted(c.name.text)));
+          } else if (size) {
+            Report(DiagKind::kDefaultType, c.default_value->range,
+                   fmt::format("default of column {}: {}", Quoted(c.name.text), *size));
           } else {
-            column.default_value = value;
+            column.default_value = coerced;
           }
         }
         Table& t = table(index);
@@ -542,9 +612,10 @@ class Checker {
             .AddNote(decl.versions[0].range, "first set here");
         continue;
       }
-      int* parts[] = {&m.version.major, &m.version.minor, &m.version.patch};
+      int* parts[] = {&m.version.major, &m.version.minor, &m.version.patch, &m.version.build};
       std::string_view text = v.text;
       for (int* part : parts) {
+        if (text.empty()) break;
         size_t dot = text.find('.');
         std::string_view digits = text.substr(0, dot);
         auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), *part);
@@ -611,6 +682,12 @@ class Checker {
         continue;
       }
       seen[s] = &f;
+      if (!Flows(m.direction, *side)) {
+        Report(DiagKind::kFilterNeverApplies, f.side.range,
+               fmt::format("map {} only flows {}, so it never reads {} rows and this filter never applies",
+                           Quoted(m.name), Spelling(m.direction), f.side.text))
+            .AddNote("a filter selects the source rows that flow; put it on the side data flows from");
+      }
       Scope scope{m.table(*side), m.table(Other(*side)), fmt::format("the {} filter", f.side.text)};
       BoundExprPtr condition = Bind(*f.condition, scope);
       if (!condition) continue;
@@ -636,7 +713,7 @@ class Checker {
                            Quoted(ast::ExprToString(syntax))))
             .AddNote("a two-way mapping needs a column or a lookup path on both sides")
             .AddNote(fmt::format("for a computed one-way field use '{}'",
-                                 side == Side::kLeft ? "<-" : "->"));
+                                 side == Side::kLeft ? "->" : "<-"));
       } else {
         Report(DiagKind::kTargetNotColumn, syntax.range,
                fmt::format("the written end of a mapping must be a column of {}, not {}",
@@ -659,6 +736,31 @@ class Checker {
     for (size_t i = 1; i < path->hops.size(); ++i) {
       ColumnRef hop = path->hops[i];
       const Table& t = table(hop.table);
+      if (t.columns[static_cast<size_t>(hop.column)].key_position >= 0) {
+        // The rest of a composite key comes from the row that holds the ref:
+        // each other key column must be a ref to a table that row refers to
+        // as well (the company of a company-striped table, typically).
+        const Table& holder = table(path->hops[i - 1].table);
+        for (int k : t.key_columns) {
+          if (k == hop.column) continue;
+          const Column& other = t.columns[static_cast<size_t>(k)];
+          bool supplied = other.type.kind == TypeKind::kRef &&
+                          std::any_of(holder.columns.begin(), holder.columns.end(), [&](const Column& c) {
+                            return c.type.kind == TypeKind::kRef && c.type.ref_table == other.type.ref_table;
+                          });
+          if (!supplied) {
+            Report(DiagKind::kLookupNotKey, syntax.range,
+                   fmt::format("lookup {} cannot be written: the key of {} also has {}, which {} cannot supply",
+                               Quoted(ast::ExprToString(syntax)), t.qualified_name, Quoted(other.name),
+                               holder.qualified_name))
+                .AddNote(t.key_range, "the key is declared here")
+                .AddNote(fmt::format("other key columns are taken from the row being written: they must be refs "
+                                     "to a table that {} also refers to",
+                                     holder.qualified_name));
+            return std::nullopt;
+          }
+        }
+      }
       if (t.columns[static_cast<size_t>(hop.column)].key_position < 0) {
         auto& d = Report(DiagKind::kLookupNotKey, syntax.range,
                          fmt::format("lookup {} cannot be written: {} is not a key column of {}",
@@ -696,6 +798,7 @@ class Checker {
       FieldMap field;
       field.direction = FromAst(syntax->direction);
       field.truncate = syntax->truncate;
+      field.deferred = syntax->deferred;
       field.range = syntax->range;
       if ((m.direction == Direction::kToRight && field.direction != Direction::kToRight) ||
           (m.direction == Direction::kToLeft && field.direction != Direction::kToLeft)) {
@@ -726,6 +829,18 @@ class Checker {
           continue;
         }
         (side == Side::kLeft ? field.left_target : field.right_target) = target;
+        const Column& column = table(m.table(side)).columns[static_cast<size_t>(*target)];
+        if (column.local) {
+          Report(DiagKind::kLocalColumnMapped, end_syntax.range,
+                 fmt::format("column {} of {} is declared local, yet this mapping syncs it", Quoted(column.name),
+                             table(m.table(side)).qualified_name))
+              .AddNote(column.range, "declared local here; drop 'local' or the mapping");
+        }
+        if (syntax->truncate && end->type.kind != TypeKind::kString) {
+          Report(DiagKind::kOptionHasNoEffect, syntax->range,
+                 fmt::format("'truncate' has no effect: {} is {}, not a string",
+                             Quoted(ast::ExprToString(end_syntax)), end->type.ToString()));
+        }
       }
       if (!ok) continue;
       if (syntax->named_values || syntax->inline_values) {
@@ -800,6 +915,14 @@ class Checker {
                            Describe(source, source_syntax), Describe(target, target_syntax)));
       }
       std::optional<int> column = from == Side::kLeft ? field.right_target : field.left_target;
+      if (const auto* constant = std::get_if<ConstantNode>(&source.node); constant != nullptr && !field.truncate) {
+        if (std::optional<std::string> size = SizeProblem(constant->value, target.type)) {
+          Report(DiagKind::kMappingTypeMismatch, syntax.range,
+                 fmt::format("constant cannot be written into {}: {}", Quoted(ast::ExprToString(target_syntax)), *size));
+          reported = true;
+          continue;
+        }
+      }
       if (source.type.kind == TypeKind::kNull && column) {
         const Table& t = table(m.table(Other(from)));
         if (t.columns[static_cast<size_t>(*column)].not_null) {
@@ -851,7 +974,15 @@ class Checker {
           ok = false;
           continue;
         }
-        if (CanAssign(values[s]->type(), *types[s]) == Assignability::kNo) {
+        if (values[s]->kind == TypeKind::kNull) {
+          Report(DiagKind::kValueEntryType, key.range, "null cannot be a value-map entry")
+              .AddNote("null always maps to null; list only values");
+          ok = false;
+          continue;
+        }
+        std::optional<Constant> coerced = CoerceConstant(*values[s], *types[s]);
+        if (coerced) values[s] = coerced;
+        if (!coerced) {
           const ast::Expr& end = side == Side::kLeft ? *syntax.left : *syntax.right;
           Report(DiagKind::kValueEntryType, key.range,
                  fmt::format("value {} is {}, but the {} side {} is {}", values[s]->ToString(),
@@ -860,7 +991,7 @@ class Checker {
           ok = false;
           continue;
         }
-        std::string identity = values[s]->ToString();
+        std::string identity = CanonicalKey(*values[s]);
         if (auto [it, inserted] = seen[s].emplace(identity, &key); !inserted) {
           bool read = Flows(field.direction, side);
           if (field.direction == Direction::kBoth) {
@@ -917,7 +1048,9 @@ class Checker {
                fmt::format("key column {} of {} is not filled by any mapping of map {}",
                            Quoted(t.columns[static_cast<size_t>(key)].name), t.qualified_name, Quoted(m.name)))
             .AddNote(t.key_range, "the key is declared here")
-            .AddNote("rows written into the table could not be matched with their partners");
+            .AddNote(t.columns[static_cast<size_t>(key)].is_id
+                         ? "it is also the table's system-assigned id; an alternate key is made of data columns"
+                         : "rows written into the table could not be matched with their partners");
       }
       for (size_t c = 0; c < t.columns.size(); ++c) {
         const Column& column = t.columns[c];
@@ -980,19 +1113,23 @@ class Checker {
     return e;
   }
 
-  BoundExprPtr BindPath(const ast::Expr& syntax, const ast::PathExpr& path, const Scope& scope) {
+  BoundExprPtr BindPath(const ast::Expr& syntax, const ast::PathExpr& path, const Scope& scope,
+                        bool mark_used = true) {
     PathNode node;
     int current = scope.table;
     Type type;
     for (size_t i = 0; i < path.segments.size(); ++i) {
       const ast::Name& segment = path.segments[i];
       std::optional<int> column = table(current).FindColumn(segment.text);
+      if (!column && ambiguous_tables_.contains(current)) return nullptr;
       if (!column) {
         if (i == 0 && scope.other_table >= 0 && table(scope.other_table).FindColumn(segment.text)) {
           Report(DiagKind::kWrongSideColumn, segment.range,
                  fmt::format("{} is a column of {}, but {} reads {}", Quoted(segment.text),
                              table(scope.other_table).qualified_name, scope.what, table(current).qualified_name))
-              .AddNote("the left end of a mapping is over the map's left table, the right end over its right table");
+              .AddNote(scope.what.find("filter") != std::string::npos
+                           ? "a filter reads only the table of the side it names"
+                           : "the left end of a mapping is over the map's left table, the right end over its right table");
           return nullptr;
         }
         auto& d = Report(DiagKind::kUnknownColumn, segment.range,
@@ -1004,7 +1141,7 @@ class Checker {
         return nullptr;
       }
       ColumnRef ref{current, *column};
-      MarkUsed(ref);
+      if (mark_used) MarkUsed(ref);
       node.hops.push_back(ref);
       type = table(current).columns[static_cast<size_t>(*column)].type;
       if (type.kind == TypeKind::kNull) return nullptr;  // its type failed to resolve; reported
@@ -1190,7 +1327,10 @@ class Checker {
         return std::nullopt;
       }
       if (IsOrdering(e.op) && (common->kind == TypeKind::kBool || common->kind == TypeKind::kGuid)) {
-        mismatch(fmt::format("cannot order {} values", common->ToString()));
+        Report(DiagKind::kOperandTypeMismatch, e.op_range,
+               fmt::format("'{}' cannot order {} values ({} and {}); only '==' and '!=' compare them", op,
+                           common->ToString(), Quoted(ast::ExprToString(lhs_syntax)),
+                           Quoted(ast::ExprToString(rhs_syntax))));
         return std::nullopt;
       }
       return Type::Bool();
@@ -1248,13 +1388,13 @@ class Checker {
     for (size_t a = 0; a < n; ++a) {
       if (!map_ok_[a]) continue;
       const Map& m = out_.maps[a];
+      // Only a written lookup needs the referenced row to exist on the other
+      // side first; reading a lookup joins the source system's own rows.
       std::vector<std::pair<int, SourceRange>> lookups;
       for (const FieldMap& f : m.fields) {
-        CollectLookups(*f.left, lookups);
-        CollectLookups(*f.right, lookups);
-      }
-      for (const BoundExprPtr& filter : m.filters) {
-        if (filter) CollectLookups(*filter, lookups);
+        if (f.deferred) continue;
+        if (f.left_target) CollectLookups(*f.left, lookups);
+        if (f.right_target) CollectLookups(*f.right, lookups);
       }
       for (const auto& [referenced, range] : lookups) {
         for (size_t b = 0; b < n; ++b) {
@@ -1321,7 +1461,8 @@ class Checker {
                                        Quoted(out_.maps[static_cast<size_t>(w)].name)));
         }
       }
-      d.AddNote("break the cycle: make one of these lookups part of a separate map that syncs after both");
+      d.AddNote("mark one of these mappings 'deferred': its lookup is then filled once both sides' rows exist, "
+                "after initial sync");
     }
     // Kahn's algorithm, ties broken by declaration order; maps in a cycle go last.
     std::vector<int> remaining(n, 0);
@@ -1365,7 +1506,8 @@ class Checker {
         test.map = *map_index;
         test.name = decl.label.value_or("");
         test.range = decl.range;
-        if (auto [it, inserted] = seen.emplace(std::pair(*map_index, test.name), decl.map.range); !inserted) {
+        if (auto [it, inserted] = seen.emplace(std::pair(*map_index, test.name), decl.map.range);
+            !inserted && !test.name.empty()) {
           Report(DiagKind::kDuplicateTest, decl.map.range,
                  fmt::format("map {} has two tests named \"{}\"", Quoted(m.name), test.name))
               .AddNote(it->second, "first here");
@@ -1377,6 +1519,7 @@ class Checker {
 
   bool CheckTestSteps(const Map& m, const ast::TestDecl& decl, TestCase& test) {
     bool given = false;
+    bool given_ok = false;
     bool expected = false;
     bool ok = true;
     auto misplaced = [&](const ast::TestStep& step, std::string message) {
@@ -1404,6 +1547,7 @@ class Checker {
           continue;
         }
         test.given_side = *side;
+        given_ok = true;
         ok &= BindRow(step.row, m.table(*side), test.given);
         continue;
       }
@@ -1424,6 +1568,7 @@ class Checker {
           break;
         default: {
           test.expectation = Expectation::kRow;
+          if (!given_ok) break;  // the given row's problem is already reported
           std::optional<Side> side = ResolveSide(m, *step.side, "a test row");
           if (!side) {
             ok = false;
@@ -1455,7 +1600,9 @@ class Checker {
       ast::Expr path_expr;
       path_expr.range = field.range;
       path_expr.node = ast::PathExpr{field.path};
-      BoundExprPtr bound = BindPath(path_expr, std::get<ast::PathExpr>(path_expr.node), Scope{table_index, -1, "a test row"});
+      // A test row does not make a column "used": only maps sync columns.
+      BoundExprPtr bound = BindPath(path_expr, std::get<ast::PathExpr>(path_expr.node),
+                                    Scope{table_index, -1, "a test row"}, /*mark_used=*/false);
       if (!bound || !CheckNotRef(*bound, path_expr)) {
         ok = false;
         continue;
@@ -1472,7 +1619,9 @@ class Checker {
         ok = false;
         continue;
       }
-      if (CanAssign(value->type(), bound->type) == Assignability::kNo) {
+      std::optional<Constant> coerced = CoerceConstant(*value, bound->type);
+      if (coerced) value = coerced;
+      if (!coerced) {
         Report(DiagKind::kTestValueType, field.value.range,
                fmt::format("{} is {}, but {} is {}", value->ToString(), value->type().ToString(), Quoted(key),
                            bound->type.ToString()));
@@ -1546,6 +1695,7 @@ class Checker {
   std::vector<std::vector<bool>> used_;
   std::vector<bool> map_ok_;
   std::set<int> reported_missing_key_;
+  std::set<int> ambiguous_tables_;  // declared twice (E0211)
 };
 
 }  // namespace

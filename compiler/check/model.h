@@ -167,6 +167,7 @@ struct FieldMap {
   std::optional<ValueMap> values;
   std::optional<ConflictRule> master;  // per-field rule, overrides the map's
   bool truncate = false;
+  bool deferred = false;  // its written lookup does not order initial sync
   SourceRange range;
 };
 
@@ -174,6 +175,7 @@ struct Version {
   int major = 0;
   int minor = 0;
   int patch = 0;
+  int build = -1;  // the optional fourth part, as in 1.0.0.5
   std::string ToString() const;
 };
 
@@ -229,6 +231,12 @@ struct CheckedModule {
   std::optional<int> FindTable(const std::string& qualified_name) const;
   std::optional<int> FindMap(const std::string& name) const;
 };
+
+// The expression in map-language syntax (binary operands parenthesised), for
+// manifests, docs and messages.
+std::string ExprText(const BoundExpr& expr, const CheckedModule& model);
+std::string RuleText(const ConflictRule& rule, const Map& map, const CheckedModule& model);
+const char* DirectionText(Direction direction);
 
 }  // namespace duet::check
 

@@ -9,6 +9,7 @@
 #include <llvm/IR/MDBuilder.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/PassManager.h>
+#include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/MC/TargetRegistry.h>
 #include <llvm/Passes/PassBuilder.h>
@@ -896,16 +897,25 @@ class ModuleEmitter {
   int slot_ = -1;
 };
 
-Expected<std::unique_ptr<llvm::Module>> Build(llvm::LLVMContext& context, const ir::Module& module,
-                                              const Options& options) {
+Expected<std::unique_ptr<llvm::TargetMachine>> HostMachine() {
   InitializeNativeTargetOnce();
-  auto m = std::make_unique<llvm::Module>("duet", context);
   std::string triple = TargetTriple();
   std::string error;
   const llvm::Target* target = llvm::TargetRegistry::lookupTarget(triple, error);
   if (target == nullptr) return InternalError("no LLVM target for " + triple + ": " + error);
-  std::unique_ptr<llvm::TargetMachine> machine(
-      target->createTargetMachine(triple, "generic", "", llvm::TargetOptions(), std::nullopt));
+  // A generic CPU: the code runs on any machine of the architecture, and the
+  // same sources give the same bytes on every build machine.
+  return std::unique_ptr<llvm::TargetMachine>(target->createTargetMachine(
+      triple, "generic", "", llvm::TargetOptions(), llvm::Reloc::PIC_, std::nullopt, llvm::CodeGenOpt::Default));
+}
+
+Expected<std::unique_ptr<llvm::Module>> Build(llvm::LLVMContext& context, const ir::Module& module,
+                                              const Options& options) {
+  Expected<std::unique_ptr<llvm::TargetMachine>> host = HostMachine();
+  if (!host.ok()) return host.status();
+  std::unique_ptr<llvm::TargetMachine>& machine = *host;
+  std::string triple = TargetTriple();
+  auto m = std::make_unique<llvm::Module>("duet", context);
   m->setTargetTriple(triple);
   m->setDataLayout(machine->createDataLayout());
   ModuleEmitter emitter(context, *m);
@@ -948,6 +958,22 @@ Expected<std::string> EmitBitcode(const ir::Module& module, const Options& optio
   llvm::WriteBitcodeToFile(**m, out);
   out.flush();
   return bytes;
+}
+
+Expected<std::string> EmitObject(const ir::Module& module, const Options& options) {
+  llvm::LLVMContext context;
+  Expected<std::unique_ptr<llvm::Module>> m = Build(context, module, options);
+  if (!m.ok()) return m.status();
+  Expected<std::unique_ptr<llvm::TargetMachine>> machine = HostMachine();
+  if (!machine.ok()) return machine.status();
+  llvm::SmallVector<char, 0> bytes;
+  llvm::raw_svector_ostream out(bytes);
+  llvm::legacy::PassManager passes;
+  if ((*machine)->addPassesToEmitFile(passes, out, nullptr, llvm::CGFT_ObjectFile)) {
+    return InternalError("the target cannot emit object files");
+  }
+  passes.run(**m);
+  return std::string(bytes.data(), bytes.size());
 }
 
 Expected<std::string> EmitAssembly(const ir::Module& module, const Options& options) {

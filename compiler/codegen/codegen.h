@@ -24,6 +24,10 @@ struct Options {
 // host's target triple.
 Expected<std::string> EmitBitcode(const ir::Module& module, const Options& options);
 
+// Object code (ELF) of the same module for the host triple and a generic CPU
+// of its architecture, so the runtime can load it without code generation.
+Expected<std::string> EmitObject(const ir::Module& module, const Options& options);
+
 // The same module as LLVM assembly text (for `duetc dump --llvm`).
 Expected<std::string> EmitAssembly(const ir::Module& module, const Options& options);
 

@@ -59,6 +59,8 @@ class Diagnostics {
   Diagnostic& Report(DiagKind kind, SourceRange range, std::string message);
 
   const std::vector<Diagnostic>& all() const { return diagnostics_; }
+  // For adding notes to a diagnostic reported earlier.
+  Diagnostic& At(size_t index) { return diagnostics_[index]; }
   size_t error_count() const;
   size_t warning_count() const;
   bool has_errors() const { return error_count() > 0; }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <string_view>
+#include <vector>
 
 namespace duet::diag {
 namespace {
@@ -114,9 +115,18 @@ void AppendSnippet(std::string& out, const SourceManager& sources, const SourceR
                      style.Green(), std::string(std::max<size_t>(width, 1), '^'), style.Reset());
 }
 
-size_t Shown(const Diagnostics& diagnostics, const RenderOptions& options) {
-  size_t total = diagnostics.all().size();
-  return options.max_diagnostics == 0 ? total : std::min(total, options.max_diagnostics);
+// The diagnostics printed under the cap: the cap counts errors; warnings are
+// printed while the cap has not been reached, so a warning early in a file
+// never hides the errors after it.
+std::vector<const Diagnostic*> Shown(const Diagnostics& diagnostics, const RenderOptions& options) {
+  std::vector<const Diagnostic*> shown;
+  size_t errors = 0;
+  for (const Diagnostic& d : diagnostics.all()) {
+    if (options.max_diagnostics != 0 && errors >= options.max_diagnostics) break;
+    shown.push_back(&d);
+    if (d.severity == Severity::kError) ++errors;
+  }
+  return shown;
 }
 
 std::string Plural(size_t n, std::string_view word) {
@@ -129,9 +139,9 @@ std::string RenderText(const Diagnostics& diagnostics, const SourceManager& sour
                        const RenderOptions& options) {
   Style style{options.color};
   std::string out;
-  size_t shown = Shown(diagnostics, options);
-  for (size_t i = 0; i < shown; ++i) {
-    const Diagnostic& d = diagnostics.all()[i];
+  std::vector<const Diagnostic*> shown = Shown(diagnostics, options);
+  for (const Diagnostic* shown_diagnostic : shown) {
+    const Diagnostic& d = *shown_diagnostic;
     bool error = d.severity == Severity::kError;
     out += fmt::format("{}{}:{} {}{}[{}]:{} {}{}{}\n", style.Bold(), Location(sources, d.range),
                        style.Reset(), error ? style.Red() : style.Yellow(),
@@ -148,7 +158,7 @@ std::string RenderText(const Diagnostics& diagnostics, const SourceManager& sour
       }
     }
   }
-  size_t omitted = diagnostics.all().size() - shown;
+  size_t omitted = diagnostics.all().size() - shown.size();
   if (omitted > 0) {
     out += fmt::format("{}note:{} {} not shown (raise the limit with --max-errors)\n",
                        style.Cyan(), style.Reset(), Plural(omitted, "more diagnostic"));
@@ -174,9 +184,9 @@ std::string RenderJson(const Diagnostics& diagnostics, const SourceManager& sour
     object["end_column"] = range.end.column;
   };
   nlohmann::json list = nlohmann::json::array();
-  size_t shown = Shown(diagnostics, options);
-  for (size_t i = 0; i < shown; ++i) {
-    const Diagnostic& d = diagnostics.all()[i];
+  std::vector<const Diagnostic*> shown = Shown(diagnostics, options);
+  for (const Diagnostic* shown_diagnostic : shown) {
+    const Diagnostic& d = *shown_diagnostic;
     nlohmann::json item = {{"severity", SeverityName(d.severity)},
                            {"code", d.code()},
                            {"kind", Info(d.kind).name},
@@ -197,7 +207,7 @@ std::string RenderJson(const Diagnostics& diagnostics, const SourceManager& sour
   nlohmann::json root = {{"diagnostics", std::move(list)},
                          {"errors", diagnostics.error_count()},
                          {"warnings", diagnostics.warning_count()},
-                         {"omitted", diagnostics.all().size() - shown}};
+                         {"omitted", diagnostics.all().size() - shown.size()}};
   // Invalid UTF-8 in a source line must not make the dump throw.
   return root.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }

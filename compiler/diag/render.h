@@ -12,8 +12,8 @@
 namespace duet::diag {
 
 struct RenderOptions {
-  // At most this many diagnostics are printed; a final line says how many
-  // more there were. 0 means no cap.
+  // At most this many errors are printed (warnings among them while the cap
+  // is not reached); a final line says how many more there were. 0: no cap.
   size_t max_diagnostics = 50;
   bool color = false;
 };

@@ -81,9 +81,10 @@ int RunCheck(const CommonFlags& flags) {
   std::cerr << diag::RenderText(result->diagnostics, result->sources, render);
   if (!flags.quiet && result->checked && !result->diagnostics.has_errors()) {
     const check::CheckedModule& m = *result->checked;
-    std::cerr << fmt::format("checked {} file{}: {} systems, {} tables, {} maps, {} tests{}\n",
-                             result->module.units.size(), result->module.units.size() == 1 ? "" : "s",
-                             m.systems.size(), m.tables.size(), m.maps.size(), m.tests.size(),
+    auto count = [](size_t n, std::string_view word) { return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s"); };
+    std::cerr << fmt::format("checked {}: {}, {}, {}, {}{}\n", count(result->module.units.size(), "file"),
+                             count(m.systems.size(), "system"), count(m.tables.size(), "table"),
+                             count(m.maps.size(), "map"), count(m.tests.size(), "test"),
                              result->diagnostics.warning_count() == 0 ? "; no problems" : "");
   }
   return ExitCode(*result, flags.werror);

@@ -61,8 +61,26 @@ Value ConvertConstant(const check::Constant& c, const Type& type) {
       return v ? Value::Decimal(*v, type.scale) : Value::Null(Kind::kDecimal);
     }
     case Kind::kString: return Value::String(c.text);
-    default: return Value::Null(type.kind);
+    case Kind::kDate: {
+      std::optional<int64_t> days = value::ParseDate(c.text);
+      return days ? Value::Date(*days) : Value::Null(Kind::kDate);
+    }
+    case Kind::kDateTime: {
+      std::optional<int64_t> micros = c.kind == TypeKind::kDate
+                                          ? std::optional<int64_t>(value::ParseDate(c.text).value_or(0) * value::kMicrosPerDay)
+                                          : value::ParseDateTime(c.text);
+      return micros ? Value::DateTime(*micros) : Value::Null(Kind::kDateTime);
+    }
+    case Kind::kGuid: {
+      std::optional<std::array<uint8_t, 16>> guid = value::ParseGuid(c.text);
+      if (!guid) return Value::Null(Kind::kGuid);
+      Value v = Value::Null(Kind::kGuid);
+      v.is_null = false;
+      v.guid = *guid;
+      return v;
+    }
   }
+  return Value::Null(type.kind);
 }
 
 namespace {

@@ -63,6 +63,10 @@ bool CheckEncoding(const diag::SourceManager& sources, diag::FileId file, Diagno
     }
     if (ok && length > 1) ok = code >= min && code <= 0x10FFFF && !(code >= 0xD800 && code <= 0xDFFF);
     if (!ok) {
+      if (text.starts_with("\xFF\xFE") || text.starts_with("\xFE\xFF")) {
+        report(DiagKind::kInvalidUtf8, "file is UTF-16, not UTF-8").AddNote("save the file as UTF-8");
+        return false;
+      }
       report(DiagKind::kInvalidUtf8,
              fmt::format("file is not valid UTF-8: byte 0x{:02X} cannot start or continue a character here",
                          byte))
@@ -130,10 +134,9 @@ class Loader {
       if (!CheckEncoding(sources_, *file, diagnostics_)) continue;
       size_t errors_before = diagnostics_.error_count();
       ast::SourceUnit unit = ParseFile(sources_, *file, options_.parse, diagnostics_);
-      if (unit.empty() && diagnostics_.error_count() == errors_before &&
-          sources_.file(*file).contents().find_first_not_of(" \t\r\n") == std::string::npos) {
+      if (unit.empty() && diagnostics_.error_count() == errors_before) {
         diagnostics_.Report(DiagKind::kEmptyFile, SourceRange{*file, {}, {}},
-                            "file is empty; it declares no systems, tables or maps");
+                            "file declares nothing: no systems, tables, maps or tests");
       }
       QueueImports(unit);
       module.units.push_back(std::move(unit));

@@ -42,6 +42,13 @@ SourceLocation End(const antlr4::Token* token) {
   return loc;
 }
 
+// Every way of nesting too deeply (brackets, prefix operators, operator
+// chains) is reported the same way.
+void ReportNesting(Diagnostics& diagnostics, const SourceRange& range, size_t limit) {
+  diagnostics.Report(DiagKind::kNestingTooDeep, range, fmt::format("expression nests too deeply (more than {} levels)", limit))
+      .AddNote("split it with intermediate mappings or simplify it");
+}
+
 // Thrown by the nesting guard to abandon a parse; caught in ParseFile after
 // the token stream is gone, so it carries positions, not tokens.
 struct NestingTooDeep {
@@ -105,6 +112,10 @@ class SyntaxErrorCollector : public antlr4::BaseErrorListener {
   void syntaxError(antlr4::Recognizer* recognizer, antlr4::Token* offending, size_t, size_t,
                    const std::string&, std::exception_ptr) override {
     if (offending == nullptr) return;  // lexer errors cannot happen: BAD_CHAR catches all
+    // Error recovery often trips again on the rest of a broken line; the
+    // first error of a line is the one worth reading.
+    if (offending->getLine() == last_line_) return;
+    last_line_ = offending->getLine();
     ++count_;
     if (count_ > limit_) return;
     auto* parser = dynamic_cast<antlr4::Parser*>(recognizer);
@@ -124,9 +135,17 @@ class SyntaxErrorCollector : public antlr4::BaseErrorListener {
       SourceLocation after = End(previous);
       diagnostics_.Report(DiagKind::kSyntaxError, SourceRange{file_, after, {after.line, after.column + 1}},
                           fmt::format("expected ';' after {}", DescribeToken(previous)));
+      last_reported_ = diagnostics_.all().size() - 1;
       return;
     }
     std::string message = fmt::format("unexpected {}", DescribeToken(offending));
+    std::string text = offending->getText();
+    std::optional<std::string> hint;
+    if (text == "=") {
+      hint = "comparison is written '==', and mappings use '<->', '->' or '<-'";
+    } else if (IsKeyword(parser, offending)) {
+      hint = fmt::format("'{}' is a keyword; to use it as a name write it in backquotes: `{}`", text, text);
+    }
     // The tokens that can start an expression stand for "an expression".
     if (expected.contains("a name") && expected.contains("a string") && expected.contains("an integer")) {
       for (const char* e : {"a name", "a string", "an integer", "a decimal number", "'('", "'-'",
@@ -140,10 +159,14 @@ class SyntaxErrorCollector : public antlr4::BaseErrorListener {
       for (const std::string& e : expected) list += (list.empty() ? "" : ", ") + e;
       message += fmt::format("; expected {}{}", expected.size() > 1 ? "one of " : "", list);
     }
-    diagnostics_.Report(DiagKind::kSyntaxError, range, std::move(message));
+    auto& d = diagnostics_.Report(DiagKind::kSyntaxError, range, std::move(message));
+    if (hint) d.AddNote(*hint);
+    last_reported_ = diagnostics_.all().size() - 1;
   }
 
   size_t count() const { return count_; }
+  // Index of the last diagnostic this collector reported.
+  std::optional<size_t> last_reported() const { return last_reported_; }
 
  private:
   static const antlr4::Token* PreviousVisible(antlr4::Parser* parser, const antlr4::Token* token) {
@@ -157,10 +180,19 @@ class SyntaxErrorCollector : public antlr4::BaseErrorListener {
     return nullptr;
   }
 
+  // Keywords are the literal tokens spelled with letters.
+  static bool IsKeyword(antlr4::Parser* parser, const antlr4::Token* token) {
+    if (parser == nullptr || token->getType() == antlr4::Token::EOF) return false;
+    std::string literal = parser->getVocabulary().getLiteralName(token->getType());
+    return literal.size() > 2 && std::isalpha(static_cast<unsigned char>(literal[1])) != 0;
+  }
+
   diag::FileId file_;
   Diagnostics& diagnostics_;
   size_t limit_;
   size_t count_ = 0;
+  size_t last_line_ = 0;
+  std::optional<size_t> last_reported_;
 };
 
 // Builds AST nodes from a parse tree that had no syntax errors.
@@ -362,12 +394,25 @@ class AstBuilder {
       column.name = MakeName(c->name());
       column.type = MakeType(c->typeSpec());
       column.range = Range(member);
+      auto conflict = [&](antlr4::ParserRuleContext* option, std::string_view what) {
+        diagnostics_.Report(DiagKind::kDuplicateOption, Range(option),
+                            fmt::format("column '{}' {}", column.name.text, what));
+        failed_ = true;
+      };
       for (auto* option : c->columnOption()) {
         if (dynamic_cast<DuetParser::NotNullOptionContext*>(option) != nullptr) {
+          if (column.not_null) conflict(option, "says 'not null' twice");
+          if (column.explicit_null) conflict(option, "is declared both 'null' and 'not null'");
           column.not_null = true;
+        } else if (dynamic_cast<DuetParser::NullOptionContext*>(option) != nullptr) {
+          if (column.explicit_null) conflict(option, "says 'null' twice");
+          if (column.not_null) conflict(option, "is declared both 'not null' and 'null'");
+          column.explicit_null = true;
         } else if (auto* d = dynamic_cast<DuetParser::DefaultOptionContext*>(option)) {
+          if (column.default_value) conflict(option, "has two defaults");
           column.default_value = MakeConstant(d->constant());
         } else if (dynamic_cast<DuetParser::LocalOptionContext*>(option) != nullptr) {
+          if (column.local) conflict(option, "says 'local' twice");
           column.local = true;
         }
       }
@@ -468,6 +513,9 @@ class AstBuilder {
       } else if (dynamic_cast<DuetParser::TruncateOptionContext*>(option) != nullptr) {
         if (field.truncate) duplicate(option, "truncate");
         field.truncate = true;
+      } else if (dynamic_cast<DuetParser::DeferredOptionContext*>(option) != nullptr) {
+        if (field.deferred) duplicate(option, "deferred");
+        field.deferred = true;
       }
     }
     return field;
@@ -539,10 +587,7 @@ class AstBuilder {
   ast::ExprPtr MakeExpr(DuetParser::ExprContext* ctx, size_t depth) {
     if (depth > options_.max_nesting * 4) {
       if (!reported_depth_) {
-        diagnostics_.Report(DiagKind::kNestingTooDeep, Range(ctx),
-                            fmt::format("expression is nested more than {} levels deep",
-                                        options_.max_nesting * 4))
-            .AddNote("split it with intermediate mappings or simplify it");
+        ReportNesting(diagnostics_, Range(ctx), options_.max_nesting * 4);
         reported_depth_ = true;
       }
       failed_ = true;
@@ -625,17 +670,23 @@ bool ScanTokens(antlr4::CommonTokenStream& tokens, diag::FileId file, const Pars
                 Diagnostics& diagnostics) {
   bool ok = true;
   size_t depth = 0;
+  size_t last_bad_line = 0;
   for (antlr4::Token* token : tokens.getTokens()) {
     SourceRange range{file, Begin(token), End(token)};
     switch (token->getType()) {
       case DuetLexer::BAD_CHAR: {
+        ok = false;
+        // One per line: a stray quote usually comes with its partner.
+        if (token->getLine() == last_bad_line) break;
+        last_bad_line = token->getLine();
         std::string text = token->getText();
         auto& d = diagnostics.Report(diag::DiagKind::kBadCharacter, range,
                                      fmt::format("unexpected character '{}'", text));
         if (text == "'") d.AddNote("strings are written in double quotes: \"text\"");
+        if (text == "\u201C" || text == "\u201D" || text == "\u2018" || text == "\u2019") {
+          d.AddNote("typographic quotes are not quotes here; use straight double quotes: \"text\"");
+        }
         if (text == "#") d.AddNote("comments start with // or are written /* ... */");
-        if (text == "=") d.AddNote("comparison is '==', mappings use '<->', '->' or '<-'");
-        ok = false;
         break;
       }
       case DuetLexer::UNTERMINATED_STRING:
@@ -654,8 +705,7 @@ bool ScanTokens(antlr4::CommonTokenStream& tokens, diag::FileId file, const Pars
         std::string text = token->getChannel() == antlr4::Token::DEFAULT_CHANNEL ? token->getText() : "";
         if (text == "(" || text == "{") {
           if (++depth > options.max_nesting && ok) {
-            diagnostics.Report(diag::DiagKind::kNestingTooDeep, range,
-                               fmt::format("brackets nest more than {} levels deep", options.max_nesting));
+            ReportNesting(diagnostics, range, options.max_nesting);
             return false;
           }
         } else if ((text == ")" || text == "}") && depth > 0) {
@@ -709,10 +759,10 @@ ast::SourceUnit ParseFile(const diag::SourceManager& sources, diag::FileId file,
       parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(
           antlr4::atn::PredictionMode::LL);
       tree = parser.file();
-      if (collector.count() > options.max_syntax_errors) {
-        diagnostics.Report(diag::DiagKind::kSyntaxError, SourceRange{file, {}, {}},
-                           fmt::format("{} more syntax errors in this file not shown",
-                                       collector.count() - options.max_syntax_errors));
+      if (collector.count() > options.max_syntax_errors && collector.last_reported()) {
+        diagnostics.At(*collector.last_reported())
+            .AddNote(fmt::format("{} more syntax errors in this file are not shown",
+                                 collector.count() - options.max_syntax_errors));
       }
       if (collector.count() > 0) return empty;
     }
@@ -721,9 +771,7 @@ ast::SourceUnit ParseFile(const diag::SourceManager& sources, diag::FileId file,
     if (builder.failed()) return empty;
     return unit;
   } catch (const NestingTooDeep& e) {
-    SourceRange range{file, e.begin, e.end};
-    diagnostics.Report(diag::DiagKind::kNestingTooDeep, range,
-                       fmt::format("expression nests more than {} levels deep", options.max_nesting));
+    ReportNesting(diagnostics, SourceRange{file, e.begin, e.end}, options.max_nesting);
     return empty;
   } catch (const std::exception& e) {
     // The ANTLR runtime should not throw here; if it does, the file is

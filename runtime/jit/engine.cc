@@ -10,6 +10,7 @@
 #include <llvm/IR/Module.h>
 #include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/TargetSelect.h>
+#include <llvm/TargetParser/Host.h>
 #include <llvm/Support/raw_ostream.h>
 
 #include <atomic>
@@ -190,6 +191,26 @@ Expected<std::unique_ptr<LoadedCode>> Engine::Load(std::string_view bitcode, std
   }
   return std::unique_ptr<LoadedCode>(new LoadedCode(std::move(code)));
 }
+
+Expected<std::unique_ptr<LoadedCode>> Engine::LoadObject(std::string_view object) {
+  std::lock_guard lock(impl_->mutex);
+  std::string name = "bundle-" + std::to_string(impl_->next_dylib++);
+  auto dylib = impl_->jit->createJITDylib(name);
+  if (!dylib) return ToStatus(dylib.takeError(), "cannot create a JITDylib");
+  dylib->addToLinkOrder(impl_->jit->getMainJITDylib());
+  auto code = std::make_unique<LoadedCode::Impl>();
+  code->engine = impl_;
+  code->dylib = &*dylib;
+  code->tracker = dylib->createResourceTracker();
+  auto buffer = llvm::MemoryBuffer::getMemBufferCopy(llvm::StringRef(object.data(), object.size()), name);
+  if (llvm::Error e = impl_->jit->addObjectFile(code->tracker, std::move(buffer))) {
+    llvm::consumeError(impl_->jit->getExecutionSession().removeJITDylib(*dylib));
+    return ToStatus(std::move(e), "cannot add the bundle's object code to the JIT");
+  }
+  return std::unique_ptr<LoadedCode>(new LoadedCode(std::move(code)));
+}
+
+std::string Engine::ProcessTriple() { return llvm::sys::getProcessTriple(); }
 
 CacheStats Engine::cache_stats() const { return impl_->cache->stats(); }
 

@@ -60,7 +60,14 @@ class Engine {
   // equal code.
   Expected<std::unique_ptr<LoadedCode>> Load(std::string_view bitcode, std::string_view cache_key);
 
+  // Loads object code compiled ahead of time for this process's triple:
+  // no optimisation and no code generation at all.
+  Expected<std::unique_ptr<LoadedCode>> LoadObject(std::string_view object);
+
   CacheStats cache_stats() const;
+
+  // The triple object code must have been compiled for to be loadable.
+  static std::string ProcessTriple();
 
   struct Impl;  // defined in engine.cc; shared with LoadedCode
 

@@ -556,6 +556,36 @@ std::optional<int64_t> ParseDate(std::string_view text) {
   return days;
 }
 
+std::optional<int64_t> ParseDateTime(std::string_view text) {
+  if (text.size() < 19 || (text[10] != 'T' && text[10] != ' ')) return std::nullopt;
+  std::optional<int64_t> days = ParseDate(text.substr(0, 10));
+  if (!days || text[13] != ':' || text[16] != ':') return std::nullopt;
+  int64_t parts[3] = {0, 0, 0};
+  for (int p = 0; p < 3; ++p) {
+    for (size_t i : {size_t{11} + 3 * static_cast<size_t>(p), size_t{12} + 3 * static_cast<size_t>(p)}) {
+      if (Digit(text[i]) < 0) return std::nullopt;
+      parts[p] = parts[p] * 10 + Digit(text[i]);
+    }
+  }
+  if (parts[0] > 23 || parts[1] > 59 || parts[2] > 59) return std::nullopt;
+  std::string_view rest = text.substr(19);
+  int64_t micros = 0;
+  if (!rest.empty() && rest[0] == '.') {
+    rest.remove_prefix(1);
+    int digits = 0;
+    while (!rest.empty() && Digit(rest[0]) >= 0) {
+      if (++digits > 6) return std::nullopt;
+      micros = micros * 10 + Digit(rest[0]);
+      rest.remove_prefix(1);
+    }
+    if (digits == 0) return std::nullopt;
+    for (int i = digits; i < 6; ++i) micros *= 10;
+  }
+  if (rest == "Z") rest.remove_prefix(1);
+  if (!rest.empty()) return std::nullopt;
+  return *days * kMicrosPerDay + ((parts[0] * 60 + parts[1]) * 60 + parts[2]) * 1'000'000 + micros;
+}
+
 std::string FormatDate(int64_t days) {
   int64_t y;
   unsigned m, d;

@@ -94,6 +94,9 @@ int64_t FloorDiv(int64_t a, int64_t b);
 // "2024-02-29" -> days; nullopt if malformed or not a real date.
 std::optional<int64_t> ParseDate(std::string_view text);
 std::string FormatDate(int64_t days);
+// "2024-02-29T13:45:00Z", with an optional fraction of up to 6 digits, 'T' or
+// a space between date and time, and 'Z' or nothing (both UTC).
+std::optional<int64_t> ParseDateTime(std::string_view text);
 std::string FormatDateTime(int64_t micros);  // "2024-02-29T13:45:00.000000Z"
 std::string FormatGuid(const std::array<uint8_t, 16>& guid);
 std::optional<std::array<uint8_t, 16>> ParseGuid(std::string_view text);

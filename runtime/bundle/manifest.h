@@ -1,0 +1,124 @@
+// The bundle manifest: what the runtime needs to know about the maps without
+// reading compiler data structures — systems, tables with keys, maps with
+// their rules and fields, and per transform the layout of its input and
+// output rows. Written by duetc (compiler -> runtime dependency), read by the
+// runtime. JSON on disk; WriteManifest is deterministic.
+#ifndef DUET_RUNTIME_BUNDLE_MANIFEST_H_
+#define DUET_RUNTIME_BUNDLE_MANIFEST_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "runtime/base/status.h"
+
+namespace duet::bundle {
+
+enum class ValueKind { kBool, kInt, kFloat, kDecimal, kString, kDate, kDateTime, kGuid, kRef };
+
+struct ColumnType {
+  ValueKind kind = ValueKind::kString;
+  int precision = 0;
+  int scale = 0;
+  int64_t length = 0;   // kString; 0 unbounded
+  std::string ref;      // kRef: "ce.account"
+
+  // "string(100)", "decimal(19, 4)", "ref ce.account"; the map language's spelling.
+  std::string ToString() const;
+  static Expected<ColumnType> Parse(std::string_view text);
+  friend bool operator==(const ColumnType&, const ColumnType&) = default;
+};
+
+struct Column {
+  std::string name;
+  ColumnType type;
+  bool not_null = false;
+  bool local = false;
+};
+
+struct Table {
+  std::string name;  // "fo.CustCustomerV3Entity"
+  std::string system;
+  std::vector<Column> columns;
+  std::vector<std::string> key;
+  std::string id;  // empty: none
+};
+
+struct ValueMapEntry {
+  std::string left;   // constants as written in map files
+  std::string right;
+};
+
+struct Field {
+  std::string left;       // expression text over the left table
+  std::string direction;  // "<->", "->", "<-"
+  std::string right;
+  std::string master;     // "" (the map's rule), a system, "newest" or "manual"
+  bool truncate = false;
+  std::vector<ValueMapEntry> values;
+  std::string left_default;   // `* = value` entry, "" if none
+  std::string right_default;
+};
+
+struct Slot {
+  std::vector<std::string> path;
+  ColumnType type;
+  bool not_null = false;
+  bool key = false;
+  bool truncate = false;
+  std::string Name() const;
+};
+
+struct Transform {
+  std::string symbol;
+  std::string from;  // system
+  std::string to;
+  std::string source_table;
+  std::string target_table;
+  std::vector<Slot> inputs;
+  std::vector<Slot> outputs;
+};
+
+struct Map {
+  std::string name;
+  std::string label;
+  std::string version;
+  std::string left_table;
+  std::string right_table;
+  std::string direction;
+  std::string master;   // "" if none
+  std::string initial;  // a system or "none"
+  std::string left_filter;   // expression text, "" if none
+  std::string right_filter;
+  std::vector<std::string> depends_on;
+  std::vector<Field> fields;
+  std::vector<Transform> transforms;
+};
+
+struct Source {
+  std::string path;
+  std::string sha256;
+};
+
+struct Manifest {
+  int format = 1;
+  int abi_version = 1;
+  std::string compiler;
+  std::string target_triple;
+  std::vector<Source> sources;
+  std::vector<std::string> systems;
+  std::vector<Table> tables;
+  std::vector<Map> maps;
+  std::vector<std::string> initial_sync_order;
+
+  const Map* FindMap(std::string_view name) const;
+  const Table* FindTable(std::string_view name) const;
+};
+
+std::string WriteManifest(const Manifest& manifest);
+Expected<Manifest> ParseManifest(std::string_view json);
+
+}  // namespace duet::bundle
+
+#endif  // DUET_RUNTIME_BUNDLE_MANIFEST_H_
