@@ -19,6 +19,7 @@
 #include "compiler/frontend/frontend.h"
 #include "compiler/ir/ir.h"
 #include "compiler/ir/lower.h"
+#include "compiler/driver/bundle_commands.h"
 #include "compiler/driver/test_command.h"
 
 namespace duet::driver {
@@ -162,6 +163,27 @@ int Main(int argc, char** argv) {
   bool use_interpreter = false;
   test->add_flag("--interpreter", use_interpreter, "run the reference interpreter instead of generated code");
 
+  CommonFlags compile_flags;
+  CompileFlags bundle_flags;
+  CLI::App* compile = app.add_subcommand("compile", "compile map files into a bundle");
+  AddCommonFlags(*compile, compile_flags);
+  compile->add_option("-o,--output", bundle_flags.output, "the bundle file to write (NAME.duetb)")->required();
+  compile->add_option("--sign", bundle_flags.sign_key, "sign with this secret key file (see duetc keygen)");
+  compile->add_option("-O", bundle_flags.opt_level, "optimisation level 0-3")->check(CLI::Range(0, 3))->capture_default_str();
+  compile->add_flag("--no-object", bundle_flags.no_object, "leave out object code (bitcode only)");
+
+  std::string inspect_path;
+  std::string inspect_trust;
+  bool inspect_json = false;
+  CLI::App* inspect = app.add_subcommand("inspect", "verify a bundle and show its manifest");
+  inspect->add_option("bundle", inspect_path, "the bundle file")->required();
+  inspect->add_flag("--json", inspect_json, "print the manifest as JSON");
+  inspect->add_option("--trust", inspect_trust, "require a signature by this public key file");
+
+  std::string keygen_name;
+  CLI::App* keygen = app.add_subcommand("keygen", "make an ed25519 key pair for signing bundles");
+  keygen->add_option("-o,--output", keygen_name, "writes NAME.key and NAME.pub")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -171,6 +193,17 @@ int Main(int argc, char** argv) {
   if (check->parsed()) return RunCheck(check_flags);
   if (dump->parsed()) return RunDump(dump_flags, dump_ir);
   if (test->parsed()) return RunTests(test_flags, verbose, use_interpreter);
+  if (compile->parsed()) {
+    std::unique_ptr<frontend::Result> result = RunFrontend(compile_flags);
+    diag::RenderOptions render;
+    render.max_diagnostics = compile_flags.max_errors;
+    render.color = UseColor(compile_flags.color);
+    std::cerr << diag::RenderText(result->diagnostics, result->sources, render);
+    if (!result->ok() || !result->checked) return ExitCode(*result, false);
+    return WriteBundle(*result, bundle_flags);
+  }
+  if (inspect->parsed()) return InspectBundle(inspect_path, inspect_json, inspect_trust);
+  if (keygen->parsed()) return GenerateKeys(keygen_name);
   return kExitUsage;
 }
 
