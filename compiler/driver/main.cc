@@ -17,6 +17,7 @@
 #include "compiler/diag/diagnostic.h"
 #include "compiler/diag/render.h"
 #include "compiler/frontend/frontend.h"
+#include "compiler/codegen/codegen.h"
 #include "compiler/ir/ir.h"
 #include "compiler/ir/lower.h"
 #include "compiler/driver/bundle_commands.h"
@@ -93,16 +94,28 @@ int RunCheck(const CommonFlags& flags) {
 
 // Prints the AST (always, as far as it parsed) or the IR (only of a module
 // without errors: lowering needs a complete checked model).
-int RunDump(const CommonFlags& flags, bool ir) {
+enum class DumpForm { kAst, kIr, kLlvm };
+
+int RunDump(const CommonFlags& flags, DumpForm form) {
   std::unique_ptr<frontend::Result> result = RunFrontend(flags);
   diag::RenderOptions render;
   render.max_diagnostics = flags.max_errors;
   render.color = UseColor(flags.color);
   std::cerr << diag::RenderText(result->diagnostics, result->sources, render);
-  if (!ir) {
+  if (form == DumpForm::kAst) {
     std::cout << ast::DumpModule(result->module);
   } else if (result->ok() && result->checked) {
-    std::cout << ir::Dump(ir::Lower(*result->checked));
+    ir::Module module = ir::Lower(*result->checked);
+    if (form == DumpForm::kIr) {
+      std::cout << ir::Dump(module);
+    } else {
+      Expected<std::string> text = codegen::EmitAssembly(module, {});
+      if (!text.ok()) {
+        std::cerr << "duetc: " << text.status().message() << "\n";
+        return kExitUsage;
+      }
+      std::cout << *text;
+    }
   }
   return ExitCode(*result, flags.werror);
 }
@@ -148,11 +161,13 @@ int Main(int argc, char** argv) {
   CommonFlags dump_flags;
   bool dump_ast = false;
   bool dump_ir = false;
+  bool dump_llvm = false;
   CLI::App* dump = app.add_subcommand("dump", "print an intermediate form of map files");
   AddCommonFlags(*dump, dump_flags);
   CLI::Option_group* form = dump->add_option_group("form", "what to print (one of)");
   form->add_flag("--ast", dump_ast, "the syntax tree as parsed");
   form->add_flag("--ir", dump_ir, "the transform IR, per map and direction");
+  form->add_flag("--llvm", dump_llvm, "the optimised LLVM IR of the generated code");
   form->require_option(1);
 
   CommonFlags test_flags;
@@ -191,7 +206,9 @@ int Main(int argc, char** argv) {
     return code == 0 ? kExitClean : kExitUsage;
   }
   if (check->parsed()) return RunCheck(check_flags);
-  if (dump->parsed()) return RunDump(dump_flags, dump_ir);
+  if (dump->parsed()) {
+    return RunDump(dump_flags, dump_ir ? DumpForm::kIr : dump_llvm ? DumpForm::kLlvm : DumpForm::kAst);
+  }
   if (test->parsed()) return RunTests(test_flags, verbose, use_interpreter);
   if (compile->parsed()) {
     std::unique_ptr<frontend::Result> result = RunFrontend(compile_flags);
