@@ -9,12 +9,23 @@ std::string Quote(const std::string& text) {
   std::string out = "\"";
   for (char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default: out += c;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        out += c;
     }
   }
   return out + "\"";
@@ -55,39 +66,59 @@ std::string RowToString(const RowLiteral& row) {
 
 const char* BinaryOpSpelling(BinaryOp op) {
   switch (op) {
-    case BinaryOp::kAdd: return "+";
-    case BinaryOp::kSubtract: return "-";
-    case BinaryOp::kMultiply: return "*";
-    case BinaryOp::kDivide: return "/";
-    case BinaryOp::kModulo: return "%";
-    case BinaryOp::kEqual: return "==";
-    case BinaryOp::kNotEqual: return "!=";
-    case BinaryOp::kLess: return "<";
-    case BinaryOp::kLessEqual: return "<=";
-    case BinaryOp::kGreater: return ">";
-    case BinaryOp::kGreaterEqual: return ">=";
-    case BinaryOp::kAnd: return "and";
-    case BinaryOp::kOr: return "or";
+    case BinaryOp::kAdd:
+      return "+";
+    case BinaryOp::kSubtract:
+      return "-";
+    case BinaryOp::kMultiply:
+      return "*";
+    case BinaryOp::kDivide:
+      return "/";
+    case BinaryOp::kModulo:
+      return "%";
+    case BinaryOp::kEqual:
+      return "==";
+    case BinaryOp::kNotEqual:
+      return "!=";
+    case BinaryOp::kLess:
+      return "<";
+    case BinaryOp::kLessEqual:
+      return "<=";
+    case BinaryOp::kGreater:
+      return ">";
+    case BinaryOp::kGreaterEqual:
+      return ">=";
+    case BinaryOp::kAnd:
+      return "and";
+    case BinaryOp::kOr:
+      return "or";
   }
   return "?";
 }
 
 const char* DirectionSpelling(Direction direction) {
   switch (direction) {
-    case Direction::kBoth: return "<->";
-    case Direction::kToRight: return "->";
-    case Direction::kToLeft: return "<-";
+    case Direction::kBoth:
+      return "<->";
+    case Direction::kToRight:
+      return "->";
+    case Direction::kToLeft:
+      return "<-";
   }
   return "?";
 }
 
 std::string LiteralToString(const Literal& literal) {
   switch (literal.kind) {
-    case LiteralKind::kNull: return "null";
-    case LiteralKind::kBool: return literal.bool_value ? "true" : "false";
+    case LiteralKind::kNull:
+      return "null";
+    case LiteralKind::kBool:
+      return literal.bool_value ? "true" : "false";
     case LiteralKind::kInt:
-    case LiteralKind::kDecimal: return literal.text;
-    case LiteralKind::kString: return Quote(literal.text);
+    case LiteralKind::kDecimal:
+      return literal.text;
+    case LiteralKind::kString:
+      return Quote(literal.text);
   }
   return "?";
 }
@@ -107,7 +138,8 @@ std::string ExprToString(const Expr& expr) {
       return fmt::format("({} is {}null)", ExprToString(*e.operand), e.negated ? "not " : "");
     }
     std::string operator()(const InExpr& e) const {
-      std::string out = fmt::format("({} {}in (", ExprToString(*e.operand), e.negated ? "not " : "");
+      std::string out =
+          fmt::format("({} {}in (", ExprToString(*e.operand), e.negated ? "not " : "");
       for (size_t i = 0; i < e.candidates.size(); ++i) {
         if (i > 0) out += ", ";
         out += ExprToString(*e.candidates[i]);
@@ -149,10 +181,10 @@ std::string DumpModule(const Module& module) {
           }
           type += ")";
         }
-        out += fmt::format("  column {} {}{}{}{}\n", c.name.text, type,
-                           c.not_null ? " not null" : "",
-                           c.default_value ? " default " + LiteralToString(*c.default_value) : "",
-                           c.local ? " local" : "");
+        out +=
+            fmt::format("  column {} {}{}{}{}\n", c.name.text, type, c.not_null ? " not null" : "",
+                        c.default_value ? " default " + LiteralToString(*c.default_value) : "",
+                        c.local ? " local" : "");
       }
       for (const IdDecl& id : t.ids) out += fmt::format("  id {}\n", id.column.text);
       for (const KeyDecl& k : t.keys) {
@@ -168,9 +200,9 @@ std::string DumpModule(const Module& module) {
       if (m.is_extension) {
         out += fmt::format("extend map {}\n", m.name.text);
       } else {
-        out += fmt::format("map {}{}: {} {} {}\n", m.name.text,
-                           m.label ? " " + Quote(*m.label) : "", m.left.ToString(),
-                           DirectionSpelling(m.direction), m.right.ToString());
+        out +=
+            fmt::format("map {}{}: {} {} {}\n", m.name.text, m.label ? " " + Quote(*m.label) : "",
+                        m.left.ToString(), DirectionSpelling(m.direction), m.right.ToString());
       }
       for (const VersionSetting& v : m.versions) out += fmt::format("  version {}\n", v.text);
       for (const MasterSetting& s : m.masters) out += fmt::format("  master {}\n", s.rule.text);
@@ -181,8 +213,8 @@ std::string DumpModule(const Module& module) {
         out += fmt::format("  filter {}: {}\n", f.side.text, ExprToString(*f.condition));
       }
       for (const FieldMapping& f : m.fields) {
-        out += fmt::format("  field {} {} {}", ExprToString(*f.left), DirectionSpelling(f.direction),
-                           ExprToString(*f.right));
+        out += fmt::format("  field {} {} {}", ExprToString(*f.left),
+                           DirectionSpelling(f.direction), ExprToString(*f.right));
         if (f.inline_values) out += " values " + ValuesToString(*f.inline_values);
         if (f.named_values) out += " values " + f.named_values->text;
         if (f.master) out += " master " + f.master->text;
@@ -201,9 +233,12 @@ std::string DumpModule(const Module& module) {
           case TestStepKind::kExpectRow:
             out += fmt::format("  expect {} {}\n", s.side->text, RowToString(s.row));
             break;
-          case TestStepKind::kExpectFiltered: out += "  expect filtered\n"; break;
+          case TestStepKind::kExpectFiltered:
+            out += "  expect filtered\n";
+            break;
           case TestStepKind::kExpectError:
-            out += fmt::format("  expect error{}\n", s.error_text ? " " + Quote(*s.error_text) : "");
+            out +=
+                fmt::format("  expect error{}\n", s.error_text ? " " + Quote(*s.error_text) : "");
             break;
         }
       }

@@ -48,9 +48,19 @@ using ExprPtr = std::unique_ptr<Expr>;
 
 enum class UnaryOp { kNegate, kNot };
 enum class BinaryOp {
-  kAdd, kSubtract, kMultiply, kDivide, kModulo,
-  kEqual, kNotEqual, kLess, kLessEqual, kGreater, kGreaterEqual,
-  kAnd, kOr,
+  kAdd,
+  kSubtract,
+  kMultiply,
+  kDivide,
+  kModulo,
+  kEqual,
+  kNotEqual,
+  kLess,
+  kLessEqual,
+  kGreater,
+  kGreaterEqual,
+  kAnd,
+  kOr,
 };
 const char* BinaryOpSpelling(BinaryOp op);
 
@@ -92,8 +102,7 @@ struct CallExpr {
 
 struct Expr {
   SourceRange range;
-  std::variant<LiteralExpr, PathExpr, UnaryExpr, BinaryExpr, IsNullExpr, InExpr, IfExpr,
-               CallExpr>
+  std::variant<LiteralExpr, PathExpr, UnaryExpr, BinaryExpr, IsNullExpr, InExpr, IfExpr, CallExpr>
       node;
 };
 
@@ -247,8 +256,8 @@ enum class TestStepKind { kGiven, kExpectRow, kExpectFiltered, kExpectError };
 
 struct TestStep {
   TestStepKind kind = TestStepKind::kGiven;
-  std::optional<Name> side;  // kGiven, kExpectRow
-  RowLiteral row;            // kGiven, kExpectRow
+  std::optional<Name> side;               // kGiven, kExpectRow
+  RowLiteral row;                         // kGiven, kExpectRow
   std::optional<std::string> error_text;  // kExpectError, optional substring
   SourceRange range;
 };

@@ -10,16 +10,34 @@ namespace {
 bundle::ColumnType FromCheck(const check::Type& t) {
   bundle::ColumnType out;
   switch (t.kind) {
-    case check::TypeKind::kBool: out.kind = bundle::ValueKind::kBool; break;
-    case check::TypeKind::kInt: out.kind = bundle::ValueKind::kInt; break;
-    case check::TypeKind::kFloat: out.kind = bundle::ValueKind::kFloat; break;
-    case check::TypeKind::kDecimal: out.kind = bundle::ValueKind::kDecimal; break;
-    case check::TypeKind::kString: out.kind = bundle::ValueKind::kString; break;
-    case check::TypeKind::kDate: out.kind = bundle::ValueKind::kDate; break;
-    case check::TypeKind::kDateTime: out.kind = bundle::ValueKind::kDateTime; break;
-    case check::TypeKind::kGuid: out.kind = bundle::ValueKind::kGuid; break;
+    case check::TypeKind::kBool:
+      out.kind = bundle::ValueKind::kBool;
+      break;
+    case check::TypeKind::kInt:
+      out.kind = bundle::ValueKind::kInt;
+      break;
+    case check::TypeKind::kFloat:
+      out.kind = bundle::ValueKind::kFloat;
+      break;
+    case check::TypeKind::kDecimal:
+      out.kind = bundle::ValueKind::kDecimal;
+      break;
+    case check::TypeKind::kString:
+      out.kind = bundle::ValueKind::kString;
+      break;
+    case check::TypeKind::kDate:
+      out.kind = bundle::ValueKind::kDate;
+      break;
+    case check::TypeKind::kDateTime:
+      out.kind = bundle::ValueKind::kDateTime;
+      break;
+    case check::TypeKind::kGuid:
+      out.kind = bundle::ValueKind::kGuid;
+      break;
     case check::TypeKind::kRef:
-    case check::TypeKind::kNull: out.kind = bundle::ValueKind::kRef; break;
+    case check::TypeKind::kNull:
+      out.kind = bundle::ValueKind::kRef;
+      break;
   }
   out.precision = t.precision;
   out.scale = t.scale;
@@ -31,14 +49,30 @@ bundle::ColumnType FromCheck(const check::Type& t) {
 bundle::ColumnType FromIr(const ir::Type& t) {
   bundle::ColumnType out;
   switch (t.kind) {
-    case ir::Kind::kBool: out.kind = bundle::ValueKind::kBool; break;
-    case ir::Kind::kInt: out.kind = bundle::ValueKind::kInt; break;
-    case ir::Kind::kFloat: out.kind = bundle::ValueKind::kFloat; break;
-    case ir::Kind::kDecimal: out.kind = bundle::ValueKind::kDecimal; break;
-    case ir::Kind::kString: out.kind = bundle::ValueKind::kString; break;
-    case ir::Kind::kDate: out.kind = bundle::ValueKind::kDate; break;
-    case ir::Kind::kDateTime: out.kind = bundle::ValueKind::kDateTime; break;
-    case ir::Kind::kGuid: out.kind = bundle::ValueKind::kGuid; break;
+    case ir::Kind::kBool:
+      out.kind = bundle::ValueKind::kBool;
+      break;
+    case ir::Kind::kInt:
+      out.kind = bundle::ValueKind::kInt;
+      break;
+    case ir::Kind::kFloat:
+      out.kind = bundle::ValueKind::kFloat;
+      break;
+    case ir::Kind::kDecimal:
+      out.kind = bundle::ValueKind::kDecimal;
+      break;
+    case ir::Kind::kString:
+      out.kind = bundle::ValueKind::kString;
+      break;
+    case ir::Kind::kDate:
+      out.kind = bundle::ValueKind::kDate;
+      break;
+    case ir::Kind::kDateTime:
+      out.kind = bundle::ValueKind::kDateTime;
+      break;
+    case ir::Kind::kGuid:
+      out.kind = bundle::ValueKind::kGuid;
+      break;
   }
   out.precision = t.precision;
   out.scale = t.scale;
@@ -60,9 +94,11 @@ bundle::Manifest MakeManifest(const frontend::Result& result, const ir::Module& 
   for (const ast::SourceUnit& unit : result.module.units) {
     const diag::SourceFile& file = result.sources.file(unit.file);
     bundle::Digest d = bundle::Sha256(file.contents());
-    m.sources.push_back({file.path(), bundle::Hex(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()))});
+    m.sources.push_back({file.path(), bundle::Hex(std::string_view(
+                                          reinterpret_cast<const char*>(d.data()), d.size()))});
   }
-  std::sort(m.sources.begin(), m.sources.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
+  std::sort(m.sources.begin(), m.sources.end(),
+            [](const auto& a, const auto& b) { return a.path < b.path; });
   for (const check::System& s : model.systems) m.systems.push_back(s.name);
   for (const check::Table& t : model.tables) {
     bundle::Table table;
@@ -80,14 +116,22 @@ bundle::Manifest MakeManifest(const frontend::Result& result, const ir::Module& 
     out.name = map.name;
     out.label = map.label.value_or("");
     out.version = map.version.ToString();
-    out.left_table = model.tables[static_cast<size_t>(map.table(check::Side::kLeft))].qualified_name;
-    out.right_table = model.tables[static_cast<size_t>(map.table(check::Side::kRight))].qualified_name;
+    out.left_table =
+        model.tables[static_cast<size_t>(map.table(check::Side::kLeft))].qualified_name;
+    out.right_table =
+        model.tables[static_cast<size_t>(map.table(check::Side::kRight))].qualified_name;
     out.direction = check::DirectionText(map.direction);
     if (map.master) out.master = check::RuleText(*map.master, map, model);
     switch (map.initial) {
-      case check::InitialSync::kFromLeft: out.initial = SystemOf(model, map, check::Side::kLeft); break;
-      case check::InitialSync::kFromRight: out.initial = SystemOf(model, map, check::Side::kRight); break;
-      case check::InitialSync::kNone: out.initial = "none"; break;
+      case check::InitialSync::kFromLeft:
+        out.initial = SystemOf(model, map, check::Side::kLeft);
+        break;
+      case check::InitialSync::kFromRight:
+        out.initial = SystemOf(model, map, check::Side::kRight);
+        break;
+      case check::InitialSync::kNone:
+        out.initial = "none";
+        break;
     }
     if (map.filters[0]) out.left_filter = check::ExprText(*map.filters[0], model);
     if (map.filters[1]) out.right_filter = check::ExprText(*map.filters[1], model);
@@ -100,7 +144,8 @@ bundle::Manifest MakeManifest(const frontend::Result& result, const ir::Module& 
       if (f.master) field.master = check::RuleText(*f.master, map, model);
       field.truncate = f.truncate;
       if (f.values) {
-        for (const auto& [l, r] : f.values->entries) field.values.push_back({l.ToString(), r.ToString()});
+        for (const auto& [l, r] : f.values->entries)
+          field.values.push_back({l.ToString(), r.ToString()});
         if (f.values->left_default) field.left_default = f.values->left_default->ToString();
         if (f.values->right_default) field.right_default = f.values->right_default->ToString();
       }
@@ -114,7 +159,8 @@ bundle::Manifest MakeManifest(const frontend::Result& result, const ir::Module& 
       transform.to = t.to_system;
       transform.source_table = t.source_table;
       transform.target_table = t.target_table;
-      for (const ir::InputSlot& s : t.inputs) transform.inputs.push_back({s.path, FromIr(s.type), false, false, false});
+      for (const ir::InputSlot& s : t.inputs)
+        transform.inputs.push_back({s.path, FromIr(s.type), false, false, false});
       for (const ir::OutputSlot& s : t.outputs) {
         transform.outputs.push_back({s.path, FromIr(s.type), s.not_null, s.is_key, s.truncate});
       }
@@ -122,7 +168,8 @@ bundle::Manifest MakeManifest(const frontend::Result& result, const ir::Module& 
     }
     m.maps.push_back(std::move(out));
   }
-  for (int i : model.initial_sync_order) m.initial_sync_order.push_back(model.maps[static_cast<size_t>(i)].name);
+  for (int i : model.initial_sync_order)
+    m.initial_sync_order.push_back(model.maps[static_cast<size_t>(i)].name);
   return m;
 }
 

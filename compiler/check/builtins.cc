@@ -13,14 +13,19 @@ constexpr size_t kVariadic = SIZE_MAX;
 constexpr std::array kBuiltins = {
     BuiltinInfo{Builtin::kUpper, "upper", "upper(string) -> string", "upper-case letters", 1, 1},
     BuiltinInfo{Builtin::kLower, "lower", "lower(string) -> string", "lower-case letters", 1, 1},
-    BuiltinInfo{Builtin::kTrim, "trim", "trim(string) -> string", "spaces removed at both ends", 1, 1},
-    BuiltinInfo{Builtin::kLtrim, "ltrim", "ltrim(string) -> string", "spaces removed at the start", 1, 1},
-    BuiltinInfo{Builtin::kRtrim, "rtrim", "rtrim(string) -> string", "spaces removed at the end", 1, 1},
+    BuiltinInfo{Builtin::kTrim, "trim", "trim(string) -> string", "spaces removed at both ends", 1,
+                1},
+    BuiltinInfo{Builtin::kLtrim, "ltrim", "ltrim(string) -> string", "spaces removed at the start",
+                1, 1},
+    BuiltinInfo{Builtin::kRtrim, "rtrim", "rtrim(string) -> string", "spaces removed at the end", 1,
+                1},
     BuiltinInfo{Builtin::kLength, "length", "length(string) -> int", "length in characters", 1, 1},
     BuiltinInfo{Builtin::kSubstr, "substr", "substr(string, int start, int count) -> string",
                 "characters from 1-based `start`", 3, 3},
-    BuiltinInfo{Builtin::kLeft, "left", "left(string, int count) -> string", "the first characters", 2, 2},
-    BuiltinInfo{Builtin::kRight, "right", "right(string, int count) -> string", "the last characters", 2, 2},
+    BuiltinInfo{Builtin::kLeft, "left", "left(string, int count) -> string", "the first characters",
+                2, 2},
+    BuiltinInfo{Builtin::kRight, "right", "right(string, int count) -> string",
+                "the last characters", 2, 2},
     BuiltinInfo{Builtin::kReplace, "replace", "replace(string, string from, string to) -> string",
                 "every occurrence replaced", 3, 3},
     BuiltinInfo{Builtin::kConcat, "concat", "concat(string, ...) -> string",
@@ -35,13 +40,14 @@ constexpr std::array kBuiltins = {
     BuiltinInfo{Builtin::kDay, "day", "day(date|datetime) -> int", "the day of the month", 1, 1},
     BuiltinInfo{Builtin::kDate, "date", "date(datetime|string) -> date",
                 "the date part, or an ISO date parsed", 1, 1},
-    BuiltinInfo{Builtin::kAddDays, "add_days", "add_days(date|datetime, int) -> same",
-                "days added", 2, 2},
+    BuiltinInfo{Builtin::kAddDays, "add_days", "add_days(date|datetime, int) -> same", "days added",
+                2, 2},
     BuiltinInfo{Builtin::kToString, "to_string", "to_string(any) -> string",
                 "the value as text (ISO forms for dates and guids)", 1, 1},
     BuiltinInfo{Builtin::kToInt, "to_int", "to_int(string|decimal|float|bool) -> int",
                 "converted; fractions round half away from zero", 1, 1},
-    BuiltinInfo{Builtin::kToFloat, "to_float", "to_float(string|number) -> float", "converted", 1, 1},
+    BuiltinInfo{Builtin::kToFloat, "to_float", "to_float(string|number) -> float", "converted", 1,
+                1},
 };
 
 bool IsNullOr(const Type& t, TypeKind kind) { return t.kind == TypeKind::kNull || t.kind == kind; }
@@ -68,15 +74,18 @@ std::optional<Type> ResolveCall(Builtin builtin, std::span<const Type> args, std
   const BuiltinInfo& info = Info(builtin);
   auto expect = [&](size_t i, bool ok, std::string_view wanted) {
     if (!ok) {
-      *problem = fmt::format("the {} argument of {} must be {}, not {}", Ordinal(i), info.name, wanted,
-                             args[i].ToString());
+      *problem = fmt::format("the {} argument of {} must be {}, not {}", Ordinal(i), info.name,
+                             wanted, args[i].ToString());
     }
     return ok;
   };
-  auto string_arg = [&](size_t i) { return expect(i, IsNullOr(args[i], TypeKind::kString), "a string"); };
+  auto string_arg = [&](size_t i) {
+    return expect(i, IsNullOr(args[i], TypeKind::kString), "a string");
+  };
   auto int_arg = [&](size_t i) { return expect(i, IsNullOr(args[i], TypeKind::kInt), "an int"); };
   auto temporal_arg = [&](size_t i) {
-    return expect(i, args[i].kind == TypeKind::kNull || args[i].is_temporal(), "a date or datetime");
+    return expect(i, args[i].kind == TypeKind::kNull || args[i].is_temporal(),
+                  "a date or datetime");
   };
   switch (builtin) {
     case Builtin::kUpper:
@@ -112,8 +121,9 @@ std::optional<Type> ResolveCall(Builtin builtin, std::span<const Type> args, std
       for (size_t i = 1; i < args.size(); ++i) {
         std::optional<Type> common = CommonType(result, args[i]);
         if (!common) {
-          *problem = fmt::format("the arguments of coalesce must have one type; {} and {} do not mix",
-                                 result.ToString(), args[i].ToString());
+          *problem =
+              fmt::format("the arguments of coalesce must have one type; {} and {} do not mix",
+                          result.ToString(), args[i].ToString());
           return std::nullopt;
         }
         result = *common;
@@ -121,10 +131,12 @@ std::optional<Type> ResolveCall(Builtin builtin, std::span<const Type> args, std
       return result;
     }
     case Builtin::kAbs:
-      if (!expect(0, args[0].kind == TypeKind::kNull || args[0].is_numeric(), "a number")) return std::nullopt;
+      if (!expect(0, args[0].kind == TypeKind::kNull || args[0].is_numeric(), "a number"))
+        return std::nullopt;
       return args[0];
     case Builtin::kRound:
-      if (!expect(0, args[0].kind == TypeKind::kNull || args[0].is_numeric(), "a number")) return std::nullopt;
+      if (!expect(0, args[0].kind == TypeKind::kNull || args[0].is_numeric(), "a number"))
+        return std::nullopt;
       if (args.size() > 1 && !int_arg(1)) return std::nullopt;
       return args[0];
     case Builtin::kYear:
@@ -133,8 +145,9 @@ std::optional<Type> ResolveCall(Builtin builtin, std::span<const Type> args, std
       if (!temporal_arg(0)) return std::nullopt;
       return Type::Int();
     case Builtin::kDate:
-      if (!expect(0, args[0].kind == TypeKind::kNull || args[0].is_temporal() ||
-                         args[0].kind == TypeKind::kString,
+      if (!expect(0,
+                  args[0].kind == TypeKind::kNull || args[0].is_temporal() ||
+                      args[0].kind == TypeKind::kString,
                   "a datetime or a string")) {
         return std::nullopt;
       }
@@ -146,14 +159,17 @@ std::optional<Type> ResolveCall(Builtin builtin, std::span<const Type> args, std
       if (!expect(0, args[0].kind != TypeKind::kRef, "a value, not a ref")) return std::nullopt;
       return Type::String();
     case Builtin::kToInt:
-      if (!expect(0, args[0].kind != TypeKind::kRef && !args[0].is_temporal() && args[0].kind != TypeKind::kGuid,
+      if (!expect(0,
+                  args[0].kind != TypeKind::kRef && !args[0].is_temporal() &&
+                      args[0].kind != TypeKind::kGuid,
                   "a string, number or bool")) {
         return std::nullopt;
       }
       return Type::Int();
     case Builtin::kToFloat:
-      if (!expect(0, args[0].kind == TypeKind::kNull || args[0].is_numeric() ||
-                         args[0].kind == TypeKind::kString,
+      if (!expect(0,
+                  args[0].kind == TypeKind::kNull || args[0].is_numeric() ||
+                      args[0].kind == TypeKind::kString,
                   "a string or a number")) {
         return std::nullopt;
       }

@@ -15,8 +15,28 @@
 namespace duet::check {
 
 enum class Builtin {
-  kUpper, kLower, kTrim, kLtrim, kRtrim, kLength, kSubstr, kLeft, kRight, kReplace, kConcat,
-  kCoalesce, kAbs, kRound, kYear, kMonth, kDay, kDate, kAddDays, kToString, kToInt, kToFloat,
+  kUpper,
+  kLower,
+  kTrim,
+  kLtrim,
+  kRtrim,
+  kLength,
+  kSubstr,
+  kLeft,
+  kRight,
+  kReplace,
+  kConcat,
+  kCoalesce,
+  kAbs,
+  kRound,
+  kYear,
+  kMonth,
+  kDay,
+  kDate,
+  kAddDays,
+  kToString,
+  kToInt,
+  kToFloat,
 };
 
 struct BuiltinInfo {

@@ -26,18 +26,24 @@ std::string SideName(Side side) { return side == Side::kLeft ? "left" : "right";
 
 Direction FromAst(ast::Direction d) {
   switch (d) {
-    case ast::Direction::kBoth: return Direction::kBoth;
-    case ast::Direction::kToRight: return Direction::kToRight;
-    case ast::Direction::kToLeft: return Direction::kToLeft;
+    case ast::Direction::kBoth:
+      return Direction::kBoth;
+    case ast::Direction::kToRight:
+      return Direction::kToRight;
+    case ast::Direction::kToLeft:
+      return Direction::kToLeft;
   }
   return Direction::kBoth;
 }
 
 const char* Spelling(Direction d) {
   switch (d) {
-    case Direction::kBoth: return "<->";
-    case Direction::kToRight: return "->";
-    case Direction::kToLeft: return "<-";
+    case Direction::kBoth:
+      return "<->";
+    case Direction::kToRight:
+      return "->";
+    case Direction::kToLeft:
+      return "<-";
   }
   return "?";
 }
@@ -47,16 +53,24 @@ bool IsComparison(BinaryOp op) {
          op == BinaryOp::kLessEqual || op == BinaryOp::kGreater || op == BinaryOp::kGreaterEqual;
 }
 
-bool IsOrdering(BinaryOp op) { return IsComparison(op) && op != BinaryOp::kEqual && op != BinaryOp::kNotEqual; }
+bool IsOrdering(BinaryOp op) {
+  return IsComparison(op) && op != BinaryOp::kEqual && op != BinaryOp::kNotEqual;
+}
 
 char ArithmeticChar(BinaryOp op) {
   switch (op) {
-    case BinaryOp::kAdd: return '+';
-    case BinaryOp::kSubtract: return '-';
-    case BinaryOp::kMultiply: return '*';
-    case BinaryOp::kDivide: return '/';
-    case BinaryOp::kModulo: return '%';
-    default: return 0;
+    case BinaryOp::kAdd:
+      return '+';
+    case BinaryOp::kSubtract:
+      return '-';
+    case BinaryOp::kMultiply:
+      return '*';
+    case BinaryOp::kDivide:
+      return '/';
+    case BinaryOp::kModulo:
+      return '%';
+    default:
+      return 0;
   }
 }
 
@@ -106,8 +120,10 @@ class Checker {
     return diags_.Report(kind, range, std::move(message));
   }
 
-  void SuggestFrom(diag::Diagnostic& d, std::string_view name, const std::vector<std::string>& candidates) {
-    if (auto match = diag::ClosestMatch(name, candidates)) d.AddNote(fmt::format("did you mean {}?", Quoted(*match)));
+  void SuggestFrom(diag::Diagnostic& d, std::string_view name,
+                   const std::vector<std::string>& candidates) {
+    if (auto match = diag::ClosestMatch(name, candidates))
+      d.AddNote(fmt::format("did you mean {}?", Quoted(*match)));
   }
 
   std::vector<std::string> ColumnNames(int table) const {
@@ -140,7 +156,8 @@ class Checker {
       return std::nullopt;
     }
     if (auto it = table_index_.find(name.ToString()); it != table_index_.end()) return it->second;
-    auto& d = Report(DiagKind::kUnknownTable, name.range, fmt::format("unknown table {}", Quoted(name.ToString())));
+    auto& d = Report(DiagKind::kUnknownTable, name.range,
+                     fmt::format("unknown table {}", Quoted(name.ToString())));
     std::vector<std::string> candidates;
     for (const Table& t : out_.tables) {
       if (t.system_name == name.system.text) candidates.push_back(t.name);
@@ -155,7 +172,9 @@ class Checker {
     Constant c;
     c.range = literal.range;
     switch (literal.kind) {
-      case ast::LiteralKind::kNull: c.kind = TypeKind::kNull; break;
+      case ast::LiteralKind::kNull:
+        c.kind = TypeKind::kNull;
+        break;
       case ast::LiteralKind::kBool:
         c.kind = TypeKind::kBool;
         c.bool_value = literal.bool_value;
@@ -185,10 +204,18 @@ class Checker {
     if (c.kind == TypeKind::kString) {
       bool ok = false;
       switch (target.kind) {
-        case TypeKind::kDate: ok = value::ParseDate(c.text).has_value(); break;
-        case TypeKind::kDateTime: ok = value::ParseDateTime(c.text).has_value(); break;
-        case TypeKind::kGuid: ok = value::ParseGuid(c.text).has_value(); break;
-        default: ok = target.kind == TypeKind::kString; break;
+        case TypeKind::kDate:
+          ok = value::ParseDate(c.text).has_value();
+          break;
+        case TypeKind::kDateTime:
+          ok = value::ParseDateTime(c.text).has_value();
+          break;
+        case TypeKind::kGuid:
+          ok = value::ParseGuid(c.text).has_value();
+          break;
+        default:
+          ok = target.kind == TypeKind::kString;
+          break;
       }
       if (!ok) return std::nullopt;
       Constant out = c;
@@ -204,10 +231,12 @@ class Checker {
     if (target.kind == TypeKind::kString && c.kind == TypeKind::kString && target.length > 0) {
       Type own = c.type();
       if (own.length > target.length) {
-        return fmt::format("{} has {} characters, more than {} holds", c.ToString(), own.length, target.ToString());
+        return fmt::format("{} has {} characters, more than {} holds", c.ToString(), own.length,
+                           target.ToString());
       }
     }
-    if (target.kind == TypeKind::kDecimal && (c.kind == TypeKind::kDecimal || c.kind == TypeKind::kInt)) {
+    if (target.kind == TypeKind::kDecimal &&
+        (c.kind == TypeKind::kDecimal || c.kind == TypeKind::kInt)) {
       std::string text = c.kind == TypeKind::kInt ? std::to_string(c.int_value) : c.text;
       size_t point = text.find('.');
       std::string whole = text.substr(0, point);
@@ -239,7 +268,9 @@ class Checker {
     return (negative && out != "0" ? "-" : "") + out;
   }
 
-  void MarkUsed(ColumnRef ref) { used_[static_cast<size_t>(ref.table)][static_cast<size_t>(ref.column)] = true; }
+  void MarkUsed(ColumnRef ref) {
+    used_[static_cast<size_t>(ref.table)][static_cast<size_t>(ref.column)] = true;
+  }
 
   // ---- systems and tables ----
 
@@ -264,9 +295,10 @@ class Checker {
         if (decl.is_extension) continue;
         std::optional<int> system = FindSystem(decl.name.system.text);
         if (!system) {
-          auto& d = Report(DiagKind::kUnknownSystem, decl.name.system.range,
-                           fmt::format("unknown system {} in table {}", Quoted(decl.name.system.text),
-                                       Quoted(decl.name.ToString())));
+          auto& d =
+              Report(DiagKind::kUnknownSystem, decl.name.system.range,
+                     fmt::format("unknown system {} in table {}", Quoted(decl.name.system.text),
+                                 Quoted(decl.name.ToString())));
           std::vector<std::string> systems;
           for (const System& s : out_.systems) systems.push_back(s.name);
           SuggestFrom(d, decl.name.system.text, systems);
@@ -325,17 +357,21 @@ class Checker {
       return t;
     }
     static const std::map<std::string, TypeKind, std::less<>> kTypes = {
-        {"bool", TypeKind::kBool},       {"int", TypeKind::kInt},         {"float", TypeKind::kFloat},
-        {"decimal", TypeKind::kDecimal}, {"string", TypeKind::kString},   {"date", TypeKind::kDate},
+        {"bool", TypeKind::kBool},         {"int", TypeKind::kInt},
+        {"float", TypeKind::kFloat},       {"decimal", TypeKind::kDecimal},
+        {"string", TypeKind::kString},     {"date", TypeKind::kDate},
         {"datetime", TypeKind::kDateTime}, {"guid", TypeKind::kGuid},
     };
     auto it = kTypes.find(syntax.name.text);
     if (it == kTypes.end()) {
-      auto& d = Report(DiagKind::kUnknownType, syntax.name.range, fmt::format("unknown type {}", Quoted(syntax.name.text)));
+      auto& d = Report(DiagKind::kUnknownType, syntax.name.range,
+                       fmt::format("unknown type {}", Quoted(syntax.name.text)));
       std::vector<std::string> names;
       for (const auto& [name, kind] : kTypes) names.push_back(name);
       SuggestFrom(d, syntax.name.text, names);
-      d.AddNote("the types are bool, int, float, decimal(p, s), string, string(n), date, datetime, guid and ref system.table");
+      d.AddNote(
+          "the types are bool, int, float, decimal(p, s), string, string(n), date, datetime, guid "
+          "and ref system.table");
       return std::nullopt;
     }
     std::vector<int64_t> args;
@@ -351,7 +387,8 @@ class Checker {
     };
     switch (it->second) {
       case TypeKind::kString:
-        if (args.size() > 1) return bad("string takes at most one argument, its length: string(100)");
+        if (args.size() > 1)
+          return bad("string takes at most one argument, its length: string(100)");
         if (args.size() == 1 && (args[0] < 1 || args[0] > 1'000'000'000)) {
           return bad(fmt::format("string length {} is out of range (1 to 1000000000)", args[0]));
         }
@@ -359,10 +396,12 @@ class Checker {
       case TypeKind::kDecimal:
         if (args.size() != 2) return bad("decimal needs a precision and a scale: decimal(19, 4)");
         if (args[0] < 1 || args[0] > kMaxDecimalPrecision) {
-          return bad(fmt::format("decimal precision {} is out of range (1 to {})", args[0], kMaxDecimalPrecision));
+          return bad(fmt::format("decimal precision {} is out of range (1 to {})", args[0],
+                                 kMaxDecimalPrecision));
         }
         if (args[1] < 0 || args[1] > args[0]) {
-          return bad(fmt::format("decimal scale {} must be between 0 and the precision {}", args[1], args[0]));
+          return bad(fmt::format("decimal scale {} must be between 0 and the precision {}", args[1],
+                                 args[0]));
         }
         return Type::Decimal(static_cast<int>(args[0]), static_cast<int>(args[1]));
       default:
@@ -382,8 +421,10 @@ class Checker {
       for (const ast::ColumnDecl& c : decl->columns) {
         if (auto existing = table(index).FindColumn(c.name.text)) {
           Report(DiagKind::kDuplicateColumn, c.name.range,
-                 fmt::format("column {} is declared twice in {}", Quoted(c.name.text), table(index).qualified_name))
-              .AddNote(table(index).columns[static_cast<size_t>(*existing)].range, "first declared here");
+                 fmt::format("column {} is declared twice in {}", Quoted(c.name.text),
+                             table(index).qualified_name))
+              .AddNote(table(index).columns[static_cast<size_t>(*existing)].range,
+                       "first declared here");
           continue;
         }
         Column column;
@@ -405,7 +446,8 @@ class Checker {
                                value->type().ToString(), Quoted(c.name.text), type->ToString()));
           } else if (value && value->kind == TypeKind::kNull && c.not_null) {
             Report(DiagKind::kDefaultType, c.default_value->range,
-                   fmt::format("column {} is not null, so its default cannot be null", Quoted(c.name.text)));
+                   fmt::format("column {} is not null, so its default cannot be null",
+                               Quoted(c.name.text)));
           } else if (size) {
             Report(DiagKind::kDefaultType, c.default_value->range,
                    fmt::format("default of column {}: {}", Quoted(c.name.text), *size));
@@ -464,7 +506,8 @@ class Checker {
   std::optional<int> ResolveColumnName(int table_index, const ast::Name& name) {
     if (auto column = table(table_index).FindColumn(name.text)) return column;
     auto& d = Report(DiagKind::kUnknownColumn, name.range,
-                     fmt::format("unknown column {} in table {}", Quoted(name.text), table(table_index).qualified_name));
+                     fmt::format("unknown column {} in table {}", Quoted(name.text),
+                                 table(table_index).qualified_name));
     SuggestFrom(d, name.text, ColumnNames(table_index));
     return std::nullopt;
   }
@@ -494,7 +537,8 @@ class Checker {
           Report(DiagKind::kDuplicateMap, decl.name.range,
                  fmt::format("map {} is declared twice", Quoted(decl.name.text)))
               .AddNote(out_.maps[static_cast<size_t>(*existing)].range, "first declared here")
-              .AddNote("to add fields to a map declared elsewhere, write 'extend map " + decl.name.text + " { ... }'");
+              .AddNote("to add fields to a map declared elsewhere, write 'extend map " +
+                       decl.name.text + " { ... }'");
           continue;
         }
         Map map;
@@ -514,11 +558,13 @@ class Checker {
         if (!decl.is_extension) continue;
         std::optional<int> index = FindMap(decl.name.text);
         if (!index) {
-          auto& d = Report(DiagKind::kUnknownMap, decl.name.range, fmt::format("unknown map {}", Quoted(decl.name.text)));
+          auto& d = Report(DiagKind::kUnknownMap, decl.name.range,
+                           fmt::format("unknown map {}", Quoted(decl.name.text)));
           SuggestFrom(d, decl.name.text, MapNames());
           continue;
         }
-        for (const ast::FieldMapping& f : decl.fields) map_syntax_[static_cast<size_t>(*index)].fields.push_back(&f);
+        for (const ast::FieldMapping& f : decl.fields)
+          map_syntax_[static_cast<size_t>(*index)].fields.push_back(&f);
       }
     }
   }
@@ -539,7 +585,8 @@ class Checker {
   std::optional<ConflictRule> ResolveRule(const Map& m, const ast::Name& name) {
     if (name.text == "newest") return ConflictRule{RuleKind::kNewest, Side::kLeft, name.range};
     if (name.text == "manual") return ConflictRule{RuleKind::kManual, Side::kLeft, name.range};
-    if (auto side = ResolveSide(m, name, "a conflict rule")) return ConflictRule{RuleKind::kSide, *side, name.range};
+    if (auto side = ResolveSide(m, name, "a conflict rule"))
+      return ConflictRule{RuleKind::kSide, *side, name.range};
     return std::nullopt;
   }
 
@@ -582,7 +629,8 @@ class Checker {
     if (m.systems[0] == m.systems[1]) {
       Report(DiagKind::kSideMismatch, decl.left.range.Through(decl.right.range),
              fmt::format("map {} connects {} and {}, two tables of system {}", Quoted(m.name),
-                         table(*left).qualified_name, table(*right).qualified_name, table(*left).system_name))
+                         table(*left).qualified_name, table(*right).qualified_name,
+                         table(*left).system_name))
           .AddNote("a map keeps a table of one system in sync with a table of another");
       return;
     }
@@ -595,7 +643,8 @@ class Checker {
                fmt::format("table {} has no key, so its rows cannot be matched with their partners",
                            t.qualified_name))
             .AddNote(t.range, "declare its alternate key in the table, for example: key (" +
-                                  (t.columns.empty() ? std::string("COLUMN") : t.columns[0].name) + ");");
+                                  (t.columns.empty() ? std::string("COLUMN") : t.columns[0].name) +
+                                  ");");
       }
     }
     CheckSettings(m, decl);
@@ -608,7 +657,8 @@ class Checker {
     for (size_t i = 0; i < decl.versions.size(); ++i) {
       const ast::VersionSetting& v = decl.versions[i];
       if (i > 0) {
-        Report(DiagKind::kDuplicateSetting, v.range, fmt::format("map {} sets its version twice", Quoted(m.name)))
+        Report(DiagKind::kDuplicateSetting, v.range,
+               fmt::format("map {} sets its version twice", Quoted(m.name)))
             .AddNote(decl.versions[0].range, "first set here");
         continue;
       }
@@ -620,7 +670,8 @@ class Checker {
         std::string_view digits = text.substr(0, dot);
         auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), *part);
         if (ec != std::errc()) {
-          Report(DiagKind::kBadNumber, v.range, fmt::format("version {} has a part too large for a number", v.text));
+          Report(DiagKind::kBadNumber, v.range,
+                 fmt::format("version {} has a part too large for a number", v.text));
           break;
         }
         text = dot == std::string_view::npos ? std::string_view() : text.substr(dot + 1);
@@ -639,7 +690,8 @@ class Checker {
     for (size_t i = 0; i < decl.initials.size(); ++i) {
       const ast::InitialSetting& s = decl.initials[i];
       if (i > 0) {
-        Report(DiagKind::kDuplicateSetting, s.range, fmt::format("map {} sets its initial sync twice", Quoted(m.name)))
+        Report(DiagKind::kDuplicateSetting, s.range,
+               fmt::format("map {} sets its initial sync twice", Quoted(m.name)))
             .AddNote(decl.initials[0].range, "first set here");
         continue;
       }
@@ -652,8 +704,8 @@ class Checker {
       if (!side) continue;
       if (!Flows(m.direction, *side)) {
         Report(DiagKind::kNotASide, s.side->range,
-               fmt::format("map {} only flows {} so it cannot be initialised from {}", Quoted(m.name),
-                           Spelling(m.direction), s.side->text));
+               fmt::format("map {} only flows {} so it cannot be initialised from {}",
+                           Quoted(m.name), Spelling(m.direction), s.side->text));
         continue;
       }
       m.initial = *side == Side::kLeft ? InitialSync::kFromLeft : InitialSync::kFromRight;
@@ -684,16 +736,19 @@ class Checker {
       seen[s] = &f;
       if (!Flows(m.direction, *side)) {
         Report(DiagKind::kFilterNeverApplies, f.side.range,
-               fmt::format("map {} only flows {}, so it never reads {} rows and this filter never applies",
-                           Quoted(m.name), Spelling(m.direction), f.side.text))
-            .AddNote("a filter selects the source rows that flow; put it on the side data flows from");
+               fmt::format(
+                   "map {} only flows {}, so it never reads {} rows and this filter never applies",
+                   Quoted(m.name), Spelling(m.direction), f.side.text))
+            .AddNote(
+                "a filter selects the source rows that flow; put it on the side data flows from");
       }
       Scope scope{m.table(*side), m.table(Other(*side)), fmt::format("the {} filter", f.side.text)};
       BoundExprPtr condition = Bind(*f.condition, scope);
       if (!condition) continue;
       if (condition->type.kind != TypeKind::kBool) {
         Report(DiagKind::kFilterNotBool, f.condition->range,
-               fmt::format("a filter must be a boolean condition, but this one is {}", condition->type.ToString()))
+               fmt::format("a filter must be a boolean condition, but this one is {}",
+                           condition->type.ToString()))
             .AddNote("compare it with a value, for example: PARTYTYPE == \"Organization\"");
         continue;
       }
@@ -718,8 +773,9 @@ class Checker {
         Report(DiagKind::kTargetNotColumn, syntax.range,
                fmt::format("the written end of a mapping must be a column of {}, not {}",
                            table(m.table(side)).qualified_name, Quoted(ast::ExprToString(syntax))))
-            .AddNote(fmt::format("the arrow points at the written column: '{}'",
-                                 side == Side::kLeft ? "COLUMN <- expression" : "expression -> column"));
+            .AddNote(
+                fmt::format("the arrow points at the written column: '{}'",
+                            side == Side::kLeft ? "COLUMN <- expression" : "expression -> column"));
       }
       return std::nullopt;
     }
@@ -744,19 +800,22 @@ class Checker {
         for (int k : t.key_columns) {
           if (k == hop.column) continue;
           const Column& other = t.columns[static_cast<size_t>(k)];
-          bool supplied = other.type.kind == TypeKind::kRef &&
-                          std::any_of(holder.columns.begin(), holder.columns.end(), [&](const Column& c) {
-                            return c.type.kind == TypeKind::kRef && c.type.ref_table == other.type.ref_table;
-                          });
+          bool supplied =
+              other.type.kind == TypeKind::kRef &&
+              std::any_of(holder.columns.begin(), holder.columns.end(), [&](const Column& c) {
+                return c.type.kind == TypeKind::kRef && c.type.ref_table == other.type.ref_table;
+              });
           if (!supplied) {
             Report(DiagKind::kLookupNotKey, syntax.range,
-                   fmt::format("lookup {} cannot be written: the key of {} also has {}, which {} cannot supply",
-                               Quoted(ast::ExprToString(syntax)), t.qualified_name, Quoted(other.name),
-                               holder.qualified_name))
+                   fmt::format("lookup {} cannot be written: the key of {} also has {}, which {} "
+                               "cannot supply",
+                               Quoted(ast::ExprToString(syntax)), t.qualified_name,
+                               Quoted(other.name), holder.qualified_name))
                 .AddNote(t.key_range, "the key is declared here")
-                .AddNote(fmt::format("other key columns are taken from the row being written: they must be refs "
-                                     "to a table that {} also refers to",
-                                     holder.qualified_name));
+                .AddNote(fmt::format(
+                    "other key columns are taken from the row being written: they must be refs "
+                    "to a table that {} also refers to",
+                    holder.qualified_name));
             return std::nullopt;
           }
         }
@@ -764,12 +823,14 @@ class Checker {
       if (t.columns[static_cast<size_t>(hop.column)].key_position < 0) {
         auto& d = Report(DiagKind::kLookupNotKey, syntax.range,
                          fmt::format("lookup {} cannot be written: {} is not a key column of {}",
-                                     Quoted(ast::ExprToString(syntax)), Quoted(ColumnName(hop)), t.qualified_name));
+                                     Quoted(ast::ExprToString(syntax)), Quoted(ColumnName(hop)),
+                                     t.qualified_name));
         if (t.key_columns.empty()) {
           d.AddNote(t.range, fmt::format("{} has no key", t.qualified_name));
         } else {
           std::string keys;
-          for (int k : t.key_columns) keys += (keys.empty() ? "" : ", ") + t.columns[static_cast<size_t>(k)].name;
+          for (int k : t.key_columns)
+            keys += (keys.empty() ? "" : ", ") + t.columns[static_cast<size_t>(k)].name;
           d.AddNote(t.key_range, fmt::format("the key of {} is ({})", t.qualified_name, keys));
         }
         return std::nullopt;
@@ -782,11 +843,13 @@ class Checker {
   bool CheckNotRef(const BoundExpr& end, const ast::Expr& syntax) {
     if (end.type.kind != TypeKind::kRef) return true;
     const Table& target = table(end.type.ref_table);
-    auto& d = Report(DiagKind::kLookupEndsOnRef, syntax.range,
-                     fmt::format("{} is a ref to {}; mappings exchange natural keys, not internal ids",
-                                 Quoted(ast::ExprToString(syntax)), target.qualified_name));
+    auto& d =
+        Report(DiagKind::kLookupEndsOnRef, syntax.range,
+               fmt::format("{} is a ref to {}; mappings exchange natural keys, not internal ids",
+                           Quoted(ast::ExprToString(syntax)), target.qualified_name));
     if (!target.key_columns.empty()) {
-      d.AddNote(fmt::format("name the referenced key column, for example: {}.{}", ast::ExprToString(syntax),
+      d.AddNote(fmt::format("name the referenced key column, for example: {}.{}",
+                            ast::ExprToString(syntax),
                             target.columns[static_cast<size_t>(target.key_columns[0])].name));
     }
     return false;
@@ -832,8 +895,8 @@ class Checker {
         const Column& column = table(m.table(side)).columns[static_cast<size_t>(*target)];
         if (column.local) {
           Report(DiagKind::kLocalColumnMapped, end_syntax.range,
-                 fmt::format("column {} of {} is declared local, yet this mapping syncs it", Quoted(column.name),
-                             table(m.table(side)).qualified_name))
+                 fmt::format("column {} of {} is declared local, yet this mapping syncs it",
+                             Quoted(column.name), table(m.table(side)).qualified_name))
               .AddNote(column.range, "declared local here; drop 'local' or the mapping");
         }
         if (syntax->truncate && end->type.kind != TypeKind::kString) {
@@ -849,8 +912,9 @@ class Checker {
         if (syntax->named_values) {
           auto it = value_maps_.find(syntax->named_values->text);
           if (it == value_maps_.end()) {
-            auto& d = Report(DiagKind::kUnknownValueMap, syntax->named_values->range,
-                             fmt::format("unknown value map {}", Quoted(syntax->named_values->text)));
+            auto& d =
+                Report(DiagKind::kUnknownValueMap, syntax->named_values->range,
+                       fmt::format("unknown value map {}", Quoted(syntax->named_values->text)));
             std::vector<std::string> names;
             for (const auto& [n, decl] : value_maps_) names.push_back(n);
             SuggestFrom(d, syntax->named_values->text, names);
@@ -873,7 +937,8 @@ class Checker {
         if (field.master && field.direction != Direction::kBoth) {
           Report(DiagKind::kMasterNeverApplies, syntax->master->range,
                  fmt::format("conflict rule on a one-way mapping never applies: only {} is written",
-                             table(m.table(field.direction == Direction::kToRight ? Side::kRight : Side::kLeft))
+                             table(m.table(field.direction == Direction::kToRight ? Side::kRight
+                                                                                  : Side::kLeft))
                                  .system_name))
               .AddNote("a conflict needs edits on both sides of a two-way ('<->') mapping");
         }
@@ -896,11 +961,14 @@ class Checker {
       const ast::Expr& target_syntax = from == Side::kLeft ? *syntax.right : *syntax.left;
       Assignability a = CanAssign(source.type, target.type);
       if (a == Assignability::kNo) {
-        auto& d = Report(DiagKind::kMappingTypeMismatch, syntax.range,
-                         fmt::format("type mismatch: {} cannot be written into {}", Describe(source, source_syntax),
-                                     Describe(target, target_syntax)));
+        auto& d =
+            Report(DiagKind::kMappingTypeMismatch, syntax.range,
+                   fmt::format("type mismatch: {} cannot be written into {}",
+                               Describe(source, source_syntax), Describe(target, target_syntax)));
         if (target.type.kind == TypeKind::kInt && source.type.kind == TypeKind::kString) {
-          d.AddNote("an option set stored as int is usually mapped from text with a value map: values { \"a\" = 1 }");
+          d.AddNote(
+              "an option set stored as int is usually mapped from text with a value map: values { "
+              "\"a\" = 1 }");
         } else if (source.type.kind == TypeKind::kDateTime && target.type.kind == TypeKind::kDate) {
           d.AddNote("take the date part explicitly: date(...)");
         } else if (target.type.kind == TypeKind::kString) {
@@ -915,10 +983,12 @@ class Checker {
                            Describe(source, source_syntax), Describe(target, target_syntax)));
       }
       std::optional<int> column = from == Side::kLeft ? field.right_target : field.left_target;
-      if (const auto* constant = std::get_if<ConstantNode>(&source.node); constant != nullptr && !field.truncate) {
+      if (const auto* constant = std::get_if<ConstantNode>(&source.node);
+          constant != nullptr && !field.truncate) {
         if (std::optional<std::string> size = SizeProblem(constant->value, target.type)) {
           Report(DiagKind::kMappingTypeMismatch, syntax.range,
-                 fmt::format("constant cannot be written into {}: {}", Quoted(ast::ExprToString(target_syntax)), *size));
+                 fmt::format("constant cannot be written into {}: {}",
+                             Quoted(ast::ExprToString(target_syntax)), *size));
           reported = true;
           continue;
         }
@@ -926,9 +996,10 @@ class Checker {
       if (source.type.kind == TypeKind::kNull && column) {
         const Table& t = table(m.table(Other(from)));
         if (t.columns[static_cast<size_t>(*column)].not_null) {
-          Report(DiagKind::kMappingTypeMismatch, syntax.range,
-                 fmt::format("null cannot be written into not-null column {} of {}",
-                             Quoted(t.columns[static_cast<size_t>(*column)].name), t.qualified_name));
+          Report(
+              DiagKind::kMappingTypeMismatch, syntax.range,
+              fmt::format("null cannot be written into not-null column {} of {}",
+                          Quoted(t.columns[static_cast<size_t>(*column)].name), t.qualified_name));
           reported = true;
         }
       }
@@ -957,13 +1028,15 @@ class Checker {
             ok = false;
           } else if (written) {
             Report(DiagKind::kValueMapNoDefault, key.range,
-                   fmt::format("'*' stands on the {} side, which this mapping writes; a written value must be exact",
+                   fmt::format("'*' stands on the {} side, which this mapping writes; a written "
+                               "value must be exact",
                                SideName(side)))
                 .AddNote("'*' matches any other value read from the source side");
             ok = false;
           }
           if (auto [it, inserted] = seen[s].emplace("*", &key); !inserted) {
-            Report(DiagKind::kDuplicateValueEntry, key.range, "'*' appears twice on the same side of this value map")
+            Report(DiagKind::kDuplicateValueEntry, key.range,
+                   "'*' appears twice on the same side of this value map")
                 .AddNote(it->second->range, "first here");
             ok = false;
           }
@@ -986,8 +1059,8 @@ class Checker {
           const ast::Expr& end = side == Side::kLeft ? *syntax.left : *syntax.right;
           Report(DiagKind::kValueEntryType, key.range,
                  fmt::format("value {} is {}, but the {} side {} is {}", values[s]->ToString(),
-                             values[s]->type().ToString(), SideName(side), Quoted(ast::ExprToString(end)),
-                             types[s]->ToString()));
+                             values[s]->type().ToString(), SideName(side),
+                             Quoted(ast::ExprToString(end)), types[s]->ToString()));
           ok = false;
           continue;
         }
@@ -996,14 +1069,16 @@ class Checker {
           bool read = Flows(field.direction, side);
           if (field.direction == Direction::kBoth) {
             Report(DiagKind::kValueMapNotInjective, key.range,
-                   fmt::format("value {} appears twice on the {} side, so the two-way value map is not one-to-one",
+                   fmt::format("value {} appears twice on the {} side, so the two-way value map is "
+                               "not one-to-one",
                                identity, SideName(side)))
                 .AddNote(it->second->range, "first here")
                 .AddNote("a two-way value map must pair each value with exactly one partner");
             ok = false;
           } else if (read) {
             Report(DiagKind::kDuplicateValueEntry, key.range,
-                   fmt::format("value {} appears twice on the {} side, which is read", identity, SideName(side)))
+                   fmt::format("value {} appears twice on the {} side, which is read", identity,
+                               SideName(side)))
                 .AddNote(it->second->range, "first here");
             ok = false;
           }
@@ -1036,7 +1111,8 @@ class Checker {
         if (!inserted) {
           Report(DiagKind::kColumnWrittenTwice, f.range,
                  fmt::format("column {} of {} is written by two mappings of map {}",
-                             Quoted(t.columns[static_cast<size_t>(*column)].name), t.qualified_name, Quoted(m.name)))
+                             Quoted(t.columns[static_cast<size_t>(*column)].name), t.qualified_name,
+                             Quoted(m.name)))
               .AddNote(it->second->range, "also written here");
         }
       }
@@ -1046,19 +1122,23 @@ class Checker {
         if (written.contains(key)) continue;
         Report(DiagKind::kKeyNotFilled, target == Side::kLeft ? decl.left.range : decl.right.range,
                fmt::format("key column {} of {} is not filled by any mapping of map {}",
-                           Quoted(t.columns[static_cast<size_t>(key)].name), t.qualified_name, Quoted(m.name)))
+                           Quoted(t.columns[static_cast<size_t>(key)].name), t.qualified_name,
+                           Quoted(m.name)))
             .AddNote(t.key_range, "the key is declared here")
             .AddNote(t.columns[static_cast<size_t>(key)].is_id
-                         ? "it is also the table's system-assigned id; an alternate key is made of data columns"
+                         ? "it is also the table's system-assigned id; an alternate key is made of "
+                           "data columns"
                          : "rows written into the table could not be matched with their partners");
       }
       for (size_t c = 0; c < t.columns.size(); ++c) {
         const Column& column = t.columns[c];
-        if (!column.not_null || column.is_id || column.default_value || column.key_position >= 0) continue;
+        if (!column.not_null || column.is_id || column.default_value || column.key_position >= 0)
+          continue;
         if (written.contains(static_cast<int>(c))) continue;
-        Report(DiagKind::kNotNullNotFilled, target == Side::kLeft ? decl.left.range : decl.right.range,
-               fmt::format("not-null column {} of {} gets no value from map {}", Quoted(column.name),
-                           t.qualified_name, Quoted(m.name)))
+        Report(DiagKind::kNotNullNotFilled,
+               target == Side::kLeft ? decl.left.range : decl.right.range,
+               fmt::format("not-null column {} of {} gets no value from map {}",
+                           Quoted(column.name), t.qualified_name, Quoted(m.name)))
             .AddNote(column.range, "declared here")
             .AddNote("map a value into it, give it a default ('default ...') or let it be null");
       }
@@ -1066,7 +1146,8 @@ class Checker {
   }
 
   bool field_errors_in_map(int index) const {
-    return out_.maps[static_cast<size_t>(index)].fields.size() != map_syntax_[static_cast<size_t>(index)].fields.size();
+    return out_.maps[static_cast<size_t>(index)].fields.size() !=
+           map_syntax_[static_cast<size_t>(index)].fields.size();
   }
 
   void CheckRules(Map& m, const ast::MapDecl& decl) {
@@ -1083,9 +1164,10 @@ class Checker {
         std::string right = out_.systems[static_cast<size_t>(m.systems[1])].name;
         Report(DiagKind::kMissingMaster, decl.name.range,
                fmt::format("map {} has two-way fields but no conflict rule", Quoted(m.name)))
-            .AddNote(fmt::format("say who wins when both sides change a field: 'master {};', 'master {};', "
-                                 "'master newest;' or 'master manual;'",
-                                 left, right));
+            .AddNote(fmt::format(
+                "say who wins when both sides change a field: 'master {};', 'master {};', "
+                "'master newest;' or 'master manual;'",
+                left, right));
       }
       return;
     }
@@ -1095,11 +1177,13 @@ class Checker {
              fmt::format("map {} is one-way, so its conflict rule never applies", Quoted(m.name)));
     } else if (two_way > 0 && unruled_two_way == 0) {
       Report(DiagKind::kMasterNeverApplies, decl.masters[0].range,
-             fmt::format("every two-way field of map {} has its own rule, so the map's rule never applies",
-                         Quoted(m.name)));
+             fmt::format(
+                 "every two-way field of map {} has its own rule, so the map's rule never applies",
+                 Quoted(m.name)));
     } else if (two_way == 0 && !field_errors_in_map(static_cast<int>(&m - out_.maps.data()))) {
       Report(DiagKind::kMasterNeverApplies, decl.masters[0].range,
-             fmt::format("map {} has no two-way fields, so its conflict rule never applies", Quoted(m.name)));
+             fmt::format("map {} has no two-way fields, so its conflict rule never applies",
+                         Quoted(m.name)));
     }
   }
 
@@ -1126,17 +1210,21 @@ class Checker {
         if (i == 0 && scope.other_table >= 0 && table(scope.other_table).FindColumn(segment.text)) {
           Report(DiagKind::kWrongSideColumn, segment.range,
                  fmt::format("{} is a column of {}, but {} reads {}", Quoted(segment.text),
-                             table(scope.other_table).qualified_name, scope.what, table(current).qualified_name))
+                             table(scope.other_table).qualified_name, scope.what,
+                             table(current).qualified_name))
               .AddNote(scope.what.find("filter") != std::string::npos
                            ? "a filter reads only the table of the side it names"
-                           : "the left end of a mapping is over the map's left table, the right end over its right table");
+                           : "the left end of a mapping is over the map's left table, the right "
+                             "end over its right table");
           return nullptr;
         }
         auto& d = Report(DiagKind::kUnknownColumn, segment.range,
-                         fmt::format("unknown column {} in table {}", Quoted(segment.text), table(current).qualified_name));
+                         fmt::format("unknown column {} in table {}", Quoted(segment.text),
+                                     table(current).qualified_name));
         SuggestFrom(d, segment.text, ColumnNames(current));
         if (i == 0 && path.segments.size() == 1 && FindBuiltin(segment.text)) {
-          d.AddNote(fmt::format("{} is a function; call it with parentheses", Quoted(segment.text)));
+          d.AddNote(
+              fmt::format("{} is a function; call it with parentheses", Quoted(segment.text)));
         }
         return nullptr;
       }
@@ -1147,9 +1235,10 @@ class Checker {
       if (type.kind == TypeKind::kNull) return nullptr;  // its type failed to resolve; reported
       if (i + 1 < path.segments.size()) {
         if (type.kind != TypeKind::kRef) {
-          Report(DiagKind::kLookupThroughValue, segment.range,
-                 fmt::format("{} is {}, not a ref, so the lookup cannot continue to {}", Quoted(segment.text),
-                             type.ToString(), Quoted(path.segments[i + 1].text)))
+          Report(
+              DiagKind::kLookupThroughValue, segment.range,
+              fmt::format("{} is {}, not a ref, so the lookup cannot continue to {}",
+                          Quoted(segment.text), type.ToString(), Quoted(path.segments[i + 1].text)))
               .AddNote("a lookup path passes through ref columns: ref_column.key_column");
           return nullptr;
         }
@@ -1187,7 +1276,9 @@ class Checker {
                    fmt::format("'not' needs a bool, not {}", operand->type.ToString()));
           return nullptr;
         }
-        Type type = operand->type.kind == TypeKind::kNull && e.op == ast::UnaryOp::kNot ? Type::Bool() : operand->type;
+        Type type = operand->type.kind == TypeKind::kNull && e.op == ast::UnaryOp::kNot
+                        ? Type::Bool()
+                        : operand->type;
         return c.NewNode(syntax, type, UnaryNode{e.op, std::move(operand)});
       }
       BoundExprPtr operator()(const ast::BinaryExpr& e) {
@@ -1215,10 +1306,11 @@ class Checker {
             continue;
           }
           if (!CommonType(node.operand->type, bound->type)) {
-            c.Report(DiagKind::kOperandTypeMismatch, candidate->range,
-                     fmt::format("{} is {} and cannot be compared with {} ({})", Quoted(ast::ExprToString(*candidate)),
-                                 bound->type.ToString(), Quoted(ast::ExprToString(*e.operand)),
-                                 node.operand->type.ToString()));
+            c.Report(
+                DiagKind::kOperandTypeMismatch, candidate->range,
+                fmt::format("{} is {} and cannot be compared with {} ({})",
+                            Quoted(ast::ExprToString(*candidate)), bound->type.ToString(),
+                            Quoted(ast::ExprToString(*e.operand)), node.operand->type.ToString()));
             ok = false;
             continue;
           }
@@ -1234,19 +1326,23 @@ class Checker {
         if (!condition || !then_value || !else_value) return nullptr;
         if (condition->type.kind != TypeKind::kBool) {
           c.Report(DiagKind::kConditionNotBool, e.condition->range,
-                   fmt::format("the condition of 'if' must be a bool, not {}", condition->type.ToString()));
+                   fmt::format("the condition of 'if' must be a bool, not {}",
+                               condition->type.ToString()));
           return nullptr;
         }
-        if (!c.CheckValue(*then_value, *e.then_value) || !c.CheckValue(*else_value, *e.else_value)) return nullptr;
+        if (!c.CheckValue(*then_value, *e.then_value) || !c.CheckValue(*else_value, *e.else_value))
+          return nullptr;
         std::optional<Type> type = CommonType(then_value->type, else_value->type);
         if (!type) {
           c.Report(DiagKind::kConditionNotBool, syntax.range,
-                   fmt::format("the branches of 'if' have different types: {} and {}", then_value->type.ToString(),
-                               else_value->type.ToString()))
+                   fmt::format("the branches of 'if' have different types: {} and {}",
+                               then_value->type.ToString(), else_value->type.ToString()))
               .AddNote("both branches must give the same kind of value");
           return nullptr;
         }
-        return c.NewNode(syntax, *type, IfNode{std::move(condition), std::move(then_value), std::move(else_value)});
+        return c.NewNode(
+            syntax, *type,
+            IfNode{std::move(condition), std::move(then_value), std::move(else_value)});
       }
       BoundExprPtr operator()(const ast::CallExpr& e) {
         std::optional<Builtin> builtin = FindBuiltin(e.callee.text);
@@ -1274,8 +1370,9 @@ class Checker {
         if (!ok) return nullptr;
         if (e.args.size() < info.min_args || e.args.size() > info.max_args) {
           std::string expected = info.min_args == info.max_args ? std::to_string(info.min_args)
-                                 : info.max_args == SIZE_MAX     ? fmt::format("at least {}", info.min_args)
-                                                                 : fmt::format("{} or {}", info.min_args, info.max_args);
+                                 : info.max_args == SIZE_MAX
+                                     ? fmt::format("at least {}", info.min_args)
+                                     : fmt::format("{} or {}", info.min_args, info.max_args);
           c.Report(DiagKind::kBadCall, syntax.range,
                    fmt::format("{} takes {} argument{}, not {}", info.name, expected,
                                info.max_args == 1 ? "" : "s", e.args.size()))
@@ -1285,7 +1382,8 @@ class Checker {
         std::string problem;
         std::optional<Type> type = ResolveCall(*builtin, types, &problem);
         if (!type) {
-          c.Report(DiagKind::kBadCall, syntax.range, problem).AddNote(fmt::format("{}: {}", info.signature, info.summary));
+          c.Report(DiagKind::kBadCall, syntax.range, problem)
+              .AddNote(fmt::format("{}: {}", info.signature, info.summary));
           return nullptr;
         }
         return c.NewNode(syntax, *type, CallNode{*builtin, std::move(args)});
@@ -1297,18 +1395,22 @@ class Checker {
   // Operands of operators and functions are values, not refs.
   bool CheckValue(const BoundExpr& e, const ast::Expr& syntax) { return CheckNotRef(e, syntax); }
 
-  std::optional<Type> BinaryType(const ast::BinaryExpr& e, const BoundExpr& lhs, const BoundExpr& rhs) {
+  std::optional<Type> BinaryType(const ast::BinaryExpr& e, const BoundExpr& lhs,
+                                 const BoundExpr& rhs) {
     const ast::Expr& lhs_syntax = *e.lhs;
     const ast::Expr& rhs_syntax = *e.rhs;
     if (!CheckValue(lhs, lhs_syntax) || !CheckValue(rhs, rhs_syntax)) return std::nullopt;
     std::string op = ast::BinaryOpSpelling(e.op);
     auto mismatch = [&](std::string what) -> diag::Diagnostic& {
       return Report(DiagKind::kOperandTypeMismatch, e.op_range,
-                    fmt::format("'{}' {}, but {} is {} and {} is {}", op, what, Quoted(ast::ExprToString(lhs_syntax)),
-                                lhs.type.ToString(), Quoted(ast::ExprToString(rhs_syntax)), rhs.type.ToString()));
+                    fmt::format("'{}' {}, but {} is {} and {} is {}", op, what,
+                                Quoted(ast::ExprToString(lhs_syntax)), lhs.type.ToString(),
+                                Quoted(ast::ExprToString(rhs_syntax)), rhs.type.ToString()));
     };
     if (e.op == BinaryOp::kAnd || e.op == BinaryOp::kOr) {
-      auto is_bool = [](const Type& t) { return t.kind == TypeKind::kBool || t.kind == TypeKind::kNull; };
+      auto is_bool = [](const Type& t) {
+        return t.kind == TypeKind::kBool || t.kind == TypeKind::kNull;
+      };
       if (!is_bool(lhs.type) || !is_bool(rhs.type)) {
         mismatch("needs two bools");
         return std::nullopt;
@@ -1317,7 +1419,8 @@ class Checker {
     }
     if (IsComparison(e.op)) {
       if (lhs.type.kind == TypeKind::kNull || rhs.type.kind == TypeKind::kNull) {
-        Report(DiagKind::kOperandTypeMismatch, e.op_range, fmt::format("'{}' with null is never true", op))
+        Report(DiagKind::kOperandTypeMismatch, e.op_range,
+               fmt::format("'{}' with null is never true", op))
             .AddNote("test for null with 'is null' or 'is not null'");
         return std::nullopt;
       }
@@ -1326,11 +1429,13 @@ class Checker {
         mismatch("compares values of one type");
         return std::nullopt;
       }
-      if (IsOrdering(e.op) && (common->kind == TypeKind::kBool || common->kind == TypeKind::kGuid)) {
-        Report(DiagKind::kOperandTypeMismatch, e.op_range,
-               fmt::format("'{}' cannot order {} values ({} and {}); only '==' and '!=' compare them", op,
-                           common->ToString(), Quoted(ast::ExprToString(lhs_syntax)),
-                           Quoted(ast::ExprToString(rhs_syntax))));
+      if (IsOrdering(e.op) &&
+          (common->kind == TypeKind::kBool || common->kind == TypeKind::kGuid)) {
+        Report(
+            DiagKind::kOperandTypeMismatch, e.op_range,
+            fmt::format("'{}' cannot order {} values ({} and {}); only '==' and '!=' compare them",
+                        op, common->ToString(), Quoted(ast::ExprToString(lhs_syntax)),
+                        Quoted(ast::ExprToString(rhs_syntax))));
         return std::nullopt;
       }
       return Type::Bool();
@@ -1342,7 +1447,8 @@ class Checker {
       return lhs.type.kind == TypeKind::kNull ? rhs.type : lhs.type;
     }
     auto& d = mismatch("needs numbers");
-    if (e.op == BinaryOp::kAdd && (lhs.type.kind == TypeKind::kString || rhs.type.kind == TypeKind::kString)) {
+    if (e.op == BinaryOp::kAdd &&
+        (lhs.type.kind == TypeKind::kString || rhs.type.kind == TypeKind::kString)) {
       d.AddNote("join strings with concat(a, b)");
     }
     return std::nullopt;
@@ -1422,9 +1528,11 @@ class Checker {
       for (const auto& [w, range] : edges[static_cast<size_t>(v)]) {
         if (order[static_cast<size_t>(w)] < 0) {
           visit(w);
-          low[static_cast<size_t>(v)] = std::min(low[static_cast<size_t>(v)], low[static_cast<size_t>(w)]);
+          low[static_cast<size_t>(v)] =
+              std::min(low[static_cast<size_t>(v)], low[static_cast<size_t>(w)]);
         } else if (on_stack[static_cast<size_t>(w)]) {
-          low[static_cast<size_t>(v)] = std::min(low[static_cast<size_t>(v)], order[static_cast<size_t>(w)]);
+          low[static_cast<size_t>(v)] =
+              std::min(low[static_cast<size_t>(v)], order[static_cast<size_t>(w)]);
         }
       }
       if (low[static_cast<size_t>(v)] == order[static_cast<size_t>(v)]) {
@@ -1451,18 +1559,23 @@ class Checker {
         in_cycle[static_cast<size_t>(v)] = true;
         names += (names.empty() ? "" : ", ") + Quoted(out_.maps[static_cast<size_t>(v)].name);
       }
-      auto& d = Report(DiagKind::kDependencyCycle, out_.maps[static_cast<size_t>(component[0])].range,
-                       fmt::format("maps {} look each other up in a cycle, so no order of initial sync works", names));
+      auto& d = Report(
+          DiagKind::kDependencyCycle, out_.maps[static_cast<size_t>(component[0])].range,
+          fmt::format("maps {} look each other up in a cycle, so no order of initial sync works",
+                      names));
       std::set<int> members(component.begin(), component.end());
       for (int v : component) {
         for (const auto& [w, range] : edges[static_cast<size_t>(v)]) {
           if (!members.contains(w)) continue;
-          d.AddNote(range, fmt::format("map {} needs rows synced by map {}", Quoted(out_.maps[static_cast<size_t>(v)].name),
+          d.AddNote(range, fmt::format("map {} needs rows synced by map {}",
+                                       Quoted(out_.maps[static_cast<size_t>(v)].name),
                                        Quoted(out_.maps[static_cast<size_t>(w)].name)));
         }
       }
-      d.AddNote("mark one of these mappings 'deferred': its lookup is then filled once both sides' rows exist, "
-                "after initial sync");
+      d.AddNote(
+          "mark one of these mappings 'deferred': its lookup is then filled once both sides' rows "
+          "exist, "
+          "after initial sync");
     }
     // Kahn's algorithm, ties broken by declaration order; maps in a cycle go last.
     std::vector<int> remaining(n, 0);
@@ -1478,7 +1591,8 @@ class Checker {
         done[a] = true;
         out_.initial_sync_order.push_back(static_cast<int>(a));
         for (size_t x = 0; x < n; ++x) {
-          if (edges[x].contains(static_cast<int>(a)) && (!in_cycle[x] || !in_cycle[a])) --remaining[x];
+          if (edges[x].contains(static_cast<int>(a)) && (!in_cycle[x] || !in_cycle[a]))
+            --remaining[x];
         }
         break;
       }
@@ -1496,7 +1610,8 @@ class Checker {
       for (const ast::TestDecl& decl : unit.tests) {
         std::optional<int> map_index = FindMap(decl.map.text);
         if (!map_index) {
-          auto& d = Report(DiagKind::kUnknownMap, decl.map.range, fmt::format("unknown map {}", Quoted(decl.map.text)));
+          auto& d = Report(DiagKind::kUnknownMap, decl.map.range,
+                           fmt::format("unknown map {}", Quoted(decl.map.text)));
           SuggestFrom(d, decl.map.text, MapNames());
           continue;
         }
@@ -1541,8 +1656,8 @@ class Checker {
         }
         if (!Flows(m.direction, *side)) {
           Report(DiagKind::kTestSide, step.side->range,
-                 fmt::format("map {} does not flow from {}, so a test cannot start there", Quoted(m.name),
-                             step.side->text));
+                 fmt::format("map {} does not flow from {}, so a test cannot start there",
+                             Quoted(m.name), step.side->text));
           ok = false;
           continue;
         }
@@ -1561,7 +1676,9 @@ class Checker {
       }
       expected = true;
       switch (step.kind) {
-        case ast::TestStepKind::kExpectFiltered: test.expectation = Expectation::kFiltered; break;
+        case ast::TestStepKind::kExpectFiltered:
+          test.expectation = Expectation::kFiltered;
+          break;
         case ast::TestStepKind::kExpectError:
           test.expectation = Expectation::kError;
           test.error_text = step.error_text;
@@ -1586,7 +1703,8 @@ class Checker {
       }
     }
     if (ok && (!given || !expected)) {
-      Report(DiagKind::kTestSide, decl.map.range, given ? "this test has no 'expect'" : "this test has no 'given' row")
+      Report(DiagKind::kTestSide, decl.map.range,
+             given ? "this test has no 'expect'" : "this test has no 'given' row")
           .AddNote("a test is one 'given SIDE { ... }' followed by one 'expect ...'");
       ok = false;
     }
@@ -1609,7 +1727,8 @@ class Checker {
       }
       std::string key = ast::ExprToString(path_expr);
       if (auto [it, inserted] = seen.emplace(key, field.range); !inserted) {
-        Report(DiagKind::kDuplicateField, field.range, fmt::format("{} is given twice in this row", Quoted(key)))
+        Report(DiagKind::kDuplicateField, field.range,
+               fmt::format("{} is given twice in this row", Quoted(key)))
             .AddNote(it->second, "first here");
         ok = false;
         continue;
@@ -1623,8 +1742,8 @@ class Checker {
       if (coerced) value = coerced;
       if (!coerced) {
         Report(DiagKind::kTestValueType, field.value.range,
-               fmt::format("{} is {}, but {} is {}", value->ToString(), value->type().ToString(), Quoted(key),
-                           bound->type.ToString()));
+               fmt::format("{} is {}, but {} is {}", value->ToString(), value->type().ToString(),
+                           Quoted(key), bound->type.ToString()));
         ok = false;
         continue;
       }
@@ -1655,7 +1774,8 @@ class Checker {
         for (size_t u = 0; u < out_.tables.size() && !target_of_ref; ++u) {
           if (!mapped[u]) continue;
           for (const Column& c : out_.tables[u].columns) {
-            target_of_ref |= c.type.kind == TypeKind::kRef && c.type.ref_table == static_cast<int>(t);
+            target_of_ref |=
+                c.type.kind == TypeKind::kRef && c.type.ref_table == static_cast<int>(t);
           }
         }
         if (!target_of_ref) {
@@ -1670,13 +1790,15 @@ class Checker {
         if (used_[t][c] || column.local || column.is_id || column.key_position >= 0) continue;
         if (column.type.kind == TypeKind::kNull) continue;  // its type is already an error
         Report(DiagKind::kUnusedColumn, column.range,
-               fmt::format("column {} of {} is not used by any map", Quoted(column.name), table_ref.qualified_name))
+               fmt::format("column {} of {} is not used by any map", Quoted(column.name),
+                           table_ref.qualified_name))
             .AddNote("mark it 'local' if it deliberately does not sync");
       }
     }
     for (const auto& [name, decl] : value_maps_) {
       if (!used_value_maps_.contains(name)) {
-        Report(DiagKind::kUnusedValueMap, decl->name.range, fmt::format("value map {} is not used by any mapping", Quoted(name)));
+        Report(DiagKind::kUnusedValueMap, decl->name.range,
+               fmt::format("value map {} is not used by any mapping", Quoted(name)));
       }
     }
   }
@@ -1700,7 +1822,8 @@ class Checker {
 
 }  // namespace
 
-CheckedModule Check(const ast::Module& module, const CheckOptions& options, diag::Diagnostics& diagnostics) {
+CheckedModule Check(const ast::Module& module, const CheckOptions& options,
+                    diag::Diagnostics& diagnostics) {
   return Checker(module, options, diagnostics).Run();
 }
 

@@ -28,10 +28,14 @@ Type Constant::type() const {
 
 std::string Constant::ToString() const {
   switch (kind) {
-    case TypeKind::kNull: return "null";
-    case TypeKind::kBool: return bool_value ? "true" : "false";
-    case TypeKind::kInt: return std::to_string(int_value);
-    case TypeKind::kDecimal: return text;
+    case TypeKind::kNull:
+      return "null";
+    case TypeKind::kBool:
+      return bool_value ? "true" : "false";
+    case TypeKind::kInt:
+      return std::to_string(int_value);
+    case TypeKind::kDecimal:
+      return text;
     case TypeKind::kString:
     case TypeKind::kDate:
     case TypeKind::kDateTime:
@@ -43,7 +47,8 @@ std::string Constant::ToString() const {
       }
       return out + "\"";
     }
-    default: return text;
+    default:
+      return text;
   }
 }
 
@@ -55,9 +60,12 @@ std::optional<int> Table::FindColumn(const std::string& column) const {
 
 bool Flows(Direction direction, Side from) {
   switch (direction) {
-    case Direction::kBoth: return true;
-    case Direction::kToRight: return from == Side::kLeft;
-    case Direction::kToLeft: return from == Side::kRight;
+    case Direction::kBoth:
+      return true;
+    case Direction::kToRight:
+      return from == Side::kLeft;
+    case Direction::kToLeft:
+      return from == Side::kRight;
   }
   return false;
 }
@@ -86,8 +94,9 @@ namespace {
 const char* UnarySpelling(ast::UnaryOp op) { return op == ast::UnaryOp::kNegate ? "-" : "not "; }
 
 std::string Operand(const BoundExpr& e, const CheckedModule& model) {
-  bool compound = std::holds_alternative<BinaryNode>(e.node) || std::holds_alternative<IfNode>(e.node) ||
-                  std::holds_alternative<IsNullNode>(e.node) || std::holds_alternative<InNode>(e.node);
+  bool compound =
+      std::holds_alternative<BinaryNode>(e.node) || std::holds_alternative<IfNode>(e.node) ||
+      std::holds_alternative<IsNullNode>(e.node) || std::holds_alternative<InNode>(e.node);
   std::string text = ExprText(e, model);
   return compound ? "(" + text + ")" : text;
 }
@@ -102,13 +111,18 @@ std::string ExprText(const BoundExpr& expr, const CheckedModule& model) {
       std::string out;
       for (const ColumnRef& hop : n.hops) {
         if (!out.empty()) out += '.';
-        out += model.tables[static_cast<size_t>(hop.table)].columns[static_cast<size_t>(hop.column)].name;
+        out += model.tables[static_cast<size_t>(hop.table)]
+                   .columns[static_cast<size_t>(hop.column)]
+                   .name;
       }
       return out;
     }
-    std::string operator()(const UnaryNode& n) const { return UnarySpelling(n.op) + Operand(*n.operand, model); }
+    std::string operator()(const UnaryNode& n) const {
+      return UnarySpelling(n.op) + Operand(*n.operand, model);
+    }
     std::string operator()(const BinaryNode& n) const {
-      return Operand(*n.lhs, model) + " " + ast::BinaryOpSpelling(n.op) + " " + Operand(*n.rhs, model);
+      return Operand(*n.lhs, model) + " " + ast::BinaryOpSpelling(n.op) + " " +
+             Operand(*n.rhs, model);
     }
     std::string operator()(const IsNullNode& n) const {
       return Operand(*n.operand, model) + (n.negated ? " is not null" : " is null");
@@ -121,12 +135,13 @@ std::string ExprText(const BoundExpr& expr, const CheckedModule& model) {
       return out + ")";
     }
     std::string operator()(const IfNode& n) const {
-      return "if " + ExprText(*n.condition, model) + " then " + Operand(*n.then_value, model) + " else " +
-             Operand(*n.else_value, model);
+      return "if " + ExprText(*n.condition, model) + " then " + Operand(*n.then_value, model) +
+             " else " + Operand(*n.else_value, model);
     }
     std::string operator()(const CallNode& n) const {
       std::string out = std::string(Info(n.function).name) + "(";
-      for (size_t i = 0; i < n.args.size(); ++i) out += (i ? ", " : "") + ExprText(*n.args[i], model);
+      for (size_t i = 0; i < n.args.size(); ++i)
+        out += (i ? ", " : "") + ExprText(*n.args[i], model);
       return out + ")";
     }
   };
@@ -135,8 +150,10 @@ std::string ExprText(const BoundExpr& expr, const CheckedModule& model) {
 
 std::string RuleText(const ConflictRule& rule, const Map& map, const CheckedModule& model) {
   switch (rule.kind) {
-    case RuleKind::kNewest: return "newest";
-    case RuleKind::kManual: return "manual";
+    case RuleKind::kNewest:
+      return "newest";
+    case RuleKind::kManual:
+      return "manual";
     case RuleKind::kSide:
       return model.systems[static_cast<size_t>(map.systems[static_cast<size_t>(rule.side)])].name;
   }
@@ -145,9 +162,12 @@ std::string RuleText(const ConflictRule& rule, const Map& map, const CheckedModu
 
 const char* DirectionText(Direction direction) {
   switch (direction) {
-    case Direction::kBoth: return "<->";
-    case Direction::kToRight: return "->";
-    case Direction::kToLeft: return "<-";
+    case Direction::kBoth:
+      return "<->";
+    case Direction::kToRight:
+      return "->";
+    case Direction::kToLeft:
+      return "<-";
   }
   return "?";
 }

@@ -51,8 +51,8 @@ struct Column {
   Type type;
   bool not_null = false;
   std::optional<Constant> default_value;
-  bool local = false;  // declared as deliberately not synced
-  bool is_id = false;  // system-assigned identity
+  bool local = false;     // declared as deliberately not synced
+  bool is_id = false;     // system-assigned identity
   int key_position = -1;  // position in the table's key, or -1
   SourceRange range;
 };

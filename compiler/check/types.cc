@@ -14,28 +14,40 @@ Type AsDecimal(const Type& t) { return t.kind == TypeKind::kInt ? Type::Decimal(
 
 std::string Type::ToString() const {
   switch (kind) {
-    case TypeKind::kNull: return "null";
-    case TypeKind::kBool: return "bool";
-    case TypeKind::kInt: return "int";
-    case TypeKind::kFloat: return "float";
-    case TypeKind::kDecimal: return fmt::format("decimal({}, {})", precision, scale);
-    case TypeKind::kString: return length == 0 ? "string" : fmt::format("string({})", length);
-    case TypeKind::kDate: return "date";
-    case TypeKind::kDateTime: return "datetime";
-    case TypeKind::kGuid: return "guid";
-    case TypeKind::kRef: return "ref " + ref_name;
+    case TypeKind::kNull:
+      return "null";
+    case TypeKind::kBool:
+      return "bool";
+    case TypeKind::kInt:
+      return "int";
+    case TypeKind::kFloat:
+      return "float";
+    case TypeKind::kDecimal:
+      return fmt::format("decimal({}, {})", precision, scale);
+    case TypeKind::kString:
+      return length == 0 ? "string" : fmt::format("string({})", length);
+    case TypeKind::kDate:
+      return "date";
+    case TypeKind::kDateTime:
+      return "datetime";
+    case TypeKind::kGuid:
+      return "guid";
+    case TypeKind::kRef:
+      return "ref " + ref_name;
   }
   return "?";
 }
 
 Assignability CanAssign(const Type& from, const Type& to) {
-  if (from.kind == TypeKind::kNull) return to.kind == TypeKind::kRef ? Assignability::kNo : Assignability::kYes;
+  if (from.kind == TypeKind::kNull)
+    return to.kind == TypeKind::kRef ? Assignability::kNo : Assignability::kYes;
   if (from.kind == TypeKind::kRef || to.kind == TypeKind::kRef) return Assignability::kNo;
   switch (to.kind) {
     case TypeKind::kInt:
       return from.kind == TypeKind::kInt ? Assignability::kYes : Assignability::kNo;
     case TypeKind::kDecimal:
-      if (from.kind == TypeKind::kInt || from.kind == TypeKind::kDecimal) return Assignability::kYes;
+      if (from.kind == TypeKind::kInt || from.kind == TypeKind::kDecimal)
+        return Assignability::kYes;
       return from.kind == TypeKind::kFloat ? Assignability::kLossy : Assignability::kNo;
     case TypeKind::kFloat:
       return from.is_numeric() ? Assignability::kYes : Assignability::kNo;

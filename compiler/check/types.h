@@ -26,10 +26,10 @@ inline constexpr int kMaxDecimalPrecision = 38;
 
 struct Type {
   TypeKind kind = TypeKind::kNull;
-  int precision = 0;  // kDecimal
-  int scale = 0;      // kDecimal
-  int64_t length = 0;  // kString; 0: unbounded
-  int ref_table = -1;  // kRef: index into CheckedModule::tables
+  int precision = 0;     // kDecimal
+  int scale = 0;         // kDecimal
+  int64_t length = 0;    // kString; 0: unbounded
+  int ref_table = -1;    // kRef: index into CheckedModule::tables
   std::string ref_name;  // kRef: "ce.account", for messages
 
   static Type Of(TypeKind kind) {

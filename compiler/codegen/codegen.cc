@@ -6,10 +6,10 @@
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Intrinsics.h>
 #include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/MDBuilder.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/PassManager.h>
-#include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/MC/TargetRegistry.h>
 #include <llvm/Passes/PassBuilder.h>
@@ -62,7 +62,8 @@ class ModuleEmitter {
     f64_ = b_.getDoubleTy();
     ptr_ = b_.getPtrTy();
     // duet_value: tag, scale, reserved, length, 16-byte payload (8-aligned).
-    value_ty_ = llvm::StructType::create(c_, {i8_, i8_, i16_, i32_, llvm::ArrayType::get(i64_, 2)}, "duet_value");
+    value_ty_ = llvm::StructType::create(c_, {i8_, i8_, i16_, i32_, llvm::ArrayType::get(i64_, 2)},
+                                         "duet_value");
     string_ty_ = llvm::StructType::create(c_, {ptr_, i32_}, "duet_string");
     DeclareHelpers();
   }
@@ -103,8 +104,8 @@ class ModuleEmitter {
   // ---- declarations ----
 
   void Declare(const char* name, llvm::Type* result, std::vector<llvm::Type*> params) {
-    auto* f = llvm::Function::Create(llvm::FunctionType::get(result, params, false), llvm::Function::ExternalLinkage,
-                                     name, m_);
+    auto* f = llvm::Function::Create(llvm::FunctionType::get(result, params, false),
+                                     llvm::Function::ExternalLinkage, name, m_);
     f->addFnAttr(llvm::Attribute::NoUnwind);
     helpers_[name] = f;
   }
@@ -164,14 +165,19 @@ class ModuleEmitter {
 
   llvm::Type* PayloadType(Kind kind) {
     switch (kind) {
-      case Kind::kBool: return i1_;
+      case Kind::kBool:
+        return i1_;
       case Kind::kInt:
       case Kind::kDate:
-      case Kind::kDateTime: return i64_;
-      case Kind::kFloat: return f64_;
+      case Kind::kDateTime:
+        return i64_;
+      case Kind::kFloat:
+        return f64_;
       case Kind::kDecimal:
-      case Kind::kGuid: return i128_;
-      case Kind::kString: return ptr_;
+      case Kind::kGuid:
+        return i128_;
+      case Kind::kString:
+        return ptr_;
     }
     return i64_;
   }
@@ -191,7 +197,8 @@ class ModuleEmitter {
     auto* next = llvm::BasicBlock::Create(c_, "ok", fn_);
     b_.CreateCondBr(failed, fail, next, Unlikely());
     b_.SetInsertPoint(fail);
-    b_.CreateRet(Call("duet_rt_fail", {ctx_, b_.getInt32(kind), b_.getInt32(slot_), Message(message)}));
+    b_.CreateRet(
+        Call("duet_rt_fail", {ctx_, b_.getInt32(kind), b_.getInt32(slot_), Message(message)}));
     b_.SetInsertPoint(next);
   }
 
@@ -209,18 +216,20 @@ class ModuleEmitter {
       auto* block = llvm::BasicBlock::Create(c_, "fail_kind", fn_);
       sw->addCase(b_.getInt32(kind), block);
       b_.SetInsertPoint(block);
-      b_.CreateRet(Call("duet_rt_fail",
-                        {ctx_, b_.getInt32(kind), b_.getInt32(slot_), Message(ir::NodeErrorMessage(*t_, node, kind))}));
+      b_.CreateRet(Call("duet_rt_fail", {ctx_, b_.getInt32(kind), b_.getInt32(slot_),
+                                         Message(ir::NodeErrorMessage(*t_, node, kind))}));
     }
     b_.SetInsertPoint(other);
-    b_.CreateRet(Call("duet_rt_fail", {ctx_, status, b_.getInt32(slot_), Message("out of memory")}));
+    b_.CreateRet(
+        Call("duet_rt_fail", {ctx_, status, b_.getInt32(slot_), Message("out of memory")}));
     b_.SetInsertPoint(next);
   }
 
   llvm::MDNode* Unlikely() { return llvm::MDBuilder(c_).createBranchWeights(1, 1 << 20); }
 
   // Joins values flowing from several blocks into `merge`.
-  CgValue Phi(llvm::BasicBlock* merge, Kind kind, const std::vector<std::pair<CgValue, llvm::BasicBlock*>>& in) {
+  CgValue Phi(llvm::BasicBlock* merge, Kind kind,
+              const std::vector<std::pair<CgValue, llvm::BasicBlock*>>& in) {
     b_.SetInsertPoint(merge);
     auto n = static_cast<unsigned>(in.size());
     llvm::PHINode* null = b_.CreatePHI(i1_, n);
@@ -239,7 +248,8 @@ class ModuleEmitter {
   CgValue Strict(Kind kind, const std::vector<CgValue>& args, F compute) {
     llvm::Value* any_null = b_.getFalse();
     for (const CgValue& a : args) any_null = b_.CreateOr(any_null, a.null);
-    if (auto* c = llvm::dyn_cast<llvm::ConstantInt>(any_null); c != nullptr && c->isZero()) return compute();
+    if (auto* c = llvm::dyn_cast<llvm::ConstantInt>(any_null); c != nullptr && c->isZero())
+      return compute();
     auto* when_null = llvm::BasicBlock::Create(c_, "null", fn_);
     auto* compute_block = llvm::BasicBlock::Create(c_, "compute", fn_);
     auto* merge = llvm::BasicBlock::Create(c_, "merge", fn_);
@@ -276,13 +286,19 @@ class ModuleEmitter {
   CgValue Emit(int index) {
     const Node& n = N(index);
     switch (n.op) {
-      case Op::kConst: return Constant(n);
-      case Op::kInput: return Input(n);
-      case Op::kIf: return If(n);
+      case Op::kConst:
+        return Constant(n);
+      case Op::kInput:
+        return Input(n);
+      case Op::kIf:
+        return If(n);
       case Op::kAnd:
-      case Op::kOr: return Logical(n);
-      case Op::kCoalesce: return Coalesce(n);
-      case Op::kIn: return In(n);
+      case Op::kOr:
+        return Logical(n);
+      case Op::kCoalesce:
+        return Coalesce(n);
+      case Op::kIn:
+        return In(n);
       case Op::kCall:
         if (n.fn == ir::Fn::kConcat) return Concat(n);
         break;
@@ -291,7 +307,8 @@ class ModuleEmitter {
         CgValue v = Emit(n.args[0]);
         return NotNull(n.op == Op::kIsNull ? v.null : b_.CreateNot(v.null));
       }
-      default: break;
+      default:
+        break;
     }
     std::vector<CgValue> args;
     for (int arg : n.args) args.push_back(Emit(arg));
@@ -302,14 +319,19 @@ class ModuleEmitter {
     const ir::Value& v = n.constant;
     if (v.is_null) return Null(n.type.kind);
     switch (v.kind) {
-      case Kind::kBool: return NotNull(b_.getInt1(v.b));
+      case Kind::kBool:
+        return NotNull(b_.getInt1(v.b));
       case Kind::kInt:
       case Kind::kDate:
-      case Kind::kDateTime: return NotNull(b_.getInt64(static_cast<uint64_t>(v.i)));
-      case Kind::kFloat: return NotNull(llvm::ConstantFP::get(f64_, v.f));
-      case Kind::kDecimal: return NotNull(I128(v.d));
+      case Kind::kDateTime:
+        return NotNull(b_.getInt64(static_cast<uint64_t>(v.i)));
+      case Kind::kFloat:
+        return NotNull(llvm::ConstantFP::get(f64_, v.f));
+      case Kind::kDecimal:
+        return NotNull(I128(v.d));
       case Kind::kString:
-        return NotNull(b_.CreateGlobalStringPtr(v.s, "str", 0, &m_), b_.getInt32(static_cast<uint32_t>(v.s.size())));
+        return NotNull(b_.CreateGlobalStringPtr(v.s, "str", 0, &m_),
+                       b_.getInt32(static_cast<uint32_t>(v.s.size())));
       case Kind::kGuid: {
         value::int128 bits = 0;
         for (int i = 15; i >= 0; --i) bits = (bits << 8) | v.guid[static_cast<size_t>(i)];
@@ -320,19 +342,28 @@ class ModuleEmitter {
   }
 
   CgValue Input(const Node& n) {
-    llvm::Value* value = b_.CreateConstInBoundsGEP1_64(value_ty_, in_, static_cast<uint64_t>(n.slot));
+    llvm::Value* value =
+        b_.CreateConstInBoundsGEP1_64(value_ty_, in_, static_cast<uint64_t>(n.slot));
     llvm::Value* tag = b_.CreateLoad(i8_, b_.CreateStructGEP(value_ty_, value, 0));
     CgValue out;
     out.null = b_.CreateICmpEQ(tag, b_.getInt8(DUET_NULL));
     llvm::Value* payload = b_.CreateStructGEP(value_ty_, value, 4);
     switch (n.type.kind) {
-      case Kind::kBool: out.a = b_.CreateICmpNE(b_.CreateLoad(i64_, payload), b_.getInt64(0)); break;
+      case Kind::kBool:
+        out.a = b_.CreateICmpNE(b_.CreateLoad(i64_, payload), b_.getInt64(0));
+        break;
       case Kind::kInt:
       case Kind::kDate:
-      case Kind::kDateTime: out.a = b_.CreateLoad(i64_, payload); break;
-      case Kind::kFloat: out.a = b_.CreateLoad(f64_, payload); break;
+      case Kind::kDateTime:
+        out.a = b_.CreateLoad(i64_, payload);
+        break;
+      case Kind::kFloat:
+        out.a = b_.CreateLoad(f64_, payload);
+        break;
       case Kind::kDecimal:
-      case Kind::kGuid: out.a = Load128(payload); break;
+      case Kind::kGuid:
+        out.a = Load128(payload);
+        break;
       case Kind::kString:
         out.a = b_.CreateLoad(ptr_, payload);
         out.b = b_.CreateLoad(i32_, b_.CreateStructGEP(value_ty_, value, 3));
@@ -433,12 +464,16 @@ class ModuleEmitter {
   }
 
   // -1, 0, 1 as i32 for two non-null values of one kind.
-  llvm::Value* Compare3(const ir::Type& ta, const CgValue& a, const ir::Type& tb, const CgValue& b) {
+  llvm::Value* Compare3(const ir::Type& ta, const CgValue& a, const ir::Type& tb,
+                        const CgValue& b) {
     switch (ta.kind) {
       case Kind::kDecimal:
-        return Call("duet_rt_dec_cmp", {Spill128(a.a), b_.getInt32(ta.scale), Spill128(b.a), b_.getInt32(tb.scale)});
-      case Kind::kString: return Call("duet_rt_str_cmp", {a.a, a.b, b.a, b.b});
-      default: break;
+        return Call("duet_rt_dec_cmp",
+                    {Spill128(a.a), b_.getInt32(ta.scale), Spill128(b.a), b_.getInt32(tb.scale)});
+      case Kind::kString:
+        return Call("duet_rt_str_cmp", {a.a, a.b, b.a, b.b});
+      default:
+        break;
     }
     llvm::Value* lt = nullptr;
     llvm::Value* gt = nullptr;
@@ -471,7 +506,8 @@ class ModuleEmitter {
       CgValue v = Emit(n.args[i]);
       llvm::Value* part = b_.CreateConstInBoundsGEP2_32(parts->getAllocatedType(), parts, 0, i);
       b_.CreateStore(v.a, b_.CreateStructGEP(string_ty_, part, 0));
-      b_.CreateStore(b_.CreateSelect(v.null, b_.getInt32(0), v.b), b_.CreateStructGEP(string_ty_, part, 1));
+      b_.CreateStore(b_.CreateSelect(v.null, b_.getInt32(0), v.b),
+                     b_.CreateStructGEP(string_ty_, part, 1));
       any = b_.CreateOr(any, b_.CreateNot(v.null));
     }
     llvm::AllocaInst* out = Temp(string_ty_);
@@ -485,23 +521,31 @@ class ModuleEmitter {
 
   CgValue Apply(const Node& n, const std::vector<CgValue>& a) {
     switch (n.op) {
-      case Op::kNeg: return Negate(n, a[0]);
-      case Op::kNot: return NotNull(b_.CreateNot(a[0].a));
+      case Op::kNeg:
+        return Negate(n, a[0]);
+      case Op::kNot:
+        return NotNull(b_.CreateNot(a[0].a));
       case Op::kAdd:
       case Op::kSub:
       case Op::kMul:
       case Op::kDiv:
-      case Op::kMod: return Arithmetic(n, a[0], a[1]);
+      case Op::kMod:
+        return Arithmetic(n, a[0], a[1]);
       case Op::kEq:
       case Op::kNe:
       case Op::kLt:
       case Op::kLe:
       case Op::kGt:
-      case Op::kGe: return Comparison(n, a[0], a[1]);
-      case Op::kCast: return Cast(n, a[0]);
-      case Op::kCall: return CallFn(n, a);
-      case Op::kValueMap: return ValueMap(n, a[0]);
-      default: break;
+      case Op::kGe:
+        return Comparison(n, a[0], a[1]);
+      case Op::kCast:
+        return Cast(n, a[0]);
+      case Op::kCall:
+        return CallFn(n, a);
+      case Op::kValueMap:
+        return ValueMap(n, a[0]);
+      default:
+        break;
     }
     return Null(n.type.kind);
   }
@@ -509,11 +553,13 @@ class ModuleEmitter {
   CgValue Negate(const Node& n, const CgValue& x) {
     switch (n.type.kind) {
       case Kind::kInt:
-        FailIf(b_.CreateICmpEQ(x.a, b_.getInt64(static_cast<uint64_t>(INT64_MIN))), DUET_ERR_INT_OVERFLOW,
-               ir::NodeErrorMessage(*t_, n, DUET_ERR_INT_OVERFLOW));
+        FailIf(b_.CreateICmpEQ(x.a, b_.getInt64(static_cast<uint64_t>(INT64_MIN))),
+               DUET_ERR_INT_OVERFLOW, ir::NodeErrorMessage(*t_, n, DUET_ERR_INT_OVERFLOW));
         return NotNull(b_.CreateNeg(x.a));
-      case Kind::kFloat: return NotNull(b_.CreateFNeg(x.a));
-      default: return NotNull(b_.CreateNeg(x.a));
+      case Kind::kFloat:
+        return NotNull(b_.CreateFNeg(x.a));
+      default:
+        return NotNull(b_.CreateNeg(x.a));
     }
   }
 
@@ -527,7 +573,8 @@ class ModuleEmitter {
                  ir::NodeErrorMessage(*t_, n, DUET_ERR_DIVISION_BY_ZERO));
           llvm::Value* minus_one = b_.CreateICmpEQ(y.a, b_.getInt64(static_cast<uint64_t>(-1)));
           if (n.op == Op::kDiv) {
-            FailIf(b_.CreateAnd(minus_one, b_.CreateICmpEQ(x.a, b_.getInt64(static_cast<uint64_t>(INT64_MIN)))),
+            FailIf(b_.CreateAnd(minus_one, b_.CreateICmpEQ(
+                                               x.a, b_.getInt64(static_cast<uint64_t>(INT64_MIN)))),
                    DUET_ERR_INT_OVERFLOW, ir::NodeErrorMessage(*t_, n, DUET_ERR_INT_OVERFLOW));
             // x / -1 is -x (x is not INT64_MIN here); sdiv by -1 would trap on it.
             llvm::Value* safe = b_.CreateSelect(minus_one, b_.getInt64(1), y.a);
@@ -540,27 +587,37 @@ class ModuleEmitter {
                                  : n.op == Op::kSub ? llvm::Intrinsic::ssub_with_overflow
                                                     : llvm::Intrinsic::smul_with_overflow;
         llvm::Value* r = b_.CreateBinaryIntrinsic(id, x.a, y.a);
-        FailIf(b_.CreateExtractValue(r, 1), DUET_ERR_INT_OVERFLOW, ir::NodeErrorMessage(*t_, n, DUET_ERR_INT_OVERFLOW));
+        FailIf(b_.CreateExtractValue(r, 1), DUET_ERR_INT_OVERFLOW,
+               ir::NodeErrorMessage(*t_, n, DUET_ERR_INT_OVERFLOW));
         return NotNull(b_.CreateExtractValue(r, 0));
       }
       case Kind::kFloat:
         switch (n.op) {
-          case Op::kAdd: return NotNull(b_.CreateFAdd(x.a, y.a));
-          case Op::kSub: return NotNull(b_.CreateFSub(x.a, y.a));
-          case Op::kMul: return NotNull(b_.CreateFMul(x.a, y.a));
+          case Op::kAdd:
+            return NotNull(b_.CreateFAdd(x.a, y.a));
+          case Op::kSub:
+            return NotNull(b_.CreateFSub(x.a, y.a));
+          case Op::kMul:
+            return NotNull(b_.CreateFMul(x.a, y.a));
           default: {
-            FailIf(b_.CreateFCmpOEQ(y.a, llvm::ConstantFP::get(f64_, 0.0)), DUET_ERR_DIVISION_BY_ZERO,
+            FailIf(b_.CreateFCmpOEQ(y.a, llvm::ConstantFP::get(f64_, 0.0)),
+                   DUET_ERR_DIVISION_BY_ZERO,
                    ir::NodeErrorMessage(*t_, n, DUET_ERR_DIVISION_BY_ZERO));
             if (n.op == Op::kDiv) return NotNull(b_.CreateFDiv(x.a, y.a));
             return NotNull(Call("duet_rt_fmod", {x.a, y.a}));
           }
         }
       default: {
-        int op = n.op == Op::kAdd ? 0 : n.op == Op::kSub ? 1 : n.op == Op::kMul ? 2 : n.op == Op::kDiv ? 3 : 4;
+        int op = n.op == Op::kAdd   ? 0
+                 : n.op == Op::kSub ? 1
+                 : n.op == Op::kMul ? 2
+                 : n.op == Op::kDiv ? 3
+                                    : 4;
         llvm::Value* out = Spill128(I128(0));
-        llvm::Value* status = Call("duet_rt_dec_arith",
-                                   {b_.getInt32(op), Spill128(x.a), b_.getInt32(ta.scale), Spill128(y.a),
-                                    b_.getInt32(tb.scale), b_.getInt32(n.type.scale), b_.getInt32(n.type.precision), out});
+        llvm::Value* status = Call(
+            "duet_rt_dec_arith",
+            {b_.getInt32(op), Spill128(x.a), b_.getInt32(ta.scale), Spill128(y.a),
+             b_.getInt32(tb.scale), b_.getInt32(n.type.scale), b_.getInt32(n.type.precision), out});
         CheckStatus(status, n);
         return NotNull(Load128(out));
       }
@@ -572,23 +629,35 @@ class ModuleEmitter {
     const ir::Type& tb = N(n.args[1]).type;
     if (ta.kind == Kind::kFloat) {
       switch (n.op) {
-        case Op::kEq: return NotNull(b_.CreateFCmpOEQ(x.a, y.a));
-        case Op::kNe: return NotNull(b_.CreateFCmpUNE(x.a, y.a));
-        case Op::kLt: return NotNull(b_.CreateFCmpOLT(x.a, y.a));
-        case Op::kLe: return NotNull(b_.CreateFCmpOLE(x.a, y.a));
-        case Op::kGt: return NotNull(b_.CreateFCmpOGT(x.a, y.a));
-        default: return NotNull(b_.CreateFCmpOGE(x.a, y.a));
+        case Op::kEq:
+          return NotNull(b_.CreateFCmpOEQ(x.a, y.a));
+        case Op::kNe:
+          return NotNull(b_.CreateFCmpUNE(x.a, y.a));
+        case Op::kLt:
+          return NotNull(b_.CreateFCmpOLT(x.a, y.a));
+        case Op::kLe:
+          return NotNull(b_.CreateFCmpOLE(x.a, y.a));
+        case Op::kGt:
+          return NotNull(b_.CreateFCmpOGT(x.a, y.a));
+        default:
+          return NotNull(b_.CreateFCmpOGE(x.a, y.a));
       }
     }
     llvm::Value* c = Compare3(ta, x, tb, y);
     llvm::Value* zero = b_.getInt32(0);
     switch (n.op) {
-      case Op::kEq: return NotNull(b_.CreateICmpEQ(c, zero));
-      case Op::kNe: return NotNull(b_.CreateICmpNE(c, zero));
-      case Op::kLt: return NotNull(b_.CreateICmpSLT(c, zero));
-      case Op::kLe: return NotNull(b_.CreateICmpSLE(c, zero));
-      case Op::kGt: return NotNull(b_.CreateICmpSGT(c, zero));
-      default: return NotNull(b_.CreateICmpSGE(c, zero));
+      case Op::kEq:
+        return NotNull(b_.CreateICmpEQ(c, zero));
+      case Op::kNe:
+        return NotNull(b_.CreateICmpNE(c, zero));
+      case Op::kLt:
+        return NotNull(b_.CreateICmpSLT(c, zero));
+      case Op::kLe:
+        return NotNull(b_.CreateICmpSLE(c, zero));
+      case Op::kGt:
+        return NotNull(b_.CreateICmpSGT(c, zero));
+      default:
+        return NotNull(b_.CreateICmpSGE(c, zero));
     }
   }
 
@@ -600,19 +669,23 @@ class ModuleEmitter {
         llvm::Value* out = Spill128(I128(0));
         llvm::Value* status = nullptr;
         if (from.kind == Kind::kDecimal) {
-          status = Call("duet_rt_dec_rescale",
-                        {Spill128(x.a), b_.getInt32(from.scale), b_.getInt32(to.scale), b_.getInt32(to.precision), out});
+          status =
+              Call("duet_rt_dec_rescale", {Spill128(x.a), b_.getInt32(from.scale),
+                                           b_.getInt32(to.scale), b_.getInt32(to.precision), out});
         } else if (from.kind == Kind::kInt) {
-          status = Call("duet_rt_dec_from_int", {x.a, b_.getInt32(to.scale), b_.getInt32(to.precision), out});
+          status = Call("duet_rt_dec_from_int",
+                        {x.a, b_.getInt32(to.scale), b_.getInt32(to.precision), out});
         } else {
-          status = Call("duet_rt_dec_from_float", {x.a, b_.getInt32(to.scale), b_.getInt32(to.precision), out});
+          status = Call("duet_rt_dec_from_float",
+                        {x.a, b_.getInt32(to.scale), b_.getInt32(to.precision), out});
         }
         CheckStatus(status, n);
         return NotNull(Load128(out));
       }
       case Kind::kFloat:
         if (from.kind == Kind::kInt) return NotNull(b_.CreateSIToFP(x.a, f64_));
-        if (from.kind == Kind::kDecimal) return NotNull(Call("duet_rt_dec_to_float", {Spill128(x.a), b_.getInt32(from.scale)}));
+        if (from.kind == Kind::kDecimal)
+          return NotNull(Call("duet_rt_dec_to_float", {Spill128(x.a), b_.getInt32(from.scale)}));
         return x;
       case Kind::kInt:
         if (from.kind == Kind::kDecimal) {
@@ -623,13 +696,16 @@ class ModuleEmitter {
         return x;
       case Kind::kDateTime:
         if (from.kind == Kind::kDate) {
-          llvm::Value* r = b_.CreateBinaryIntrinsic(llvm::Intrinsic::smul_with_overflow, x.a,
-                                                    b_.getInt64(static_cast<uint64_t>(value::kMicrosPerDay)));
-          FailIf(b_.CreateExtractValue(r, 1), DUET_ERR_INT_OVERFLOW, ir::NodeErrorMessage(*t_, n, DUET_ERR_INT_OVERFLOW));
+          llvm::Value* r =
+              b_.CreateBinaryIntrinsic(llvm::Intrinsic::smul_with_overflow, x.a,
+                                       b_.getInt64(static_cast<uint64_t>(value::kMicrosPerDay)));
+          FailIf(b_.CreateExtractValue(r, 1), DUET_ERR_INT_OVERFLOW,
+                 ir::NodeErrorMessage(*t_, n, DUET_ERR_INT_OVERFLOW));
           return NotNull(b_.CreateExtractValue(r, 0));
         }
         return x;
-      default: return x;
+      default:
+        return x;
     }
   }
 
@@ -647,19 +723,27 @@ class ModuleEmitter {
 
   void StoreValue(llvm::Value* value, const ir::Type& type, llvm::Value* a, llvm::Value* length) {
     static const std::map<Kind, duet_tag> kTags = {
-        {Kind::kBool, DUET_BOOL},     {Kind::kInt, DUET_INT},     {Kind::kFloat, DUET_FLOAT},
-        {Kind::kDecimal, DUET_DECIMAL}, {Kind::kString, DUET_STRING}, {Kind::kDate, DUET_DATE},
+        {Kind::kBool, DUET_BOOL},         {Kind::kInt, DUET_INT},       {Kind::kFloat, DUET_FLOAT},
+        {Kind::kDecimal, DUET_DECIMAL},   {Kind::kString, DUET_STRING}, {Kind::kDate, DUET_DATE},
         {Kind::kDateTime, DUET_DATETIME}, {Kind::kGuid, DUET_GUID}};
-    b_.CreateStore(b_.getInt8(static_cast<uint8_t>(kTags.at(type.kind))), b_.CreateStructGEP(value_ty_, value, 0));
+    b_.CreateStore(b_.getInt8(static_cast<uint8_t>(kTags.at(type.kind))),
+                   b_.CreateStructGEP(value_ty_, value, 0));
     b_.CreateStore(b_.getInt8(static_cast<uint8_t>(type.kind == Kind::kDecimal ? type.scale : 0)),
                    b_.CreateStructGEP(value_ty_, value, 1));
-    b_.CreateStore(type.kind == Kind::kString ? length : b_.getInt32(0), b_.CreateStructGEP(value_ty_, value, 3));
+    b_.CreateStore(type.kind == Kind::kString ? length : b_.getInt32(0),
+                   b_.CreateStructGEP(value_ty_, value, 3));
     llvm::Value* payload = b_.CreateStructGEP(value_ty_, value, 4);
     switch (type.kind) {
-      case Kind::kBool: b_.CreateStore(b_.CreateZExt(a, i64_), payload); break;
+      case Kind::kBool:
+        b_.CreateStore(b_.CreateZExt(a, i64_), payload);
+        break;
       case Kind::kDecimal:
-      case Kind::kGuid: b_.CreateAlignedStore(a, payload, llvm::Align(8)); break;
-      default: b_.CreateStore(a, payload); break;
+      case Kind::kGuid:
+        b_.CreateAlignedStore(a, payload, llvm::Align(8));
+        break;
+      default:
+        b_.CreateStore(a, payload);
+        break;
     }
   }
 
@@ -672,44 +756,58 @@ class ModuleEmitter {
       case Fn::kTrim:
       case Fn::kLtrim:
       case Fn::kRtrim: {
-        int fn = n.fn == Fn::kUpper ? 0 : n.fn == Fn::kLower ? 1 : n.fn == Fn::kTrim ? 2 : n.fn == Fn::kLtrim ? 3 : 4;
+        int fn = n.fn == Fn::kUpper   ? 0
+                 : n.fn == Fn::kLower ? 1
+                 : n.fn == Fn::kTrim  ? 2
+                 : n.fn == Fn::kLtrim ? 3
+                                      : 4;
         llvm::Value* out = string_out();
-        return StringResult(n, Call("duet_rt_str_unary", {ctx_, b_.getInt32(fn), a[0].a, a[0].b, out}), out);
+        return StringResult(
+            n, Call("duet_rt_str_unary", {ctx_, b_.getInt32(fn), a[0].a, a[0].b, out}), out);
       }
-      case Fn::kLength: return NotNull(Call("duet_rt_str_length", {a[0].a, a[0].b}));
+      case Fn::kLength:
+        return NotNull(Call("duet_rt_str_length", {a[0].a, a[0].b}));
       case Fn::kSubstr:
       case Fn::kLeft:
       case Fn::kRight: {
         int fn = n.fn == Fn::kSubstr ? 0 : n.fn == Fn::kLeft ? 1 : 2;
         llvm::Value* out = string_out();
         llvm::Value* second = n.fn == Fn::kSubstr ? a[2].a : b_.getInt64(0);
-        return StringResult(n, Call("duet_rt_str_slice", {b_.getInt32(fn), a[0].a, a[0].b, a[1].a, second, out}), out);
+        return StringResult(
+            n, Call("duet_rt_str_slice", {b_.getInt32(fn), a[0].a, a[0].b, a[1].a, second, out}),
+            out);
       }
       case Fn::kReplace: {
         llvm::Value* out = string_out();
-        return StringResult(
-            n, Call("duet_rt_str_replace", {ctx_, a[0].a, a[0].b, a[1].a, a[1].b, a[2].a, a[2].b, out}), out);
+        return StringResult(n,
+                            Call("duet_rt_str_replace",
+                                 {ctx_, a[0].a, a[0].b, a[1].a, a[1].b, a[2].a, a[2].b, out}),
+                            out);
       }
       case Fn::kAbs:
         switch (n.type.kind) {
           case Kind::kInt:
-            FailIf(b_.CreateICmpEQ(a[0].a, b_.getInt64(static_cast<uint64_t>(INT64_MIN))), DUET_ERR_INT_OVERFLOW,
-                   ir::NodeErrorMessage(*t_, n, DUET_ERR_INT_OVERFLOW));
-            return NotNull(b_.CreateSelect(b_.CreateICmpSLT(a[0].a, b_.getInt64(0)), b_.CreateNeg(a[0].a), a[0].a));
-          case Kind::kFloat: return NotNull(b_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, a[0].a));
+            FailIf(b_.CreateICmpEQ(a[0].a, b_.getInt64(static_cast<uint64_t>(INT64_MIN))),
+                   DUET_ERR_INT_OVERFLOW, ir::NodeErrorMessage(*t_, n, DUET_ERR_INT_OVERFLOW));
+            return NotNull(b_.CreateSelect(b_.CreateICmpSLT(a[0].a, b_.getInt64(0)),
+                                           b_.CreateNeg(a[0].a), a[0].a));
+          case Kind::kFloat:
+            return NotNull(b_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, a[0].a));
           default:
-            return NotNull(b_.CreateSelect(b_.CreateICmpSLT(a[0].a, I128(0)), b_.CreateNeg(a[0].a), a[0].a));
+            return NotNull(
+                b_.CreateSelect(b_.CreateICmpSLT(a[0].a, I128(0)), b_.CreateNeg(a[0].a), a[0].a));
         }
       case Fn::kRound:
         switch (n.type.kind) {
           case Kind::kDecimal: {
             llvm::Value* out = Spill128(I128(0));
-            CheckStatus(Call("duet_rt_dec_round", {Spill128(a[0].a), b_.getInt32(n.type.scale), a[1].a,
-                                                   b_.getInt32(n.type.precision), out}),
+            CheckStatus(Call("duet_rt_dec_round", {Spill128(a[0].a), b_.getInt32(n.type.scale),
+                                                   a[1].a, b_.getInt32(n.type.precision), out}),
                         n);
             return NotNull(Load128(out));
           }
-          case Kind::kFloat: return NotNull(Call("duet_rt_round_float", {a[0].a, a[1].a}));
+          case Kind::kFloat:
+            return NotNull(Call("duet_rt_round_float", {a[0].a, a[1].a}));
           default: {
             llvm::AllocaInst* out = Temp(i64_);
             CheckStatus(Call("duet_rt_round_int", {a[0].a, a[1].a, out}), n);
@@ -721,13 +819,15 @@ class ModuleEmitter {
       case Fn::kDay: {
         llvm::Value* days = a[0].a;
         if (N(n.args[0]).type.kind == Kind::kDateTime) {
-          days = Call("duet_rt_floor_div", {days, b_.getInt64(static_cast<uint64_t>(value::kMicrosPerDay))});
+          days = Call("duet_rt_floor_div",
+                      {days, b_.getInt64(static_cast<uint64_t>(value::kMicrosPerDay))});
         }
         int part = n.fn == Fn::kYear ? 0 : n.fn == Fn::kMonth ? 1 : 2;
         return NotNull(Call("duet_rt_civil", {days, b_.getInt32(part)}));
       }
       case Fn::kDateOfDateTime:
-        return NotNull(Call("duet_rt_floor_div", {a[0].a, b_.getInt64(static_cast<uint64_t>(value::kMicrosPerDay))}));
+        return NotNull(Call("duet_rt_floor_div",
+                            {a[0].a, b_.getInt64(static_cast<uint64_t>(value::kMicrosPerDay))}));
       case Fn::kDateOfString: {
         llvm::AllocaInst* out = Temp(i64_);
         CheckStatus(Call("duet_rt_parse_date", {a[0].a, a[0].b, out}), n);
@@ -736,42 +836,57 @@ class ModuleEmitter {
       case Fn::kAddDays: {
         llvm::Value* delta = a[1].a;
         if (n.type.kind == Kind::kDateTime) {
-          llvm::Value* m = b_.CreateBinaryIntrinsic(llvm::Intrinsic::smul_with_overflow, delta,
-                                                    b_.getInt64(static_cast<uint64_t>(value::kMicrosPerDay)));
-          FailIf(b_.CreateExtractValue(m, 1), DUET_ERR_INT_OVERFLOW, ir::NodeErrorMessage(*t_, n, DUET_ERR_INT_OVERFLOW));
+          llvm::Value* m =
+              b_.CreateBinaryIntrinsic(llvm::Intrinsic::smul_with_overflow, delta,
+                                       b_.getInt64(static_cast<uint64_t>(value::kMicrosPerDay)));
+          FailIf(b_.CreateExtractValue(m, 1), DUET_ERR_INT_OVERFLOW,
+                 ir::NodeErrorMessage(*t_, n, DUET_ERR_INT_OVERFLOW));
           delta = b_.CreateExtractValue(m, 0);
         }
-        llvm::Value* r = b_.CreateBinaryIntrinsic(llvm::Intrinsic::sadd_with_overflow, a[0].a, delta);
-        FailIf(b_.CreateExtractValue(r, 1), DUET_ERR_INT_OVERFLOW, ir::NodeErrorMessage(*t_, n, DUET_ERR_INT_OVERFLOW));
+        llvm::Value* r =
+            b_.CreateBinaryIntrinsic(llvm::Intrinsic::sadd_with_overflow, a[0].a, delta);
+        FailIf(b_.CreateExtractValue(r, 1), DUET_ERR_INT_OVERFLOW,
+               ir::NodeErrorMessage(*t_, n, DUET_ERR_INT_OVERFLOW));
         return NotNull(b_.CreateExtractValue(r, 0));
       }
       case Fn::kToString: {
         const ir::Type& from = N(n.args[0]).type;
         if (from.kind == Kind::kString) return a[0];
         llvm::Value* out = string_out();
-        return StringResult(n, Call("duet_rt_to_string", {ctx_, AsDuetValue(from, a[0]), out}), out);
+        return StringResult(n, Call("duet_rt_to_string", {ctx_, AsDuetValue(from, a[0]), out}),
+                            out);
       }
       case Fn::kToInt: {
         const ir::Type& from = N(n.args[0]).type;
         llvm::AllocaInst* out = Temp(i64_);
         switch (from.kind) {
-          case Kind::kInt: return a[0];
-          case Kind::kBool: return NotNull(b_.CreateZExt(a[0].a, i64_));
+          case Kind::kInt:
+            return a[0];
+          case Kind::kBool:
+            return NotNull(b_.CreateZExt(a[0].a, i64_));
           case Kind::kDecimal:
-            CheckStatus(Call("duet_rt_dec_to_int", {Spill128(a[0].a), b_.getInt32(from.scale), out}), n);
+            CheckStatus(
+                Call("duet_rt_dec_to_int", {Spill128(a[0].a), b_.getInt32(from.scale), out}), n);
             break;
-          case Kind::kFloat: CheckStatus(Call("duet_rt_float_to_int", {a[0].a, out}), n); break;
-          default: CheckStatus(Call("duet_rt_parse_int", {a[0].a, a[0].b, out}), n); break;
+          case Kind::kFloat:
+            CheckStatus(Call("duet_rt_float_to_int", {a[0].a, out}), n);
+            break;
+          default:
+            CheckStatus(Call("duet_rt_parse_int", {a[0].a, a[0].b, out}), n);
+            break;
         }
         return NotNull(b_.CreateLoad(i64_, out));
       }
       case Fn::kToFloat: {
         const ir::Type& from = N(n.args[0]).type;
         switch (from.kind) {
-          case Kind::kInt: return NotNull(b_.CreateSIToFP(a[0].a, f64_));
-          case Kind::kFloat: return a[0];
+          case Kind::kInt:
+            return NotNull(b_.CreateSIToFP(a[0].a, f64_));
+          case Kind::kFloat:
+            return a[0];
           case Kind::kDecimal:
-            return NotNull(Call("duet_rt_dec_to_float", {Spill128(a[0].a), b_.getInt32(from.scale)}));
+            return NotNull(
+                Call("duet_rt_dec_to_float", {Spill128(a[0].a), b_.getInt32(from.scale)}));
           default: {
             llvm::AllocaInst* out = Temp(f64_);
             CheckStatus(Call("duet_rt_parse_float", {a[0].a, a[0].b, out}), n);
@@ -779,7 +894,8 @@ class ModuleEmitter {
           }
         }
       }
-      case Fn::kConcat: break;  // not strict; see Concat
+      case Fn::kConcat:
+        break;  // not strict; see Concat
     }
     return Null(n.type.kind);
   }
@@ -811,8 +927,9 @@ class ModuleEmitter {
       b_.CreateBr(merge);
       incoming.emplace_back(r, b_.GetInsertBlock());
     } else {
-      b_.CreateRet(Call("duet_rt_fail", {ctx_, b_.getInt32(DUET_ERR_NO_VALUE_MAPPING), b_.getInt32(slot_),
-                                         Message(ir::NodeErrorMessage(*t_, n, DUET_ERR_NO_VALUE_MAPPING))}));
+      b_.CreateRet(
+          Call("duet_rt_fail", {ctx_, b_.getInt32(DUET_ERR_NO_VALUE_MAPPING), b_.getInt32(slot_),
+                                Message(ir::NodeErrorMessage(*t_, n, DUET_ERR_NO_VALUE_MAPPING))}));
     }
     if (incoming.empty()) {
       // No entry and no default: every non-null value fails; the merge block
@@ -830,15 +947,17 @@ class ModuleEmitter {
   // ---- outputs ----
 
   void StoreOutput(const ir::OutputSlot& slot, int index, CgValue v) {
-    llvm::Value* value = b_.CreateConstInBoundsGEP1_64(value_ty_, out_, static_cast<uint64_t>(index));
+    llvm::Value* value =
+        b_.CreateConstInBoundsGEP1_64(value_ty_, out_, static_cast<uint64_t>(index));
     auto* null_block = llvm::BasicBlock::Create(c_, "store_null", fn_);
     auto* value_block = llvm::BasicBlock::Create(c_, "store_value", fn_);
     auto* done = llvm::BasicBlock::Create(c_, "stored", fn_);
     b_.CreateCondBr(v.null, null_block, value_block);
     b_.SetInsertPoint(null_block);
     if (slot.not_null) {
-      b_.CreateRet(Call("duet_rt_fail", {ctx_, b_.getInt32(DUET_ERR_NULL_IN_NOT_NULL), b_.getInt32(index),
-                                         Message(ir::NullInNotNullMessage(slot))}));
+      b_.CreateRet(
+          Call("duet_rt_fail", {ctx_, b_.getInt32(DUET_ERR_NULL_IN_NOT_NULL), b_.getInt32(index),
+                                Message(ir::NullInNotNullMessage(slot))}));
     } else {
       b_.CreateStore(b_.getInt8(DUET_NULL), b_.CreateStructGEP(value_ty_, value, 0));
       b_.CreateBr(done);
@@ -857,7 +976,8 @@ class ModuleEmitter {
       llvm::Value* too_long = b_.CreateICmpUGT(code_points, b_.getInt64(limit));
       llvm::Value* counted_length = v.b;
       if (slot.truncate) {
-        counted_length = b_.CreateSelect(too_long, Call("duet_rt_str_prefix", {v.a, v.b, b_.getInt64(limit)}), v.b);
+        counted_length = b_.CreateSelect(
+            too_long, Call("duet_rt_str_prefix", {v.a, v.b, b_.getInt64(limit)}), v.b);
       } else {
         FailIf(too_long, DUET_ERR_STRING_TOO_LONG, ir::StringTooLongMessage(slot));
       }
@@ -905,8 +1025,9 @@ Expected<std::unique_ptr<llvm::TargetMachine>> HostMachine() {
   if (target == nullptr) return InternalError("no LLVM target for " + triple + ": " + error);
   // A generic CPU: the code runs on any machine of the architecture, and the
   // same sources give the same bytes on every build machine.
-  return std::unique_ptr<llvm::TargetMachine>(target->createTargetMachine(
-      triple, "generic", "", llvm::TargetOptions(), llvm::Reloc::PIC_, std::nullopt, llvm::CodeGenOpt::Default));
+  return std::unique_ptr<llvm::TargetMachine>(
+      target->createTargetMachine(triple, "generic", "", llvm::TargetOptions(), llvm::Reloc::PIC_,
+                                  std::nullopt, llvm::CodeGenOpt::Default));
 }
 
 Expected<std::unique_ptr<llvm::Module>> Build(llvm::LLVMContext& context, const ir::Module& module,
@@ -936,7 +1057,7 @@ Expected<std::unique_ptr<llvm::Module>> Build(llvm::LLVMContext& context, const 
     pb.registerFunctionAnalyses(fam);
     pb.registerLoopAnalyses(lam);
     pb.crossRegisterProxies(lam, fam, cgam, mam);
-    llvm::OptimizationLevel level = options.opt_level >= 3 ? llvm::OptimizationLevel::O3
+    llvm::OptimizationLevel level = options.opt_level >= 3   ? llvm::OptimizationLevel::O3
                                     : options.opt_level == 1 ? llvm::OptimizationLevel::O1
                                                              : llvm::OptimizationLevel::O2;
     llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(level);

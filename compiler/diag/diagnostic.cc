@@ -58,18 +58,17 @@ Diagnostic& Diagnostics::Report(DiagKind kind, SourceRange range, std::string me
 }
 
 size_t Diagnostics::error_count() const {
-  return static_cast<size_t>(std::count_if(diagnostics_.begin(), diagnostics_.end(), [](const Diagnostic& d) {
-    return d.severity == Severity::kError;
-  }));
+  return static_cast<size_t>(
+      std::count_if(diagnostics_.begin(), diagnostics_.end(),
+                    [](const Diagnostic& d) { return d.severity == Severity::kError; }));
 }
 
-size_t Diagnostics::warning_count() const {
-  return diagnostics_.size() - error_count();
-}
+size_t Diagnostics::warning_count() const { return diagnostics_.size() - error_count(); }
 
 void Diagnostics::Sort(const SourceManager& sources) {
   auto key = [&](const Diagnostic& d) {
-    std::string_view path = d.range.valid() ? std::string_view(sources.file(d.range.file).path()) : "";
+    std::string_view path =
+        d.range.valid() ? std::string_view(sources.file(d.range.file).path()) : "";
     return std::tuple(d.range.valid(), path, d.range.begin, d.code());
   };
   std::stable_sort(diagnostics_.begin(), diagnostics_.end(),

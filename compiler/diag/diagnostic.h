@@ -25,8 +25,8 @@ enum class DiagKind : uint16_t {
 
 struct DiagKindInfo {
   DiagKind kind;
-  std::string_view name;     // "UnknownColumn"
-  std::string_view code;     // "E0202"
+  std::string_view name;  // "UnknownColumn"
+  std::string_view code;  // "E0202"
   Severity severity;
   std::string_view summary;
 };

@@ -47,8 +47,11 @@ std::string Displayable(std::string_view line) {
   size_t i = 0;
   while (i < line.size()) {
     auto byte = static_cast<unsigned char>(line[i]);
-    size_t length = byte < 0x80 ? 1 : (byte & 0xE0) == 0xC0 ? 2 : (byte & 0xF0) == 0xE0 ? 3
-                                  : (byte & 0xF8) == 0xF0 ? 4 : 0;
+    size_t length = byte < 0x80             ? 1
+                    : (byte & 0xE0) == 0xC0 ? 2
+                    : (byte & 0xF0) == 0xE0 ? 3
+                    : (byte & 0xF8) == 0xF0 ? 4
+                                            : 0;
     bool ok = length > 0 && i + length <= line.size();
     for (size_t k = 1; ok && k < length; ++k) {
       ok = (static_cast<unsigned char>(line[i + k]) & 0xC0) == 0x80;
@@ -87,14 +90,14 @@ void AppendSnippet(std::string& out, const SourceManager& sources, const SourceR
   // Very long lines (minified or generated input) are cut around the caret.
   constexpr size_t kMaxShown = 200;
   size_t begin_byte = ByteOffsetOfColumn(line, range.begin.column);
-  size_t end_byte = range.end.line == range.begin.line
-                        ? ByteOffsetOfColumn(line, range.end.column)
-                        : line.size();
+  size_t end_byte =
+      range.end.line == range.begin.line ? ByteOffsetOfColumn(line, range.end.column) : line.size();
   end_byte = std::max(end_byte, std::min(begin_byte + 1, line.size()));
   size_t shown_from = 0;
   if (begin_byte > kMaxShown / 2 && line.size() > kMaxShown) {
     shown_from = begin_byte - kMaxShown / 4;
-    while (shown_from > 0 && (static_cast<unsigned char>(line[shown_from]) & 0xC0) == 0x80) --shown_from;
+    while (shown_from > 0 && (static_cast<unsigned char>(line[shown_from]) & 0xC0) == 0x80)
+      --shown_from;
   }
   std::string_view shown = line.substr(shown_from, kMaxShown);
   bool cut_front = shown_from > 0;
@@ -108,11 +111,10 @@ void AppendSnippet(std::string& out, const SourceManager& sources, const SourceR
     pad += c == '\t' ? '\t' : ' ';
   }
   size_t visible_end = std::min(end_byte, shown_from + shown.size());
-  size_t width = begin_byte < visible_end
-                     ? CodePoints(line.substr(begin_byte, visible_end - begin_byte))
-                     : 1;
-  out += fmt::format("{}{}|{} {}{}{}{}\n", style.Cyan(), gutter, style.Reset(), pad,
-                     style.Green(), std::string(std::max<size_t>(width, 1), '^'), style.Reset());
+  size_t width =
+      begin_byte < visible_end ? CodePoints(line.substr(begin_byte, visible_end - begin_byte)) : 1;
+  out += fmt::format("{}{}|{} {}{}{}{}\n", style.Cyan(), gutter, style.Reset(), pad, style.Green(),
+                     std::string(std::max<size_t>(width, 1), '^'), style.Reset());
 }
 
 // The diagnostics printed under the cap: the cap counts errors; warnings are
@@ -143,10 +145,10 @@ std::string RenderText(const Diagnostics& diagnostics, const SourceManager& sour
   for (const Diagnostic* shown_diagnostic : shown) {
     const Diagnostic& d = *shown_diagnostic;
     bool error = d.severity == Severity::kError;
-    out += fmt::format("{}{}:{} {}{}[{}]:{} {}{}{}\n", style.Bold(), Location(sources, d.range),
-                       style.Reset(), error ? style.Red() : style.Yellow(),
-                       SeverityName(d.severity), d.code(), style.Reset(), style.Bold(),
-                       d.message, style.Reset());
+    out +=
+        fmt::format("{}{}:{} {}{}[{}]:{} {}{}{}\n", style.Bold(), Location(sources, d.range),
+                    style.Reset(), error ? style.Red() : style.Yellow(), SeverityName(d.severity),
+                    d.code(), style.Reset(), style.Bold(), d.message, style.Reset());
     AppendSnippet(out, sources, d.range, style);
     for (const Note& note : d.notes) {
       if (note.range.valid()) {
@@ -160,8 +162,8 @@ std::string RenderText(const Diagnostics& diagnostics, const SourceManager& sour
   }
   size_t omitted = diagnostics.all().size() - shown.size();
   if (omitted > 0) {
-    out += fmt::format("{}note:{} {} not shown (raise the limit with --max-errors)\n",
-                       style.Cyan(), style.Reset(), Plural(omitted, "more diagnostic"));
+    out += fmt::format("{}note:{} {} not shown (raise the limit with --max-errors)\n", style.Cyan(),
+                       style.Reset(), Plural(omitted, "more diagnostic"));
   }
   size_t errors = diagnostics.error_count();
   size_t warnings = diagnostics.warning_count();

@@ -16,7 +16,7 @@ using FileId = int32_t;
 inline constexpr FileId kNoFile = -1;
 
 struct SourceLocation {
-  uint32_t line = 0;    // 0: no position inside the file
+  uint32_t line = 0;  // 0: no position inside the file
   uint32_t column = 0;
 
   friend auto operator<=>(const SourceLocation&, const SourceLocation&) = default;

@@ -72,7 +72,8 @@ int WriteBundle(const frontend::Result& result, const CompileFlags& flags) {
     Expected<std::string> key_text = ReadText(flags.sign_key);
     if (!key_text.ok()) return Fail(key_text.status());
     Expected<bundle::SecretKey> key = bundle::ParseSecretKey(*key_text);
-    if (!key.ok()) return Fail(Status(key.status().code(), flags.sign_key + ": " + key.status().message()));
+    if (!key.ok())
+      return Fail(Status(key.status().code(), flags.sign_key + ": " + key.status().message()));
     Expected<std::string> signed_bytes = bundle::Sign(bytes, *key);
     if (!signed_bytes.ok()) return Fail(signed_bytes.status());
     bytes = std::move(*signed_bytes);
@@ -82,9 +83,11 @@ int WriteBundle(const frontend::Result& result, const CompileFlags& flags) {
   Expected<bundle::Manifest> manifest = bundle::ParseManifest(contents->manifest);
   size_t transforms = 0;
   for (const bundle::Map& m : manifest->maps) transforms += m.transforms.size();
-  bundle::Digest digest = bundle::Sha256(std::string_view(bytes).substr(0, bytes.size() - (signed_note.empty() ? 32 : 32 + 104)));
-  std::cerr << fmt::format("wrote {}: {} maps, {} transforms, {} bytes{}; sha256 {}\n", flags.output,
-                           manifest->maps.size(), transforms, bytes.size(), signed_note, DigestHex(digest));
+  bundle::Digest digest = bundle::Sha256(
+      std::string_view(bytes).substr(0, bytes.size() - (signed_note.empty() ? 32 : 32 + 104)));
+  std::cerr << fmt::format("wrote {}: {} maps, {} transforms, {} bytes{}; sha256 {}\n",
+                           flags.output, manifest->maps.size(), transforms, bytes.size(),
+                           signed_note, DigestHex(digest));
   return kExitClean;
 }
 
@@ -94,7 +97,8 @@ int InspectBundle(const std::string& path, bool json, const std::string& trusted
     Expected<std::string> text = ReadText(trusted_key_file);
     if (!text.ok()) return Fail(text.status());
     Expected<bundle::PublicKey> key = bundle::ParsePublicKey(*text);
-    if (!key.ok()) return Fail(Status(key.status().code(), trusted_key_file + ": " + key.status().message()));
+    if (!key.ok())
+      return Fail(Status(key.status().code(), trusted_key_file + ": " + key.status().message()));
     options.trusted_key = *key;
   }
   Expected<bundle::Verified> verified = bundle::ReadFile(path, options);
@@ -114,25 +118,32 @@ int InspectBundle(const std::string& path, bool json, const std::string& trusted
   const bundle::Manifest& m = *manifest;
   std::cout << fmt::format("bundle      {}\n", path);
   std::cout << fmt::format("sha256      {}\n", DigestHex(verified->digest));
-  std::cout << fmt::format("signed by   {}\n", verified->signed_by ? KeyHex(*verified->signed_by) : "(not signed)");
-  std::cout << fmt::format("compiler    {} (format {}, abi {})\n", m.compiler, m.format, m.abi_version);
-  std::cout << fmt::format("code        {} bytes bitcode, {} bytes object code{}\n", verified->contents.bitcode.size(),
-                           verified->contents.object.size(),
-                           verified->contents.object.empty() ? "" : " for " + verified->contents.object_triple);
+  std::cout << fmt::format("signed by   {}\n",
+                           verified->signed_by ? KeyHex(*verified->signed_by) : "(not signed)");
+  std::cout << fmt::format("compiler    {} (format {}, abi {})\n", m.compiler, m.format,
+                           m.abi_version);
+  std::cout << fmt::format(
+      "code        {} bytes bitcode, {} bytes object code{}\n", verified->contents.bitcode.size(),
+      verified->contents.object.size(),
+      verified->contents.object.empty() ? "" : " for " + verified->contents.object_triple);
   std::cout << "sources\n";
-  for (const bundle::Source& s : m.sources) std::cout << fmt::format("  {}  {}\n", s.sha256.substr(0, 16), s.path);
+  for (const bundle::Source& s : m.sources)
+    std::cout << fmt::format("  {}  {}\n", s.sha256.substr(0, 16), s.path);
   std::cout << "maps (initial sync order: ";
-  for (size_t i = 0; i < m.initial_sync_order.size(); ++i) std::cout << (i ? ", " : "") << m.initial_sync_order[i];
+  for (size_t i = 0; i < m.initial_sync_order.size(); ++i)
+    std::cout << (i ? ", " : "") << m.initial_sync_order[i];
   std::cout << ")\n";
   for (const bundle::Map& map : m.maps) {
-    std::cout << fmt::format("  {} {}  {} {} {}\n", map.name, map.version, map.left_table, map.direction,
-                             map.right_table);
-    std::cout << fmt::format("    master {}, initial from {}, {} fields{}\n", map.master.empty() ? "-" : map.master,
-                             map.initial, map.fields.size(),
-                             map.depends_on.empty() ? "" : ", after " + fmt::format("{}", fmt::join(map.depends_on, ", ")));
+    std::cout << fmt::format("  {} {}  {} {} {}\n", map.name, map.version, map.left_table,
+                             map.direction, map.right_table);
+    std::cout << fmt::format("    master {}, initial from {}, {} fields{}\n",
+                             map.master.empty() ? "-" : map.master, map.initial, map.fields.size(),
+                             map.depends_on.empty()
+                                 ? ""
+                                 : ", after " + fmt::format("{}", fmt::join(map.depends_on, ", ")));
     for (const bundle::Transform& t : map.transforms) {
-      std::cout << fmt::format("    {} -> {}: {} inputs, {} outputs ({})\n", t.from, t.to, t.inputs.size(),
-                               t.outputs.size(), t.symbol);
+      std::cout << fmt::format("    {} -> {}: {} inputs, {} outputs ({})\n", t.from, t.to,
+                               t.inputs.size(), t.outputs.size(), t.symbol);
     }
   }
   return kExitClean;
@@ -140,11 +151,15 @@ int InspectBundle(const std::string& path, bool json, const std::string& trusted
 
 int GenerateKeys(const std::string& name) {
   bundle::KeyPair pair = bundle::GenerateKeyPair();
-  if (Status s = WriteAtomically(name + ".key", bundle::FormatSecretKey(pair.secret_key), /*secret=*/true); !s.ok()) {
+  if (Status s =
+          WriteAtomically(name + ".key", bundle::FormatSecretKey(pair.secret_key), /*secret=*/true);
+      !s.ok()) {
     return Fail(s);
   }
-  if (Status s = WriteAtomically(name + ".pub", bundle::FormatPublicKey(pair.public_key)); !s.ok()) return Fail(s);
-  std::cerr << fmt::format("wrote {0}.key (secret: keep it out of version control) and {0}.pub\n", name);
+  if (Status s = WriteAtomically(name + ".pub", bundle::FormatPublicKey(pair.public_key)); !s.ok())
+    return Fail(s);
+  std::cerr << fmt::format("wrote {0}.key (secret: keep it out of version control) and {0}.pub\n",
+                           name);
   return kExitClean;
 }
 

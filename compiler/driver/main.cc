@@ -14,14 +14,14 @@
 #include <vector>
 
 #include "compiler/ast/ast.h"
+#include "compiler/codegen/codegen.h"
 #include "compiler/diag/diagnostic.h"
 #include "compiler/diag/render.h"
-#include "compiler/frontend/frontend.h"
-#include "compiler/codegen/codegen.h"
-#include "compiler/ir/ir.h"
-#include "compiler/ir/lower.h"
 #include "compiler/driver/bundle_commands.h"
 #include "compiler/driver/test_command.h"
+#include "compiler/frontend/frontend.h"
+#include "compiler/ir/ir.h"
+#include "compiler/ir/lower.h"
 
 namespace duet::driver {
 namespace {
@@ -53,7 +53,8 @@ bool UseColor(const std::string& mode) {
 // Problems reaching the input are I/O (exit 2), not mistakes in a map file.
 bool HasIoError(const diag::Diagnostics& diagnostics) {
   for (const diag::Diagnostic& d : diagnostics.all()) {
-    if (d.kind == diag::DiagKind::kCannotReadFile || d.kind == diag::DiagKind::kNoMapFiles) return true;
+    if (d.kind == diag::DiagKind::kCannotReadFile || d.kind == diag::DiagKind::kNoMapFiles)
+      return true;
   }
   return false;
 }
@@ -83,8 +84,11 @@ int RunCheck(const CommonFlags& flags) {
   std::cerr << diag::RenderText(result->diagnostics, result->sources, render);
   if (!flags.quiet && result->checked && !result->diagnostics.has_errors()) {
     const check::CheckedModule& m = *result->checked;
-    auto count = [](size_t n, std::string_view word) { return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s"); };
-    std::cerr << fmt::format("checked {}: {}, {}, {}, {}{}\n", count(result->module.units.size(), "file"),
+    auto count = [](size_t n, std::string_view word) {
+      return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s");
+    };
+    std::cerr << fmt::format("checked {}: {}, {}, {}, {}{}\n",
+                             count(result->module.units.size(), "file"),
                              count(m.systems.size(), "system"), count(m.tables.size(), "table"),
                              count(m.maps.size(), "map"), count(m.tests.size(), "test"),
                              result->diagnostics.warning_count() == 0 ? "; no problems" : "");
@@ -133,13 +137,15 @@ int RunTests(const CommonFlags& flags, bool verbose, bool use_interpreter) {
 }
 
 void AddCommonFlags(CLI::App& command, CommonFlags& flags) {
-  command.add_option("paths", flags.paths, "map files (*.duet) or directories holding them")->required();
+  command.add_option("paths", flags.paths, "map files (*.duet) or directories holding them")
+      ->required();
   command.add_option("--max-errors", flags.max_errors, "print at most N diagnostics (0: all)")
       ->capture_default_str();
   command.add_option("--color", flags.color, "color the output")
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->capture_default_str();
-  command.add_flag("--no-unused-warnings", flags.no_unused, "do not warn about unused columns, tables, value maps");
+  command.add_flag("--no-unused-warnings", flags.no_unused,
+                   "do not warn about unused columns, tables, value maps");
 }
 
 }  // namespace
@@ -176,15 +182,20 @@ int Main(int argc, char** argv) {
   AddCommonFlags(*test, test_flags);
   test->add_flag("-v,--verbose", verbose, "list passing tests too");
   bool use_interpreter = false;
-  test->add_flag("--interpreter", use_interpreter, "run the reference interpreter instead of generated code");
+  test->add_flag("--interpreter", use_interpreter,
+                 "run the reference interpreter instead of generated code");
 
   CommonFlags compile_flags;
   CompileFlags bundle_flags;
   CLI::App* compile = app.add_subcommand("compile", "compile map files into a bundle");
   AddCommonFlags(*compile, compile_flags);
-  compile->add_option("-o,--output", bundle_flags.output, "the bundle file to write (NAME.duetb)")->required();
-  compile->add_option("--sign", bundle_flags.sign_key, "sign with this secret key file (see duetc keygen)");
-  compile->add_option("-O", bundle_flags.opt_level, "optimisation level 0-3")->check(CLI::Range(0, 3))->capture_default_str();
+  compile->add_option("-o,--output", bundle_flags.output, "the bundle file to write (NAME.duetb)")
+      ->required();
+  compile->add_option("--sign", bundle_flags.sign_key,
+                      "sign with this secret key file (see duetc keygen)");
+  compile->add_option("-O", bundle_flags.opt_level, "optimisation level 0-3")
+      ->check(CLI::Range(0, 3))
+      ->capture_default_str();
   compile->add_flag("--no-object", bundle_flags.no_object, "leave out object code (bitcode only)");
 
   std::string inspect_path;
@@ -207,7 +218,9 @@ int Main(int argc, char** argv) {
   }
   if (check->parsed()) return RunCheck(check_flags);
   if (dump->parsed()) {
-    return RunDump(dump_flags, dump_ir ? DumpForm::kIr : dump_llvm ? DumpForm::kLlvm : DumpForm::kAst);
+    return RunDump(dump_flags, dump_ir     ? DumpForm::kIr
+                               : dump_llvm ? DumpForm::kLlvm
+                                           : DumpForm::kAst);
   }
   if (test->parsed()) return RunTests(test_flags, verbose, use_interpreter);
   if (compile->parsed()) {

@@ -14,10 +14,12 @@
 namespace duet::driver {
 namespace {
 
-std::vector<std::string> PathNames(const check::CheckedModule& model, const std::vector<check::ColumnRef>& hops) {
+std::vector<std::string> PathNames(const check::CheckedModule& model,
+                                   const std::vector<check::ColumnRef>& hops) {
   std::vector<std::string> names;
   for (const check::ColumnRef& hop : hops) {
-    names.push_back(model.tables[static_cast<size_t>(hop.table)].columns[static_cast<size_t>(hop.column)].name);
+    names.push_back(
+        model.tables[static_cast<size_t>(hop.table)].columns[static_cast<size_t>(hop.column)].name);
   }
   return names;
 }
@@ -29,7 +31,8 @@ std::string Join(const std::vector<std::string>& path) {
 }
 
 // Index of the transform a test exercises, or -1.
-int FindTransform(const ir::Module& module, const check::CheckedModule& model, const check::TestCase& test) {
+int FindTransform(const ir::Module& module, const check::CheckedModule& model,
+                  const check::TestCase& test) {
   const check::Map& map = model.maps[static_cast<size_t>(test.map)];
   const check::Table& source = model.tables[static_cast<size_t>(map.table(test.given_side))];
   for (size_t i = 0; i < module.transforms.size(); ++i) {
@@ -41,16 +44,20 @@ int FindTransform(const ir::Module& module, const check::CheckedModule& model, c
 
 std::string OutcomeText(const interp::RowResult& r) {
   switch (r.outcome) {
-    case interp::Outcome::kOk: return "a row";
-    case interp::Outcome::kFiltered: return "the row filtered out";
-    case interp::Outcome::kError: return "error: " + r.message;
+    case interp::Outcome::kOk:
+      return "a row";
+    case interp::Outcome::kFiltered:
+      return "the row filtered out";
+    case interp::Outcome::kError:
+      return "error: " + r.message;
   }
   return "?";
 }
 
 }  // namespace
 
-TestSummary RunMapTests(const frontend::Result& result, std::ostream& out, bool verbose, bool use_jit) {
+TestSummary RunMapTests(const frontend::Result& result, std::ostream& out, bool verbose,
+                        bool use_jit) {
   TestSummary summary;
   const check::CheckedModule& model = *result.checked;
   ir::Module module = ir::Lower(model);
@@ -68,7 +75,8 @@ TestSummary RunMapTests(const frontend::Result& result, std::ostream& out, bool 
   }
   for (const check::TestCase& test : model.tests) {
     const check::Map& map = model.maps[static_cast<size_t>(test.map)];
-    std::string where = fmt::format("{}:{}", result.sources.file(test.range.file).path(), test.range.begin.line);
+    std::string where =
+        fmt::format("{}:{}", result.sources.file(test.range.file).path(), test.range.begin.line);
     std::string title = fmt::format("{} \"{}\"", map.name, test.name);
     int index = FindTransform(module, model, test);
     const ir::Transform* t = index < 0 ? nullptr : &module.transforms[static_cast<size_t>(index)];
@@ -82,7 +90,8 @@ TestSummary RunMapTests(const frontend::Result& result, std::ostream& out, bool 
       for (const ir::InputSlot& slot : t->inputs) {
         ir::Value v = ir::Value::Null(slot.type.kind);
         for (const check::RowValue& given : test.given) {
-          if (PathNames(model, given.path) == slot.path) v = ir::ConvertConstant(given.value, slot.type);
+          if (PathNames(model, given.path) == slot.path)
+            v = ir::ConvertConstant(given.value, slot.type);
         }
         inputs.push_back(std::move(v));
       }
@@ -90,14 +99,16 @@ TestSummary RunMapTests(const frontend::Result& result, std::ostream& out, bool 
       switch (test.expectation) {
         case check::Expectation::kFiltered:
           if (run.outcome != interp::Outcome::kFiltered) {
-            problems.push_back(fmt::format("expected the row to be filtered out, got {}", OutcomeText(run)));
+            problems.push_back(
+                fmt::format("expected the row to be filtered out, got {}", OutcomeText(run)));
           }
           break;
         case check::Expectation::kError:
           if (run.outcome != interp::Outcome::kError) {
             problems.push_back(fmt::format("expected an error, got {}", OutcomeText(run)));
           } else if (test.error_text && run.message.find(*test.error_text) == std::string::npos) {
-            problems.push_back(fmt::format("expected an error containing \"{}\", got: {}", *test.error_text, run.message));
+            problems.push_back(fmt::format("expected an error containing \"{}\", got: {}",
+                                           *test.error_text, run.message));
           }
           break;
         case check::Expectation::kRow: {
@@ -111,12 +122,14 @@ TestSummary RunMapTests(const frontend::Result& result, std::ostream& out, bool 
             auto slot = std::find_if(t->outputs.begin(), t->outputs.end(),
                                      [&](const ir::OutputSlot& o) { return o.path == path; });
             if (slot == t->outputs.end()) {
-              problems.push_back(fmt::format("column {} is not written in this direction", Join(path)));
+              problems.push_back(
+                  fmt::format("column {} is not written in this direction", Join(path)));
               continue;
             }
             const ir::Value& actual = outputs[static_cast<size_t>(slot - t->outputs.begin())];
             ir::Value want = ir::ConvertConstant(expected.value, slot->type);
-            if (!want.Equals(actual)) rows.push_back({Join(path), want.ToString(), actual.ToString()});
+            if (!want.Equals(actual))
+              rows.push_back({Join(path), want.ToString(), actual.ToString()});
           }
           if (!rows.empty()) {
             size_t w0 = 6, w1 = 8;
@@ -124,8 +137,10 @@ TestSummary RunMapTests(const frontend::Result& result, std::ostream& out, bool 
               w0 = std::max(w0, r[0].size());
               w1 = std::max(w1, r[1].size());
             }
-            std::string table = fmt::format("    {:<{}}  {:<{}}  {}\n", "column", w0, "expected", w1, "actual");
-            for (const auto& r : rows) table += fmt::format("    {:<{}}  {:<{}}  {}\n", r[0], w0, r[1], w1, r[2]);
+            std::string table =
+                fmt::format("    {:<{}}  {:<{}}  {}\n", "column", w0, "expected", w1, "actual");
+            for (const auto& r : rows)
+              table += fmt::format("    {:<{}}  {:<{}}  {}\n", r[0], w0, r[1], w1, r[2]);
             problems.push_back("output differs:\n" + table);
           }
           break;

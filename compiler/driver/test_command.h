@@ -17,7 +17,8 @@ struct TestSummary {
 // writing one line per test and a readable diff for each failure to `out`.
 // `use_jit`: run through generated code (the default of `duetc test`),
 // otherwise through the reference interpreter.
-TestSummary RunMapTests(const frontend::Result& result, std::ostream& out, bool verbose, bool use_jit);
+TestSummary RunMapTests(const frontend::Result& result, std::ostream& out, bool verbose,
+                        bool use_jit);
 
 }  // namespace duet::driver
 

@@ -27,7 +27,8 @@ class Executor {
 
 // `module` must outlive the executor.
 std::unique_ptr<Executor> MakeInterpreter(const ir::Module& module);
-Expected<std::unique_ptr<Executor>> MakeJit(const ir::Module& module, const codegen::Options& options);
+Expected<std::unique_ptr<Executor>> MakeJit(const ir::Module& module,
+                                            const codegen::Options& options);
 
 // Conversions between the IR's values and the C ABI's. A duet_value made
 // from an ir::Value points into it (strings) and lives no longer.

@@ -21,9 +21,11 @@ std::unique_ptr<Result> CheckPaths(std::span<const std::string> paths, const Opt
   return result;
 }
 
-std::unique_ptr<Result> CheckSource(const std::string& path, std::string contents, const Options& options) {
+std::unique_ptr<Result> CheckSource(const std::string& path, std::string contents,
+                                    const Options& options) {
   auto result = std::make_unique<Result>();
-  result->module = syntax::LoadSource(path, std::move(contents), options.load, result->sources, result->diagnostics);
+  result->module = syntax::LoadSource(path, std::move(contents), options.load, result->sources,
+                                      result->diagnostics);
   Finish(*result, options);
   return result;
 }

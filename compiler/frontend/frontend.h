@@ -38,7 +38,8 @@ struct Result {
 std::unique_ptr<Result> CheckPaths(std::span<const std::string> paths, const Options& options);
 
 // Checks one in-memory file named `path` (imports resolved relative to it).
-std::unique_ptr<Result> CheckSource(const std::string& path, std::string contents, const Options& options);
+std::unique_ptr<Result> CheckSource(const std::string& path, std::string contents,
+                                    const Options& options);
 
 }  // namespace duet::frontend
 

@@ -28,8 +28,10 @@ class Evaluator {
   std::optional<Value> Eval(int index) {
     const Node& n = t_.nodes[static_cast<size_t>(index)];
     switch (n.op) {
-      case Op::kConst: return n.constant;
-      case Op::kInput: return inputs_[static_cast<size_t>(n.slot)];
+      case Op::kConst:
+        return n.constant;
+      case Op::kInput:
+        return inputs_[static_cast<size_t>(n.slot)];
       case Op::kIf: {
         std::optional<Value> c = Eval(n.args[0]);
         if (!c) return std::nullopt;
@@ -72,7 +74,8 @@ class Evaluator {
         }
         return saw_null ? Value::Null(Kind::kBool) : Value::Bool(false);
       }
-      default: break;
+      default:
+        break;
     }
     std::vector<Value> args;
     args.reserve(n.args.size());
@@ -82,7 +85,8 @@ class Evaluator {
       args.push_back(std::move(*v));
     }
     std::optional<Value> v = Apply(n, args);
-    if (!v && result.message.empty()) result.message = ir::NodeErrorMessage(t_, n, result.error_kind);
+    if (!v && result.message.empty())
+      result.message = ir::NodeErrorMessage(t_, n, result.error_kind);
     return v;
   }
 
@@ -131,17 +135,22 @@ class Evaluator {
   // Total order within one kind (operands of a comparison share a kind).
   static int Compare(const Value& a, const Value& b) {
     switch (a.kind) {
-      case Kind::kBool: return (a.b ? 1 : 0) - (b.b ? 1 : 0);
+      case Kind::kBool:
+        return (a.b ? 1 : 0) - (b.b ? 1 : 0);
       case Kind::kInt:
       case Kind::kDate:
-      case Kind::kDateTime: return a.i < b.i ? -1 : a.i > b.i ? 1 : 0;
-      case Kind::kFloat: return a.f < b.f ? -1 : a.f > b.f ? 1 : 0;
-      case Kind::kDecimal: return value::DecimalCompare(a.d, a.scale, b.d, b.scale);
+      case Kind::kDateTime:
+        return a.i < b.i ? -1 : a.i > b.i ? 1 : 0;
+      case Kind::kFloat:
+        return a.f < b.f ? -1 : a.f > b.f ? 1 : 0;
+      case Kind::kDecimal:
+        return value::DecimalCompare(a.d, a.scale, b.d, b.scale);
       case Kind::kString: {
         int c = a.s.compare(b.s);
         return c < 0 ? -1 : c > 0 ? 1 : 0;
       }
-      case Kind::kGuid: return a.guid < b.guid ? -1 : a.guid > b.guid ? 1 : 0;
+      case Kind::kGuid:
+        return a.guid < b.guid ? -1 : a.guid > b.guid ? 1 : 0;
     }
     return 0;
   }
@@ -166,9 +175,15 @@ class Evaluator {
         int64_t r = 0;
         bool overflow = false;
         switch (n.op) {
-          case Op::kAdd: overflow = __builtin_add_overflow(a.i, b.i, &r); break;
-          case Op::kSub: overflow = __builtin_sub_overflow(a.i, b.i, &r); break;
-          case Op::kMul: overflow = __builtin_mul_overflow(a.i, b.i, &r); break;
+          case Op::kAdd:
+            overflow = __builtin_add_overflow(a.i, b.i, &r);
+            break;
+          case Op::kSub:
+            overflow = __builtin_sub_overflow(a.i, b.i, &r);
+            break;
+          case Op::kMul:
+            overflow = __builtin_mul_overflow(a.i, b.i, &r);
+            break;
           case Op::kDiv:
           case Op::kMod:
             if (b.i == 0) return Error(DUET_ERR_DIVISION_BY_ZERO, "division by zero");
@@ -179,23 +194,28 @@ class Evaluator {
               r = n.op == Op::kDiv ? a.i / b.i : a.i % b.i;
             }
             break;
-          default: break;
+          default:
+            break;
         }
         if (overflow) return Error(DUET_ERR_INT_OVERFLOW, "integer overflow in");
         return Value::Int(r);
       }
       case Kind::kFloat:
         switch (n.op) {
-          case Op::kAdd: return Value::Float(a.f + b.f);
-          case Op::kSub: return Value::Float(a.f - b.f);
-          case Op::kMul: return Value::Float(a.f * b.f);
+          case Op::kAdd:
+            return Value::Float(a.f + b.f);
+          case Op::kSub:
+            return Value::Float(a.f - b.f);
+          case Op::kMul:
+            return Value::Float(a.f * b.f);
           case Op::kDiv:
             if (b.f == 0) return Error(DUET_ERR_DIVISION_BY_ZERO, "division by zero");
             return Value::Float(a.f / b.f);
           case Op::kMod:
             if (b.f == 0) return Error(DUET_ERR_DIVISION_BY_ZERO, "division by zero");
             return Value::Float(std::fmod(a.f, b.f));
-          default: break;
+          default:
+            break;
         }
         break;
       case Kind::kDecimal: {
@@ -204,18 +224,30 @@ class Evaluator {
         bool by_zero = false;
         int s = n.type.scale;
         switch (n.op) {
-          case Op::kAdd: ok = value::DecimalAdd(a.d, a.scale, b.d, b.scale, s, &r); break;
-          case Op::kSub: ok = value::DecimalSubtract(a.d, a.scale, b.d, b.scale, s, &r); break;
-          case Op::kMul: ok = value::DecimalMultiply(a.d, a.scale, b.d, b.scale, s, &r); break;
-          case Op::kDiv: ok = value::DecimalDivide(a.d, a.scale, b.d, b.scale, s, &r, &by_zero); break;
-          case Op::kMod: ok = value::DecimalModulo(a.d, a.scale, b.d, b.scale, s, &r, &by_zero); break;
-          default: break;
+          case Op::kAdd:
+            ok = value::DecimalAdd(a.d, a.scale, b.d, b.scale, s, &r);
+            break;
+          case Op::kSub:
+            ok = value::DecimalSubtract(a.d, a.scale, b.d, b.scale, s, &r);
+            break;
+          case Op::kMul:
+            ok = value::DecimalMultiply(a.d, a.scale, b.d, b.scale, s, &r);
+            break;
+          case Op::kDiv:
+            ok = value::DecimalDivide(a.d, a.scale, b.d, b.scale, s, &r, &by_zero);
+            break;
+          case Op::kMod:
+            ok = value::DecimalModulo(a.d, a.scale, b.d, b.scale, s, &r, &by_zero);
+            break;
+          default:
+            break;
         }
         if (by_zero) return Error(DUET_ERR_DIVISION_BY_ZERO, "division by zero");
         if (!ok) return Error(DUET_ERR_DECIMAL_OVERFLOW, "decimal overflow in");
         return Decimal(r, n.type);
       }
-      default: break;
+      default:
+        break;
     }
     return Error(DUET_ERR_BAD_CONVERSION, "unsupported arithmetic");
   }
@@ -253,19 +285,24 @@ class Evaluator {
       case Kind::kDateTime:
         if (v.kind == Kind::kDate) {
           int64_t micros = 0;
-          if (__builtin_mul_overflow(v.i, value::kMicrosPerDay, &micros)) return Error(DUET_ERR_INT_OVERFLOW, "datetime out of range");
+          if (__builtin_mul_overflow(v.i, value::kMicrosPerDay, &micros))
+            return Error(DUET_ERR_INT_OVERFLOW, "datetime out of range");
           return Value::DateTime(micros);
         }
         return v;
-      default: return v;
+      default:
+        return v;
     }
   }
 
   std::optional<Value> ToInt(const Value& v) {
     switch (v.kind) {
-      case Kind::kInt: return v;
-      case Kind::kBool: return Value::Int(v.b ? 1 : 0);
-      case Kind::kDecimal: return Cast(ir::Type{Kind::kInt}, v);
+      case Kind::kInt:
+        return v;
+      case Kind::kBool:
+        return Value::Int(v.b ? 1 : 0);
+      case Kind::kDecimal:
+        return Cast(ir::Type{Kind::kInt}, v);
       case Kind::kFloat: {
         std::optional<int64_t> i = value::FloatToInt(v.f);
         if (!i) return Error(DUET_ERR_INT_OVERFLOW, "does not fit an int");
@@ -276,42 +313,48 @@ class Evaluator {
         if (!i) return Error(DUET_ERR_BAD_CONVERSION, "is not an integer");
         return Value::Int(*i);
       }
-      default: return Error(DUET_ERR_BAD_CONVERSION, "cannot become an int");
+      default:
+        return Error(DUET_ERR_BAD_CONVERSION, "cannot become an int");
     }
   }
 
   std::optional<Value> ToFloat(const Value& v) {
     switch (v.kind) {
-      case Kind::kInt: return Value::Float(static_cast<double>(v.i));
-      case Kind::kFloat: return v;
-      case Kind::kDecimal: return Value::Float(value::DecimalToDouble(v.d, v.scale));
+      case Kind::kInt:
+        return Value::Float(static_cast<double>(v.i));
+      case Kind::kFloat:
+        return v;
+      case Kind::kDecimal:
+        return Value::Float(value::DecimalToDouble(v.d, v.scale));
       case Kind::kString: {
         std::optional<double> d = value::ParseFloat(v.s);
         if (!d) return Error(DUET_ERR_BAD_CONVERSION, "is not a number");
         return Value::Float(*d);
       }
-      default: return Error(DUET_ERR_BAD_CONVERSION, "cannot become a float");
+      default:
+        return Error(DUET_ERR_BAD_CONVERSION, "cannot become a float");
     }
   }
 
-  static std::string Text(const Value& v) {
-    return v.kind == Kind::kString ? v.s : v.ToString();
-  }
+  static std::string Text(const Value& v) { return v.kind == Kind::kString ? v.s : v.ToString(); }
 
   std::optional<Value> Round(const ir::Type& type, const Value& x, int64_t digits) {
     switch (x.kind) {
       case Kind::kDecimal: {
         value::int128 r = 0;
-        if (!value::DecimalRound(x.d, x.scale, digits, &r)) return Error(DUET_ERR_DECIMAL_OVERFLOW, "round");
+        if (!value::DecimalRound(x.d, x.scale, digits, &r))
+          return Error(DUET_ERR_DECIMAL_OVERFLOW, "round");
         return Decimal(r, type);
       }
-      case Kind::kFloat: return Value::Float(value::RoundFloat(x.f, digits));
+      case Kind::kFloat:
+        return Value::Float(value::RoundFloat(x.f, digits));
       case Kind::kInt: {
         std::optional<int64_t> r = value::RoundInt(x.i, digits);
         if (!r) return Error(DUET_ERR_INT_OVERFLOW, "round");
         return Value::Int(*r);
       }
-      default: return x;
+      default:
+        return x;
     }
   }
 
@@ -331,35 +374,50 @@ class Evaluator {
       if (v.is_null) return Value::Null(n.type.kind);
     }
     switch (n.fn) {
-      case ir::Fn::kUpper: return Value::String(value::Upper(a[0].s));
-      case ir::Fn::kLower: return Value::String(value::Lower(a[0].s));
-      case ir::Fn::kTrim: return Value::String(std::string(value::Trim(a[0].s)));
-      case ir::Fn::kLtrim: return Value::String(std::string(value::TrimLeft(a[0].s)));
-      case ir::Fn::kRtrim: return Value::String(std::string(value::TrimRight(a[0].s)));
-      case ir::Fn::kLength: return Value::Int(static_cast<int64_t>(value::CodePointLength(a[0].s)));
-      case ir::Fn::kSubstr: return Value::String(std::string(value::Substring(a[0].s, a[1].i, a[2].i)));
-      case ir::Fn::kLeft: return Value::String(std::string(value::Left(a[0].s, a[1].i)));
-      case ir::Fn::kRight: return Value::String(std::string(value::Right(a[0].s, a[1].i)));
-      case ir::Fn::kReplace: return Value::String(value::Replace(a[0].s, a[1].s, a[2].s));
+      case ir::Fn::kUpper:
+        return Value::String(value::Upper(a[0].s));
+      case ir::Fn::kLower:
+        return Value::String(value::Lower(a[0].s));
+      case ir::Fn::kTrim:
+        return Value::String(std::string(value::Trim(a[0].s)));
+      case ir::Fn::kLtrim:
+        return Value::String(std::string(value::TrimLeft(a[0].s)));
+      case ir::Fn::kRtrim:
+        return Value::String(std::string(value::TrimRight(a[0].s)));
+      case ir::Fn::kLength:
+        return Value::Int(static_cast<int64_t>(value::CodePointLength(a[0].s)));
+      case ir::Fn::kSubstr:
+        return Value::String(std::string(value::Substring(a[0].s, a[1].i, a[2].i)));
+      case ir::Fn::kLeft:
+        return Value::String(std::string(value::Left(a[0].s, a[1].i)));
+      case ir::Fn::kRight:
+        return Value::String(std::string(value::Right(a[0].s, a[1].i)));
+      case ir::Fn::kReplace:
+        return Value::String(value::Replace(a[0].s, a[1].s, a[2].s));
       case ir::Fn::kAbs:
         switch (a[0].kind) {
           case Kind::kInt:
             if (a[0].i == INT64_MIN) return Error(DUET_ERR_INT_OVERFLOW, "integer overflow in abs");
             return Value::Int(a[0].i < 0 ? -a[0].i : a[0].i);
-          case Kind::kFloat: return Value::Float(std::fabs(a[0].f));
-          default: return Value::Decimal(a[0].d < 0 ? -a[0].d : a[0].d, a[0].scale);
+          case Kind::kFloat:
+            return Value::Float(std::fabs(a[0].f));
+          default:
+            return Value::Decimal(a[0].d < 0 ? -a[0].d : a[0].d, a[0].scale);
         }
-      case ir::Fn::kRound: return Round(n.type, a[0], a[1].i);
+      case ir::Fn::kRound:
+        return Round(n.type, a[0], a[1].i);
       case ir::Fn::kYear:
       case ir::Fn::kMonth:
       case ir::Fn::kDay: {
-        int64_t days = a[0].kind == Kind::kDateTime ? value::FloorDiv(a[0].i, value::kMicrosPerDay) : a[0].i;
+        int64_t days =
+            a[0].kind == Kind::kDateTime ? value::FloorDiv(a[0].i, value::kMicrosPerDay) : a[0].i;
         int64_t y;
         unsigned m, d;
         value::CivilFromDays(days, &y, &m, &d);
         return Value::Int(n.fn == ir::Fn::kYear ? y : n.fn == ir::Fn::kMonth ? m : d);
       }
-      case ir::Fn::kDateOfDateTime: return Value::Date(value::FloorDiv(a[0].i, value::kMicrosPerDay));
+      case ir::Fn::kDateOfDateTime:
+        return Value::Date(value::FloorDiv(a[0].i, value::kMicrosPerDay));
       case ir::Fn::kDateOfString: {
         std::optional<int64_t> days = value::ParseDate(value::Trim(a[0].s));
         if (!days) return Error(DUET_ERR_BAD_CONVERSION, "is not a date (YYYY-MM-DD)");
@@ -368,19 +426,25 @@ class Evaluator {
       case ir::Fn::kAddDays: {
         int64_t r = 0;
         if (a[0].kind == Kind::kDate) {
-          if (__builtin_add_overflow(a[0].i, a[1].i, &r)) return Error(DUET_ERR_INT_OVERFLOW, "date out of range");
+          if (__builtin_add_overflow(a[0].i, a[1].i, &r))
+            return Error(DUET_ERR_INT_OVERFLOW, "date out of range");
           return Value::Date(r);
         }
         int64_t delta = 0;
-        if (__builtin_mul_overflow(a[1].i, value::kMicrosPerDay, &delta) || __builtin_add_overflow(a[0].i, delta, &r)) {
+        if (__builtin_mul_overflow(a[1].i, value::kMicrosPerDay, &delta) ||
+            __builtin_add_overflow(a[0].i, delta, &r)) {
           return Error(DUET_ERR_INT_OVERFLOW, "datetime out of range");
         }
         return Value::DateTime(r);
       }
-      case ir::Fn::kToString: return Value::String(Text(a[0]));
-      case ir::Fn::kToInt: return ToInt(a[0]);
-      case ir::Fn::kToFloat: return ToFloat(a[0]);
-      case ir::Fn::kConcat: break;
+      case ir::Fn::kToString:
+        return Value::String(Text(a[0]));
+      case ir::Fn::kToInt:
+        return ToInt(a[0]);
+      case ir::Fn::kToFloat:
+        return ToFloat(a[0]);
+      case ir::Fn::kConcat:
+        break;
     }
     return Error(DUET_ERR_BAD_CONVERSION, "unknown function");
   }
@@ -391,10 +455,13 @@ class Evaluator {
         if (a[0].is_null) return a[0];
         switch (a[0].kind) {
           case Kind::kInt:
-            if (a[0].i == INT64_MIN) return Error(DUET_ERR_INT_OVERFLOW, "integer overflow in negation");
+            if (a[0].i == INT64_MIN)
+              return Error(DUET_ERR_INT_OVERFLOW, "integer overflow in negation");
             return Value::Int(-a[0].i);
-          case Kind::kFloat: return Value::Float(-a[0].f);
-          default: return Value::Decimal(-a[0].d, a[0].scale);
+          case Kind::kFloat:
+            return Value::Float(-a[0].f);
+          default:
+            return Value::Decimal(-a[0].d, a[0].scale);
         }
       case Op::kNot:
         if (a[0].is_null) return a[0];
@@ -403,7 +470,8 @@ class Evaluator {
       case Op::kSub:
       case Op::kMul:
       case Op::kDiv:
-      case Op::kMod: return Arithmetic(n, a[0], a[1]);
+      case Op::kMod:
+        return Arithmetic(n, a[0], a[1]);
       case Op::kEq:
       case Op::kNe:
       case Op::kLt:
@@ -417,18 +485,28 @@ class Evaluator {
         }
         int c = Compare(a[0], a[1]);
         switch (n.op) {
-          case Op::kEq: return Value::Bool(c == 0);
-          case Op::kNe: return Value::Bool(c != 0);
-          case Op::kLt: return Value::Bool(c < 0);
-          case Op::kLe: return Value::Bool(c <= 0);
-          case Op::kGt: return Value::Bool(c > 0);
-          default: return Value::Bool(c >= 0);
+          case Op::kEq:
+            return Value::Bool(c == 0);
+          case Op::kNe:
+            return Value::Bool(c != 0);
+          case Op::kLt:
+            return Value::Bool(c < 0);
+          case Op::kLe:
+            return Value::Bool(c <= 0);
+          case Op::kGt:
+            return Value::Bool(c > 0);
+          default:
+            return Value::Bool(c >= 0);
         }
       }
-      case Op::kIsNull: return Value::Bool(a[0].is_null);
-      case Op::kIsNotNull: return Value::Bool(!a[0].is_null);
-      case Op::kCast: return Cast(n.type, a[0]);
-      case Op::kCall: return Call(n, a);
+      case Op::kIsNull:
+        return Value::Bool(a[0].is_null);
+      case Op::kIsNotNull:
+        return Value::Bool(!a[0].is_null);
+      case Op::kCast:
+        return Cast(n.type, a[0]);
+      case Op::kCall:
+        return Call(n, a);
       case Op::kValueMap: {
         if (a[0].is_null) return Value::Null(n.type.kind);
         const ir::ValueMapTable& table = t_.value_maps[static_cast<size_t>(n.value_map)];
@@ -438,7 +516,8 @@ class Evaluator {
         if (table.otherwise) return *table.otherwise;
         return Error(DUET_ERR_NO_VALUE_MAPPING, "no value-map entry for");
       }
-      default: break;
+      default:
+        break;
     }
     return Error(DUET_ERR_BAD_CONVERSION, "cannot evaluate");
   }
@@ -449,22 +528,35 @@ class Evaluator {
 
 }  // namespace
 
-RowResult Run(const ir::Transform& transform, std::span<const Value> inputs, std::vector<Value>& outputs) {
+namespace {
+
+// Messages are cut where the C ABI's error buffer cuts them, so both engines
+// report the same text.
+RowResult Finish(RowResult r) {
+  r.message = std::string(value::TruncateBytes(r.message, sizeof(duet_ctx::error_message) - 1));
+  return r;
+}
+
+}  // namespace
+
+RowResult Run(const ir::Transform& transform, std::span<const Value> inputs,
+              std::vector<Value>& outputs) {
   Evaluator e(transform, inputs);
   outputs.assign(transform.outputs.size(), Value());
   if (transform.filter) {
     std::optional<Value> pass = e.Eval(*transform.filter);
-    if (!pass) return e.result;
+    if (!pass) return Finish(e.result);
     if (pass->is_null || !pass->b) return RowResult{Outcome::kFiltered, 0, -1, {}};
   }
   for (const ir::Assignment& a : transform.assignments) {
     std::optional<Value> v = e.Eval(a.node);
     if (!v) {
       e.result.error_slot = a.output;
-      return e.result;
+      return Finish(e.result);
     }
     const ir::OutputSlot& slot = transform.outputs[static_cast<size_t>(a.output)];
-    if (!e.Store(slot, a.output, std::move(*v), &outputs[static_cast<size_t>(a.output)])) return e.result;
+    if (!e.Store(slot, a.output, std::move(*v), &outputs[static_cast<size_t>(a.output)]))
+      return Finish(e.result);
   }
   return e.result;
 }

@@ -15,12 +15,23 @@ std::string Quote(const std::string& s) {
   std::string out = "\"";
   for (char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default: out += c;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        out += c;
     }
   }
   return out + "\"";
@@ -30,14 +41,22 @@ std::string Quote(const std::string& s) {
 
 std::string Type::ToString() const {
   switch (kind) {
-    case Kind::kBool: return "bool";
-    case Kind::kInt: return "int";
-    case Kind::kFloat: return "float";
-    case Kind::kDecimal: return fmt::format("decimal({}, {})", precision, scale);
-    case Kind::kString: return length == 0 ? "string" : fmt::format("string({})", length);
-    case Kind::kDate: return "date";
-    case Kind::kDateTime: return "datetime";
-    case Kind::kGuid: return "guid";
+    case Kind::kBool:
+      return "bool";
+    case Kind::kInt:
+      return "int";
+    case Kind::kFloat:
+      return "float";
+    case Kind::kDecimal:
+      return fmt::format("decimal({}, {})", precision, scale);
+    case Kind::kString:
+      return length == 0 ? "string" : fmt::format("string({})", length);
+    case Kind::kDate:
+      return "date";
+    case Kind::kDateTime:
+      return "datetime";
+    case Kind::kGuid:
+      return "guid";
   }
   return "?";
 }
@@ -94,14 +113,22 @@ Value Value::DateTime(int64_t micros) {
 std::string Value::ToString() const {
   if (is_null) return "null";
   switch (kind) {
-    case Kind::kBool: return b ? "true" : "false";
-    case Kind::kInt: return std::to_string(i);
-    case Kind::kFloat: return value::FormatFloat(f);
-    case Kind::kDecimal: return value::FormatDecimal(d, scale);
-    case Kind::kString: return Quote(s);
-    case Kind::kDate: return value::FormatDate(i);
-    case Kind::kDateTime: return value::FormatDateTime(i);
-    case Kind::kGuid: return value::FormatGuid(guid);
+    case Kind::kBool:
+      return b ? "true" : "false";
+    case Kind::kInt:
+      return std::to_string(i);
+    case Kind::kFloat:
+      return value::FormatFloat(f);
+    case Kind::kDecimal:
+      return value::FormatDecimal(d, scale);
+    case Kind::kString:
+      return Quote(s);
+    case Kind::kDate:
+      return value::FormatDate(i);
+    case Kind::kDateTime:
+      return value::FormatDateTime(i);
+    case Kind::kGuid:
+      return value::FormatGuid(guid);
   }
   return "?";
 }
@@ -110,73 +137,126 @@ bool Value::Equals(const Value& other) const {
   if (kind != other.kind || is_null != other.is_null) return false;
   if (is_null) return true;
   switch (kind) {
-    case Kind::kBool: return b == other.b;
+    case Kind::kBool:
+      return b == other.b;
     case Kind::kInt:
     case Kind::kDate:
-    case Kind::kDateTime: return i == other.i;
-    case Kind::kFloat: return f == other.f || (f != f && other.f != other.f);
-    case Kind::kDecimal: return value::DecimalCompare(d, scale, other.d, other.scale) == 0;
-    case Kind::kString: return s == other.s;
-    case Kind::kGuid: return guid == other.guid;
+    case Kind::kDateTime:
+      return i == other.i;
+    case Kind::kFloat:
+      return f == other.f || (f != f && other.f != other.f);
+    case Kind::kDecimal:
+      return value::DecimalCompare(d, scale, other.d, other.scale) == 0;
+    case Kind::kString:
+      return s == other.s;
+    case Kind::kGuid:
+      return guid == other.guid;
   }
   return false;
 }
 
 const char* OpName(Op op) {
   switch (op) {
-    case Op::kConst: return "const";
-    case Op::kInput: return "input";
-    case Op::kNeg: return "neg";
-    case Op::kNot: return "not";
-    case Op::kAdd: return "add";
-    case Op::kSub: return "sub";
-    case Op::kMul: return "mul";
-    case Op::kDiv: return "div";
-    case Op::kMod: return "mod";
-    case Op::kEq: return "eq";
-    case Op::kNe: return "ne";
-    case Op::kLt: return "lt";
-    case Op::kLe: return "le";
-    case Op::kGt: return "gt";
-    case Op::kGe: return "ge";
-    case Op::kAnd: return "and";
-    case Op::kOr: return "or";
-    case Op::kIsNull: return "is_null";
-    case Op::kIsNotNull: return "is_not_null";
-    case Op::kIf: return "if";
-    case Op::kCoalesce: return "coalesce";
-    case Op::kIn: return "in";
-    case Op::kCast: return "cast";
-    case Op::kCall: return "call";
-    case Op::kValueMap: return "valuemap";
+    case Op::kConst:
+      return "const";
+    case Op::kInput:
+      return "input";
+    case Op::kNeg:
+      return "neg";
+    case Op::kNot:
+      return "not";
+    case Op::kAdd:
+      return "add";
+    case Op::kSub:
+      return "sub";
+    case Op::kMul:
+      return "mul";
+    case Op::kDiv:
+      return "div";
+    case Op::kMod:
+      return "mod";
+    case Op::kEq:
+      return "eq";
+    case Op::kNe:
+      return "ne";
+    case Op::kLt:
+      return "lt";
+    case Op::kLe:
+      return "le";
+    case Op::kGt:
+      return "gt";
+    case Op::kGe:
+      return "ge";
+    case Op::kAnd:
+      return "and";
+    case Op::kOr:
+      return "or";
+    case Op::kIsNull:
+      return "is_null";
+    case Op::kIsNotNull:
+      return "is_not_null";
+    case Op::kIf:
+      return "if";
+    case Op::kCoalesce:
+      return "coalesce";
+    case Op::kIn:
+      return "in";
+    case Op::kCast:
+      return "cast";
+    case Op::kCall:
+      return "call";
+    case Op::kValueMap:
+      return "valuemap";
   }
   return "?";
 }
 
 const char* FnName(Fn fn) {
   switch (fn) {
-    case Fn::kUpper: return "upper";
-    case Fn::kLower: return "lower";
-    case Fn::kTrim: return "trim";
-    case Fn::kLtrim: return "ltrim";
-    case Fn::kRtrim: return "rtrim";
-    case Fn::kLength: return "length";
-    case Fn::kSubstr: return "substr";
-    case Fn::kLeft: return "left";
-    case Fn::kRight: return "right";
-    case Fn::kReplace: return "replace";
-    case Fn::kConcat: return "concat";
-    case Fn::kAbs: return "abs";
-    case Fn::kRound: return "round";
-    case Fn::kYear: return "year";
-    case Fn::kMonth: return "month";
-    case Fn::kDay: return "day";
-    case Fn::kDateOfDateTime: return "date_of_datetime";
-    case Fn::kDateOfString: return "date_of_string";
-    case Fn::kAddDays: return "add_days";
-    case Fn::kToString: return "to_string";
-    case Fn::kToInt: return "to_int";
-    case Fn::kToFloat: return "to_float";
+    case Fn::kUpper:
+      return "upper";
+    case Fn::kLower:
+      return "lower";
+    case Fn::kTrim:
+      return "trim";
+    case Fn::kLtrim:
+      return "ltrim";
+    case Fn::kRtrim:
+      return "rtrim";
+    case Fn::kLength:
+      return "length";
+    case Fn::kSubstr:
+      return "substr";
+    case Fn::kLeft:
+      return "left";
+    case Fn::kRight:
+      return "right";
+    case Fn::kReplace:
+      return "replace";
+    case Fn::kConcat:
+      return "concat";
+    case Fn::kAbs:
+      return "abs";
+    case Fn::kRound:
+      return "round";
+    case Fn::kYear:
+      return "year";
+    case Fn::kMonth:
+      return "month";
+    case Fn::kDay:
+      return "day";
+    case Fn::kDateOfDateTime:
+      return "date_of_datetime";
+    case Fn::kDateOfString:
+      return "date_of_string";
+    case Fn::kAddDays:
+      return "add_days";
+    case Fn::kToString:
+      return "to_string";
+    case Fn::kToInt:
+      return "to_int";
+    case Fn::kToFloat:
+      return "to_float";
   }
   return "?";
 }
@@ -184,40 +264,55 @@ const char* FnName(Fn fn) {
 std::string InputSlot::Name() const { return JoinPath(path); }
 std::string OutputSlot::Name() const { return JoinPath(path); }
 
-std::string Transform::SymbolName() const { return fmt::format("{}__{}_to_{}", map, from_system, to_system); }
+std::string Transform::SymbolName() const {
+  return fmt::format("{}__{}_to_{}", map, from_system, to_system);
+}
 
 std::string Dump(const Transform& t) {
-  std::string out = fmt::format("transform {} {} -> {} ({} -> {})\n", t.map, t.from_system, t.to_system,
-                                t.source_table, t.target_table);
+  std::string out = fmt::format("transform {} {} -> {} ({} -> {})\n", t.map, t.from_system,
+                                t.to_system, t.source_table, t.target_table);
   for (size_t i = 0; i < t.inputs.size(); ++i) {
     out += fmt::format("  in  ${} {} : {}\n", i, t.inputs[i].Name(), t.inputs[i].type.ToString());
   }
   for (size_t i = 0; i < t.outputs.size(); ++i) {
     const OutputSlot& o = t.outputs[i];
-    out += fmt::format("  out @{} {} : {}{}{}{}\n", i, o.Name(), o.type.ToString(), o.not_null ? " not null" : "",
-                       o.is_key ? " key" : "", o.truncate ? " truncate" : "");
+    out += fmt::format("  out @{} {} : {}{}{}{}\n", i, o.Name(), o.type.ToString(),
+                       o.not_null ? " not null" : "", o.is_key ? " key" : "",
+                       o.truncate ? " truncate" : "");
   }
   for (size_t i = 0; i < t.value_maps.size(); ++i) {
     const ValueMapTable& v = t.value_maps[i];
     out += fmt::format("  valuemap #{} {} -> {} {{", i, v.from.ToString(), v.to.ToString());
     for (size_t e = 0; e < v.entries.size(); ++e) {
-      out += fmt::format("{} {} = {}", e == 0 ? "" : ",", v.entries[e].first.ToString(), v.entries[e].second.ToString());
+      out += fmt::format("{} {} = {}", e == 0 ? "" : ",", v.entries[e].first.ToString(),
+                         v.entries[e].second.ToString());
     }
-    if (v.otherwise) out += fmt::format("{} * = {}", v.entries.empty() ? "" : ",", v.otherwise->ToString());
+    if (v.otherwise)
+      out += fmt::format("{} * = {}", v.entries.empty() ? "" : ",", v.otherwise->ToString());
     out += " }\n";
   }
   for (size_t i = 0; i < t.nodes.size(); ++i) {
     const Node& n = t.nodes[i];
     std::string operands;
     switch (n.op) {
-      case Op::kConst: operands = " " + n.constant.ToString(); break;
-      case Op::kInput: operands = fmt::format(" ${}", n.slot); break;
-      case Op::kCall: operands = fmt::format(" {}", FnName(n.fn)); break;
-      case Op::kValueMap: operands = fmt::format(" #{}", n.value_map); break;
-      default: break;
+      case Op::kConst:
+        operands = " " + n.constant.ToString();
+        break;
+      case Op::kInput:
+        operands = fmt::format(" ${}", n.slot);
+        break;
+      case Op::kCall:
+        operands = fmt::format(" {}", FnName(n.fn));
+        break;
+      case Op::kValueMap:
+        operands = fmt::format(" #{}", n.value_map);
+        break;
+      default:
+        break;
     }
     for (size_t a = 0; a < n.args.size(); ++a) {
-      operands += fmt::format("{} %{}", a == 0 && (n.op != Op::kCall && n.op != Op::kValueMap) ? "" : ",", n.args[a]);
+      operands += fmt::format(
+          "{} %{}", a == 0 && (n.op != Op::kCall && n.op != Op::kValueMap) ? "" : ",", n.args[a]);
     }
     out += fmt::format("  %{} = {}{} : {}\n", i, OpName(n.op), operands, n.type.ToString());
   }

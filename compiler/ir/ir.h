@@ -29,9 +29,9 @@ enum class Kind : uint8_t { kBool, kInt, kFloat, kDecimal, kString, kDate, kDate
 
 struct Type {
   Kind kind = Kind::kBool;
-  int precision = 0;    // kDecimal
-  int scale = 0;        // kDecimal
-  int64_t length = 0;   // kString: 0 unbounded
+  int precision = 0;   // kDecimal
+  int scale = 0;       // kDecimal
+  int64_t length = 0;  // kString: 0 unbounded
 
   std::string ToString() const;
   friend bool operator==(const Type&, const Type&) = default;
@@ -67,23 +67,55 @@ struct Value {
 enum class Op : uint8_t {
   kConst,  // `constant`
   kInput,  // input slot `slot`
-  kNeg, kNot,
-  kAdd, kSub, kMul, kDiv, kMod,
-  kEq, kNe, kLt, kLe, kGt, kGe,  // operands have one type (casts inserted)
-  kAnd, kOr,                     // three-valued logic
-  kIsNull, kIsNotNull,
+  kNeg,
+  kNot,
+  kAdd,
+  kSub,
+  kMul,
+  kDiv,
+  kMod,
+  kEq,
+  kNe,
+  kLt,
+  kLe,
+  kGt,
+  kGe,  // operands have one type (casts inserted)
+  kAnd,
+  kOr,  // three-valued logic
+  kIsNull,
+  kIsNotNull,
   kIf,        // condition, then, else; a null condition takes else
   kCoalesce,  // the first non-null operand
   kIn,        // operand, candidates...: true if equal to one, null if none and any is null
-  kCast,      // to `type`: int->decimal|float, decimal->decimal|float|int, float->decimal, date->datetime
+  kCast,      // to `type`: int->decimal|float, decimal->decimal|float|int, float->decimal,
+              // date->datetime
   kCall,      // builtin `fn`
   kValueMap,  // table `value_map` applied to the operand
 };
 
 enum class Fn : uint8_t {
-  kUpper, kLower, kTrim, kLtrim, kRtrim, kLength, kSubstr, kLeft, kRight, kReplace, kConcat,
-  kAbs, kRound, kYear, kMonth, kDay, kDateOfDateTime, kDateOfString, kAddDays, kToString,
-  kToInt, kToFloat,
+  kUpper,
+  kLower,
+  kTrim,
+  kLtrim,
+  kRtrim,
+  kLength,
+  kSubstr,
+  kLeft,
+  kRight,
+  kReplace,
+  kConcat,
+  kAbs,
+  kRound,
+  kYear,
+  kMonth,
+  kDay,
+  kDateOfDateTime,
+  kDateOfString,
+  kAddDays,
+  kToString,
+  kToInt,
+  kToFloat,
 };
 
 const char* OpName(Op op);
@@ -132,15 +164,15 @@ struct Assignment {
 
 struct Transform {
   std::string map;
-  std::string from_system;  // "fo"
-  std::string to_system;    // "ce"
-  std::string source_table; // "fo.CustCustomerV3Entity"
+  std::string from_system;   // "fo"
+  std::string to_system;     // "ce"
+  std::string source_table;  // "fo.CustCustomerV3Entity"
   std::string target_table;
   std::vector<InputSlot> inputs;
   std::vector<OutputSlot> outputs;
   std::vector<ValueMapTable> value_maps;
   std::vector<Node> nodes;
-  std::optional<int> filter;  // a bool node; false or null: the row is filtered
+  std::optional<int> filter;            // a bool node; false or null: the row is filtered
   std::vector<Assignment> assignments;  // one per output, in output order
 
   // "customers__fo_to_ce": the symbol of the generated function.

@@ -11,7 +11,8 @@ std::string NullInNotNullMessage(const OutputSlot& slot) {
 }
 
 std::string StringTooLongMessage(const OutputSlot& slot) {
-  return fmt::format("value is longer than column '{}' allows ({} characters)", slot.Name(), slot.type.length);
+  return fmt::format("value is longer than column '{}' allows ({} characters)", slot.Name(),
+                     slot.type.length);
 }
 
 std::string DecimalTooLargeMessage(const OutputSlot& slot) {
@@ -20,12 +21,14 @@ std::string DecimalTooLargeMessage(const OutputSlot& slot) {
 
 std::string NodeErrorMessage(const Transform& transform, const Node& node, int kind) {
   switch (kind) {
-    case DUET_ERR_DIVISION_BY_ZERO: return "division by zero";
+    case DUET_ERR_DIVISION_BY_ZERO:
+      return "division by zero";
     case DUET_ERR_INT_OVERFLOW:
       return node.op == Op::kCall ? fmt::format("integer overflow in {}", FnName(node.fn))
                                   : fmt::format("integer overflow in {}", OpName(node.op));
     case DUET_ERR_DECIMAL_OVERFLOW:
-      return fmt::format("decimal overflow in {} (result {})", node.op == Op::kCall ? FnName(node.fn) : OpName(node.op),
+      return fmt::format("decimal overflow in {} (result {})",
+                         node.op == Op::kCall ? FnName(node.fn) : OpName(node.op),
                          node.type.ToString());
     case DUET_ERR_NO_VALUE_MAPPING: {
       const ValueMapTable& table = transform.value_maps[static_cast<size_t>(node.value_map)];
@@ -35,14 +38,19 @@ std::string NodeErrorMessage(const Transform& transform, const Node& node, int k
     case DUET_ERR_BAD_CONVERSION:
       if (node.op == Op::kCall) {
         switch (node.fn) {
-          case Fn::kToInt: return "text is not an integer";
-          case Fn::kToFloat: return "text is not a number";
-          case Fn::kDateOfString: return "text is not a date (YYYY-MM-DD)";
-          default: break;
+          case Fn::kToInt:
+            return "text is not an integer";
+          case Fn::kToFloat:
+            return "text is not a number";
+          case Fn::kDateOfString:
+            return "text is not a date (YYYY-MM-DD)";
+          default:
+            break;
         }
       }
       return fmt::format("value cannot be converted to {}", node.type.ToString());
-    default: return "transform failed";
+    default:
+      return "transform failed";
   }
 }
 

@@ -29,13 +29,15 @@ struct PendingFile {
 // Finds the first encoding problem: a NUL byte, or a byte sequence that is not
 // well-formed UTF-8 (overlong forms, surrogates and values past U+10FFFF
 // included). Reports it with its line and column and returns false.
-bool CheckEncoding(const diag::SourceManager& sources, diag::FileId file, Diagnostics& diagnostics) {
+bool CheckEncoding(const diag::SourceManager& sources, diag::FileId file,
+                   Diagnostics& diagnostics) {
   const std::string& text = sources.file(file).contents();
   uint32_t line = 1;
   uint32_t column = 1;
   size_t i = 0;
   auto report = [&](DiagKind kind, std::string message) -> diag::Diagnostic& {
-    return diagnostics.Report(kind, SourceRange{file, {line, column}, {line, column + 1}}, std::move(message));
+    return diagnostics.Report(kind, SourceRange{file, {line, column}, {line, column + 1}},
+                              std::move(message));
   };
   while (i < text.size()) {
     auto byte = static_cast<unsigned char>(text[i]);
@@ -61,15 +63,18 @@ bool CheckEncoding(const diag::SourceManager& sources, diag::FileId file, Diagno
       ok = (next & 0xC0) == 0x80;
       code = (code << 6) | (next & 0x3F);
     }
-    if (ok && length > 1) ok = code >= min && code <= 0x10FFFF && !(code >= 0xD800 && code <= 0xDFFF);
+    if (ok && length > 1)
+      ok = code >= min && code <= 0x10FFFF && !(code >= 0xD800 && code <= 0xDFFF);
     if (!ok) {
       if (text.starts_with("\xFF\xFE") || text.starts_with("\xFE\xFF")) {
-        report(DiagKind::kInvalidUtf8, "file is UTF-16, not UTF-8").AddNote("save the file as UTF-8");
+        report(DiagKind::kInvalidUtf8, "file is UTF-16, not UTF-8")
+            .AddNote("save the file as UTF-8");
         return false;
       }
       report(DiagKind::kInvalidUtf8,
-             fmt::format("file is not valid UTF-8: byte 0x{:02X} cannot start or continue a character here",
-                         byte))
+             fmt::format(
+                 "file is not valid UTF-8: byte 0x{:02X} cannot start or continue a character here",
+                 byte))
           .AddNote("save the file as UTF-8");
       return false;
     }
@@ -101,7 +106,8 @@ class Loader {
       return;
     }
     std::vector<std::string> found;
-    for (auto it = fs::recursive_directory_iterator(path, fs::directory_options::skip_permission_denied, ec);
+    for (auto it = fs::recursive_directory_iterator(
+             path, fs::directory_options::skip_permission_denied, ec);
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
       if (it->is_regular_file(ec) && it->path().extension() == ".duet") {
         found.push_back(it->path().lexically_normal().string());
@@ -116,7 +122,8 @@ class Loader {
       return;
     }
     std::sort(found.begin(), found.end());
-    for (std::string& file : found) queue_.push_back(PendingFile{std::move(file), std::nullopt, {}});
+    for (std::string& file : found)
+      queue_.push_back(PendingFile{std::move(file), std::nullopt, {}});
   }
 
   void AddSource(const std::string& path, std::string contents) {
@@ -168,9 +175,10 @@ class Loader {
       default:
         message = fmt::format("cannot read '{}': {}", path, reason);
     }
-    auto& d = diagnostics_.Report(kind, imported_at.valid() ? imported_at : SourceRange{file, {}, {}},
-                                  std::move(message));
-    if (kind == DiagKind::kImportNotFound) d.AddNote("import paths are relative to the importing file");
+    auto& d = diagnostics_.Report(
+        kind, imported_at.valid() ? imported_at : SourceRange{file, {}, {}}, std::move(message));
+    if (kind == DiagKind::kImportNotFound)
+      d.AddNote("import paths are relative to the importing file");
   }
 
   std::optional<diag::FileId> Read(const PendingFile& pending) {
@@ -205,7 +213,8 @@ class Loader {
     std::ostringstream contents;
     contents << in.rdbuf();
     if (!in && !in.eof()) {
-      ReportFileProblem(DiagKind::kCannotReadFile, pending.path, "read failed", pending.imported_at);
+      ReportFileProblem(DiagKind::kCannotReadFile, pending.path, "read failed",
+                        pending.imported_at);
       return std::nullopt;
     }
     return sources_.Add(pending.path, std::move(contents).str());
@@ -213,8 +222,9 @@ class Loader {
 
   void TooLarge(diag::FileId file, uintmax_t size) {
     diagnostics_
-        .Report(DiagKind::kFileTooLarge, SourceRange{file, {}, {}},
-                fmt::format("file is {} bytes; the limit is {} bytes", size, options_.max_file_bytes))
+        .Report(
+            DiagKind::kFileTooLarge, SourceRange{file, {}, {}},
+            fmt::format("file is {} bytes; the limit is {} bytes", size, options_.max_file_bytes))
         .AddNote("map files are written by people; split a generated file into several");
   }
 
@@ -222,7 +232,8 @@ class Loader {
     if (!options_.follow_imports) return;
     fs::path base = fs::path(sources_.file(unit.file).path()).parent_path();
     for (const ast::ImportDecl& import : unit.imports) {
-      fs::path target = fs::path(import.path).is_absolute() ? fs::path(import.path) : base / import.path;
+      fs::path target =
+          fs::path(import.path).is_absolute() ? fs::path(import.path) : base / import.path;
       queue_.push_back(PendingFile{target.lexically_normal().string(), std::nullopt, import.range});
     }
   }

@@ -45,7 +45,9 @@ SourceLocation End(const antlr4::Token* token) {
 // Every way of nesting too deeply (brackets, prefix operators, operator
 // chains) is reported the same way.
 void ReportNesting(Diagnostics& diagnostics, const SourceRange& range, size_t limit) {
-  diagnostics.Report(DiagKind::kNestingTooDeep, range, fmt::format("expression nests too deeply (more than {} levels)", limit))
+  diagnostics
+      .Report(DiagKind::kNestingTooDeep, range,
+              fmt::format("expression nests too deeply (more than {} levels)", limit))
       .AddNote("split it with intermediate mappings or simplify it");
 }
 
@@ -80,27 +82,40 @@ class NestingGuard : public antlr4::tree::ParseTreeListener {
 // What a token looks like to a person, for "unexpected X" messages.
 std::string DescribeToken(const antlr4::Token* token) {
   switch (token->getType()) {
-    case antlr4::Token::EOF: return "end of file";
+    case antlr4::Token::EOF:
+      return "end of file";
     case DuetLexer::IDENT:
-    case DuetLexer::QUOTED_IDENT: return fmt::format("name '{}'", token->getText());
-    case DuetLexer::STRING: return fmt::format("string {}", token->getText());
+    case DuetLexer::QUOTED_IDENT:
+      return fmt::format("name '{}'", token->getText());
+    case DuetLexer::STRING:
+      return fmt::format("string {}", token->getText());
     case DuetLexer::INT:
-    case DuetLexer::DECIMAL: return fmt::format("number {}", token->getText());
-    case DuetLexer::VERSION: return fmt::format("version {}", token->getText());
-    default: return fmt::format("'{}'", token->getText());
+    case DuetLexer::DECIMAL:
+      return fmt::format("number {}", token->getText());
+    case DuetLexer::VERSION:
+      return fmt::format("version {}", token->getText());
+    default:
+      return fmt::format("'{}'", token->getText());
   }
 }
 
 std::string DescribeExpected(const antlr4::dfa::Vocabulary& vocabulary, size_t type) {
   switch (type) {
-    case antlr4::Token::EOF: return "end of file";
+    case antlr4::Token::EOF:
+      return "end of file";
     case DuetLexer::IDENT:
-    case DuetLexer::QUOTED_IDENT: return "a name";
-    case DuetLexer::STRING: return "a string";
-    case DuetLexer::INT: return "an integer";
-    case DuetLexer::DECIMAL: return "a decimal number";
-    case DuetLexer::VERSION: return "a version such as 1.0.0";
-    default: return vocabulary.getDisplayName(type);
+    case DuetLexer::QUOTED_IDENT:
+      return "a name";
+    case DuetLexer::STRING:
+      return "a string";
+    case DuetLexer::INT:
+      return "an integer";
+    case DuetLexer::DECIMAL:
+      return "a decimal number";
+    case DuetLexer::VERSION:
+      return "a version such as 1.0.0";
+    default:
+      return vocabulary.getDisplayName(type);
   }
 }
 
@@ -133,7 +148,8 @@ class SyntaxErrorCollector : public antlr4::BaseErrorListener {
     const antlr4::Token* previous = PreviousVisible(parser, offending);
     if (semicolon_expected && previous != nullptr && previous->getLine() < offending->getLine()) {
       SourceLocation after = End(previous);
-      diagnostics_.Report(DiagKind::kSyntaxError, SourceRange{file_, after, {after.line, after.column + 1}},
+      diagnostics_.Report(DiagKind::kSyntaxError,
+                          SourceRange{file_, after, {after.line, after.column + 1}},
                           fmt::format("expected ';' after {}", DescribeToken(previous)));
       last_reported_ = diagnostics_.all().size() - 1;
       return;
@@ -144,10 +160,12 @@ class SyntaxErrorCollector : public antlr4::BaseErrorListener {
     if (text == "=") {
       hint = "comparison is written '==', and mappings use '<->', '->' or '<-'";
     } else if (IsKeyword(parser, offending)) {
-      hint = fmt::format("'{}' is a keyword; to use it as a name write it in backquotes: `{}`", text, text);
+      hint = fmt::format("'{}' is a keyword; to use it as a name write it in backquotes: `{}`",
+                         text, text);
     }
     // The tokens that can start an expression stand for "an expression".
-    if (expected.contains("a name") && expected.contains("a string") && expected.contains("an integer")) {
+    if (expected.contains("a name") && expected.contains("a string") &&
+        expected.contains("an integer")) {
       for (const char* e : {"a name", "a string", "an integer", "a decimal number", "'('", "'-'",
                             "'not'", "'if'", "'true'", "'false'", "'null'"}) {
         expected.erase(e);
@@ -246,16 +264,29 @@ class AstBuilder {
       }
       char next = i + 1 < body.size() ? body[i + 1] : '\0';
       switch (next) {
-        case 'n': out += '\n'; break;
-        case 't': out += '\t'; break;
-        case 'r': out += '\r'; break;
-        case '\\': out += '\\'; break;
-        case '"': out += '"'; break;
+        case 'n':
+          out += '\n';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case '\\':
+          out += '\\';
+          break;
+        case '"':
+          out += '"';
+          break;
         default: {
           size_t width = CodePointCount(std::string_view(body).substr(i + 1, 1)) + 1;
-          diagnostics_.Report(DiagKind::kBadEscape,
-                              SourceRange{file_, {at.line, column}, {at.line, column + static_cast<uint32_t>(width)}},
-                              fmt::format("unknown escape sequence '\\{}'", std::string(1, next)))
+          diagnostics_
+              .Report(
+                  DiagKind::kBadEscape,
+                  SourceRange{
+                      file_, {at.line, column}, {at.line, column + static_cast<uint32_t>(width)}},
+                  fmt::format("unknown escape sequence '\\{}'", std::string(1, next)))
               .AddNote("the escapes are \\n, \\t, \\r, \\\\ and \\\"");
           failed_ = true;
         }
@@ -275,8 +306,9 @@ class AstBuilder {
       const char* end = begin + literal.text.size();
       auto [ptr, ec] = std::from_chars(begin, end, value);
       if (ec != std::errc() || ptr != end) {
-        diagnostics_.Report(DiagKind::kBadNumber, literal.range,
-                            fmt::format("integer {} does not fit in 64 bits", literal.text))
+        diagnostics_
+            .Report(DiagKind::kBadNumber, literal.range,
+                    fmt::format("integer {} does not fit in 64 bits", literal.text))
             .AddNote("integers range from -9223372036854775808 to 9223372036854775807");
         failed_ = true;
       }
@@ -340,9 +372,11 @@ class AstBuilder {
 
   void AddItem(DuetParser::ItemContext* item, ast::SourceUnit& unit) {
     if (auto* c = dynamic_cast<DuetParser::ImportItemContext*>(item)) {
-      unit.imports.push_back(ast::ImportDecl{Unquote(c->STRING()->getSymbol()), Range(c->STRING())});
+      unit.imports.push_back(
+          ast::ImportDecl{Unquote(c->STRING()->getSymbol()), Range(c->STRING())});
     } else if (auto* c = dynamic_cast<DuetParser::SystemItemContext*>(item)) {
-      unit.systems.push_back(ast::SystemDecl{MakeName(c->name()), OptionalString(c->STRING()), Range(item)});
+      unit.systems.push_back(
+          ast::SystemDecl{MakeName(c->name()), OptionalString(c->STRING()), Range(item)});
     } else if (auto* c = dynamic_cast<DuetParser::TableItemContext*>(item)) {
       ast::TableDecl table;
       table.name = MakeQualifiedName(c->qualifiedName());
@@ -576,8 +610,9 @@ class AstBuilder {
     return ast::BinaryOp::kGreaterEqual;
   }
 
-  ast::ExprPtr Binary(antlr4::ParserRuleContext* ctx, ast::BinaryOp op, const antlr4::Token* op_token,
-                      DuetParser::ExprContext* lhs, DuetParser::ExprContext* rhs, size_t depth) {
+  ast::ExprPtr Binary(antlr4::ParserRuleContext* ctx, ast::BinaryOp op,
+                      const antlr4::Token* op_token, DuetParser::ExprContext* lhs,
+                      DuetParser::ExprContext* rhs, size_t depth) {
     return NewExpr(ctx, ast::BinaryExpr{op, Range(op_token), MakeExpr(lhs, depth + 1),
                                         MakeExpr(rhs, depth + 1)});
   }
@@ -632,8 +667,9 @@ class AstBuilder {
       return NewExpr(ctx, std::move(in));
     }
     auto* c = dynamic_cast<DuetParser::IfExprContext*>(ctx);
-    return NewExpr(ctx, ast::IfExpr{MakeExpr(c->expr(0), depth + 1), MakeExpr(c->expr(1), depth + 1),
-                                    MakeExpr(c->expr(2), depth + 1)});
+    return NewExpr(ctx,
+                   ast::IfExpr{MakeExpr(c->expr(0), depth + 1), MakeExpr(c->expr(1), depth + 1),
+                               MakeExpr(c->expr(2), depth + 1)});
   }
 
   ast::ExprPtr MakePrimary(DuetParser::PrimaryContext* ctx, size_t depth) {
@@ -690,19 +726,22 @@ bool ScanTokens(antlr4::CommonTokenStream& tokens, diag::FileId file, const Pars
         break;
       }
       case DuetLexer::UNTERMINATED_STRING:
-        diagnostics.Report(diag::DiagKind::kUnterminatedString, range,
-                           "string literal is missing its closing quote")
+        diagnostics
+            .Report(diag::DiagKind::kUnterminatedString, range,
+                    "string literal is missing its closing quote")
             .AddNote("a string ends on the line it starts on");
         ok = false;
         break;
       case DuetLexer::UNTERMINATED_COMMENT:
-        diagnostics.Report(diag::DiagKind::kUnterminatedComment,
-                           SourceRange{file, Begin(token), {Begin(token).line, Begin(token).column + 2}},
-                           "block comment is never closed with '*/'");
+        diagnostics.Report(
+            diag::DiagKind::kUnterminatedComment,
+            SourceRange{file, Begin(token), {Begin(token).line, Begin(token).column + 2}},
+            "block comment is never closed with '*/'");
         ok = false;
         break;
       default: {
-        std::string text = token->getChannel() == antlr4::Token::DEFAULT_CHANNEL ? token->getText() : "";
+        std::string text =
+            token->getChannel() == antlr4::Token::DEFAULT_CHANNEL ? token->getText() : "";
         if (text == "(" || text == "{") {
           if (++depth > options.max_nesting && ok) {
             ReportNesting(diagnostics, range, options.max_nesting);

@@ -54,9 +54,11 @@ Status Refuse(std::string why) { return DataLossError("refusing bundle: " + why)
 template <size_t N>
 Expected<std::array<uint8_t, N>> ParseHexKey(std::string_view text, std::string_view label) {
   std::string_view s = text;
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' '))
+    s.remove_suffix(1);
   if (!s.starts_with(label) || s.size() != label.size() + 1 + 2 * N || s[label.size()] != ' ') {
-    return InvalidArgumentError("not a key file: expected one line '" + std::string(label) + " <hex>'");
+    return InvalidArgumentError("not a key file: expected one line '" + std::string(label) +
+                                " <hex>'");
   }
   std::array<uint8_t, N> key{};
   size_t bin_length = 0;
@@ -72,7 +74,8 @@ Expected<std::array<uint8_t, N>> ParseHexKey(std::string_view text, std::string_
 
 std::string Hex(std::string_view bytes) {
   std::string out(bytes.size() * 2 + 1, '\0');
-  sodium_bin2hex(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  sodium_bin2hex(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
+                 bytes.size());
   out.pop_back();
   return out;
 }
@@ -86,7 +89,7 @@ Digest Sha256(std::string_view bytes) {
 
 std::string Serialize(const Contents& contents) {
   std::vector<std::pair<uint32_t, const std::string*>> sections = {{kManifest, &contents.manifest},
-                                                                    {kBitcode, &contents.bitcode}};
+                                                                   {kBitcode, &contents.bitcode}};
   if (!contents.object.empty()) {
     sections.emplace_back(kObject, &contents.object);
     sections.emplace_back(kObjectTriple, &contents.object_triple);
@@ -123,8 +126,9 @@ Expected<std::string> Sign(std::string_view bundle, const SecretKey& key) {
   }
   std::string_view digest = bundle.substr(content_length, kDigestSize);
   std::array<uint8_t, 64> signature{};
-  crypto_sign_detached(signature.data(), nullptr, reinterpret_cast<const unsigned char*>(digest.data()),
-                       digest.size(), key.data());
+  crypto_sign_detached(signature.data(), nullptr,
+                       reinterpret_cast<const unsigned char*>(digest.data()), digest.size(),
+                       key.data());
   std::string out(bundle);
   out += kSignatureMagic;
   // The public half is the second 32 bytes of a libsodium ed25519 secret key.
@@ -140,24 +144,28 @@ Expected<Verified> Parse(std::string_view bytes, const ReadOptions& options) {
   }
   uint32_t version = GetU32(bytes, 8);
   if (version != kFormatVersion) {
-    return Refuse("format version " + std::to_string(version) + " is not supported (this duet reads version " +
-                  std::to_string(kFormatVersion) + ")");
+    return Refuse("format version " + std::to_string(version) +
+                  " is not supported (this duet reads version " + std::to_string(kFormatVersion) +
+                  ")");
   }
   uint32_t count = GetU32(bytes, 12);
   uint64_t content_length = GetU64(bytes, 16);
-  if (GetU64(bytes, 24) != 0 || count > kMaxSections || content_length > bytes.size() - kDigestSize ||
+  if (GetU64(bytes, 24) != 0 || count > kMaxSections ||
+      content_length > bytes.size() - kDigestSize ||
       content_length < kHeaderSize + kSectionEntrySize * count) {
     return Refuse("the header is corrupt");
   }
   Digest actual = Sha256(bytes.substr(0, content_length));
   if (std::memcmp(actual.data(), bytes.data() + content_length, kDigestSize) != 0) {
-    return Refuse("its SHA-256 digest does not match its contents (the file is damaged or was altered)");
+    return Refuse(
+        "its SHA-256 digest does not match its contents (the file is damaged or was altered)");
   }
   Verified out;
   out.digest = actual;
   std::string_view rest = bytes.substr(content_length + kDigestSize);
   if (!rest.empty()) {
-    if (rest.size() != kSignatureBlockSize || rest.substr(0, kSignatureMagic.size()) != kSignatureMagic) {
+    if (rest.size() != kSignatureBlockSize ||
+        rest.substr(0, kSignatureMagic.size()) != kSignatureMagic) {
       return Refuse("unexpected bytes after the digest");
     }
     PublicKey key{};
@@ -170,7 +178,8 @@ Expected<Verified> Parse(std::string_view bytes, const ReadOptions& options) {
   }
   if (options.trusted_key) {
     if (!out.signed_by) return Refuse("it is not signed, and only signed bundles are accepted");
-    if (*out.signed_by != *options.trusted_key) return Refuse("it is signed by a key that is not trusted");
+    if (*out.signed_by != *options.trusted_key)
+      return Refuse("it is signed by a key that is not trusted");
   }
   size_t table_end = kHeaderSize + kSectionEntrySize * count;
   for (uint32_t i = 0; i < count; ++i) {
@@ -183,11 +192,20 @@ Expected<Verified> Parse(std::string_view bytes, const ReadOptions& options) {
     }
     std::string section(bytes.substr(offset, size));
     switch (kind) {
-      case kManifest: out.contents.manifest = std::move(section); break;
-      case kBitcode: out.contents.bitcode = std::move(section); break;
-      case kObject: out.contents.object = std::move(section); break;
-      case kObjectTriple: out.contents.object_triple = std::move(section); break;
-      default: return Refuse("unknown section kind " + std::to_string(kind));
+      case kManifest:
+        out.contents.manifest = std::move(section);
+        break;
+      case kBitcode:
+        out.contents.bitcode = std::move(section);
+        break;
+      case kObject:
+        out.contents.object = std::move(section);
+        break;
+      case kObjectTriple:
+        out.contents.object_triple = std::move(section);
+        break;
+      default:
+        return Refuse("unknown section kind " + std::to_string(kind));
     }
   }
   if (out.contents.manifest.empty() || out.contents.bitcode.empty()) {

@@ -26,8 +26,8 @@ using Digest = std::array<uint8_t, 32>;
 struct Contents {
   std::string manifest;  // JSON text
   std::string bitcode;
-  std::string object;           // may be empty
-  std::string object_triple;    // target triple of `object`
+  std::string object;         // may be empty
+  std::string object_triple;  // target triple of `object`
 };
 
 // The unsigned bundle bytes. Equal contents give equal bytes.

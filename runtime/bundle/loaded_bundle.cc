@@ -2,30 +2,35 @@
 
 namespace duet::bundle {
 
-Expected<std::unique_ptr<LoadedBundle>> LoadedBundle::Load(jit::Engine& engine, const std::string& path,
+Expected<std::unique_ptr<LoadedBundle>> LoadedBundle::Load(jit::Engine& engine,
+                                                           const std::string& path,
                                                            const ReadOptions& options) {
   Expected<Verified> verified = ReadFile(path, options);
   if (!verified.ok()) return verified.status();
   return FromVerified(engine, std::move(*verified));
 }
 
-Expected<std::unique_ptr<LoadedBundle>> LoadedBundle::FromVerified(jit::Engine& engine, Verified verified) {
+Expected<std::unique_ptr<LoadedBundle>> LoadedBundle::FromVerified(jit::Engine& engine,
+                                                                   Verified verified) {
   Expected<Manifest> manifest = ParseManifest(verified.contents.manifest);
   if (!manifest.ok()) return manifest.status();
   if (manifest->abi_version != DUET_ABI_VERSION) {
-    return FailedPreconditionError("the bundle's code uses ABI version " + std::to_string(manifest->abi_version) +
+    return FailedPreconditionError("the bundle's code uses ABI version " +
+                                   std::to_string(manifest->abi_version) +
                                    "; this duet runs version " + std::to_string(DUET_ABI_VERSION));
   }
   std::unique_ptr<LoadedBundle> bundle(new LoadedBundle());
   bundle->manifest_ = std::move(*manifest);
   bundle->digest_ = verified.digest;
   Expected<std::unique_ptr<jit::LoadedCode>> code = Status(StatusCode::kInternal, "not loaded");
-  if (!verified.contents.object.empty() && verified.contents.object_triple == jit::Engine::ProcessTriple()) {
+  if (!verified.contents.object.empty() &&
+      verified.contents.object_triple == jit::Engine::ProcessTriple()) {
     code = engine.LoadObject(verified.contents.object);
     bundle->loaded_object_code_ = code.ok();
   }
   if (!code.ok()) {
-    std::string key = Hex(std::string_view(reinterpret_cast<const char*>(verified.digest.data()), verified.digest.size())) +
+    std::string key = Hex(std::string_view(reinterpret_cast<const char*>(verified.digest.data()),
+                                           verified.digest.size())) +
                       "-" + jit::Engine::ProcessTriple();
     code = engine.Load(verified.contents.bitcode, key);
   }
@@ -46,13 +51,15 @@ Expected<LoadedTransform> LoadedBundle::Find(std::string_view map, std::string_v
   if (found == nullptr) {
     std::string names;
     for (const Map& m : manifest_.maps) names += (names.empty() ? "" : ", ") + m.name;
-    return NotFoundError("the bundle has no map '" + std::string(map) + "' (it has: " + names + ")");
+    return NotFoundError("the bundle has no map '" + std::string(map) + "' (it has: " + names +
+                         ")");
   }
   for (const LoadedTransform& t : transforms_) {
     if (t.map == found && t.transform->from == from) return t;
   }
-  return NotFoundError("map '" + std::string(map) + "' does not flow from '" + std::string(from) + "' (" +
-                       found->left_table + " " + found->direction + " " + found->right_table + ")");
+  return NotFoundError("map '" + std::string(map) + "' does not flow from '" + std::string(from) +
+                       "' (" + found->left_table + " " + found->direction + " " +
+                       found->right_table + ")");
 }
 
 }  // namespace duet::bundle

@@ -29,8 +29,9 @@ class LoadedBundle {
  public:
   // Reads, verifies and loads `path`. The engine must outlive the bundle.
   static Expected<std::unique_ptr<LoadedBundle>> Load(jit::Engine& engine, const std::string& path,
-                                                       const ReadOptions& options);
-  static Expected<std::unique_ptr<LoadedBundle>> FromVerified(jit::Engine& engine, Verified verified);
+                                                      const ReadOptions& options);
+  static Expected<std::unique_ptr<LoadedBundle>> FromVerified(jit::Engine& engine,
+                                                              Verified verified);
 
   const Manifest& manifest() const { return manifest_; }
   const Digest& digest() const { return digest_; }

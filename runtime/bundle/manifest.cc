@@ -10,21 +10,33 @@ using nlohmann::json;
 
 std::string KindName(ValueKind kind) {
   switch (kind) {
-    case ValueKind::kBool: return "bool";
-    case ValueKind::kInt: return "int";
-    case ValueKind::kFloat: return "float";
-    case ValueKind::kDecimal: return "decimal";
-    case ValueKind::kString: return "string";
-    case ValueKind::kDate: return "date";
-    case ValueKind::kDateTime: return "datetime";
-    case ValueKind::kGuid: return "guid";
-    case ValueKind::kRef: return "ref";
+    case ValueKind::kBool:
+      return "bool";
+    case ValueKind::kInt:
+      return "int";
+    case ValueKind::kFloat:
+      return "float";
+    case ValueKind::kDecimal:
+      return "decimal";
+    case ValueKind::kString:
+      return "string";
+    case ValueKind::kDate:
+      return "date";
+    case ValueKind::kDateTime:
+      return "datetime";
+    case ValueKind::kGuid:
+      return "guid";
+    case ValueKind::kRef:
+      return "ref";
   }
   return "?";
 }
 
 json SlotJson(const Slot& s) {
-  return json{{"path", s.path}, {"type", s.type.ToString()}, {"not_null", s.not_null}, {"key", s.key},
+  return json{{"path", s.path},
+              {"type", s.type.ToString()},
+              {"not_null", s.not_null},
+              {"key", s.key},
               {"truncate", s.truncate}};
 }
 
@@ -44,10 +56,14 @@ Expected<Slot> SlotFrom(const json& j) {
 
 std::string ColumnType::ToString() const {
   switch (kind) {
-    case ValueKind::kDecimal: return "decimal(" + std::to_string(precision) + ", " + std::to_string(scale) + ")";
-    case ValueKind::kString: return length == 0 ? "string" : "string(" + std::to_string(length) + ")";
-    case ValueKind::kRef: return "ref " + ref;
-    default: return KindName(kind);
+    case ValueKind::kDecimal:
+      return "decimal(" + std::to_string(precision) + ", " + std::to_string(scale) + ")";
+    case ValueKind::kString:
+      return length == 0 ? "string" : "string(" + std::to_string(length) + ")";
+    case ValueKind::kRef:
+      return "ref " + ref;
+    default:
+      return KindName(kind);
   }
 }
 
@@ -68,20 +84,23 @@ Expected<ColumnType> ColumnType::Parse(std::string_view text) {
   std::string_view name = text.substr(0, paren);
   std::string_view args = paren == std::string_view::npos ? "" : text.substr(paren + 1);
   if (!args.empty() && args.back() == ')') args.remove_suffix(1);
-  for (ValueKind k : {ValueKind::kBool, ValueKind::kInt, ValueKind::kFloat, ValueKind::kDecimal, ValueKind::kString,
-                      ValueKind::kDate, ValueKind::kDateTime, ValueKind::kGuid}) {
+  for (ValueKind k :
+       {ValueKind::kBool, ValueKind::kInt, ValueKind::kFloat, ValueKind::kDecimal,
+        ValueKind::kString, ValueKind::kDate, ValueKind::kDateTime, ValueKind::kGuid}) {
     if (KindName(k) != name) continue;
     t.kind = k;
     if (k == ValueKind::kDecimal) {
       size_t comma = args.find(',');
       int64_t p = 0, s = 0;
-      if (comma == std::string_view::npos || !number(args.substr(0, comma), &p) || !number(args.substr(comma + 1), &s)) {
+      if (comma == std::string_view::npos || !number(args.substr(0, comma), &p) ||
+          !number(args.substr(comma + 1), &s)) {
         return InvalidArgumentError("bad decimal type '" + std::string(text) + "'");
       }
       t.precision = static_cast<int>(p);
       t.scale = static_cast<int>(s);
     } else if (k == ValueKind::kString && !args.empty()) {
-      if (!number(args, &t.length)) return InvalidArgumentError("bad string type '" + std::string(text) + "'");
+      if (!number(args, &t.length))
+        return InvalidArgumentError("bad string type '" + std::string(text) + "'");
     }
     return t;
   }
@@ -115,9 +134,16 @@ std::string WriteManifest(const Manifest& m) {
   for (const Table& t : m.tables) {
     json columns = json::array();
     for (const Column& c : t.columns) {
-      columns.push_back({{"name", c.name}, {"type", c.type.ToString()}, {"not_null", c.not_null}, {"local", c.local}});
+      columns.push_back({{"name", c.name},
+                         {"type", c.type.ToString()},
+                         {"not_null", c.not_null},
+                         {"local", c.local}});
     }
-    tables.push_back({{"name", t.name}, {"system", t.system}, {"columns", columns}, {"key", t.key}, {"id", t.id}});
+    tables.push_back({{"name", t.name},
+                      {"system", t.system},
+                      {"columns", columns},
+                      {"key", t.key},
+                      {"id", t.id}});
   }
   json maps = json::array();
   for (const Map& map : m.maps) {
@@ -183,7 +209,8 @@ Expected<Manifest> ParseManifest(std::string_view text) {
     m.abi_version = root.at("abi_version").get<int>();
     m.compiler = root.at("compiler").get<std::string>();
     m.target_triple = root.at("target_triple").get<std::string>();
-    for (const json& s : root.at("sources")) m.sources.push_back({s.at("path").get<std::string>(), s.at("sha256").get<std::string>()});
+    for (const json& s : root.at("sources"))
+      m.sources.push_back({s.at("path").get<std::string>(), s.at("sha256").get<std::string>()});
     m.systems = root.at("systems").get<std::vector<std::string>>();
     for (const json& t : root.at("tables")) {
       Table table;
@@ -223,7 +250,8 @@ Expected<Manifest> ParseManifest(std::string_view text) {
         field.right = f.at("right").get<std::string>();
         field.master = f.at("master").get<std::string>();
         field.truncate = f.at("truncate").get<bool>();
-        for (const json& e : f.at("values")) field.values.push_back({e.at(0).get<std::string>(), e.at(1).get<std::string>()});
+        for (const json& e : f.at("values"))
+          field.values.push_back({e.at(0).get<std::string>(), e.at(1).get<std::string>()});
         field.left_default = f.at("left_default").get<std::string>();
         field.right_default = f.at("right_default").get<std::string>();
         map.fields.push_back(std::move(field));

@@ -21,8 +21,8 @@ struct ColumnType {
   ValueKind kind = ValueKind::kString;
   int precision = 0;
   int scale = 0;
-  int64_t length = 0;   // kString; 0 unbounded
-  std::string ref;      // kRef: "ce.account"
+  int64_t length = 0;  // kString; 0 unbounded
+  std::string ref;     // kRef: "ce.account"
 
   // "string(100)", "decimal(19, 4)", "ref ce.account"; the map language's spelling.
   std::string ToString() const;
@@ -46,7 +46,7 @@ struct Table {
 };
 
 struct ValueMapEntry {
-  std::string left;   // constants as written in map files
+  std::string left;  // constants as written in map files
   std::string right;
 };
 
@@ -54,10 +54,10 @@ struct Field {
   std::string left;       // expression text over the left table
   std::string direction;  // "<->", "->", "<-"
   std::string right;
-  std::string master;     // "" (the map's rule), a system, "newest" or "manual"
+  std::string master;  // "" (the map's rule), a system, "newest" or "manual"
   bool truncate = false;
   std::vector<ValueMapEntry> values;
-  std::string left_default;   // `* = value` entry, "" if none
+  std::string left_default;  // `* = value` entry, "" if none
   std::string right_default;
 };
 
@@ -87,9 +87,9 @@ struct Map {
   std::string left_table;
   std::string right_table;
   std::string direction;
-  std::string master;   // "" if none
-  std::string initial;  // a system or "none"
-  std::string left_filter;   // expression text, "" if none
+  std::string master;       // "" if none
+  std::string initial;      // a system or "none"
+  std::string left_filter;  // expression text, "" if none
   std::string right_filter;
   std::vector<std::string> depends_on;
   std::vector<Field> fields;

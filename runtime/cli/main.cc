@@ -50,10 +50,12 @@ int Main(int argc, char** argv) {
   std::string from;
   std::string trust;
   std::string cache_dir;
-  CLI::App* transform = app.add_subcommand("transform", "run a map's transform on JSON Lines rows (stdin -> stdout)");
+  CLI::App* transform =
+      app.add_subcommand("transform", "run a map's transform on JSON Lines rows (stdin -> stdout)");
   transform->add_option("--bundle", bundle_path, "the bundle file")->required();
   transform->add_option("--map", map_name, "the map")->required();
-  transform->add_option("--from", from, "the system the rows come from (e.g. fo or ce)")->required();
+  transform->add_option("--from", from, "the system the rows come from (e.g. fo or ce)")
+      ->required();
   transform->add_option("--trust", trust, "load only bundles signed by this public key file");
   transform->add_option("--cache-dir", cache_dir, "keep compiled code here between runs");
 
@@ -68,15 +70,16 @@ int Main(int argc, char** argv) {
   if (!options.ok()) return Fail(options.status());
   Expected<std::unique_ptr<jit::Engine>> engine = jit::Engine::Create({cache_dir});
   if (!engine.ok()) return Fail(engine.status());
-  Expected<std::unique_ptr<bundle::LoadedBundle>> loaded = bundle::LoadedBundle::Load(**engine, bundle_path, *options);
+  Expected<std::unique_ptr<bundle::LoadedBundle>> loaded =
+      bundle::LoadedBundle::Load(**engine, bundle_path, *options);
   if (!loaded.ok()) return Fail(loaded.status());
   Expected<bundle::LoadedTransform> t = (*loaded)->Find(map_name, from);
   if (!t.ok()) return Fail(t.status());
   std::ios::sync_with_stdio(false);
   TransformCounts counts = RunTransform(*t, std::cin, std::cout);
   std::cout.flush();
-  std::cerr << fmt::format("duet: {} rows: {} written, {} filtered, {} errors\n", counts.rows, counts.written,
-                           counts.filtered, counts.errors);
+  std::cerr << fmt::format("duet: {} rows: {} written, {} filtered, {} errors\n", counts.rows,
+                           counts.written, counts.filtered, counts.errors);
   return counts.errors > 0 ? kExitRowErrors : kExitClean;
 }
 

@@ -17,15 +17,24 @@ using value::int128;
 
 const char* ErrorKindName(int32_t kind) {
   switch (kind) {
-    case DUET_ERR_STRING_TOO_LONG: return "string_too_long";
-    case DUET_ERR_DECIMAL_OVERFLOW: return "decimal_overflow";
-    case DUET_ERR_INT_OVERFLOW: return "int_overflow";
-    case DUET_ERR_DIVISION_BY_ZERO: return "division_by_zero";
-    case DUET_ERR_NO_VALUE_MAPPING: return "no_value_mapping";
-    case DUET_ERR_NULL_IN_NOT_NULL: return "null_in_not_null";
-    case DUET_ERR_BAD_CONVERSION: return "bad_conversion";
-    case DUET_ERR_OUT_OF_MEMORY: return "out_of_memory";
-    default: return "error";
+    case DUET_ERR_STRING_TOO_LONG:
+      return "string_too_long";
+    case DUET_ERR_DECIMAL_OVERFLOW:
+      return "decimal_overflow";
+    case DUET_ERR_INT_OVERFLOW:
+      return "int_overflow";
+    case DUET_ERR_DIVISION_BY_ZERO:
+      return "division_by_zero";
+    case DUET_ERR_NO_VALUE_MAPPING:
+      return "no_value_mapping";
+    case DUET_ERR_NULL_IN_NOT_NULL:
+      return "null_in_not_null";
+    case DUET_ERR_BAD_CONVERSION:
+      return "bad_conversion";
+    case DUET_ERR_OUT_OF_MEMORY:
+      return "out_of_memory";
+    default:
+      return "error";
   }
 }
 
@@ -36,8 +45,8 @@ std::optional<std::string> ToValue(const json& j, const bundle::Slot& slot, duet
   std::memset(out, 0, sizeof *out);
   if (j.is_null()) return std::nullopt;
   auto wrong = [&](std::string_view expected) {
-    return std::optional<std::string>("column '" + slot.Name() + "' expects " + std::string(expected) + ", got " +
-                                      j.dump());
+    return std::optional<std::string>("column '" + slot.Name() + "' expects " +
+                                      std::string(expected) + ", got " + j.dump());
   };
   switch (slot.type.kind) {
     case bundle::ValueKind::kBool:
@@ -47,7 +56,8 @@ std::optional<std::string> ToValue(const json& j, const bundle::Slot& slot, duet
       return std::nullopt;
     case bundle::ValueKind::kInt:
       if (!j.is_number_integer()) return wrong("an integer");
-      if (j.is_number_unsigned() && j.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) return wrong("a 64-bit integer");
+      if (j.is_number_unsigned() && j.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))
+        return wrong("a 64-bit integer");
       out->tag = DUET_INT;
       out->u.i = j.get<int64_t>();
       return std::nullopt;
@@ -64,7 +74,8 @@ std::optional<std::string> ToValue(const json& j, const bundle::Slot& slot, duet
         text = j.dump();
       } else if (j.is_number_float()) {
         text = value::FormatFloat(j.get<double>());
-        if (text.find_first_of("eE") != std::string::npos) return wrong("a decimal written out in digits");
+        if (text.find_first_of("eE") != std::string::npos)
+          return wrong("a decimal written out in digits");
       } else {
         return wrong("a decimal number or a string of digits");
       }
@@ -85,14 +96,16 @@ std::optional<std::string> ToValue(const json& j, const bundle::Slot& slot, duet
       return std::nullopt;
     }
     case bundle::ValueKind::kDate: {
-      std::optional<int64_t> days = j.is_string() ? value::ParseDate(j.get<std::string>()) : std::nullopt;
+      std::optional<int64_t> days =
+          j.is_string() ? value::ParseDate(j.get<std::string>()) : std::nullopt;
       if (!days) return wrong("a date \"YYYY-MM-DD\"");
       out->tag = DUET_DATE;
       out->u.i = *days;
       return std::nullopt;
     }
     case bundle::ValueKind::kDateTime: {
-      std::optional<int64_t> micros = j.is_string() ? value::ParseDateTime(j.get<std::string>()) : std::nullopt;
+      std::optional<int64_t> micros =
+          j.is_string() ? value::ParseDateTime(j.get<std::string>()) : std::nullopt;
       if (!micros) return wrong("a datetime \"YYYY-MM-DDTHH:MM:SSZ\"");
       out->tag = DUET_DATETIME;
       out->u.i = *micros;
@@ -105,36 +118,45 @@ std::optional<std::string> ToValue(const json& j, const bundle::Slot& slot, duet
       std::memcpy(out->u.guid, guid->data(), 16);
       return std::nullopt;
     }
-    case bundle::ValueKind::kRef: return wrong("no value (a ref is never a transform input)");
+    case bundle::ValueKind::kRef:
+      return wrong("no value (a ref is never a transform input)");
   }
   return std::nullopt;
 }
 
 json FromValue(const duet_value& v) {
   switch (v.tag) {
-    case DUET_BOOL: return v.u.i != 0;
-    case DUET_INT: return v.u.i;
-    case DUET_FLOAT: return v.u.f;
+    case DUET_BOOL:
+      return v.u.i != 0;
+    case DUET_INT:
+      return v.u.i;
+    case DUET_FLOAT:
+      return v.u.f;
     case DUET_DECIMAL: {
       __extension__ typedef unsigned __int128 uint128;
       auto bits = (static_cast<uint128>(static_cast<uint64_t>(v.u.d.hi)) << 64) | v.u.d.lo;
       return value::FormatDecimal(static_cast<int128>(bits), v.scale);
     }
-    case DUET_STRING: return std::string(v.u.s == nullptr ? "" : v.u.s, v.length);
-    case DUET_DATE: return value::FormatDate(v.u.i);
-    case DUET_DATETIME: return value::FormatDateTime(v.u.i);
+    case DUET_STRING:
+      return std::string(v.u.s == nullptr ? "" : v.u.s, v.length);
+    case DUET_DATE:
+      return value::FormatDate(v.u.i);
+    case DUET_DATETIME:
+      return value::FormatDateTime(v.u.i);
     case DUET_GUID: {
       std::array<uint8_t, 16> g;
       std::memcpy(g.data(), v.u.guid, 16);
       return value::FormatGuid(g);
     }
-    default: return nullptr;
+    default:
+      return nullptr;
   }
 }
 
 }  // namespace
 
-TransformCounts RunTransform(const bundle::LoadedTransform& t, std::istream& in, std::ostream& out) {
+TransformCounts RunTransform(const bundle::LoadedTransform& t, std::istream& in,
+                             std::ostream& out) {
   TransformCounts counts;
   jit::Context context;
   std::vector<duet_value> inputs(t.transform->inputs.size());
@@ -143,7 +165,8 @@ TransformCounts RunTransform(const bundle::LoadedTransform& t, std::istream& in,
   size_t row = 0;
   auto error_line = [&](const std::string& message, std::string_view kind) {
     ++counts.errors;
-    out << json{{"row", row}, {"error", message}, {"kind", kind}}.dump(-1, ' ', false, json::error_handler_t::replace)
+    out << json{{"row", row}, {"error", message}, {"kind", kind}}.dump(
+               -1, ' ', false, json::error_handler_t::replace)
         << "\n";
   };
   while (std::getline(in, line)) {
@@ -182,14 +205,17 @@ TransformCounts RunTransform(const bundle::LoadedTransform& t, std::istream& in,
     if (status != DUET_OK) {
       const duet_ctx* ctx = context.get();
       std::string message = ctx->error_message;
-      if (ctx->error_slot >= 0 && static_cast<size_t>(ctx->error_slot) < t.transform->outputs.size()) {
-        message = t.transform->outputs[static_cast<size_t>(ctx->error_slot)].Name() + ": " + message;
+      if (ctx->error_slot >= 0 &&
+          static_cast<size_t>(ctx->error_slot) < t.transform->outputs.size()) {
+        message =
+            t.transform->outputs[static_cast<size_t>(ctx->error_slot)].Name() + ": " + message;
       }
       error_line(message, ErrorKindName(ctx->error_kind));
       continue;
     }
     json result = json::object();
-    for (size_t i = 0; i < outputs.size(); ++i) result[t.transform->outputs[i].Name()] = FromValue(outputs[i]);
+    for (size_t i = 0; i < outputs.size(); ++i)
+      result[t.transform->outputs[i].Name()] = FromValue(outputs[i]);
     ++counts.written;
     out << result.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
   }

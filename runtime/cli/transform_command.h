@@ -24,7 +24,8 @@ struct TransformCounts {
 // target row as a JSON object, {"row": N, "filtered": true}, or
 // {"row": N, "error": "...", "kind": "..."} for a bad row. Decimals are
 // written as JSON strings so no digit is lost; blank lines are skipped.
-TransformCounts RunTransform(const bundle::LoadedTransform& transform, std::istream& in, std::ostream& out);
+TransformCounts RunTransform(const bundle::LoadedTransform& transform, std::istream& in,
+                             std::ostream& out);
 
 }  // namespace duet::cli
 

@@ -10,8 +10,8 @@
 #include <llvm/IR/Module.h>
 #include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/TargetSelect.h>
-#include <llvm/TargetParser/Host.h>
 #include <llvm/Support/raw_ostream.h>
+#include <llvm/TargetParser/Host.h>
 
 #include <atomic>
 #include <filesystem>
@@ -128,8 +128,10 @@ LoadedCode::~LoadedCode() {
 
 Expected<duet_transform_fn> LoadedCode::Find(std::string_view symbol) const {
   std::lock_guard lock(impl_->engine->mutex);
-  auto address = impl_->engine->jit->lookup(*impl_->dylib, llvm::StringRef(symbol.data(), symbol.size()));
-  if (!address) return ToStatus(address.takeError(), "no function '" + std::string(symbol) + "' in the code");
+  auto address =
+      impl_->engine->jit->lookup(*impl_->dylib, llvm::StringRef(symbol.data(), symbol.size()));
+  if (!address)
+    return ToStatus(address.takeError(), "no function '" + std::string(symbol) + "' in the code");
   return address->toPtr<duet_transform_fn>();
 }
 
@@ -147,7 +149,8 @@ Expected<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
                          -> llvm::Expected<std::unique_ptr<llvm::orc::IRCompileLayer::IRCompiler>> {
                        auto machine = jtmb.createTargetMachine();
                        if (!machine) return machine.takeError();
-                       return std::make_unique<llvm::orc::TMOwningSimpleCompiler>(std::move(*machine), cache);
+                       return std::make_unique<llvm::orc::TMOwningSimpleCompiler>(
+                           std::move(*machine), cache);
                      })
                  .create();
   if (!jit) return ToStatus(jit.takeError(), "cannot start the JIT");
@@ -155,10 +158,12 @@ Expected<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
   llvm::orc::MangleAndInterner mangle(impl->jit->getExecutionSession(), impl->jit->getDataLayout());
   llvm::orc::SymbolMap symbols;
   for (const HelperSymbol& helper : HelperSymbols()) {
-    symbols[mangle(llvm::StringRef(helper.name.data(), helper.name.size()))] = llvm::JITEvaluatedSymbol(
-        llvm::pointerToJITTargetAddress(helper.address), llvm::JITSymbolFlags::Exported);
+    symbols[mangle(llvm::StringRef(helper.name.data(), helper.name.size()))] =
+        llvm::JITEvaluatedSymbol(llvm::pointerToJITTargetAddress(helper.address),
+                                 llvm::JITSymbolFlags::Exported);
   }
-  if (llvm::Error e = impl->jit->getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(symbols)))) {
+  if (llvm::Error e =
+          impl->jit->getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(symbols)))) {
     return ToStatus(std::move(e), "cannot define the runtime helpers");
   }
   // Code generation may lower to libc calls (memcpy, memset).
@@ -169,9 +174,11 @@ Expected<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 
-Expected<std::unique_ptr<LoadedCode>> Engine::Load(std::string_view bitcode, std::string_view cache_key) {
+Expected<std::unique_ptr<LoadedCode>> Engine::Load(std::string_view bitcode,
+                                                   std::string_view cache_key) {
   auto context = std::make_unique<llvm::LLVMContext>();
-  auto buffer = llvm::MemoryBuffer::getMemBuffer(llvm::StringRef(bitcode.data(), bitcode.size()), "bundle", false);
+  auto buffer = llvm::MemoryBuffer::getMemBuffer(llvm::StringRef(bitcode.data(), bitcode.size()),
+                                                 "bundle", false);
   auto module = llvm::parseBitcodeFile(buffer->getMemBufferRef(), *context);
   if (!module) return ToStatus(module.takeError(), "cannot read the bundle's bitcode");
   (*module)->setModuleIdentifier(llvm::StringRef(cache_key.data(), cache_key.size()));
@@ -202,7 +209,8 @@ Expected<std::unique_ptr<LoadedCode>> Engine::LoadObject(std::string_view object
   code->engine = impl_;
   code->dylib = &*dylib;
   code->tracker = dylib->createResourceTracker();
-  auto buffer = llvm::MemoryBuffer::getMemBufferCopy(llvm::StringRef(object.data(), object.size()), name);
+  auto buffer =
+      llvm::MemoryBuffer::getMemBufferCopy(llvm::StringRef(object.data(), object.size()), name);
   if (llvm::Error e = impl_->jit->addObjectFile(code->tracker, std::move(buffer))) {
     llvm::consumeError(impl_->jit->getExecutionSession().removeJITDylib(*dylib));
     return ToStatus(std::move(e), "cannot add the bundle's object code to the JIT");

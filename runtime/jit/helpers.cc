@@ -41,7 +41,9 @@ int32_t SetString(duet_ctx* ctx, std::string_view s, duet_string* out) {
   return 0;
 }
 
-std::string_view View(const char* s, uint32_t length) { return std::string_view(s == nullptr ? "" : s, length); }
+std::string_view View(const char* s, uint32_t length) {
+  return std::string_view(s == nullptr ? "" : s, length);
+}
 
 }  // namespace
 
@@ -74,22 +76,34 @@ char* duet_rt_alloc(duet_ctx* ctx, uint64_t size) {
 int32_t duet_rt_fail(duet_ctx* ctx, int32_t kind, int32_t slot, const char* message) {
   ctx->error_kind = kind;
   ctx->error_slot = slot;
-  std::strncpy(ctx->error_message, message, sizeof ctx->error_message - 1);
-  ctx->error_message[sizeof ctx->error_message - 1] = '\0';
+  std::string_view text = duet::value::TruncateBytes(message, sizeof ctx->error_message - 1);
+  std::memcpy(ctx->error_message, text.data(), text.size());
+  ctx->error_message[text.size()] = '\0';
   return DUET_ERROR;
 }
 
 int32_t duet_rt_dec_arith(int32_t op, const duet_decimal* a, int32_t scale_a, const duet_decimal* b,
-                          int32_t scale_b, int32_t scale_out, int32_t precision, duet_decimal* out) {
+                          int32_t scale_b, int32_t scale_out, int32_t precision,
+                          duet_decimal* out) {
   int128 x = Load(a), y = Load(b), r = 0;
   bool ok = false;
   bool by_zero = false;
   switch (op) {
-    case 0: ok = duet::value::DecimalAdd(x, scale_a, y, scale_b, scale_out, &r); break;
-    case 1: ok = duet::value::DecimalSubtract(x, scale_a, y, scale_b, scale_out, &r); break;
-    case 2: ok = duet::value::DecimalMultiply(x, scale_a, y, scale_b, scale_out, &r); break;
-    case 3: ok = duet::value::DecimalDivide(x, scale_a, y, scale_b, scale_out, &r, &by_zero); break;
-    default: ok = duet::value::DecimalModulo(x, scale_a, y, scale_b, scale_out, &r, &by_zero); break;
+    case 0:
+      ok = duet::value::DecimalAdd(x, scale_a, y, scale_b, scale_out, &r);
+      break;
+    case 1:
+      ok = duet::value::DecimalSubtract(x, scale_a, y, scale_b, scale_out, &r);
+      break;
+    case 2:
+      ok = duet::value::DecimalMultiply(x, scale_a, y, scale_b, scale_out, &r);
+      break;
+    case 3:
+      ok = duet::value::DecimalDivide(x, scale_a, y, scale_b, scale_out, &r, &by_zero);
+      break;
+    default:
+      ok = duet::value::DecimalModulo(x, scale_a, y, scale_b, scale_out, &r, &by_zero);
+      break;
   }
   if (by_zero) return DUET_ERR_DIVISION_BY_ZERO;
   if (!ok || !duet::value::FitsPrecision(r, precision)) return DUET_ERR_DECIMAL_OVERFLOW;
@@ -97,14 +111,16 @@ int32_t duet_rt_dec_arith(int32_t op, const duet_decimal* a, int32_t scale_a, co
   return 0;
 }
 
-int32_t duet_rt_dec_cmp(const duet_decimal* a, int32_t scale_a, const duet_decimal* b, int32_t scale_b) {
+int32_t duet_rt_dec_cmp(const duet_decimal* a, int32_t scale_a, const duet_decimal* b,
+                        int32_t scale_b) {
   return duet::value::DecimalCompare(Load(a), scale_a, Load(b), scale_b);
 }
 
-int32_t duet_rt_dec_rescale(const duet_decimal* a, int32_t from_scale, int32_t to_scale, int32_t precision,
-                            duet_decimal* out) {
+int32_t duet_rt_dec_rescale(const duet_decimal* a, int32_t from_scale, int32_t to_scale,
+                            int32_t precision, duet_decimal* out) {
   int128 r = 0;
-  if (!duet::value::Rescale(Load(a), from_scale, to_scale, &r) || !duet::value::FitsPrecision(r, precision)) {
+  if (!duet::value::Rescale(Load(a), from_scale, to_scale, &r) ||
+      !duet::value::FitsPrecision(r, precision)) {
     return DUET_ERR_DECIMAL_OVERFLOW;
   }
   Store(r, out);
@@ -146,7 +162,8 @@ int32_t duet_rt_dec_fits(const duet_decimal* a, int32_t precision) {
 int32_t duet_rt_dec_round(const duet_decimal* a, int32_t scale, int64_t digits, int32_t precision,
                           duet_decimal* out) {
   int128 r = 0;
-  if (!duet::value::DecimalRound(Load(a), scale, digits, &r) || !duet::value::FitsPrecision(r, precision)) {
+  if (!duet::value::DecimalRound(Load(a), scale, digits, &r) ||
+      !duet::value::FitsPrecision(r, precision)) {
     return DUET_ERR_DECIMAL_OVERFLOW;
   }
   Store(r, out);
@@ -163,17 +180,27 @@ uint64_t duet_rt_str_length(const char* s, uint32_t length) {
 }
 
 uint32_t duet_rt_str_prefix(const char* s, uint32_t length, int64_t max_code_points) {
-  return static_cast<uint32_t>(duet::value::TruncateCodePoints(View(s, length), max_code_points).size());
+  return static_cast<uint32_t>(
+      duet::value::TruncateCodePoints(View(s, length), max_code_points).size());
 }
 
-int32_t duet_rt_str_unary(duet_ctx* ctx, int32_t fn, const char* s, uint32_t length, duet_string* out) {
+int32_t duet_rt_str_unary(duet_ctx* ctx, int32_t fn, const char* s, uint32_t length,
+                          duet_string* out) {
   std::string_view in = View(s, length);
   switch (fn) {
-    case 0: return SetString(ctx, duet::value::Upper(in), out);
-    case 1: return SetString(ctx, duet::value::Lower(in), out);
-    case 2: in = duet::value::Trim(in); break;
-    case 3: in = duet::value::TrimLeft(in); break;
-    default: in = duet::value::TrimRight(in); break;
+    case 0:
+      return SetString(ctx, duet::value::Upper(in), out);
+    case 1:
+      return SetString(ctx, duet::value::Lower(in), out);
+    case 2:
+      in = duet::value::Trim(in);
+      break;
+    case 3:
+      in = duet::value::TrimLeft(in);
+      break;
+    default:
+      in = duet::value::TrimRight(in);
+      break;
   }
   // Trimming returns a view into the input, which outlives the row.
   out->data = in.data();
@@ -181,9 +208,10 @@ int32_t duet_rt_str_unary(duet_ctx* ctx, int32_t fn, const char* s, uint32_t len
   return 0;
 }
 
-int32_t duet_rt_str_slice(int32_t fn, const char* s, uint32_t length, int64_t a, int64_t b, duet_string* out) {
+int32_t duet_rt_str_slice(int32_t fn, const char* s, uint32_t length, int64_t a, int64_t b,
+                          duet_string* out) {
   std::string_view in = View(s, length);
-  std::string_view r = fn == 0 ? duet::value::Substring(in, a, b)
+  std::string_view r = fn == 0   ? duet::value::Substring(in, a, b)
                        : fn == 1 ? duet::value::Left(in, a)
                                  : duet::value::Right(in, a);
   out->data = r.data();
@@ -191,12 +219,16 @@ int32_t duet_rt_str_slice(int32_t fn, const char* s, uint32_t length, int64_t a,
   return 0;
 }
 
-int32_t duet_rt_str_replace(duet_ctx* ctx, const char* s, uint32_t length, const char* from, uint32_t from_length,
-                            const char* to, uint32_t to_length, duet_string* out) {
-  return SetString(ctx, duet::value::Replace(View(s, length), View(from, from_length), View(to, to_length)), out);
+int32_t duet_rt_str_replace(duet_ctx* ctx, const char* s, uint32_t length, const char* from,
+                            uint32_t from_length, const char* to, uint32_t to_length,
+                            duet_string* out) {
+  return SetString(
+      ctx, duet::value::Replace(View(s, length), View(from, from_length), View(to, to_length)),
+      out);
 }
 
-int32_t duet_rt_str_concat(duet_ctx* ctx, const duet_string* parts, int32_t count, duet_string* out) {
+int32_t duet_rt_str_concat(duet_ctx* ctx, const duet_string* parts, int32_t count,
+                           duet_string* out) {
   uint64_t total = 0;
   for (int32_t i = 0; i < count; ++i) total += parts[i].length;
   char* p = duet_rt_alloc(ctx, total);
@@ -214,23 +246,36 @@ int32_t duet_rt_str_concat(duet_ctx* ctx, const duet_string* parts, int32_t coun
 int32_t duet_rt_to_string(duet_ctx* ctx, const duet_value* v, duet_string* out) {
   std::string text;
   switch (v->tag) {
-    case DUET_BOOL: text = v->u.i != 0 ? "true" : "false"; break;
-    case DUET_INT: text = std::to_string(v->u.i); break;
-    case DUET_FLOAT: text = duet::value::FormatFloat(v->u.f); break;
-    case DUET_DECIMAL: text = duet::value::FormatDecimal(Load(&v->u.d), v->scale); break;
+    case DUET_BOOL:
+      text = v->u.i != 0 ? "true" : "false";
+      break;
+    case DUET_INT:
+      text = std::to_string(v->u.i);
+      break;
+    case DUET_FLOAT:
+      text = duet::value::FormatFloat(v->u.f);
+      break;
+    case DUET_DECIMAL:
+      text = duet::value::FormatDecimal(Load(&v->u.d), v->scale);
+      break;
     case DUET_STRING:
       out->data = v->u.s;
       out->length = v->length;
       return 0;
-    case DUET_DATE: text = duet::value::FormatDate(v->u.i); break;
-    case DUET_DATETIME: text = duet::value::FormatDateTime(v->u.i); break;
+    case DUET_DATE:
+      text = duet::value::FormatDate(v->u.i);
+      break;
+    case DUET_DATETIME:
+      text = duet::value::FormatDateTime(v->u.i);
+      break;
     case DUET_GUID: {
       std::array<uint8_t, 16> g;
       std::memcpy(g.data(), v->u.guid, 16);
       text = duet::value::FormatGuid(g);
       break;
     }
-    default: text = "null";
+    default:
+      text = "null";
   }
   return SetString(ctx, text, out);
 }
@@ -288,18 +333,23 @@ int64_t duet_rt_floor_div(int64_t a, int64_t b) { return duet::value::FloorDiv(a
 namespace duet::jit {
 
 std::span<const HelperSymbol> HelperSymbols() {
-#define DUET_HELPER(name) HelperSymbol{#name, reinterpret_cast<void*>(&name)}
+#define DUET_HELPER(name) \
+  HelperSymbol { #name, reinterpret_cast < void*>(&name) }
   static const std::array kSymbols = {
-      DUET_HELPER(duet_rt_alloc),         DUET_HELPER(duet_rt_fail),          DUET_HELPER(duet_rt_dec_arith),
-      DUET_HELPER(duet_rt_dec_cmp),       DUET_HELPER(duet_rt_dec_rescale),   DUET_HELPER(duet_rt_dec_from_int),
-      DUET_HELPER(duet_rt_dec_from_float), DUET_HELPER(duet_rt_dec_to_float), DUET_HELPER(duet_rt_dec_to_int),
-      DUET_HELPER(duet_rt_dec_fits),      DUET_HELPER(duet_rt_dec_round),     DUET_HELPER(duet_rt_str_cmp),
-      DUET_HELPER(duet_rt_str_length),    DUET_HELPER(duet_rt_str_prefix),    DUET_HELPER(duet_rt_str_unary),
-      DUET_HELPER(duet_rt_str_slice),     DUET_HELPER(duet_rt_str_replace),   DUET_HELPER(duet_rt_str_concat),
-      DUET_HELPER(duet_rt_to_string),     DUET_HELPER(duet_rt_parse_int),     DUET_HELPER(duet_rt_parse_float),
-      DUET_HELPER(duet_rt_parse_date),    DUET_HELPER(duet_rt_float_to_int),  DUET_HELPER(duet_rt_round_float),
-      DUET_HELPER(duet_rt_round_int),     DUET_HELPER(duet_rt_fmod),          DUET_HELPER(duet_rt_civil),
-      DUET_HELPER(duet_rt_floor_div),
+      DUET_HELPER(duet_rt_alloc),          DUET_HELPER(duet_rt_fail),
+      DUET_HELPER(duet_rt_dec_arith),      DUET_HELPER(duet_rt_dec_cmp),
+      DUET_HELPER(duet_rt_dec_rescale),    DUET_HELPER(duet_rt_dec_from_int),
+      DUET_HELPER(duet_rt_dec_from_float), DUET_HELPER(duet_rt_dec_to_float),
+      DUET_HELPER(duet_rt_dec_to_int),     DUET_HELPER(duet_rt_dec_fits),
+      DUET_HELPER(duet_rt_dec_round),      DUET_HELPER(duet_rt_str_cmp),
+      DUET_HELPER(duet_rt_str_length),     DUET_HELPER(duet_rt_str_prefix),
+      DUET_HELPER(duet_rt_str_unary),      DUET_HELPER(duet_rt_str_slice),
+      DUET_HELPER(duet_rt_str_replace),    DUET_HELPER(duet_rt_str_concat),
+      DUET_HELPER(duet_rt_to_string),      DUET_HELPER(duet_rt_parse_int),
+      DUET_HELPER(duet_rt_parse_float),    DUET_HELPER(duet_rt_parse_date),
+      DUET_HELPER(duet_rt_float_to_int),   DUET_HELPER(duet_rt_round_float),
+      DUET_HELPER(duet_rt_round_int),      DUET_HELPER(duet_rt_fmod),
+      DUET_HELPER(duet_rt_civil),          DUET_HELPER(duet_rt_floor_div),
   };
 #undef DUET_HELPER
   return kSymbols;

@@ -25,9 +25,10 @@ int32_t duet_rt_fail(duet_ctx* ctx, int32_t kind, int32_t slot, const char* mess
 /* op: 0 add, 1 sub, 2 mul, 3 div, 4 mod. Checks the result against `precision`. */
 int32_t duet_rt_dec_arith(int32_t op, const duet_decimal* a, int32_t scale_a, const duet_decimal* b,
                           int32_t scale_b, int32_t scale_out, int32_t precision, duet_decimal* out);
-int32_t duet_rt_dec_cmp(const duet_decimal* a, int32_t scale_a, const duet_decimal* b, int32_t scale_b);
-int32_t duet_rt_dec_rescale(const duet_decimal* a, int32_t from_scale, int32_t to_scale, int32_t precision,
-                            duet_decimal* out);
+int32_t duet_rt_dec_cmp(const duet_decimal* a, int32_t scale_a, const duet_decimal* b,
+                        int32_t scale_b);
+int32_t duet_rt_dec_rescale(const duet_decimal* a, int32_t from_scale, int32_t to_scale,
+                            int32_t precision, duet_decimal* out);
 int32_t duet_rt_dec_from_int(int64_t v, int32_t scale, int32_t precision, duet_decimal* out);
 int32_t duet_rt_dec_from_float(double v, int32_t scale, int32_t precision, duet_decimal* out);
 double duet_rt_dec_to_float(const duet_decimal* a, int32_t scale);
@@ -41,13 +42,17 @@ uint64_t duet_rt_str_length(const char* s, uint32_t length);
 /* Bytes in the longest prefix of at most max_code_points code points. */
 uint32_t duet_rt_str_prefix(const char* s, uint32_t length, int64_t max_code_points);
 /* fn: 0 upper, 1 lower, 2 trim, 3 ltrim, 4 rtrim. */
-int32_t duet_rt_str_unary(duet_ctx* ctx, int32_t fn, const char* s, uint32_t length, duet_string* out);
+int32_t duet_rt_str_unary(duet_ctx* ctx, int32_t fn, const char* s, uint32_t length,
+                          duet_string* out);
 /* fn: 0 substr(start, count), 1 left(count), 2 right(count). */
-int32_t duet_rt_str_slice(int32_t fn, const char* s, uint32_t length, int64_t a, int64_t b, duet_string* out);
-int32_t duet_rt_str_replace(duet_ctx* ctx, const char* s, uint32_t length, const char* from, uint32_t from_length,
-                            const char* to, uint32_t to_length, duet_string* out);
+int32_t duet_rt_str_slice(int32_t fn, const char* s, uint32_t length, int64_t a, int64_t b,
+                          duet_string* out);
+int32_t duet_rt_str_replace(duet_ctx* ctx, const char* s, uint32_t length, const char* from,
+                            uint32_t from_length, const char* to, uint32_t to_length,
+                            duet_string* out);
 /* Joins `count` parts (a null part is passed with length 0). */
-int32_t duet_rt_str_concat(duet_ctx* ctx, const duet_string* parts, int32_t count, duet_string* out);
+int32_t duet_rt_str_concat(duet_ctx* ctx, const duet_string* parts, int32_t count,
+                           duet_string* out);
 /* Formats a non-null value as to_string does. */
 int32_t duet_rt_to_string(duet_ctx* ctx, const duet_value* v, duet_string* out);
 int32_t duet_rt_parse_int(const char* s, uint32_t length, int64_t* out);

@@ -142,7 +142,9 @@ bool ScaleMagnitude(U256& x, int from, int to) {
   return true;
 }
 
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 
 // Byte offset of the code point with 0-based index `n`, or s.size().
 size_t OffsetOfCodePoint(std::string_view s, int64_t n) {
@@ -390,13 +392,15 @@ bool DecimalRound(int128 v, int scale, int64_t digits, int128* out) {
 
 std::optional<int64_t> FloatToInt(double d) {
   double r = std::round(d);
-  if (!std::isfinite(r) || r >= 9.2233720368547758e18 || r < -9.2233720368547758e18) return std::nullopt;
+  if (!std::isfinite(r) || r >= 9.2233720368547758e18 || r < -9.2233720368547758e18)
+    return std::nullopt;
   return static_cast<int64_t>(r);
 }
 
 std::optional<int64_t> ParseInt(std::string_view text) {
   std::string_view s = Trim(text);
   if (!s.empty() && s[0] == '+') s.remove_prefix(1);
+  if (!s.empty() && (s[0] == '-' || s[0] == '+') && Trim(text)[0] == '+') return std::nullopt;
   int64_t i = 0;
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), i);
   if (s.empty() || ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
@@ -406,6 +410,7 @@ std::optional<int64_t> ParseInt(std::string_view text) {
 std::optional<double> ParseFloat(std::string_view text) {
   std::string_view s = Trim(text);
   if (!s.empty() && s[0] == '+') s.remove_prefix(1);
+  if (!s.empty() && (s[0] == '-' || s[0] == '+') && Trim(text)[0] == '+') return std::nullopt;
   double d = 0;
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), d);
   if (s.empty() || ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
@@ -424,8 +429,8 @@ std::optional<int64_t> RoundInt(int64_t v, int64_t digits) {
   auto p = static_cast<int64_t>(Pow10(static_cast<int>(-digits)));
   int64_t q = v / p;
   int64_t rem = v % p;
-  if (rem >= p - rem) ++q;    // rem * 2 >= p, without overflow
-  if (-rem >= p + rem) --q;   // rem * 2 <= -p
+  if (rem >= p - rem) ++q;   // rem * 2 >= p, without overflow
+  if (-rem >= p + rem) --q;  // rem * 2 <= -p
   int64_t r = 0;
   if (__builtin_mul_overflow(q, p, &r)) return std::nullopt;
   return r;
@@ -439,9 +444,8 @@ std::optional<int64_t> DecimalToInt(int128 v, int scale) {
 }
 
 size_t CodePointLength(std::string_view s) {
-  return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) {
-    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  }));
+  return static_cast<size_t>(std::count_if(
+      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
 
 std::string Upper(std::string_view s) { return MapCaseString(s, true); }
@@ -464,8 +468,11 @@ std::string_view Trim(std::string_view s) { return TrimRight(TrimLeft(s)); }
 std::string_view Substring(std::string_view s, int64_t start, int64_t count) {
   if (count <= 0) return {};
   int64_t first = std::max<int64_t>(start, 1) - 1;
-  // A start before 1 uses up part of the count, as in SQL.
-  int64_t end = start - 1 + count;
+  // A start before 1 uses up part of the count, as in SQL; a sum past the
+  // int64 range just means "to the end".
+  int64_t start0 = start == INT64_MIN ? INT64_MIN : start - 1;
+  int64_t end = 0;
+  if (__builtin_add_overflow(start0, count, &end)) end = INT64_MAX;  // count > 0 here
   if (end <= first) return {};
   size_t begin = OffsetOfCodePoint(s, first);
   size_t stop = OffsetOfCodePoint(s, end);
@@ -499,6 +506,13 @@ std::string Replace(std::string_view s, std::string_view from, std::string_view 
   return out;
 }
 
+std::string_view TruncateBytes(std::string_view s, size_t max_bytes) {
+  if (s.size() <= max_bytes) return s;
+  size_t n = max_bytes;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return s.substr(0, n);
+}
+
 std::string_view TruncateCodePoints(std::string_view s, int64_t max_code_points) {
   return s.substr(0, OffsetOfCodePoint(s, max_code_points));
 }
@@ -518,16 +532,17 @@ int64_t DaysFromCivil(int64_t year, unsigned month, unsigned day) {
   return era * 146097 + static_cast<int64_t>(doe) - 719468;
 }
 
-void CivilFromDays(int64_t days, int64_t* year, unsigned* month, unsigned* day) {
-  days += 719468;
-  int64_t era = FloorDiv(days, 146097);
+void CivilFromDays(int64_t days_since_epoch, int64_t* year, unsigned* month, unsigned* day) {
+  // In 128 bits: shifting the epoch must not overflow near the int64 limits.
+  int128 days = static_cast<int128>(days_since_epoch) + 719468;
+  int128 era = days >= 0 ? days / 146097 : (days - 146096) / 146097;
   auto doe = static_cast<unsigned>(days - era * 146097);
   unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
   unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
   unsigned mp = (5 * doy + 2) / 153;
   *day = doy - (153 * mp + 2) / 5 + 1;
   *month = mp < 10 ? mp + 3 : mp - 9;
-  *year = static_cast<int64_t>(yoe) + era * 400 + (*month <= 2);
+  *year = static_cast<int64_t>(static_cast<int128>(yoe) + era * 400 + (*month <= 2));
 }
 
 std::optional<int64_t> ParseDate(std::string_view text) {
@@ -562,7 +577,8 @@ std::optional<int64_t> ParseDateTime(std::string_view text) {
   if (!days || text[13] != ':' || text[16] != ':') return std::nullopt;
   int64_t parts[3] = {0, 0, 0};
   for (int p = 0; p < 3; ++p) {
-    for (size_t i : {size_t{11} + 3 * static_cast<size_t>(p), size_t{12} + 3 * static_cast<size_t>(p)}) {
+    for (size_t i :
+         {size_t{11} + 3 * static_cast<size_t>(p), size_t{12} + 3 * static_cast<size_t>(p)}) {
       if (Digit(text[i]) < 0) return std::nullopt;
       parts[p] = parts[p] * 10 + Digit(text[i]);
     }
@@ -610,9 +626,9 @@ std::string FormatDateTime(int64_t micros) {
 std::string FormatGuid(const std::array<uint8_t, 16>& guid) {
   char buffer[40];
   std::snprintf(buffer, sizeof buffer,
-                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", guid[0], guid[1],
-                guid[2], guid[3], guid[4], guid[5], guid[6], guid[7], guid[8], guid[9], guid[10], guid[11],
-                guid[12], guid[13], guid[14], guid[15]);
+                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", guid[0],
+                guid[1], guid[2], guid[3], guid[4], guid[5], guid[6], guid[7], guid[8], guid[9],
+                guid[10], guid[11], guid[12], guid[13], guid[14], guid[15]);
   return buffer;
 }
 
@@ -642,6 +658,7 @@ std::optional<std::array<uint8_t, 16>> ParseGuid(std::string_view text) {
 }
 
 std::string FormatFloat(double d) {
+  if (std::isnan(d)) return "nan";  // whatever its sign bit, which optimisers may flip
   char buffer[64];
   auto [ptr, ec] = std::to_chars(buffer, buffer + sizeof buffer, d);
   return ec == std::errc() ? std::string(buffer, ptr) : std::string("nan");

@@ -55,7 +55,9 @@ std::string ReadAll(const fs::path& path) {
 
 size_t Count(std::string_view text, std::string_view needle) {
   size_t n = 0;
-  for (size_t at = text.find(needle); at != std::string_view::npos; at = text.find(needle, at + needle.size())) ++n;
+  for (size_t at = text.find(needle); at != std::string_view::npos;
+       at = text.find(needle, at + needle.size()))
+    ++n;
   return n;
 }
 
@@ -65,7 +67,11 @@ bool IsUtf8(std::string_view text) {
   size_t i = 0;
   while (i < text.size()) {
     auto byte = static_cast<unsigned char>(text[i]);
-    size_t length = byte < 0x80 ? 1 : (byte & 0xE0) == 0xC0 ? 2 : (byte & 0xF0) == 0xE0 ? 3 : (byte & 0xF8) == 0xF0 ? 4 : 0;
+    size_t length = byte < 0x80             ? 1
+                    : (byte & 0xE0) == 0xC0 ? 2
+                    : (byte & 0xF0) == 0xE0 ? 3
+                    : (byte & 0xF8) == 0xF0 ? 4
+                                            : 0;
     if (length == 0 || i + length > text.size()) return false;
     for (size_t k = 1; k < length; ++k) {
       if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return false;
@@ -139,8 +145,10 @@ class DuetcTest : public testing::Test {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_addchdir_np(&actions, dir.c_str());
     std::vector<std::string> argv_storage = {g_duetc};
     argv_storage.insert(argv_storage.end(), args.begin(), args.end());
@@ -169,8 +177,8 @@ class DuetcTest : public testing::Test {
 
 // Everything gtest should print about a run when an assertion on it fails.
 std::string Show(const RunResult& r) {
-  return "exit " + std::to_string(r.exit_code) + (r.exited ? "" : " (killed by a signal)") + "\n--- stdout ---\n" +
-         r.out + "\n--- stderr ---\n" + r.err;
+  return "exit " + std::to_string(r.exit_code) + (r.exited ? "" : " (killed by a signal)") +
+         "\n--- stdout ---\n" + r.out + "\n--- stderr ---\n" + r.err;
 }
 
 // ---- exit codes ----
@@ -184,15 +192,17 @@ TEST_F(DuetcTest, CleanExampleExitsZero) {
 }
 
 TEST_F(DuetcTest, ErrorsExitOne) {
-  fs::path file = Write("customers.duet", MapFile("map customers: fo.CustCustomerV3Entity -> ce.account {\n"
-                                                  "  CUSTOMERACCOUNT -> accountnumber;\n"
-                                                  "  ONHOLDSTATUS    -> msdyn_onholdstatus;\n"
-                                                  "}\n"));
+  fs::path file =
+      Write("customers.duet", MapFile("map customers: fo.CustCustomerV3Entity -> ce.account {\n"
+                                      "  CUSTOMERACCOUNT -> accountnumber;\n"
+                                      "  ONHOLDSTATUS    -> msdyn_onholdstatus;\n"
+                                      "}\n"));
   RunResult r = Run({"check", "--no-unused-warnings", file.string()});
   EXPECT_EQ(r.exit_code, kExitErrors) << Show(r);
   EXPECT_NE(r.err.find(file.string() + ":23:3: error[E0300]:"), std::string::npos) << Show(r);
   EXPECT_NE(r.err.find("\n1 error, 0 warnings\n"), std::string::npos) << Show(r);
-  EXPECT_EQ(r.err.find("checked "), std::string::npos) << "no success line after errors\n" << Show(r);
+  EXPECT_EQ(r.err.find("checked "), std::string::npos) << "no success line after errors\n"
+                                                       << Show(r);
 }
 
 TEST_F(DuetcTest, GoldenFailCaseExitsOne) {
@@ -210,10 +220,12 @@ TEST_F(DuetcTest, MissingPathExitsTwo) {
 }
 
 TEST_F(DuetcTest, MissingPathNextToAGoodOneStillExitsTwo) {
-  fs::path good = Write("customers.duet", MapFile("map customers: fo.CustCustomerV3Entity -> ce.account {\n"
-                                                  "  CUSTOMERACCOUNT -> accountnumber;\n"
-                                                  "}\n"));
-  RunResult r = Run({"check", "--no-unused-warnings", good.string(), (dir_ / "typo.duet").string()});
+  fs::path good =
+      Write("customers.duet", MapFile("map customers: fo.CustCustomerV3Entity -> ce.account {\n"
+                                      "  CUSTOMERACCOUNT -> accountnumber;\n"
+                                      "}\n"));
+  RunResult r =
+      Run({"check", "--no-unused-warnings", good.string(), (dir_ / "typo.duet").string()});
   EXPECT_EQ(r.exit_code, kExitUsage) << Show(r);
   EXPECT_EQ(Count(r.err, "error["), 1u) << Show(r);
 }
@@ -231,9 +243,10 @@ TEST_F(DuetcTest, UnknownFlagIsUsageError) {
 }
 
 TEST_F(DuetcTest, BadFlagValuesAreUsageErrors) {
-  for (const std::vector<std::string>& args : {std::vector<std::string>{"check", "--format", "xml", "examples"},
-                                               std::vector<std::string>{"check", "--max-errors", "many", "examples"},
-                                               std::vector<std::string>{"check", "--color", "sometimes", "examples"}}) {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"check", "--format", "xml", "examples"},
+        std::vector<std::string>{"check", "--max-errors", "many", "examples"},
+        std::vector<std::string>{"check", "--color", "sometimes", "examples"}}) {
     RunResult r = Run(args);
     EXPECT_EQ(r.exit_code, kExitUsage) << args[1] << " " << args[2] << "\n" << Show(r);
   }
@@ -261,10 +274,10 @@ TEST_F(DuetcTest, VersionAndHelpExitZero) {
 std::string TwoErrorsOneWarning() {
   return MapFile(
       "map customers: fo.CustCustomerV3Entity -> ce.account {\n"
-      "  filter ce: customertypecode == 3;\n"                // W0105 on line 22
-      "  filter fo: PARTYTYPE;\n"                              // E0302 on line 23
+      "  filter ce: customertypecode == 3;\n"  // W0105 on line 22
+      "  filter fo: PARTYTYPE;\n"              // E0302 on line 23
       "  CUSTOMERACCOUNT -> accountnumber;\n"
-      "  ONHOLDSTATUS    -> msdyn_onholdstatus;\n"             // E0300 on line 25
+      "  ONHOLDSTATUS    -> msdyn_onholdstatus;\n"  // E0300 on line 25
       "  PARTYTYPE == \"Organization\" -> creditonhold;\n"
       "  SALESMEMO       -> description;\n"
       "}\n");
@@ -287,7 +300,8 @@ TEST_F(DuetcTest, JsonOutputIsValidWithTheRightCounts) {
     codes.insert(d["code"].get<std::string>());
     EXPECT_EQ(d["file"], file.string()) << d.dump(2);
     EXPECT_TRUE(d["line"].is_number_integer() && d["column"].is_number_integer()) << d.dump(2);
-    EXPECT_EQ(d["severity"], d["code"].get<std::string>()[0] == 'E' ? "error" : "warning") << d.dump(2);
+    EXPECT_EQ(d["severity"], d["code"].get<std::string>()[0] == 'E' ? "error" : "warning")
+        << d.dump(2);
     EXPECT_TRUE(d["notes"].is_array()) << d.dump(2);
   }
   EXPECT_EQ(codes, (std::multiset<std::string>{"E0300", "E0302", "W0105"})) << doc.dump(2);
@@ -302,7 +316,8 @@ TEST_F(DuetcTest, JsonForACleanCheckIsAnEmptyList) {
   EXPECT_EQ(r.exit_code, kExitClean) << Show(r);
   nlohmann::json doc;
   ASSERT_NO_THROW(doc = nlohmann::json::parse(r.out)) << Show(r);
-  EXPECT_EQ(doc, nlohmann::json::parse(R"({"diagnostics": [], "errors": 0, "warnings": 0, "omitted": 0})"));
+  EXPECT_EQ(doc, nlohmann::json::parse(
+                     R"({"diagnostics": [], "errors": 0, "warnings": 0, "omitted": 0})"));
 }
 
 // Five independent errors, one per mapping.
@@ -321,14 +336,17 @@ std::string FiveErrors() {
 TEST_F(DuetcTest, MaxErrorsCapsTextOutputAndSaysHowManyWereOmitted) {
   fs::path file = Write("customers.duet", FiveErrors());
   RunResult all = Run({"check", "--max-errors", "0", file.string()});
-  ASSERT_EQ(Count(all.err, ": error["), 5u) << "the input must have exactly five errors\n" << Show(all);
+  ASSERT_EQ(Count(all.err, ": error["), 5u) << "the input must have exactly five errors\n"
+                                            << Show(all);
 
   RunResult r = Run({"check", "--max-errors", "2", file.string()});
   EXPECT_EQ(r.exit_code, kExitErrors) << Show(r);
   EXPECT_EQ(Count(r.err, ": error["), 2u) << Show(r);
-  EXPECT_NE(r.err.find("note: 3 more diagnostics not shown (raise the limit with --max-errors)"), std::string::npos)
+  EXPECT_NE(r.err.find("note: 3 more diagnostics not shown (raise the limit with --max-errors)"),
+            std::string::npos)
       << Show(r);
-  EXPECT_NE(r.err.find("\n5 errors, 0 warnings\n"), std::string::npos) << "the summary counts all\n" << Show(r);
+  EXPECT_NE(r.err.find("\n5 errors, 0 warnings\n"), std::string::npos) << "the summary counts all\n"
+                                                                       << Show(r);
 }
 
 TEST_F(DuetcTest, MaxErrorsCapsJsonOutput) {
@@ -367,32 +385,37 @@ TEST_F(DuetcTest, WerrorTurnsWarningsIntoExitOne) {
   fs::path file = Write("customers.duet", WarningOnly());
   RunResult plain = Run({"check", file.string()});
   EXPECT_EQ(plain.exit_code, kExitClean) << Show(plain);
-  ASSERT_NE(plain.err.find("warning[W0100]"), std::string::npos) << "the input must warn\n" << Show(plain);
+  ASSERT_NE(plain.err.find("warning[W0100]"), std::string::npos) << "the input must warn\n"
+                                                                 << Show(plain);
   EXPECT_EQ(plain.err.find("error["), std::string::npos) << Show(plain);
 
   RunResult werror = Run({"check", "--werror", file.string()});
   EXPECT_EQ(werror.exit_code, kExitErrors) << Show(werror);
 
   RunResult quiet = Run({"check", "--werror", "--no-unused-warnings", file.string()});
-  EXPECT_EQ(quiet.exit_code, kExitClean) << "--no-unused-warnings drops the only warning\n" << Show(quiet);
+  EXPECT_EQ(quiet.exit_code, kExitClean) << "--no-unused-warnings drops the only warning\n"
+                                         << Show(quiet);
   EXPECT_EQ(quiet.err.find("W0100"), std::string::npos) << Show(quiet);
 }
 
 TEST_F(DuetcTest, ColorOnlyWhenAskedOrOnATerminal) {
   fs::path file = Write("customers.duet", WarningOnly());
   RunResult redirected = Run({"check", file.string()});
-  EXPECT_EQ(redirected.err.find('\033'), std::string::npos) << "stderr is a file, so --color auto means none";
+  EXPECT_EQ(redirected.err.find('\033'), std::string::npos)
+      << "stderr is a file, so --color auto means none";
   RunResult always = Run({"check", "--color", "always", file.string()});
   EXPECT_NE(always.err.find("\033["), std::string::npos) << Show(always);
   EXPECT_EQ(always.exit_code, redirected.exit_code);
 }
 
 TEST_F(DuetcTest, AFileNamedTwiceIsLoadedOnce) {
-  fs::path file = Write("customers.duet", MapFile("map customers: fo.CustCustomerV3Entity -> ce.account {\n"
-                                                  "  CUSTOMERACCOUNT -> accountnumber;\n"
-                                                  "}\n"));
+  fs::path file =
+      Write("customers.duet", MapFile("map customers: fo.CustCustomerV3Entity -> ce.account {\n"
+                                      "  CUSTOMERACCOUNT -> accountnumber;\n"
+                                      "}\n"));
   // The same file by two spellings, and through its directory.
-  RunResult r = Run({"check", "--no-unused-warnings", "customers.duet", "./customers.duet", dir_.string()}, dir_);
+  RunResult r = Run(
+      {"check", "--no-unused-warnings", "customers.duet", "./customers.duet", dir_.string()}, dir_);
   EXPECT_EQ(r.exit_code, kExitClean) << Show(r);
   EXPECT_NE(r.err.find("checked 1 file:"), std::string::npos) << Show(r);
 }
@@ -416,9 +439,11 @@ TEST_F(DuetcTest, DirectoryWithoutMapFilesExitsTwo) {
 TEST_F(DuetcTest, DirectoryIsSearchedRecursivelyForMapFiles) {
   Write("maps/systems.duet", "system fo;\nsystem ce;\n");
   Write("maps/nested/deeper/customers.duet",
-        "table fo.CustCustomerV3Entity {\n  CUSTOMERACCOUNT string(20) not null;\n  key (CUSTOMERACCOUNT);\n}\n"
+        "table fo.CustCustomerV3Entity {\n  CUSTOMERACCOUNT string(20) not null;\n  key "
+        "(CUSTOMERACCOUNT);\n}\n"
         "table ce.account {\n  accountnumber string(20) not null;\n  key (accountnumber);\n}\n"
-        "map customers: fo.CustCustomerV3Entity -> ce.account {\n  CUSTOMERACCOUNT -> accountnumber;\n}\n");
+        "map customers: fo.CustCustomerV3Entity -> ce.account {\n  CUSTOMERACCOUNT -> "
+        "accountnumber;\n}\n");
   Write("maps/notes.txt", "this is not a map file {{{\n");
   RunResult r = Run({"check", (dir_ / "maps").string()});
   EXPECT_EQ(r.exit_code, kExitClean) << Show(r);
@@ -429,7 +454,9 @@ TEST_F(DuetcTest, EmptyFileWarnsAndExitsZero) {
   fs::path file = Write("empty.duet", "");
   RunResult r = Run({"check", file.string()});
   EXPECT_EQ(r.exit_code, kExitClean) << Show(r);
-  EXPECT_NE(r.err.find(file.string() + ": warning[W0001]: file declares nothing"), std::string::npos) << Show(r);
+  EXPECT_NE(r.err.find(file.string() + ": warning[W0001]: file declares nothing"),
+            std::string::npos)
+      << Show(r);
   RunResult werror = Run({"check", "--werror", file.string()});
   EXPECT_EQ(werror.exit_code, kExitErrors) << Show(werror);
 }
@@ -444,14 +471,16 @@ TEST_F(DuetcTest, FiftyMegabyteFileIsRefused) {
     std::string chunk;
     while (chunk.size() < (size_t{1} << 20)) chunk += line;
     chunk.resize(size_t{1} << 20);
-    for (int i = 0; i < 50; ++i) out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    for (int i = 0; i < 50; ++i)
+      out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
     ASSERT_TRUE(out.good());
   }
   ASSERT_EQ(fs::file_size(file), uintmax_t{50} << 20);
   RunResult r = Run({"check", file.string()});
   EXPECT_TRUE(r.exited) << Show(r);
   EXPECT_EQ(r.exit_code, kExitErrors) << Show(r);
-  EXPECT_NE(r.err.find("error[E0005]: file is 52428800 bytes; the limit is 16777216 bytes"), std::string::npos)
+  EXPECT_NE(r.err.find("error[E0005]: file is 52428800 bytes; the limit is 16777216 bytes"),
+            std::string::npos)
       << Show(r);
 }
 
@@ -478,11 +507,15 @@ TEST_F(DuetcTest, NulByteIsReportedAndNotEchoed) {
 }
 
 TEST_F(DuetcTest, TenThousandNestedParenthesesDoNotCrash) {
-  std::string filter = std::string(10000, '(') + "CUSTOMERACCOUNT != \"\"" + std::string(10000, ')');
-  fs::path file = Write("deep.duet", MapFile("map customers: fo.CustCustomerV3Entity -> ce.account {\n"
-                                             "  filter fo: " + filter + ";\n"
-                                             "  CUSTOMERACCOUNT -> accountnumber;\n"
-                                             "}\n"));
+  std::string filter =
+      std::string(10000, '(') + "CUSTOMERACCOUNT != \"\"" + std::string(10000, ')');
+  fs::path file =
+      Write("deep.duet", MapFile("map customers: fo.CustCustomerV3Entity -> ce.account {\n"
+                                 "  filter fo: " +
+                                 filter +
+                                 ";\n"
+                                 "  CUSTOMERACCOUNT -> accountnumber;\n"
+                                 "}\n"));
   RunResult r = Run({"check", file.string()});
   EXPECT_TRUE(r.exited) << "duetc crashed\n" << Show(r);
   EXPECT_EQ(r.exit_code, kExitErrors) << Show(r);

@@ -52,7 +52,8 @@ namespace fs = std::filesystem;
 // Relative to the repository root; this is how paths appear in the output.
 constexpr std::string_view kCheckDir = "tests/golden/check";
 constexpr std::string_view kDiagnosticsDoc = "docs/diagnostics.md";
-constexpr std::string_view kUpdateCommand = "DUET_UPDATE_GOLDENS=1 ctest --test-dir build -R golden";
+constexpr std::string_view kUpdateCommand =
+    "DUET_UPDATE_GOLDENS=1 ctest --test-dir build -R golden";
 // Leading comment lines starting with these carry options for the case: the
 // front end's options, and how the harness treats the expected files.
 constexpr std::string_view kDirectivePrefix = "// duetc:";
@@ -119,7 +120,8 @@ std::vector<GoldenCase> DiscoverCases() {
       cases.push_back({stem, std::string(kCheckDir) + "/" + name, false});
     }
   }
-  std::sort(cases.begin(), cases.end(), [](const GoldenCase& a, const GoldenCase& b) { return a.name < b.name; });
+  std::sort(cases.begin(), cases.end(),
+            [](const GoldenCase& a, const GoldenCase& b) { return a.name < b.name; });
   return cases;
 }
 
@@ -165,7 +167,8 @@ CaseOptions ParseDirectives(const GoldenCase& c) {
       if (word == "keep-expected") {
         options.keep_expected = true;
       } else {
-        ADD_FAILURE() << c.input << ": unknown golden directive '" << word << "' (known: keep-expected)";
+        ADD_FAILURE() << c.input << ": unknown golden directive '" << word
+                      << "' (known: keep-expected)";
       }
       continue;
     }
@@ -178,7 +181,8 @@ CaseOptions ParseDirectives(const GoldenCase& c) {
         if (!word.starts_with(flag)) return false;
         std::string digits = word.substr(flag.size());
         if (digits.empty() || digits.size() > 18 ||
-            !std::all_of(digits.begin(), digits.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
+            !std::all_of(digits.begin(), digits.end(),
+                         [](char ch) { return ch >= '0' && ch <= '9'; })) {
           ADD_FAILURE() << c.input << ": directive " << word << " needs a number";
         } else {
           out = std::stoull(digits);
@@ -205,7 +209,8 @@ CaseOptions ParseDirectives(const GoldenCase& c) {
 // Compares `actual` with the golden file at `path`, or rewrites the file in
 // update mode unless `keep` says it is hand-written. A missing golden file is
 // a failure outside update mode.
-void CompareOrUpdate(const std::string& path, const std::string& actual, const std::string& what, bool keep) {
+void CompareOrUpdate(const std::string& path, const std::string& actual, const std::string& what,
+                     bool keep) {
   if (UpdateMode() && !keep) {
     std::optional<std::string> old = ReadFile(path);
     if (!old || *old != actual) {
@@ -216,29 +221,35 @@ void CompareOrUpdate(const std::string& path, const std::string& actual, const s
   }
   std::optional<std::string> expected = ReadFile(path);
   if (!expected) {
-    ADD_FAILURE() << path << " does not exist. Review the output below; if it is right, create the file with\n  "
-                  << kUpdateCommand << "\n--- actual " << what << " ---\n"
-                  << actual;
+    ADD_FAILURE()
+        << path
+        << " does not exist. Review the output below; if it is right, create the file with\n  "
+        << kUpdateCommand << "\n--- actual " << what << " ---\n"
+        << actual;
     return;
   }
   if (*expected == actual) return;
   if (keep) {
-    ADD_FAILURE() << what << " differs from " << path << ", which is hand-written ('// golden: keep-expected'): it "
-                  << "states the correct behaviour of a known bug, and the front end does not match it yet:\n"
-                  << UnifiedDiff(*expected, actual, path, "actual output")
-                  << "\nFix the front end; when the outputs match, remove the keep-expected line.";
+    ADD_FAILURE()
+        << what << " differs from " << path
+        << ", which is hand-written ('// golden: keep-expected'): it "
+        << "states the correct behaviour of a known bug, and the front end does not match it yet:\n"
+        << UnifiedDiff(*expected, actual, path, "actual output")
+        << "\nFix the front end; when the outputs match, remove the keep-expected line.";
     return;
   }
   ADD_FAILURE() << what << " differs from " << path << ":\n"
-                << UnifiedDiff(*expected, actual, path, "actual output") << "\nIf the new output is right, run:\n  "
-                << kUpdateCommand << "\nand review the change to " << path << " before committing it.";
+                << UnifiedDiff(*expected, actual, path, "actual output")
+                << "\nIf the new output is right, run:\n  " << kUpdateCommand
+                << "\nand review the change to " << path << " before committing it.";
 }
 
 class GoldenTest : public testing::TestWithParam<GoldenCase> {};
 
 TEST_P(GoldenTest, Check) {
   const GoldenCase& c = GetParam();
-  ASSERT_NE(c.kind(), Kind::kUnknown) << c.input << ": a golden case is named fail_*, warn_* or pass_*";
+  ASSERT_NE(c.kind(), Kind::kUnknown)
+      << c.input << ": a golden case is named fail_*, warn_* or pass_*";
   CaseOptions options = ParseDirectives(c);
 
   std::vector<std::string> paths = {c.input};
@@ -251,14 +262,20 @@ TEST_P(GoldenTest, Check) {
   // goldens cannot bless a case that stopped showing what it is about.
   switch (c.kind()) {
     case Kind::kFail:
-      EXPECT_GT(diagnostics.error_count(), 0u) << c.input << " is a fail_ case but reports no error:\n" << text;
+      EXPECT_GT(diagnostics.error_count(), 0u)
+          << c.input << " is a fail_ case but reports no error:\n"
+          << text;
       break;
     case Kind::kWarn:
-      EXPECT_EQ(diagnostics.error_count(), 0u) << c.input << " is a warn_ case but reports errors:\n" << text;
-      EXPECT_GT(diagnostics.warning_count(), 0u) << c.input << " is a warn_ case but reports no warning";
+      EXPECT_EQ(diagnostics.error_count(), 0u)
+          << c.input << " is a warn_ case but reports errors:\n"
+          << text;
+      EXPECT_GT(diagnostics.warning_count(), 0u)
+          << c.input << " is a warn_ case but reports no warning";
       break;
     case Kind::kPass:
-      EXPECT_TRUE(diagnostics.all().empty()) << c.input << " is a pass_ case but reports:\n" << text;
+      EXPECT_TRUE(diagnostics.all().empty()) << c.input << " is a pass_ case but reports:\n"
+                                             << text;
       break;
     case Kind::kUnknown:
       break;
@@ -266,14 +283,16 @@ TEST_P(GoldenTest, Check) {
   if (std::optional<std::string> code = c.code_in_name()) {
     bool found = std::any_of(diagnostics.all().begin(), diagnostics.all().end(),
                              [&](const diag::Diagnostic& d) { return d.code() == *code; });
-    EXPECT_TRUE(found) << c.input << " is named for " << *code << " but does not report it:\n" << text;
+    EXPECT_TRUE(found) << c.input << " is named for " << *code << " but does not report it:\n"
+                       << text;
   }
 
   CompareOrUpdate(c.expected_text(), text, "text output", options.keep_expected);
   // JSON is pinned for the cases that have a .expected.json (create an empty
   // one and run the update command to pin another case).
   if (fs::exists(c.expected_json())) {
-    CompareOrUpdate(c.expected_json(), diag::RenderJson(diagnostics, result->sources, options.render), "JSON output",
+    CompareOrUpdate(c.expected_json(),
+                    diag::RenderJson(diagnostics, result->sources, options.render), "JSON output",
                     options.keep_expected);
   }
 }
@@ -327,22 +346,27 @@ TEST(GoldenSuite, EveryDiagnosticCodeHasACase) {
   }
   std::vector<std::string> missing;
   for (const diag::DiagKindInfo& info : diag::AllDiagKinds()) {
-    if (all.find("[" + std::string(info.code) + "]") == std::string::npos) missing.emplace_back(info.code);
+    if (all.find("[" + std::string(info.code) + "]") == std::string::npos)
+      missing.emplace_back(info.code);
   }
-  EXPECT_TRUE(missing.empty()) << "diagnostic codes with no golden case in " << kCheckDir << " (add a "
-                               << "fail_/warn_ case whose .expected shows each): " << testing::PrintToString(missing);
+  EXPECT_TRUE(missing.empty()) << "diagnostic codes with no golden case in " << kCheckDir
+                               << " (add a "
+                               << "fail_/warn_ case whose .expected shows each): "
+                               << testing::PrintToString(missing);
 }
 
 // docs/diagnostics.md explains every code that duetc can print; README.md
 // sends users there. A code is documented when it appears in the text.
 TEST(GoldenSuite, DiagnosticsDocMentionsEveryCode) {
   std::optional<std::string> doc = ReadFile(kDiagnosticsDoc);
-  ASSERT_TRUE(doc.has_value()) << kDiagnosticsDoc << " does not exist; it must document every diagnostic code";
+  ASSERT_TRUE(doc.has_value()) << kDiagnosticsDoc
+                               << " does not exist; it must document every diagnostic code";
   std::vector<std::string> missing;
   for (const diag::DiagKindInfo& info : diag::AllDiagKinds()) {
     if (doc->find(info.code) == std::string::npos) missing.emplace_back(info.code);
   }
-  EXPECT_TRUE(missing.empty()) << kDiagnosticsDoc << " does not mention: " << testing::PrintToString(missing);
+  EXPECT_TRUE(missing.empty()) << kDiagnosticsDoc
+                               << " does not mention: " << testing::PrintToString(missing);
 }
 
 // The diff shown on a mismatch is itself tested: a harness whose failure

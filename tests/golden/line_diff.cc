@@ -77,8 +77,9 @@ std::vector<std::string> SplitLines(std::string_view text) {
   return lines;
 }
 
-std::string UnifiedDiff(std::string_view expected, std::string_view actual, std::string_view expected_label,
-                        std::string_view actual_label, size_t context) {
+std::string UnifiedDiff(std::string_view expected, std::string_view actual,
+                        std::string_view expected_label, std::string_view actual_label,
+                        size_t context) {
   if (expected == actual) return "";
   std::vector<std::string> a = DiffLines(expected);
   std::vector<std::string> b = DiffLines(actual);
@@ -118,9 +119,15 @@ std::string UnifiedDiff(std::string_view expected, std::string_view actual, std:
            HunkRange(edits[begin].actual_line, actual_count) + " @@\n";
     for (size_t e = begin; e < end; ++e) {
       switch (edits[e].op) {
-        case Op::kKeep: out += " " + a[edits[e].expected_line] + "\n"; break;
-        case Op::kRemove: out += "-" + a[edits[e].expected_line] + "\n"; break;
-        case Op::kAdd: out += "+" + b[edits[e].actual_line] + "\n"; break;
+        case Op::kKeep:
+          out += " " + a[edits[e].expected_line] + "\n";
+          break;
+        case Op::kRemove:
+          out += "-" + a[edits[e].expected_line] + "\n";
+          break;
+        case Op::kAdd:
+          out += "+" + b[edits[e].actual_line] + "\n";
+          break;
       }
     }
     k = end;

@@ -29,15 +29,24 @@ TEST(DecimalTest, ParseAndFormatRoundTrip) {
     std::string out;
   };
   for (const Case& c : std::initializer_list<Case>{
-           {"0", 0, "0"},          {"-0", 2, "0.00"},        {"12.5", 2, "12.50"},   {"-12.345", 2, "-12.35"},
-           {"12.344", 2, "12.34"}, {"0.005", 2, "0.01"},     {"-0.005", 2, "-0.01"}, {"+7", 1, "7.0"},
-           {"1.", 0, "1"},         {Max38(), 0, Max38()},    {"123", 3, "123.000"},
+           {"0", 0, "0"},
+           {"-0", 2, "0.00"},
+           {"12.5", 2, "12.50"},
+           {"-12.345", 2, "-12.35"},
+           {"12.344", 2, "12.34"},
+           {"0.005", 2, "0.01"},
+           {"-0.005", 2, "-0.01"},
+           {"+7", 1, "7.0"},
+           {"1.", 0, "1"},
+           {Max38(), 0, Max38()},
+           {"123", 3, "123.000"},
        }) {
     std::optional<int128> v = ParseDecimal(c.in, c.scale);
     ASSERT_TRUE(v) << c.in;
     EXPECT_EQ(FormatDecimal(*v, c.scale), c.out) << c.in;
   }
-  for (const char* bad : {"", "-", "1.2.3", "abc", "1e5", "12a"}) EXPECT_FALSE(ParseDecimal(bad, 2)) << bad;
+  for (const char* bad : {"", "-", "1.2.3", "abc", "1e5", "12a"})
+    EXPECT_FALSE(ParseDecimal(bad, 2)) << bad;
   EXPECT_FALSE(ParseDecimal("1" + Max38(), 0)) << "39 digits";
   EXPECT_FALSE(ParseDecimal(Max38(), 1)) << "38 digits plus a fraction digit";
 }
@@ -69,7 +78,8 @@ TEST(DecimalTest, OverflowPastThirtyEightDigitsFails) {
   EXPECT_FALSE(DecimalAdd(max, 0, 1, 0, 0, &r));
   EXPECT_TRUE(DecimalAdd(max, 0, -1, 0, 0, &r));
   EXPECT_FALSE(DecimalMultiply(max, 0, max, 0, 0, &r));
-  EXPECT_TRUE(DecimalMultiply(max, 0, max, 0, 38, &r) == false) << "a 76-digit product cannot fit either";
+  EXPECT_TRUE(DecimalMultiply(max, 0, max, 0, 38, &r) == false)
+      << "a 76-digit product cannot fit either";
   // A product whose unscaled form needs 200 bits but that rescales back
   // into range is fine: 10^10 * 10^10 from operands at scale 20.
   int128 ten_to_30 = Dec("1" + std::string(30, '0'), 0);
@@ -116,7 +126,8 @@ TEST(IntTest, ParseRoundAndConvert) {
   EXPECT_EQ(ParseInt(" 42 "), 42);
   EXPECT_EQ(ParseInt("+7"), 7);
   EXPECT_EQ(ParseInt("-9223372036854775808"), std::numeric_limits<int64_t>::min());
-  for (const char* bad : {"", " ", "1.5", "9223372036854775808", "12x", "0x10"}) EXPECT_FALSE(ParseInt(bad)) << bad;
+  for (const char* bad : {"", " ", "1.5", "9223372036854775808", "12x", "0x10"})
+    EXPECT_FALSE(ParseInt(bad)) << bad;
   EXPECT_EQ(ParseFloat(" 1.5 "), 1.5);
   EXPECT_FALSE(ParseFloat("1.5.5"));
   EXPECT_EQ(FloatToInt(2.5), 3);
@@ -150,8 +161,12 @@ TEST(StringTest, CodePointsNotBytes) {
 
 TEST(StringTest, CaseTrimReplace) {
   // straße été łódź -> STRAßE ÉTÉ ŁÓDŹ (ß has no one-letter upper case).
-  EXPECT_EQ(Upper("stra\xC3\x9F" "e \xC3\xA9t\xC3\xA9 \xC5\x82\xC3\xB3" "d\xC5\xBA"),
-            "STRA\xC3\x9F" "E \xC3\x89T\xC3\x89 \xC5\x81\xC3\x93" "D\xC5\xB9");
+  EXPECT_EQ(Upper("stra\xC3\x9F"
+                  "e \xC3\xA9t\xC3\xA9 \xC5\x82\xC3\xB3"
+                  "d\xC5\xBA"),
+            "STRA\xC3\x9F"
+            "E \xC3\x89T\xC3\x89 \xC5\x81\xC3\x93"
+            "D\xC5\xB9");
   EXPECT_EQ(Lower("\xC3\x89T\xC3\x89 ABC"), "\xC3\xA9t\xC3\xA9 abc");
   EXPECT_EQ(Upper("\xE4\xB8\xAD"), "\xE4\xB8\xAD") << "outside the mapped ranges: unchanged";
   EXPECT_EQ(Trim(" \t a b \r\n"), "a b");
@@ -203,7 +218,8 @@ TEST(HelperTest, ArenaStringsSurviveUntilReset) {
   // A string larger than a chunk gets its own.
   std::string big(200'000, 'x');
   duet_string c;
-  ASSERT_EQ(duet_rt_str_unary(context.get(), 0, big.data(), static_cast<uint32_t>(big.size()), &c), 0);
+  ASSERT_EQ(duet_rt_str_unary(context.get(), 0, big.data(), static_cast<uint32_t>(big.size()), &c),
+            0);
   EXPECT_EQ(c.length, big.size());
   EXPECT_EQ(std::string(a.data, a.length), "ABC");
   context.Reset();
@@ -219,7 +235,8 @@ TEST(HelperTest, FailRecordsTheError) {
   EXPECT_STREQ(context.get()->error_message, "too long");
   std::string huge(1000, 'm');
   duet_rt_fail(context.get(), DUET_ERR_BAD_CONVERSION, 0, huge.c_str());
-  EXPECT_EQ(std::string(context.get()->error_message).size(), sizeof(context.get()->error_message) - 1);
+  EXPECT_EQ(std::string(context.get()->error_message).size(),
+            sizeof(context.get()->error_message) - 1);
 }
 
 TEST(HelperTest, EveryHelperIsExposedByName) {
@@ -228,7 +245,8 @@ TEST(HelperTest, EveryHelperIsExposedByName) {
     EXPECT_NE(h.address, nullptr) << h.name;
     EXPECT_TRUE(names.insert(h.name).second) << "twice: " << h.name;
   }
-  for (std::string_view name : {"duet_rt_fail", "duet_rt_dec_arith", "duet_rt_str_concat", "duet_rt_to_string"}) {
+  for (std::string_view name :
+       {"duet_rt_fail", "duet_rt_dec_arith", "duet_rt_str_concat", "duet_rt_to_string"}) {
     EXPECT_TRUE(names.contains(name)) << name;
   }
 }

@@ -54,11 +54,11 @@ typedef struct duet_value {
   uint16_t reserved;
   uint32_t length; /* DUET_STRING: bytes */
   union {
-    int64_t i;          /* BOOL (0 or 1), INT, DATE (days), DATETIME (microseconds) */
-    double f;           /* FLOAT */
-    const char* s;      /* STRING data */
-    duet_decimal d;     /* DECIMAL unscaled value */
-    uint8_t guid[16];   /* GUID, RFC 4122 byte order */
+    int64_t i;        /* BOOL (0 or 1), INT, DATE (days), DATETIME (microseconds) */
+    double f;         /* FLOAT */
+    const char* s;    /* STRING data */
+    duet_decimal d;   /* DECIMAL unscaled value */
+    uint8_t guid[16]; /* GUID, RFC 4122 byte order */
   } u;
 } duet_value;
 
@@ -87,8 +87,8 @@ typedef struct duet_arena duet_arena; /* opaque; owned by the runtime */
 /* Per-thread state for a run of transforms. Reset between rows. */
 typedef struct duet_ctx {
   duet_arena* arena;
-  int32_t error_kind;   /* duet_error_kind */
-  int32_t error_slot;   /* output slot the error concerns, or -1 */
+  int32_t error_kind; /* duet_error_kind */
+  int32_t error_slot; /* output slot the error concerns, or -1 */
   char error_message[256];
 } duet_ctx;
 

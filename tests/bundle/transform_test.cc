@@ -1,0 +1,309 @@
+// `duet transform` end to end on examples/minimal's bundle: one output line
+// per non-blank input line (the target row, {"filtered": true} or an error
+// with its kind), row numbers counting every line, a summary on stderr, and
+// exit 0 (all rows fine), 1 (some rows failed) or 2 (usage, a bundle that
+// cannot be used). Output lines are compared exactly: keys in the order
+// nlohmann::json dumps them (sorted), decimals as strings.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tests/bundle/test_env.h"
+
+namespace duet::bundle_test {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::string_view kMinimal = "examples/minimal";
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) lines.push_back(line);
+  return lines;
+}
+
+std::string Joined(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const std::string& line : lines) out += line + "\n";
+  return out;
+}
+
+// The error line duet prints for a line that is not JSON: the parser's own
+// message, so the test does not depend on the wording of one nlohmann
+// version.
+std::string BadJsonLine(size_t row, const std::string& text) {
+  try {
+    json parsed = json::parse(text);
+    (void)parsed;
+  } catch (const json::parse_error& e) {
+    return json{
+        {"row", row}, {"error", std::string("not valid JSON: ") + e.what()}, {"kind", "bad_json"}}
+        .dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+  ADD_FAILURE() << "'" << text << "' is valid JSON";
+  return "";
+}
+
+class TransformTest : public ProcessTest {
+ protected:
+  void SetUp() override {
+    ProcessTest::SetUp();
+    if (HasFatalFailure()) return;
+    bundle_ = CompileWithDuetc({std::string(kMinimal)}, "minimal.duetb");
+  }
+
+  RunResult Transform(std::string_view from, std::string_view rows,
+                      const std::string& map = "customers") {
+    return Duet(
+        {"transform", "--bundle", bundle_.string(), "--map", map, "--from", std::string(from)},
+        rows);
+  }
+
+  fs::path bundle_;
+};
+
+TEST_F(TransformTest, EveryKindOfRowFromFo) {
+  const std::string bad_json = "{not json";
+  std::vector<std::string> input = {
+      // 1: written
+      R"({"DATAAREAID": "usmf", "CUSTOMERACCOUNT": "C-1", "ORGANIZATIONNAME": " Contoso ",)"
+      R"( "PARTYTYPE": "Organization", "ONHOLDSTATUS": "no", "CREDITLIMIT": "1500.50", "unknown key": 1})",
+      // 2: filtered (not an organization)
+      R"({"DATAAREAID": "usmf", "CUSTOMERACCOUNT": "P-1", "PARTYTYPE": "Person"})",
+      // 3: blank
+      "",
+      // 4: not JSON
+      bad_json,
+      // 5: only spaces and a tab
+      "  \t ",
+      // 6: wrong type for a decimal column
+      R"({"DATAAREAID": "usmf", "CUSTOMERACCOUNT": "C-2", "PARTYTYPE": "Organization", "CREDITLIMIT": true})",
+      // 7: no value-map entry and no '*'
+      R"({"DATAAREAID": "usmf", "CUSTOMERACCOUNT": "C-3", "PARTYTYPE": "Organization", "ONHOLDSTATUS": "maybe"})",
+      // 8: too long for the written lookup's string(4)
+      R"({"DATAAREAID": "usmf1", "CUSTOMERACCOUNT": "C-4", "PARTYTYPE": "Organization"})",
+      // 9: JSON, but not an object
+      R"([1, 2])",
+      // 10: a decimal as a JSON number; nulls written out
+      R"({"DATAAREAID": "usmf", "CUSTOMERACCOUNT": "C-5", "PARTYTYPE": "Organization", "CREDITLIMIT": 99.5,)"
+      R"( "ONHOLDSTATUS": null})",
+  };
+  RunResult r = Transform("fo", Joined(input));
+  EXPECT_TRUE(r.exited) << Show(r);
+  EXPECT_EQ(r.exit_code, kExitRowErrors) << Show(r);
+  std::vector<std::string> expected = {
+      R"({"accountnumber":"C-1","creditlimit":"1500.5000","customertypecode":3,"description":null,)"
+      R"("msdyn_company.cdm_companycode":"usmf","msdyn_onholdstatus":806380000,"msdyn_searchname":"CONTOSO",)"
+      R"("name":" Contoso "})",
+      R"({"filtered":true,"row":2})",
+      BadJsonLine(4, bad_json),
+      R"({"error":"column 'CREDITLIMIT' expects a decimal number or a string of digits, got true",)"
+      R"("kind":"bad_input","row":6})",
+      R"j({"error":"msdyn_onholdstatus: no value-map entry matches the value (3 values listed, no '*' default)",)j"
+      R"("kind":"no_value_mapping","row":7})",
+      R"({"error":"msdyn_company.cdm_companycode: value is longer than column 'msdyn_company.cdm_companycode')"
+      R"j( allows (4 characters)","kind":"string_too_long","row":8})j",
+      R"({"error":"a row must be a JSON object","kind":"bad_json","row":9})",
+      R"({"accountnumber":"C-5","creditlimit":"99.5000","customertypecode":3,"description":null,)"
+      R"("msdyn_company.cdm_companycode":"usmf","msdyn_onholdstatus":null,"msdyn_searchname":null,"name":null})",
+  };
+  EXPECT_EQ(Lines(r.out), expected) << Show(r);
+  EXPECT_EQ(r.err, "duet: 8 rows: 2 written, 1 filtered, 5 errors\n") << Show(r);
+}
+
+TEST_F(TransformTest, EveryKindOfRowFromCe) {
+  std::string long_name(101, 'N');
+  std::vector<std::string> input = {
+      R"({"msdyn_company.cdm_companycode": "usmf", "accountnumber": "C-1", "customertypecode": 3,)"
+      R"( "msdyn_onholdstatus": 806380001, "name": "Fabrikam", "creditlimit": "12345678901234.5678"})",
+      R"({"msdyn_company.cdm_companycode": "usmf", "accountnumber": "C-2", "customertypecode": 3, "name": ")" +
+          long_name + R"("})",
+      // the written lookup's key is missing, and DATAAREAID is not null
+      R"({"accountnumber": "C-3", "customertypecode": 3})",
+      R"({"msdyn_company.cdm_companycode": "usmf", "accountnumber": "C-4", "customertypecode": 4})",
+      R"({"msdyn_company.cdm_companycode": "usmf", "accountnumber": "C-5", "customertypecode": 3.0})",
+      R"({"msdyn_company.cdm_companycode": "usmf", "accountnumber": "C-6", "customertypecode": "3"})",
+      R"({"msdyn_company.cdm_companycode": "usmf", "accountnumber": "C-7", "customertypecode": 3,)"
+      R"( "creditlimit": "123456789012345678901"})",
+      R"({"msdyn_company.cdm_companycode": "usmf", "accountnumber": "C-8", "customertypecode": 3,)"
+      R"( "msdyn_onholdstatus": 42})",
+  };
+  RunResult r = Transform("ce", Joined(input));
+  EXPECT_EQ(r.exit_code, kExitRowErrors) << Show(r);
+  std::vector<std::string> expected = {
+      R"({"CREDITLIMIT":"12345678901234.567800","CUSTOMERACCOUNT":"C-1","DATAAREAID":"usmf",)"
+      R"("ONHOLDSTATUS":"invoice","ORGANIZATIONNAME":"Fabrikam","PARTYTYPE":"Organization","SALESMEMO":null})",
+      R"j({"error":"ORGANIZATIONNAME: value is longer than column 'ORGANIZATIONNAME' allows (100 characters)",)j"
+      R"("kind":"string_too_long","row":2})",
+      R"({"error":"DATAAREAID: column 'DATAAREAID' is not null, but the mapped value is null",)"
+      R"("kind":"null_in_not_null","row":3})",
+      R"({"filtered":true,"row":4})",
+      R"({"error":"column 'customertypecode' expects an integer, got 3.0","kind":"bad_input","row":5})",
+      R"({"error":"column 'customertypecode' expects an integer, got \"3\"","kind":"bad_input","row":6})",
+      R"({"error":"column 'creditlimit' expects decimal(19, 4), got \"123456789012345678901\"",)"
+      R"("kind":"bad_input","row":7})",
+      R"j({"error":"ONHOLDSTATUS: no value-map entry matches the value (3 values listed, no '*' default)",)j"
+      R"("kind":"no_value_mapping","row":8})",
+  };
+  EXPECT_EQ(Lines(r.out), expected) << Show(r);
+  EXPECT_EQ(r.err, "duet: 8 rows: 1 written, 1 filtered, 6 errors\n") << Show(r);
+}
+
+TEST_F(TransformTest, ExitsZeroWhenNoRowFails) {
+  std::string rows =
+      "\n"
+      R"({"DATAAREAID": "usmf", "CUSTOMERACCOUNT": "P-1", "PARTYTYPE": "Person"})"
+      "\r\n"  // a Windows line end
+      "\r\n"  // a blank Windows line
+      R"({"DATAAREAID": "usmf", "CUSTOMERACCOUNT": "C-1", "PARTYTYPE": "Organization"})";  // no
+                                                                                           // final
+                                                                                           // newline
+  RunResult r = Transform("fo", rows);
+  EXPECT_EQ(r.exit_code, kExitClean) << Show(r);
+  std::vector<std::string> expected = {
+      R"({"filtered":true,"row":2})",
+      R"({"accountnumber":"C-1","creditlimit":null,"customertypecode":3,"description":null,)"
+      R"("msdyn_company.cdm_companycode":"usmf","msdyn_onholdstatus":null,"msdyn_searchname":null,"name":null})",
+  };
+  EXPECT_EQ(Lines(r.out), expected) << Show(r);
+  EXPECT_EQ(r.err, "duet: 2 rows: 1 written, 1 filtered, 0 errors\n") << Show(r);
+
+  RunResult empty = Transform("fo", "");
+  EXPECT_EQ(empty.exit_code, kExitClean) << Show(empty);
+  EXPECT_EQ(empty.out, "");
+  EXPECT_EQ(empty.err, "duet: 0 rows: 0 written, 0 filtered, 0 errors\n") << Show(empty);
+
+  RunResult blank = Transform("fo", "\n\n  \n\t\n");
+  EXPECT_EQ(blank.exit_code, kExitClean) << Show(blank);
+  EXPECT_EQ(blank.out, "");
+  EXPECT_EQ(blank.err, "duet: 0 rows: 0 written, 0 filtered, 0 errors\n") << Show(blank);
+}
+
+TEST_F(TransformTest, ExitsOneWhenAnyRowFails) {
+  // An empty object is filtered (PARTYTYPE is null, so the filter is null);
+  // `null` is not an object.
+  RunResult r = Transform("fo", "{}\nnull\n");
+  EXPECT_EQ(r.exit_code, kExitRowErrors) << Show(r);
+  std::vector<std::string> expected = {
+      R"({"filtered":true,"row":1})",
+      R"({"error":"a row must be a JSON object","kind":"bad_json","row":2})",
+  };
+  EXPECT_EQ(Lines(r.out), expected) << Show(r);
+  EXPECT_EQ(r.err, "duet: 2 rows: 0 written, 1 filtered, 1 errors\n") << Show(r);
+}
+
+// Bytes that are not UTF-8 fail their row; the output stays JSON.
+TEST_F(TransformTest, InvalidUtf8FailsTheRowAndTheOutputStaysJson) {
+  std::string rows = "{\"DATAAREAID\": \"us\xff\xfe\", \"PARTYTYPE\": \"Organization\"}\n";
+  RunResult r = Transform("fo", rows);
+  EXPECT_EQ(r.exit_code, kExitRowErrors) << Show(r);
+  std::vector<std::string> lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 1u) << Show(r);
+  json line = json::parse(lines[0], nullptr, false);
+  ASSERT_FALSE(line.is_discarded()) << "not JSON: " << lines[0];
+  EXPECT_EQ(line["kind"], "bad_json") << lines[0];
+  EXPECT_EQ(line["row"], 1) << lines[0];
+}
+
+TEST_F(TransformTest, UnknownMapOrSystemNamesTheAlternatives) {
+  RunResult map = Transform("fo", "", "custommers");
+  EXPECT_EQ(map.exit_code, kExitUsage) << Show(map);
+  EXPECT_EQ(map.out, "");
+  EXPECT_EQ(map.err, "duet: the bundle has no map 'custommers' (it has: customers)\n") << Show(map);
+
+  RunResult from = Transform("crm", "");
+  EXPECT_EQ(from.exit_code, kExitUsage) << Show(from);
+  EXPECT_EQ(from.out, "");
+  EXPECT_EQ(
+      from.err,
+      "duet: map 'customers' does not flow from 'crm' (fo.CustCustomerV3Entity <-> ce.account)\n")
+      << Show(from);
+
+  // Map names are case-sensitive, like everything in map files.
+  RunResult upper = Transform("fo", "", "Customers");
+  EXPECT_EQ(upper.exit_code, kExitUsage) << Show(upper);
+}
+
+TEST_F(TransformTest, AnUnknownMapNamesEveryMapOfTheBundle) {
+  fs::path stdlib = CompileWithDuetc({"stdlib-maps"}, "stdlib.duetb");
+  RunResult inspect = Duetc({"inspect", "--json", stdlib.string()});
+  ASSERT_EQ(inspect.exit_code, kExitClean) << Show(inspect);
+  json manifest = json::parse(inspect.out);
+  std::string names;
+  for (const json& m : manifest["maps"])
+    names += (names.empty() ? "" : ", ") + m["name"].get<std::string>();
+  ASSERT_NE(names.find(", "), std::string::npos) << "stdlib-maps has several maps";
+  RunResult r = Duet({"transform", "--bundle", stdlib.string(), "--map", "nope", "--from", "fo"});
+  EXPECT_EQ(r.exit_code, kExitUsage) << Show(r);
+  EXPECT_EQ(r.err, "duet: the bundle has no map 'nope' (it has: " + names + ")\n") << Show(r);
+}
+
+TEST_F(TransformTest, UsageErrorsExitTwoAndReadNoRows) {
+  const std::string row =
+      R"({"DATAAREAID": "usmf", "CUSTOMERACCOUNT": "C-1", "PARTYTYPE": "Organization"})";
+  const std::vector<std::vector<std::string>> cases = {
+      {"transform", "--bundle", bundle_.string(), "--map", "customers"},
+      {"transform", "--bundle", bundle_.string(), "--from", "fo"},
+      {"transform", "--map", "customers", "--from", "fo"},
+      {"transform", "--bundle", bundle_.string(), "--map", "customers", "--from", "fo",
+       "--frobnicate"},
+      {"transform", "--bundle", (dir_ / "missing.duetb").string(), "--map", "customers", "--from",
+       "fo"},
+      {"transform", "--bundle", dir_.string(), "--map", "customers", "--from", "fo"},
+      {"transform", "--bundle", bundle_.string(), "--map", "customers", "--from", "fo", "--trust",
+       (dir_ / "missing.pub").string()},
+      {"transfrom", "--bundle", bundle_.string(), "--map", "customers", "--from", "fo"},
+      {},
+  };
+  for (const std::vector<std::string>& args : cases) {
+    RunResult r = Duet(args, row + "\n");
+    std::string command;
+    for (const std::string& a : args) command += a + " ";
+    EXPECT_TRUE(r.exited) << command << "\n" << Show(r);
+    EXPECT_EQ(r.exit_code, kExitUsage) << command << "\n" << Show(r);
+    EXPECT_EQ(r.out, "") << command << "\n" << Show(r);
+    EXPECT_NE(r.err, "") << command;
+  }
+  RunResult missing = Duet({"transform", "--bundle", (dir_ / "missing.duetb").string(), "--map",
+                            "customers", "--from", "fo"});
+  EXPECT_EQ(missing.err, "duet: cannot open bundle '" + (dir_ / "missing.duetb").string() + "'\n")
+      << Show(missing);
+
+  RunResult help = Duet({"transform", "--help"});
+  EXPECT_EQ(help.exit_code, kExitClean) << Show(help);
+  EXPECT_NE(help.out.find("--cache-dir"), std::string::npos) << Show(help);
+}
+
+// A bundle file that is a valid container but whose manifest the runtime
+// cannot use is refused with exit 2 too.
+TEST_F(TransformTest, ABundleWithAnUnusableManifestIsRefused) {
+  bundle::Contents contents = BuildContents({std::string(kMinimal)});
+  json manifest = json::parse(contents.manifest);
+  manifest["abi_version"] = 99;
+  contents.manifest = manifest.dump();
+  fs::path abi = Write("abi99.duetb", bundle::Serialize(contents));
+  RunResult r = Duet({"transform", "--bundle", abi.string(), "--map", "customers", "--from", "fo"},
+                     R"({"PARTYTYPE": "Organization"})");
+  EXPECT_EQ(r.exit_code, kExitUsage) << Show(r);
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("ABI version 99"), std::string::npos) << Show(r);
+
+  contents.manifest = "{\"format\": 1";
+  fs::path broken = Write("broken-manifest.duetb", bundle::Serialize(contents));
+  RunResult b =
+      Duet({"transform", "--bundle", broken.string(), "--map", "customers", "--from", "fo"},
+           R"({"PARTYTYPE": "Organization"})");
+  EXPECT_TRUE(b.exited) << Show(b);
+  EXPECT_EQ(b.exit_code, kExitUsage) << Show(b);
+  EXPECT_EQ(b.out, "");
+}
+
+}  // namespace
+}  // namespace duet::bundle_test
