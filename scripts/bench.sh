@@ -45,13 +45,13 @@ run_logged "${BUILD_DIR}/configure.log" \
   -DDUET_BUILD_TESTS=OFF -DDUET_BUILD_BENCH=ON -DDUET_WERROR=OFF
 echo "bench: build check_bench, duet_gen_map, duetc (${JOBS} jobs)"
 run_logged "${BUILD_DIR}/build.log" \
-  cmake --build "${BUILD_DIR}" -j "${JOBS}" --target check_bench duet_gen_map duetc
+  cmake --build "${BUILD_DIR}" -j "${JOBS}" --target check_bench transform_bench duet_gen_map duetc
 
 echo "bench: machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -n 1)," \
   "$(. /etc/os-release && echo "${PRETTY_NAME}"), $(c++ --version | head -n 1)," \
   "load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "bench: [1/2] check_bench"
+echo "bench: [1/3] check_bench"
 bench_args=("$@")
 if [[ ${#bench_args[@]} -eq 0 ]]; then
   bench_args=(--benchmark_repetitions=5 --benchmark_display_aggregates_only=true)
@@ -82,7 +82,7 @@ time_duetc() {
     "$(cut -d' ' -f1 "${times}" | sort -g | tr '\n' ' ' | sed 's/ $//')"
 }
 
-echo "bench: [2/2] duetc check, ${RUNS} runs each"
+echo "bench: [2/3] duetc check, ${RUNS} runs each"
 "${BUILD_DIR}/bench/duet_gen_map" "${LINES}" "${GENERATED}"
 echo "bench: generated ${GENERATED}: $(wc -l <"${GENERATED}") lines, $(wc -c <"${GENERATED}") bytes"
 time_duetc "generated-${LINES}-lines" "${GENERATED}"
@@ -98,3 +98,10 @@ for module in "${modules[@]}"; do
 done
 [[ ${#modules[@]} -gt 0 ]] || echo "bench: no map files in stdlib-maps/ or examples/; skipped"
 echo "bench: goal: duetc check on a generated 10,000-line map file takes well under a second"
+
+echo
+echo "bench: [3/3] transform_bench (generated code vs interpreter vs plain copy; compile and load)"
+"${BUILD_DIR}/bench/transform_bench" --benchmark_out="${BUILD_DIR}/transform_bench.json" \
+  --benchmark_out_format=json --benchmark_repetitions=3 --benchmark_display_aggregates_only=true
+echo "bench: goals: generated code >= 20x the interpreter and within 3x of the plain copy;"
+echo "bench:        loading the stdlib bundle under 200 ms cold, under 20 ms warm"

@@ -54,7 +54,7 @@ bool IsNullOr(const Type& t, TypeKind kind) { return t.kind == TypeKind::kNull |
 
 std::string Ordinal(size_t i) {
   static constexpr std::array<std::string_view, 4> kNames = {"first", "second", "third", "fourth"};
-  return i < kNames.size() ? std::string(kNames[i]) : fmt::format("argument {}", i + 1);
+  return i < kNames.size() ? std::string(kNames[i]) : fmt::format("{}th", i + 1);
 }
 
 }  // namespace

@@ -244,7 +244,7 @@ TEST(ResolveCall, TableCoversEveryBuiltin) {
 // The problem names the argument by position. For positions past the fourth
 // the sentence currently reads "the argument 5 argument of concat ...";
 // disabled until compiler/check/builtins.cc words it (see the report).
-TEST(ResolveCall, DISABLED_FifthArgumentIsNamedReadably) {
+TEST(ResolveCall, FifthArgumentIsNamedReadably) {
   const Type s = Type::String();
   std::vector<Type> args = {s, s, s, s, Type::Int()};
   std::string problem;
