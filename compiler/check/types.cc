@@ -95,6 +95,16 @@ std::optional<Type> ArithmeticType(char op, const Type& a, const Type& b) {
     int p = std::min(kMaxDecimalPrecision, precision);
     return Type::Decimal(p, std::min(scale, p));
   };
+  // For products and quotients, whose scales add up, fraction digits give way
+  // before whole digits past 38 (down to a scale of 6, as SQL Server does):
+  // the quotient of two wide decimals must still hold its whole part. Sums
+  // keep their scale: only a carry digit can be lost there.
+  auto capped_keeping_whole = [](int precision, int scale) {
+    if (precision <= kMaxDecimalPrecision) return Type::Decimal(precision, scale);
+    int whole = precision - scale;
+    int reduced = std::max(std::min(scale, 6), kMaxDecimalPrecision - whole);
+    return Type::Decimal(kMaxDecimalPrecision, std::min(scale, reduced));
+  };
   switch (op) {
     case '+':
     case '-': {
@@ -103,10 +113,10 @@ std::optional<Type> ArithmeticType(char op, const Type& a, const Type& b) {
       return capped(digits + scale, scale);
     }
     case '*':
-      return capped(x.precision + y.precision, x.scale + y.scale);
+      return capped_keeping_whole(x.precision + y.precision, x.scale + y.scale);
     case '/': {
       int scale = std::max(6, x.scale + y.precision + 1);
-      return capped(x.precision - x.scale + y.scale + scale, scale);
+      return capped_keeping_whole(x.precision - x.scale + y.scale + scale, scale);
     }
     default: {  // '%'
       int scale = std::max(x.scale, y.scale);

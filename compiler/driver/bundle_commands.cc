@@ -85,9 +85,12 @@ int WriteBundle(const frontend::Result& result, const CompileFlags& flags) {
   for (const bundle::Map& m : manifest->maps) transforms += m.transforms.size();
   bundle::Digest digest = bundle::Sha256(
       std::string_view(bytes).substr(0, bytes.size() - (signed_note.empty() ? 32 : 32 + 104)));
-  std::cerr << fmt::format("wrote {}: {} maps, {} transforms, {} bytes{}; sha256 {}\n",
-                           flags.output, manifest->maps.size(), transforms, bytes.size(),
-                           signed_note, DigestHex(digest));
+  auto count = [](size_t n, std::string_view word) {
+    return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s");
+  };
+  std::cerr << fmt::format("wrote {}: {}, {}, {} bytes{}; sha256 {}\n", flags.output,
+                           count(manifest->maps.size(), "map"), count(transforms, "transform"),
+                           bytes.size(), signed_note, DigestHex(digest));
   return kExitClean;
 }
 
