@@ -48,7 +48,8 @@ struct Fixture {
     const check::CheckedModule& model = *result->checked;
     bool found = false;
     for (size_t i = 0; i < module.transforms.size(); ++i) {
-      if (module.transforms[i].map == "customers_accounts" && module.transforms[i].from_system == "fo") {
+      if (module.transforms[i].map == "customers_accounts" &&
+          module.transforms[i].from_system == "fo") {
         transform = i;
         found = true;
       }
@@ -72,18 +73,22 @@ struct Fixture {
         for (const check::RowValue& given : test->given) {
           std::vector<std::string> path;
           for (const check::ColumnRef& hop : given.path) {
-            path.push_back(model.tables[static_cast<size_t>(hop.table)].columns[static_cast<size_t>(hop.column)].name);
+            path.push_back(model.tables[static_cast<size_t>(hop.table)]
+                               .columns[static_cast<size_t>(hop.column)]
+                               .name);
           }
           if (path == slot.path) v = ir::ConvertConstant(given.value, slot.type);
         }
-        if (slot.path == std::vector<std::string>{"CUSTOMERACCOUNT"}) v = ir::Value::String("C" + std::to_string(r));
+        if (slot.path == std::vector<std::string>{"CUSTOMERACCOUNT"})
+          v = ir::Value::String("C" + std::to_string(r));
         row.push_back(std::move(v));
       }
       rows.push_back(std::move(row));
     }
     // Every row must transform: a benchmark of error paths would mislead.
     std::vector<ir::Value> out;
-    if (interp::Run(t, rows[0], out).outcome != interp::Outcome::kOk) Die("the benchmark row does not transform");
+    if (interp::Run(t, rows[0], out).outcome != interp::Outcome::kOk)
+      Die("the benchmark row does not transform");
   }
 };
 
@@ -113,7 +118,8 @@ void BM_TransformGeneratedCode(benchmark::State& state) {
   for (auto _ : state) {
     context.Reset();
     int32_t status = (*fn)(in[r].data(), out.data(), context.get());
-    if (status != DUET_OK) Die(std::string("generated code failed: ") + context.get()->error_message);
+    if (status != DUET_OK)
+      Die(std::string("generated code failed: ") + context.get()->error_message);
     benchmark::DoNotOptimize(out.data());
     r = (r + 1) % kRows;
   }
@@ -184,7 +190,8 @@ void BM_LoadCold(benchmark::State& state) {
   bundle::Verified verified = StdlibBundle(false);
   for (auto _ : state) {
     Expected<std::unique_ptr<jit::Engine>> engine = jit::Engine::Create({});
-    Expected<std::unique_ptr<bundle::LoadedBundle>> loaded = bundle::LoadedBundle::FromVerified(**engine, verified);
+    Expected<std::unique_ptr<bundle::LoadedBundle>> loaded =
+        bundle::LoadedBundle::FromVerified(**engine, verified);
     if (!loaded.ok()) Die(loaded.status().ToString());
     benchmark::DoNotOptimize(loaded->get());
   }
@@ -196,7 +203,8 @@ void BM_LoadObjectCode(benchmark::State& state) {
   bundle::Verified verified = StdlibBundle(true);
   for (auto _ : state) {
     Expected<std::unique_ptr<jit::Engine>> engine = jit::Engine::Create({});
-    Expected<std::unique_ptr<bundle::LoadedBundle>> loaded = bundle::LoadedBundle::FromVerified(**engine, verified);
+    Expected<std::unique_ptr<bundle::LoadedBundle>> loaded =
+        bundle::LoadedBundle::FromVerified(**engine, verified);
     if (!loaded.ok() || !(*loaded)->loaded_object_code()) Die("object code did not load");
     benchmark::DoNotOptimize(loaded->get());
   }
@@ -210,7 +218,8 @@ void BM_LoadWarmFromCache(benchmark::State& state) {
   Expected<std::unique_ptr<jit::Engine>> engine = jit::Engine::Create({});
   { auto first = bundle::LoadedBundle::FromVerified(**engine, verified); }
   for (auto _ : state) {
-    Expected<std::unique_ptr<bundle::LoadedBundle>> loaded = bundle::LoadedBundle::FromVerified(**engine, verified);
+    Expected<std::unique_ptr<bundle::LoadedBundle>> loaded =
+        bundle::LoadedBundle::FromVerified(**engine, verified);
     if (!loaded.ok()) Die(loaded.status().ToString());
     benchmark::DoNotOptimize(loaded->get());
   }
