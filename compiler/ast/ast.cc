@@ -2,34 +2,12 @@
 
 #include <fmt/format.h>
 
+#include "runtime/value/ops.h"
+
 namespace duet::ast {
 namespace {
 
-std::string Quote(const std::string& text) {
-  std::string out = "\"";
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out + "\"";
-}
+std::string Quote(const std::string& text) { return value::QuoteString(text); }
 
 std::string PathToString(const std::vector<Name>& segments) {
   std::string out;

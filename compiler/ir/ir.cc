@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "runtime/value/ops.h"
+
 namespace duet::ir {
 namespace {
 
@@ -11,31 +13,7 @@ std::string JoinPath(const std::vector<std::string>& path) {
   return out;
 }
 
-std::string Quote(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out + "\"";
-}
+std::string Quote(const std::string& text) { return value::QuoteString(text); }
 
 }  // namespace
 

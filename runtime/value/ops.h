@@ -82,6 +82,9 @@ std::string_view Substring(std::string_view s, int64_t start, int64_t count);
 std::string_view Left(std::string_view s, int64_t count);
 std::string_view Right(std::string_view s, int64_t count);
 std::string Replace(std::string_view s, std::string_view from, std::string_view to);
+// `s` as a map-language string literal: in double quotes, with ", \, and
+// newline, tab and carriage return escaped.
+std::string QuoteString(std::string_view s);
 // The longest prefix of at most `max_bytes` bytes that does not cut a
 // character (row-error messages fit a fixed buffer this way).
 std::string_view TruncateBytes(std::string_view s, size_t max_bytes);
