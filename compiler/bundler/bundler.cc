@@ -105,10 +105,15 @@ bundle::Manifest MakeManifest(const frontend::Result& result, const ir::Module& 
     table.name = t.qualified_name;
     table.system = t.system_name;
     for (const check::Column& c : t.columns) {
-      table.columns.push_back({c.name, FromCheck(c.type), c.not_null, c.local});
+      table.columns.push_back({c.name, FromCheck(c.type), c.not_null, c.local,
+                               c.default_value ? c.default_value->ToString() : ""});
     }
     for (int k : t.key_columns) table.key.push_back(t.columns[static_cast<size_t>(k)].name);
-    if (t.id_column) table.id = t.columns[static_cast<size_t>(*t.id_column)].name;
+    if (t.id_column) {
+      const check::Column& id = t.columns[static_cast<size_t>(*t.id_column)];
+      table.id = id.name;
+      table.id_type = FromCheck(id.type).ToString();
+    }
     m.tables.push_back(std::move(table));
   }
   for (const check::Map& map : model.maps) {
@@ -143,6 +148,7 @@ bundle::Manifest MakeManifest(const frontend::Result& result, const ir::Module& 
       field.right = check::ExprText(*f.right, model);
       if (f.master) field.master = check::RuleText(*f.master, map, model);
       field.truncate = f.truncate;
+      field.deferred = f.deferred;
       if (f.values) {
         for (const auto& [l, r] : f.values->entries)
           field.values.push_back({l.ToString(), r.ToString()});
@@ -151,18 +157,50 @@ bundle::Manifest MakeManifest(const frontend::Result& result, const ir::Module& 
       }
       out.fields.push_back(std::move(field));
     }
+    // ir::Lower emits a map's transforms from the left side first, and a
+    // transform's outputs in the order of the mappings that flow from its
+    // source side: that pairs each output slot with its mapping.
+    std::vector<check::Side> sides;
+    for (check::Side from : {check::Side::kLeft, check::Side::kRight}) {
+      if (check::Flows(map.direction, from)) sides.push_back(from);
+    }
+    size_t direction = 0;
     for (const ir::Transform& t : module.transforms) {
       if (t.map != map.name) continue;
+      std::vector<int> writers;
+      if (direction < sides.size()) {
+        for (size_t i = 0; i < map.fields.size(); ++i) {
+          if (check::Flows(map.fields[i].direction, sides[direction]))
+            writers.push_back(static_cast<int>(i));
+        }
+      }
+      ++direction;
+      if (writers.size() != t.outputs.size()) writers.assign(t.outputs.size(), -1);
       bundle::Transform transform;
       transform.symbol = t.SymbolName();
       transform.from = t.from_system;
       transform.to = t.to_system;
       transform.source_table = t.source_table;
       transform.target_table = t.target_table;
-      for (const ir::InputSlot& s : t.inputs)
-        transform.inputs.push_back({s.path, FromIr(s.type), false, false, false});
-      for (const ir::OutputSlot& s : t.outputs) {
-        transform.outputs.push_back({s.path, FromIr(s.type), s.not_null, s.is_key, s.truncate});
+      for (const ir::InputSlot& s : t.inputs) {
+        bundle::Slot slot;
+        slot.path = s.path;
+        slot.type = FromIr(s.type);
+        transform.inputs.push_back(std::move(slot));
+      }
+      for (size_t i = 0; i < t.outputs.size(); ++i) {
+        const ir::OutputSlot& s = t.outputs[i];
+        bundle::Slot slot;
+        slot.path = s.path;
+        slot.type = FromIr(s.type);
+        slot.not_null = s.not_null;
+        slot.key = s.is_key;
+        slot.truncate = s.truncate;
+        slot.field = writers[i];
+        // `deferred` only concerns a written lookup (a path of several hops).
+        slot.deferred = slot.field >= 0 && s.path.size() > 1 &&
+                        map.fields[static_cast<size_t>(slot.field)].deferred;
+        transform.outputs.push_back(std::move(slot));
       }
       out.transforms.push_back(std::move(transform));
     }

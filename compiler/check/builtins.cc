@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 
@@ -33,7 +34,8 @@ constexpr std::array kBuiltins = {
     BuiltinInfo{Builtin::kCoalesce, "coalesce", "coalesce(T, T, ...) -> T",
                 "the first argument that is not null", 2, kVariadic},
     BuiltinInfo{Builtin::kAbs, "abs", "abs(number) -> number", "absolute value", 1, 1},
-    BuiltinInfo{Builtin::kRound, "round", "round(decimal|float, int digits) -> same",
+    BuiltinInfo{Builtin::kRound, "round",
+                "round(decimal|float, int digits) -> same (a decimal gets one more digit)",
                 "rounded half away from zero to `digits` decimals", 1, 2},
     BuiltinInfo{Builtin::kYear, "year", "year(date|datetime) -> int", "the year", 1, 1},
     BuiltinInfo{Builtin::kMonth, "month", "month(date|datetime) -> int", "the month, 1-12", 1, 1},
@@ -138,6 +140,11 @@ std::optional<Type> ResolveCall(Builtin builtin, std::span<const Type> args, std
       if (!expect(0, args[0].kind == TypeKind::kNull || args[0].is_numeric(), "a number"))
         return std::nullopt;
       if (args.size() > 1 && !int_arg(1)) return std::nullopt;
+      // Rounding a decimal up can add a whole digit (9.99 -> 10.00), so the
+      // result has room for one more digit, up to 38; the scale stays.
+      if (args[0].kind == TypeKind::kDecimal) {
+        return Type::Decimal(std::min(args[0].precision + 1, 38), args[0].scale);
+      }
       return args[0];
     case Builtin::kYear:
     case Builtin::kMonth:

@@ -13,14 +13,18 @@
 #include <llvm/IR/Verifier.h>
 #include <llvm/MC/TargetRegistry.h>
 #include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/ModRef.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
 #include <llvm/TargetParser/Host.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <utility>
 
 #include "compiler/ir/messages.h"
 #include "duet/abi.h"
@@ -137,6 +141,18 @@ class ModuleEmitter {
     Declare("duet_rt_fmod", f64_, {f64_, f64_});
     Declare("duet_rt_civil", i64_, {i64_, i32_});
     Declare("duet_rt_floor_div", i64_, {i64_, i64_});
+    // What the optimiser may assume: these only read the memory their
+    // pointer arguments point to (so repeated calls can be merged), and the
+    // last two touch no memory at all.
+    for (const char* name :
+         {"duet_rt_dec_cmp", "duet_rt_str_cmp", "duet_rt_str_length", "duet_rt_str_prefix"}) {
+      helpers_[name]->setMemoryEffects(llvm::MemoryEffects::argMemOnly(llvm::ModRefInfo::Ref));
+      helpers_[name]->addFnAttr(llvm::Attribute::WillReturn);
+    }
+    for (const char* name : {"duet_rt_civil", "duet_rt_floor_div"}) {
+      helpers_[name]->setDoesNotAccessMemory();
+      helpers_[name]->addFnAttr(llvm::Attribute::WillReturn);
+    }
   }
 
   llvm::Value* Call(const char* name, std::vector<llvm::Value*> args) {
@@ -451,7 +467,8 @@ class ModuleEmitter {
       auto* next = llvm::BasicBlock::Create(c_, "in_next", fn_);
       b_.CreateCondBr(c.null, next, compare);
       b_.SetInsertPoint(compare);
-      llvm::Value* equal = Equal(N(n.args[0]).type, operand, N(n.args[i]).type, c);
+      llvm::Value* equal =
+          Equal(N(n.args[0]).type, operand, N(n.args[i]).type, c, ConstantOf(n.args[i]));
       b_.CreateCondBr(equal, merge, next);
       incoming.emplace_back(NotNull(b_.getTrue()), b_.GetInsertBlock());
       b_.SetInsertPoint(next);
@@ -468,8 +485,7 @@ class ModuleEmitter {
                         const CgValue& b) {
     switch (ta.kind) {
       case Kind::kDecimal:
-        return Call("duet_rt_dec_cmp",
-                    {Spill128(a.a), b_.getInt32(ta.scale), Spill128(b.a), b_.getInt32(tb.scale)});
+        return DecimalCompare(a.a, ta.scale, b.a, tb.scale);
       case Kind::kString:
         return Call("duet_rt_str_cmp", {a.a, a.b, b.a, b.b});
       default:
@@ -487,15 +503,228 @@ class ModuleEmitter {
       lt = b_.CreateICmpSLT(a.a, b.a);
       gt = b_.CreateICmpSGT(a.a, b.a);
     }
+    return Sign3(lt, gt);
+  }
+
+  // -1 when `lt`, else 1 when `gt`, else 0.
+  llvm::Value* Sign3(llvm::Value* lt, llvm::Value* gt) {
     return b_.CreateSelect(lt, b_.getInt32(static_cast<uint32_t>(-1)), b_.CreateZExt(gt, i32_));
   }
 
-  llvm::Value* Equal(const ir::Type& ta, const CgValue& a, const ir::Type& tb, const CgValue& b) {
+  // Equality of two non-null values of one kind. `constant_b`, when given, is
+  // b's value known at compile time (a literal, a value-map key).
+  llvm::Value* Equal(const ir::Type& ta, const CgValue& a, const ir::Type& tb, const CgValue& b,
+                     const ir::Value* constant_b = nullptr) {
     if (ta.kind == Kind::kFloat) return b_.CreateFCmpOEQ(a.a, b.a);
-    if (ta.kind == Kind::kDecimal || ta.kind == Kind::kString) {
+    if (ta.kind == Kind::kString) {
+      if (constant_b != nullptr && !constant_b->is_null && constant_b->kind == Kind::kString)
+        return StringEqualsConstant(a, constant_b->s);
+      return StringEqual(a, b);
+    }
+    if (ta.kind == Kind::kDecimal) {
       return b_.CreateICmpEQ(Compare3(ta, a, tb, b), b_.getInt32(0));
     }
     return b_.CreateICmpEQ(a.a, b.a);
+  }
+
+  // The constant value of node `index`, or nullptr when it is not a constant.
+  const ir::Value* ConstantOf(int index) const {
+    const Node& n = N(index);
+    return n.op == Op::kConst ? &n.constant : nullptr;
+  }
+
+  // ---- inline fast paths ----
+  //
+  // Each computes, without a call, exactly what the helper computes for the
+  // operands it accepts (values that fit 64 bits, strings of a known length);
+  // everything else, errors included, is left to the helper.
+
+  // Runs `fast` when `usable` holds; it returns {ok, value}, and when `ok` is
+  // false, or `usable` is, `slow` runs instead (it may end in an error
+  // return). The results are joined in a phi of `type`.
+  template <typename Fast, typename Slow>
+  llvm::Value* FastOrSlow(llvm::Type* type, llvm::Value* usable, Fast fast, Slow slow) {
+    auto* fast_block = llvm::BasicBlock::Create(c_, "fast", fn_);
+    auto* slow_block = llvm::BasicBlock::Create(c_, "slow", fn_);
+    auto* done = llvm::BasicBlock::Create(c_, "fast_done", fn_);
+    b_.CreateCondBr(usable, fast_block, slow_block, Likely());
+    b_.SetInsertPoint(fast_block);
+    auto [ok, fast_value] = fast();
+    llvm::BasicBlock* fast_end = b_.GetInsertBlock();
+    b_.CreateCondBr(ok, done, slow_block, Likely());
+    b_.SetInsertPoint(slow_block);
+    llvm::Value* slow_value = slow();
+    llvm::BasicBlock* slow_end = b_.GetInsertBlock();
+    b_.CreateBr(done);
+    b_.SetInsertPoint(done);
+    llvm::PHINode* phi = b_.CreatePHI(type, 2);
+    phi->addIncoming(fast_value, fast_end);
+    phi->addIncoming(slow_value, slow_end);
+    return phi;
+  }
+
+  llvm::MDNode* Likely() { return llvm::MDBuilder(c_).createBranchWeights(1 << 20, 1); }
+
+  // Whether an i128 is a sign-extended i64.
+  llvm::Value* FitsI64(llvm::Value* v) {
+    return b_.CreateICmpEQ(b_.CreateSExt(b_.CreateTrunc(v, i64_), i128_), v);
+  }
+
+  static uint64_t Pow10U64(int n) {
+    uint64_t r = 1;
+    for (int i = 0; i < n; ++i) r *= 10;
+    return r;
+  }
+
+  // value::Rescale of an i64 `v` from scale `from` to `to`, then
+  // value::FitsPrecision(precision): {ok, the i128 result}. Not ok when the
+  // result does not fit (the helper then reports it).
+  std::pair<llvm::Value*, llvm::Value*> Rescale64(llvm::Value* v, int from, int to, int precision) {
+    if (precision > value::kMaxDecimalPrecision) return {b_.getFalse(), I128(0)};
+    llvm::Value* negative = b_.CreateICmpSLT(v, b_.getInt64(0));
+    // |v| as an unsigned i64: |INT64_MIN| is 2^63.
+    llvm::Value* q = b_.CreateSelect(negative, b_.CreateNeg(v), v);
+    llvm::Value* ok = b_.getTrue();
+    if (to < from) {
+      int k = from - to;
+      if (k >= 20) {
+        q = b_.getInt64(0);  // |v| < 2^64 < 10^20 / 2: rounds to 0
+      } else {
+        // Half away from zero on the magnitude: up when 2r >= 10^k, written
+        // r >= 10^k - r so it cannot overflow.
+        llvm::Value* p = b_.getInt64(Pow10U64(k));
+        llvm::Value* r = b_.CreateURem(q, p);
+        q = b_.CreateAdd(b_.CreateUDiv(q, p),
+                         b_.CreateZExt(b_.CreateICmpUGE(r, b_.CreateSub(p, r)), i64_));
+      }
+    } else if (to > from) {
+      int k = to - from;
+      if (k >= 20) {
+        ok = b_.CreateICmpEQ(q, b_.getInt64(0));
+      } else {
+        llvm::Value* m = b_.CreateBinaryIntrinsic(llvm::Intrinsic::umul_with_overflow, q,
+                                                  b_.getInt64(Pow10U64(k)));
+        ok = b_.CreateNot(b_.CreateExtractValue(m, 1));
+        q = b_.CreateExtractValue(m, 0);
+      }
+    }
+    // Every u64 is below 10^20.
+    if (precision < 20) {
+      ok = b_.CreateAnd(ok, b_.CreateICmpULT(q, b_.getInt64(Pow10U64(precision))));
+    }
+    llvm::Value* wide = b_.CreateZExt(q, i128_);
+    return {ok, b_.CreateSelect(negative, b_.CreateNeg(wide), wide)};
+  }
+
+  // Whether |v| < 10^precision, for an i128 `v`.
+  llvm::Value* FitsPrecision(llvm::Value* v, int precision) {
+    value::int128 limit = value::Pow10(precision);
+    return b_.CreateAnd(b_.CreateICmpSLT(v, I128(limit)), b_.CreateICmpSGT(v, I128(-limit)));
+  }
+
+  // value::DecimalCompare: -1, 0, 1. Equal scales compare as integers; a
+  // rescale by up to 10^19 of a 64-bit value stays within 127 bits.
+  llvm::Value* DecimalCompare(llvm::Value* a, int scale_a, llvm::Value* b, int scale_b) {
+    if (scale_a == scale_b) return Sign3(b_.CreateICmpSLT(a, b), b_.CreateICmpSGT(a, b));
+    int k = scale_a < scale_b ? scale_b - scale_a : scale_a - scale_b;
+    auto slow = [&] {
+      return Call("duet_rt_dec_cmp",
+                  {Spill128(a), b_.getInt32(scale_a), Spill128(b), b_.getInt32(scale_b)});
+    };
+    if (k > 19) return slow();
+    // Only the operand of the lower scale is multiplied.
+    llvm::Value* low = scale_a < scale_b ? a : b;
+    return FastOrSlow(
+        i32_, FitsI64(low),
+        [&]() -> std::pair<llvm::Value*, llvm::Value*> {
+          llvm::Value* x = scale_a < scale_b ? b_.CreateMul(a, I128(value::Pow10(k))) : a;
+          llvm::Value* y = scale_b < scale_a ? b_.CreateMul(b, I128(value::Pow10(k))) : b;
+          return {b_.getTrue(), Sign3(b_.CreateICmpSLT(x, y), b_.CreateICmpSGT(x, y))};
+        },
+        slow);
+  }
+
+  // value::DecimalToDouble (through text, correctly rounded). A value of at
+  // most 2^53 at a scale of at most 22 is an exact double, as is 10^scale, so
+  // one IEEE division rounds the exact quotient once, as strtod does.
+  llvm::Value* DecimalToFloat(llvm::Value* x, int scale) {
+    auto slow = [&] { return Call("duet_rt_dec_to_float", {Spill128(x), b_.getInt32(scale)}); };
+    if (scale > 22) return slow();
+    value::int128 two53 = value::int128{1} << 53;
+    llvm::Value* exact = b_.CreateICmpULE(b_.CreateAdd(x, I128(two53)), I128(2 * two53));
+    return FastOrSlow(
+        f64_, exact,
+        [&]() -> std::pair<llvm::Value*, llvm::Value*> {
+          llvm::Value* f = b_.CreateSIToFP(b_.CreateTrunc(x, i64_), f64_);
+          if (scale > 0) {
+            double p = 1;
+            for (int i = 0; i < scale; ++i) p *= 10;  // exact up to 10^22
+            f = b_.CreateFDiv(f, llvm::ConstantFP::get(f64_, p));
+          }
+          return {b_.getTrue(), f};
+        },
+        slow);
+  }
+
+  // Two strings are equal when their lengths are and then their bytes.
+  llvm::Value* StringEqual(const CgValue& a, const CgValue& b) {
+    return IfSameLength(b_.CreateICmpEQ(a.b, b.b), [&] {
+      return b_.CreateICmpEQ(Call("duet_rt_str_cmp", {a.a, a.b, b.a, b.b}), b_.getInt32(0));
+    });
+  }
+
+  // Equality with a constant: a length check, then the bytes compared inline
+  // in words of up to 8 bytes (the length is known, so every load is within
+  // the string); long constants go to the helper.
+  llvm::Value* StringEqualsConstant(const CgValue& s, const std::string& k) {
+    llvm::Value* same_length = b_.CreateICmpEQ(s.b, b_.getInt32(static_cast<uint32_t>(k.size())));
+    if (k.empty()) return same_length;
+    constexpr size_t kMaxInlineBytes = 64;
+    return IfSameLength(same_length, [&]() -> llvm::Value* {
+      if (k.size() > kMaxInlineBytes) {
+        llvm::Value* c = b_.CreateGlobalStringPtr(k, "str", 0, &m_);
+        return b_.CreateICmpEQ(
+            Call("duet_rt_str_cmp", {s.a, s.b, c, b_.getInt32(static_cast<uint32_t>(k.size()))}),
+            b_.getInt32(0));
+      }
+      bool little = m_.getDataLayout().isLittleEndian();
+      llvm::Value* diff = b_.getInt64(0);
+      for (size_t at = 0; at < k.size();) {
+        size_t rest = k.size() - at;
+        size_t width = rest >= 8 ? 8 : rest >= 4 ? 4 : rest >= 2 ? 2 : 1;
+        uint64_t expected = 0;
+        for (size_t i = 0; i < width; ++i) {
+          uint64_t byte = static_cast<unsigned char>(k[at + i]);
+          expected |= byte << (8 * (little ? i : width - 1 - i));
+        }
+        llvm::Type* word_ty = b_.getIntNTy(static_cast<unsigned>(8 * width));
+        llvm::Value* word = b_.CreateAlignedLoad(
+            word_ty, b_.CreateConstInBoundsGEP1_64(i8_, s.a, at), llvm::Align(1));
+        diff = b_.CreateOr(
+            diff,
+            b_.CreateZExt(b_.CreateXor(word, llvm::ConstantInt::get(word_ty, expected)), i64_));
+        at += width;
+      }
+      return b_.CreateICmpEQ(diff, b_.getInt64(0));
+    });
+  }
+
+  // `same_length` and then, only when it holds, `bytes_equal()`.
+  template <typename F>
+  llvm::Value* IfSameLength(llvm::Value* same_length, F bytes_equal) {
+    llvm::BasicBlock* from = b_.GetInsertBlock();
+    auto* compare = llvm::BasicBlock::Create(c_, "same_length", fn_);
+    auto* done = llvm::BasicBlock::Create(c_, "compared", fn_);
+    b_.CreateCondBr(same_length, compare, done);
+    b_.SetInsertPoint(compare);
+    llvm::Value* equal = bytes_equal();
+    llvm::BasicBlock* compare_end = b_.GetInsertBlock();
+    b_.CreateBr(done);
+    b_.SetInsertPoint(done);
+    llvm::PHINode* phi = b_.CreatePHI(i1_, 2);
+    phi->addIncoming(b_.getFalse(), from);
+    phi->addIncoming(equal, compare_end);
+    return phi;
   }
 
   CgValue Concat(const Node& n) {
@@ -613,13 +842,40 @@ class ModuleEmitter {
                  : n.op == Op::kMul ? 2
                  : n.op == Op::kDiv ? 3
                                     : 4;
-        llvm::Value* out = Spill128(I128(0));
-        llvm::Value* status = Call(
-            "duet_rt_dec_arith",
-            {b_.getInt32(op), Spill128(x.a), b_.getInt32(ta.scale), Spill128(y.a),
-             b_.getInt32(tb.scale), b_.getInt32(n.type.scale), b_.getInt32(n.type.precision), out});
-        CheckStatus(status, n);
-        return NotNull(Load128(out));
+        auto slow = [&] {
+          llvm::Value* out = Spill128(I128(0));
+          llvm::Value* status = Call(
+              "duet_rt_dec_arith", {b_.getInt32(op), Spill128(x.a), b_.getInt32(ta.scale),
+                                    Spill128(y.a), b_.getInt32(tb.scale), b_.getInt32(n.type.scale),
+                                    b_.getInt32(n.type.precision), out});
+          CheckStatus(status, n);
+          return Load128(out);
+        };
+        // Exact results of 64-bit operands need no rounding: + and - at the
+        // larger scale (one operand times 10^k, k <= 18, stays within 127
+        // bits), * at the sum of the scales (a product of two 64-bit values
+        // is below 2^126). Only the precision is left to check.
+        int scale = std::max(ta.scale, tb.scale);
+        int k = std::abs(ta.scale - tb.scale);
+        bool add = (n.op == Op::kAdd || n.op == Op::kSub) && n.type.scale == scale && k <= 18;
+        bool mul = n.op == Op::kMul && n.type.scale == ta.scale + tb.scale;
+        if ((!add && !mul) || n.type.precision > value::kMaxDecimalPrecision)
+          return NotNull(slow());
+        llvm::Value* usable = b_.CreateAnd(FitsI64(x.a), FitsI64(y.a));
+        return NotNull(FastOrSlow(
+            i128_, usable,
+            [&]() -> std::pair<llvm::Value*, llvm::Value*> {
+              llvm::Value* r = nullptr;
+              if (mul) {
+                r = b_.CreateMul(x.a, y.a);
+              } else {
+                llvm::Value* u = ta.scale < scale ? b_.CreateMul(x.a, I128(value::Pow10(k))) : x.a;
+                llvm::Value* v = tb.scale < scale ? b_.CreateMul(y.a, I128(value::Pow10(k))) : y.a;
+                r = n.op == Op::kAdd ? b_.CreateAdd(u, v) : b_.CreateSub(u, v);
+              }
+              return {FitsPrecision(r, n.type.precision), r};
+            },
+            slow));
       }
     }
   }
@@ -642,6 +898,13 @@ class ModuleEmitter {
         default:
           return NotNull(b_.CreateFCmpOGE(x.a, y.a));
       }
+    }
+    if (n.op == Op::kEq || n.op == Op::kNe) {
+      // A constant goes on the right, where Equal can use it.
+      bool swap = ConstantOf(n.args[0]) != nullptr && ConstantOf(n.args[1]) == nullptr;
+      llvm::Value* equal = swap ? Equal(tb, y, ta, x, ConstantOf(n.args[0]))
+                                : Equal(ta, x, tb, y, ConstantOf(n.args[1]));
+      return NotNull(n.op == Op::kEq ? equal : b_.CreateNot(equal));
     }
     llvm::Value* c = Compare3(ta, x, tb, y);
     llvm::Value* zero = b_.getInt32(0);
@@ -666,26 +929,21 @@ class ModuleEmitter {
     const ir::Type& to = n.type;
     switch (to.kind) {
       case Kind::kDecimal: {
-        llvm::Value* out = Spill128(I128(0));
-        llvm::Value* status = nullptr;
-        if (from.kind == Kind::kDecimal) {
-          status =
-              Call("duet_rt_dec_rescale", {Spill128(x.a), b_.getInt32(from.scale),
-                                           b_.getInt32(to.scale), b_.getInt32(to.precision), out});
-        } else if (from.kind == Kind::kInt) {
-          status = Call("duet_rt_dec_from_int",
-                        {x.a, b_.getInt32(to.scale), b_.getInt32(to.precision), out});
-        } else {
-          status = Call("duet_rt_dec_from_float",
-                        {x.a, b_.getInt32(to.scale), b_.getInt32(to.precision), out});
+        if (from.kind == Kind::kDecimal || from.kind == Kind::kInt) {
+          bool is_int = from.kind == Kind::kInt;
+          return NotNull(FastOrSlow(
+              i128_, is_int ? b_.getTrue() : FitsI64(x.a),
+              [&] {
+                return Rescale64(is_int ? x.a : b_.CreateTrunc(x.a, i64_), is_int ? 0 : from.scale,
+                                 to.scale, to.precision);
+              },
+              [&] { return DecimalCastCall(n, x); }));
         }
-        CheckStatus(status, n);
-        return NotNull(Load128(out));
+        return NotNull(DecimalCastCall(n, x));
       }
       case Kind::kFloat:
         if (from.kind == Kind::kInt) return NotNull(b_.CreateSIToFP(x.a, f64_));
-        if (from.kind == Kind::kDecimal)
-          return NotNull(Call("duet_rt_dec_to_float", {Spill128(x.a), b_.getInt32(from.scale)}));
+        if (from.kind == Kind::kDecimal) return NotNull(DecimalToFloat(x.a, from.scale));
         return x;
       case Kind::kInt:
         if (from.kind == Kind::kDecimal) {
@@ -707,6 +965,26 @@ class ModuleEmitter {
       default:
         return x;
     }
+  }
+
+  // The helper for a cast to a decimal; checks its status. The i128 result.
+  llvm::Value* DecimalCastCall(const Node& n, const CgValue& x) {
+    const ir::Type& from = N(n.args[0]).type;
+    const ir::Type& to = n.type;
+    llvm::Value* out = Spill128(I128(0));
+    llvm::Value* status = nullptr;
+    if (from.kind == Kind::kDecimal) {
+      status = Call("duet_rt_dec_rescale", {Spill128(x.a), b_.getInt32(from.scale),
+                                            b_.getInt32(to.scale), b_.getInt32(to.precision), out});
+    } else if (from.kind == Kind::kInt) {
+      status = Call("duet_rt_dec_from_int",
+                    {x.a, b_.getInt32(to.scale), b_.getInt32(to.precision), out});
+    } else {
+      status = Call("duet_rt_dec_from_float",
+                    {x.a, b_.getInt32(to.scale), b_.getInt32(to.precision), out});
+    }
+    CheckStatus(status, n);
+    return Load128(out);
   }
 
   CgValue StringResult(const Node& n, llvm::Value* status, llvm::Value* out) {
@@ -885,8 +1163,7 @@ class ModuleEmitter {
           case Kind::kFloat:
             return a[0];
           case Kind::kDecimal:
-            return NotNull(
-                Call("duet_rt_dec_to_float", {Spill128(a[0].a), b_.getInt32(from.scale)}));
+            return NotNull(DecimalToFloat(a[0].a, from.scale));
           default: {
             llvm::AllocaInst* out = Temp(f64_);
             CheckStatus(Call("duet_rt_parse_float", {a[0].a, a[0].b, out}), n);
@@ -910,7 +1187,8 @@ class ModuleEmitter {
       key.constant = from;
       CgValue k = Constant(key);
       auto* next = llvm::BasicBlock::Create(c_, "next_entry", fn_);
-      llvm::Value* equal = from.is_null ? b_.getFalse() : Equal(table.from, x, table.from, k);
+      llvm::Value* equal =
+          from.is_null ? b_.getFalse() : Equal(table.from, x, table.from, k, &from);
       Node result;
       result.type = table.to;
       result.constant = to;

@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <vector>
 
@@ -181,15 +182,33 @@ Expected<Verified> Parse(std::string_view bytes, const ReadOptions& options) {
     if (*out.signed_by != *options.trusted_key)
       return Refuse("it is signed by a key that is not trusted");
   }
+  // Only the canonical layout Serialize writes is accepted: the kinds in the
+  // order manifest, bitcode[, object code, object triple], reserved fields
+  // zero, each section starting where the one before it ends (the first
+  // right after the table, the last ending at content_length). So one
+  // bundle has one byte form, and no bytes under the digest go unread.
   size_t table_end = kHeaderSize + kSectionEntrySize * count;
+  constexpr uint32_t kCanonicalOrder[] = {kManifest, kBitcode, kObject, kObjectTriple};
+  uint64_t expected_offset = table_end;
   for (uint32_t i = 0; i < count; ++i) {
     size_t entry = kHeaderSize + kSectionEntrySize * i;
     uint32_t kind = GetU32(bytes, entry);
     uint64_t offset = GetU64(bytes, entry + 8);
     uint64_t size = GetU64(bytes, entry + 16);
+    if (kind < kManifest || kind > kObjectTriple) {
+      return Refuse("unknown section kind " + std::to_string(kind));
+    }
     if (offset < table_end || offset > content_length || size > content_length - offset) {
       return Refuse("a section lies outside the bundle");
     }
+    if (i >= std::size(kCanonicalOrder) || kind != kCanonicalOrder[i]) {
+      return Refuse("the sections are not in the order manifest, bitcode, object code, triple");
+    }
+    if (GetU32(bytes, entry + 4) != 0) return Refuse("a section entry's reserved field is not 0");
+    if (offset != expected_offset) {
+      return Refuse("the sections do not follow each other without gaps or overlaps");
+    }
+    expected_offset = offset + size;
     std::string section(bytes.substr(offset, size));
     switch (kind) {
       case kManifest:
@@ -204,12 +223,19 @@ Expected<Verified> Parse(std::string_view bytes, const ReadOptions& options) {
       case kObjectTriple:
         out.contents.object_triple = std::move(section);
         break;
-      default:
-        return Refuse("unknown section kind " + std::to_string(kind));
     }
+  }
+  if (count != 2 && count != 4) {
+    return Refuse("the manifest or the code is missing, or object code comes without its triple");
   }
   if (out.contents.manifest.empty() || out.contents.bitcode.empty()) {
     return Refuse("the manifest or the code is missing");
+  }
+  if (count == 4 && out.contents.object.empty()) {
+    return Refuse("the object code section is empty");
+  }
+  if (expected_offset != content_length) {
+    return Refuse("bytes before the digest belong to no section");
   }
   return out;
 }

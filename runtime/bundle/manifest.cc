@@ -33,11 +33,9 @@ std::string KindName(ValueKind kind) {
 }
 
 json SlotJson(const Slot& s) {
-  return json{{"path", s.path},
-              {"type", s.type.ToString()},
-              {"not_null", s.not_null},
-              {"key", s.key},
-              {"truncate", s.truncate}};
+  return json{{"path", s.path},  {"type", s.type.ToString()}, {"not_null", s.not_null},
+              {"key", s.key},    {"truncate", s.truncate},    {"deferred", s.deferred},
+              {"field", s.field}};
 }
 
 Expected<Slot> SlotFrom(const json& j) {
@@ -49,6 +47,8 @@ Expected<Slot> SlotFrom(const json& j) {
   s.not_null = j.at("not_null").get<bool>();
   s.key = j.at("key").get<bool>();
   s.truncate = j.at("truncate").get<bool>();
+  s.deferred = j.at("deferred").get<bool>();
+  s.field = j.at("field").get<int>();
   return s;
 }
 
@@ -137,13 +137,15 @@ std::string WriteManifest(const Manifest& m) {
       columns.push_back({{"name", c.name},
                          {"type", c.type.ToString()},
                          {"not_null", c.not_null},
-                         {"local", c.local}});
+                         {"local", c.local},
+                         {"default", c.default_value}});
     }
     tables.push_back({{"name", t.name},
                       {"system", t.system},
                       {"columns", columns},
                       {"key", t.key},
-                      {"id", t.id}});
+                      {"id", t.id},
+                      {"id_type", t.id_type}});
   }
   json maps = json::array();
   for (const Map& map : m.maps) {
@@ -158,7 +160,8 @@ std::string WriteManifest(const Manifest& m) {
                         {"truncate", f.truncate},
                         {"values", values},
                         {"left_default", f.left_default},
-                        {"right_default", f.right_default}});
+                        {"right_default", f.right_default},
+                        {"deferred", f.deferred}});
     }
     json transforms = json::array();
     for (const Transform& t : map.transforms) {
@@ -206,6 +209,11 @@ Expected<Manifest> ParseManifest(std::string_view text) {
     json root = json::parse(text);
     Manifest m;
     m.format = root.at("format").get<int>();
+    if (m.format != kManifestFormat) {
+      return FailedPreconditionError("the bundle manifest has format " + std::to_string(m.format) +
+                                     "; this duet reads format " + std::to_string(kManifestFormat) +
+                                     " (compile the maps again with the matching duetc)");
+    }
     m.abi_version = root.at("abi_version").get<int>();
     m.compiler = root.at("compiler").get<std::string>();
     m.target_triple = root.at("target_triple").get<std::string>();
@@ -218,6 +226,7 @@ Expected<Manifest> ParseManifest(std::string_view text) {
       table.system = t.at("system").get<std::string>();
       table.key = t.at("key").get<std::vector<std::string>>();
       table.id = t.at("id").get<std::string>();
+      table.id_type = t.at("id_type").get<std::string>();
       for (const json& c : t.at("columns")) {
         Column column;
         column.name = c.at("name").get<std::string>();
@@ -226,6 +235,7 @@ Expected<Manifest> ParseManifest(std::string_view text) {
         column.type = *type;
         column.not_null = c.at("not_null").get<bool>();
         column.local = c.at("local").get<bool>();
+        column.default_value = c.at("default").get<std::string>();
         table.columns.push_back(std::move(column));
       }
       m.tables.push_back(std::move(table));
@@ -254,6 +264,7 @@ Expected<Manifest> ParseManifest(std::string_view text) {
           field.values.push_back({e.at(0).get<std::string>(), e.at(1).get<std::string>()});
         field.left_default = f.at("left_default").get<std::string>();
         field.right_default = f.at("right_default").get<std::string>();
+        field.deferred = f.at("deferred").get<bool>();
         map.fields.push_back(std::move(field));
       }
       for (const json& t : j.at("transforms")) {

@@ -35,6 +35,10 @@ struct Column {
   ColumnType type;
   bool not_null = false;
   bool local = false;
+  // The `default` constant as the map language spells it ("0", "\"none\"",
+  // "2000-01-01"), the value a new row gets when no mapping writes the
+  // column; "" when the column declares none.
+  std::string default_value;
 };
 
 struct Table {
@@ -43,6 +47,9 @@ struct Table {
   std::vector<Column> columns;
   std::vector<std::string> key;
   std::string id;  // empty: none
+  // The type of the `id` column (system-assigned: never written when a row
+  // is inserted, read back afterwards); "" when there is no id column.
+  std::string id_type;
 };
 
 struct ValueMapEntry {
@@ -59,6 +66,7 @@ struct Field {
   std::vector<ValueMapEntry> values;
   std::string left_default;  // `* = value` entry, "" if none
   std::string right_default;
+  bool deferred = false;  // declared `deferred` in the map file
 };
 
 struct Slot {
@@ -67,6 +75,12 @@ struct Slot {
   bool not_null = false;
   bool key = false;
   bool truncate = false;
+  // Outputs only (inputs: false and -1). `deferred`: the slot is a lookup
+  // written by a mapping declared `deferred`, to be filled after initial
+  // sync. `field`: the index in the map's `fields` of the mapping that
+  // writes the slot, or -1.
+  bool deferred = false;
+  int field = -1;
   std::string Name() const;
 };
 
@@ -101,8 +115,13 @@ struct Source {
   std::string sha256;
 };
 
+// The manifest format this duet writes and reads. 2 added the column
+// defaults, `id_type`, the fields' `deferred` and the output slots'
+// `deferred` and `field`.
+inline constexpr int kManifestFormat = 2;
+
 struct Manifest {
-  int format = 1;
+  int format = kManifestFormat;
   int abi_version = 1;
   std::string compiler;
   std::string target_triple;
@@ -117,6 +136,8 @@ struct Manifest {
 };
 
 std::string WriteManifest(const Manifest& manifest);
+// Refuses a manifest of another `format` (before reading anything else) and
+// one that is not JSON of the expected shape.
 Expected<Manifest> ParseManifest(std::string_view json);
 
 }  // namespace duet::bundle

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "runtime/bundle/loaded_bundle.h"
+#include "runtime/cli/sync_commands.h"
 #include "runtime/cli/transform_command.h"
 #include "runtime/jit/engine.h"
 
@@ -59,12 +60,33 @@ int Main(int argc, char** argv) {
   transform->add_option("--trust", trust, "load only bundles signed by this public key file");
   transform->add_option("--cache-dir", cache_dir, "keep compiled code here between runs");
 
+  std::string config_path;
+  bool once = false;
+  bool as_json = false;
+  CLI::App* install = app.add_subcommand("install", "add change capture to both databases");
+  install->add_option("-c,--config", config_path, "the configuration file")->required();
+  CLI::App* uninstall =
+      app.add_subcommand("uninstall", "remove exactly what install added");
+  uninstall->add_option("-c,--config", config_path, "the configuration file")->required();
+  CLI::App* run = app.add_subcommand(
+      "run", "sync: initial sync where needed, then live until SIGINT or SIGTERM");
+  run->add_option("-c,--config", config_path, "the configuration file")->required();
+  run->add_flag("--once", once, "sync everything pending, then exit");
+  CLI::App* status = app.add_subcommand("status", "per map: state, links, backlog, errors");
+  status->add_option("-c,--config", config_path, "the configuration file")->required();
+  status->add_flag("--json", as_json, "print JSON");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
     return code == 0 ? kExitClean : kExitUsage;
   }
+
+  if (install->parsed()) return InstallCommand(config_path);
+  if (uninstall->parsed()) return UninstallCommand(config_path);
+  if (run->parsed()) return RunCommand(config_path, once);
+  if (status->parsed()) return StatusCommand(config_path, as_json);
 
   Expected<bundle::ReadOptions> options = TrustOptions(trust);
   if (!options.ok()) return Fail(options.status());

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "runtime/jit/helpers.h"
 #include "runtime/value/ops.h"
@@ -36,6 +37,18 @@ const char* ErrorKindName(int32_t kind) {
     default:
       return "error";
   }
+}
+
+// Whether decimal text (as value::ParseDecimal reads it) has a digit other
+// than 0 beyond `scale` digits after the point, which reading it at that
+// scale would round away.
+bool HasDigitsBeyondScale(std::string_view text, int scale) {
+  size_t point = text.find('.');
+  if (point == std::string_view::npos) return false;
+  std::string_view fraction = text.substr(point + 1);
+  if (fraction.size() <= static_cast<size_t>(scale)) return false;
+  return fraction.substr(static_cast<size_t>(scale)).find_first_not_of('0') !=
+         std::string_view::npos;
 }
 
 // Converts one JSON value into a duet_value of the slot's type. Strings
@@ -81,6 +94,12 @@ std::optional<std::string> ToValue(const json& j, const bundle::Slot& slot, duet
       }
       std::optional<int128> v = value::ParseDecimal(text, slot.type.scale);
       if (!v || !value::FitsPrecision(*v, slot.type.precision)) return wrong(slot.type.ToString());
+      // Source data is reported, not altered: digits the slot's scale has
+      // no room for would be rounded away, so they refuse the row.
+      if (HasDigitsBeyondScale(text, slot.type.scale)) {
+        return wrong(slot.type.ToString() + " (at most " + std::to_string(slot.type.scale) +
+                     " digits after the point)");
+      }
       out->tag = DUET_DECIMAL;
       out->scale = static_cast<uint8_t>(slot.type.scale);
       out->u.d.lo = static_cast<uint64_t>(*v);
@@ -89,6 +108,13 @@ std::optional<std::string> ToValue(const json& j, const bundle::Slot& slot, duet
     }
     case bundle::ValueKind::kString: {
       if (!j.is_string()) return wrong("a string");
+      // A string longer than the slot is refused, never cut: generated code
+      // relies on inputs of their declared length.
+      if (slot.type.length > 0 && value::CodePointLength(j.get_ref<const std::string&>()) >
+                                      static_cast<size_t>(slot.type.length)) {
+        return wrong(slot.type.ToString() + " (at most " + std::to_string(slot.type.length) +
+                     " characters)");
+      }
       const std::string& s = strings.emplace_back(j.get<std::string>());
       out->tag = DUET_STRING;
       out->u.s = s.data();

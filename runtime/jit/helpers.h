@@ -2,7 +2,10 @@
  * to the JIT as absolute addresses (HelperSymbols below), implemented on
  * runtime/value so they mean exactly what the reference interpreter means.
  * Decimals travel by pointer (duet_decimal), strings as pointer + byte length.
- * Functions that can fail return 0 or a duet_error_kind. */
+ * Functions that can fail return 0 or a duet_error_kind. No helper throws:
+ * generated code cannot unwind, so running out of memory (in the arena or in
+ * a value operation's std::string) is the status DUET_ERR_OUT_OF_MEMORY, or
+ * NULL from duet_rt_alloc. */
 #ifndef DUET_RUNTIME_JIT_HELPERS_H_
 #define DUET_RUNTIME_JIT_HELPERS_H_
 

@@ -371,10 +371,38 @@ double DecimalToDouble(int128 v, int scale) {
 
 std::optional<int128> DoubleToDecimal(double d, int scale) {
   if (!std::isfinite(d) || std::fabs(d) >= 1e38) return std::nullopt;
-  char buffer[512];
-  int n = std::snprintf(buffer, sizeof buffer, "%.*f", std::min(scale + 1, 60), d);
-  if (n <= 0 || static_cast<size_t>(n) >= sizeof buffer) return std::nullopt;
-  return ParseDecimal(std::string_view(buffer, static_cast<size_t>(n)), scale);
+  // A finite double is exactly mantissa * 2^exponent with an integer
+  // mantissa below 2^53. The result is that exact value times 10^scale,
+  // rounded once, half away from zero: no intermediate text, so no double
+  // rounding (0.04999999999 to scale 1 is 0.0, not 0.1).
+  int exponent = 0;
+  double fraction = std::frexp(std::fabs(d), &exponent);  // in [0.5, 1), or 0
+  auto mantissa = static_cast<uint64_t>(std::ldexp(fraction, 53));
+  exponent -= 53;
+  U256 m = U256::From(mantissa);
+  // mantissa * 10^scale < 2^53 * 10^38 < 2^180: no overflow.
+  if (!MulPow10(m, std::clamp(scale, 0, kMaxDecimalPrecision))) return std::nullopt;
+  if (exponent >= 0) {
+    // |d| < 1e38 < 2^127, so m * 2^exponent < 2^127 * 10^38 < 2^254.
+    for (int left = exponent; left > 0;) {
+      int step = std::min(left, 63);
+      if (!m.MulU64(uint64_t{1} << step)) return std::nullopt;
+      left -= step;
+    }
+  } else if (-exponent > 200) {
+    m = U256();  // below 2^180 / 2^201: less than half a unit, rounds to 0
+  } else {
+    // Shift right by all bits but one, then round on the last one.
+    for (int right = -exponent - 1; right > 0;) {
+      int step = std::min(right, 63);
+      m.DivU64(uint64_t{1} << step);
+      right -= step;
+    }
+    if (m.DivU64(2) != 0) m.Add(U256::From(1));
+  }
+  int128 out;
+  if (!Finish(m, std::signbit(d) && !m.IsZero(), &out)) return std::nullopt;
+  return out;
 }
 
 bool DecimalRound(int128 v, int scale, int64_t digits, int128* out) {
@@ -425,15 +453,18 @@ double RoundFloat(double d, int64_t digits) {
 
 std::optional<int64_t> RoundInt(int64_t v, int64_t digits) {
   if (digits >= 0) return v;
-  if (digits < -18) return 0;
-  auto p = static_cast<int64_t>(Pow10(static_cast<int>(-digits)));
-  int64_t q = v / p;
-  int64_t rem = v % p;
-  if (rem >= p - rem) ++q;   // rem * 2 >= p, without overflow
-  if (-rem >= p + rem) --q;  // rem * 2 <= -p
-  int64_t r = 0;
-  if (__builtin_mul_overflow(q, p, &r)) return std::nullopt;
-  return r;
+  // |v| < 10^19 < 10^38 / 2: rounding to 10^38 or more always gives 0.
+  if (digits < -kMaxDecimalPrecision) return 0;
+  // In 128 bits, so 10^19 and beyond (which no int64 holds) round correctly:
+  // round(9000000000000000000, -19) is 10^19, an overflow, not 0.
+  int128 p = Pow10(static_cast<int>(-digits));
+  int128 q = v / p;
+  int128 rem = v % p;
+  if (2 * rem >= p) ++q;
+  if (-2 * rem >= p) --q;
+  int128 r = q * p;  // |q| <= 1 whenever p > 10^19, so |r| <= 10^38
+  if (r > INT64_MAX || r < INT64_MIN) return std::nullopt;
+  return static_cast<int64_t>(r);
 }
 
 std::optional<int64_t> DecimalToInt(int128 v, int scale) {

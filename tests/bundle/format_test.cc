@@ -487,12 +487,11 @@ TEST(Tamper, BadStructureBehindAGoodDigestIsRefused) {
 }
 
 // Layouts no writer produces, each behind a correct digest (which anyone
-// can compute for an unsigned bundle, and a signer for a signed one). Parse
-// accepts all of them today; DISABLED_ until the reader requires the
-// canonical layout Serialize writes (reserved fields zero, each kind once,
-// sections back to back and covering the content, a triple with object
-// code). Enable it with the fix.
-TEST(Tamper, DISABLED_NonCanonicalLayoutsBehindAGoodDigestAreRefused) {
+// can compute for an unsigned bundle, and a signer for a signed one). The
+// reader requires the canonical layout Serialize writes (reserved fields
+// zero, each kind once and in order, sections back to back and covering the
+// content, a triple with object code).
+TEST(Tamper, NonCanonicalLayoutsBehindAGoodDigestAreRefused) {
   const Fixture& f = Minimal();
   Layout layout = Layout::Of(f.unsigned_bytes);
   auto entry = [](uint32_t i) { return Layout::kHeaderSize + Layout::kSectionEntrySize * i; };

@@ -308,6 +308,24 @@ TEST_F(CacheDirectoryTest, ASecondEngineFindsTheCompiledCodeOnDisk) {
   ExpectCustomerRow(RunCustomers(*fn));
 }
 
+// The objects in a cache directory run as this process's code, so a
+// directory others can write is refused when the engine starts, and a new
+// one is made private.
+TEST_F(CacheDirectoryTest, ADirectoryOthersCanWriteIsRefused) {
+  fs::path shared = dir_ / "shared";
+  fs::create_directories(shared);
+  fs::permissions(shared, fs::perms::group_write | fs::perms::others_write, fs::perm_options::add);
+  Expected<std::unique_ptr<jit::Engine>> engine = jit::Engine::Create({shared.string()});
+  ASSERT_FALSE(engine.ok());
+  EXPECT_NE(engine.status().message().find("can be written by other users"), std::string::npos)
+      << engine.status().message();
+
+  fs::path fresh = dir_ / "parent" / "fresh";
+  std::unique_ptr<jit::Engine> made = NewEngine(fresh.string());
+  ASSERT_NE(made, nullptr);
+  EXPECT_EQ(fs::status(fresh).permissions() & fs::perms::all, fs::perms::owner_all);
+}
+
 // Loading through the bundle loader: object code for this triple is used
 // as it is; bitcode only (or object code for another triple) is compiled
 // and cached under the bundle's digest and this triple.
@@ -397,15 +415,14 @@ TEST_F(CacheDirectoryTest, CacheDirPersistsBetweenTwoDuetProcesses) {
   EXPECT_EQ(count, 1u);
 }
 
-// The cache directory holds object code outside any bundle: nothing checks
-// that a file there is what compiling the bundle would give. The next two
-// tests state the behaviour the runtime should have; both fail today, so
-// they are DISABLED_ (see the report of tests/bundle). Enable them with the
-// fix.
+// The cache directory holds object code outside any bundle. A cache file is
+// used only when its trailer binds it to the key (the bundle's digest and
+// triple) and to this engine; anything else is ignored and replaced
+// (docs/bundle-format.md, "The cache directory").
 
-// A damaged cache file must not break every later run: today each run
-// fails with "no function ... in the code" until someone deletes the file.
-TEST_F(CacheDirectoryTest, DISABLED_ADamagedCacheFileIsNotFatal) {
+// A damaged cache file must not break every later run (it once failed each
+// run with "no function ... in the code" until someone deleted the file).
+TEST_F(CacheDirectoryTest, ADamagedCacheFileIsNotFatal) {
   fs::path bundle =
       CompileWithDuetc({std::string(kMinimal)}, "bitcode-only.duetb", {"--no-object"});
   fs::path cache = dir_ / "cache";
@@ -428,9 +445,9 @@ TEST_F(CacheDirectoryTest, DISABLED_ADamagedCacheFileIsNotFatal) {
 
 // A file planted in the cache directory under a signed bundle's key must
 // not run in its place: --trust promises that only code the trusted key
-// signed runs. Today the planted object (here: the same map with lower()
-// instead of upper()) runs.
-TEST_F(CacheDirectoryTest, DISABLED_APlantedCacheFileDoesNotRunInPlaceOfASignedBundle) {
+// signed runs. The planted object (here: the same map with lower() instead
+// of upper(), with its own valid trailer) was written for another key.
+TEST_F(CacheDirectoryTest, APlantedCacheFileDoesNotRunInPlaceOfASignedBundle) {
   RunResult keygen = Duetc({"keygen", "-o", (dir_ / "release").string()});
   ASSERT_EQ(keygen.exit_code, kExitClean) << Show(keygen);
   fs::path trusted = CompileWithDuetc({std::string(kMinimal)}, "trusted.duetb",

@@ -87,7 +87,7 @@ TEST_F(TransformTest, EveryKindOfRowFromFo) {
       R"({"DATAAREAID": "usmf", "CUSTOMERACCOUNT": "C-2", "PARTYTYPE": "Organization", "CREDITLIMIT": true})",
       // 7: no value-map entry and no '*'
       R"({"DATAAREAID": "usmf", "CUSTOMERACCOUNT": "C-3", "PARTYTYPE": "Organization", "ONHOLDSTATUS": "maybe"})",
-      // 8: too long for the written lookup's string(4)
+      // 8: too long for its input column's string(4): bad source data is refused, not cut
       R"({"DATAAREAID": "usmf1", "CUSTOMERACCOUNT": "C-4", "PARTYTYPE": "Organization"})",
       // 9: JSON, but not an object
       R"([1, 2])",
@@ -108,8 +108,8 @@ TEST_F(TransformTest, EveryKindOfRowFromFo) {
       R"("kind":"bad_input","row":6})",
       R"j({"error":"msdyn_onholdstatus: no value-map entry matches the value (3 values listed, no '*' default)",)j"
       R"("kind":"no_value_mapping","row":7})",
-      R"({"error":"msdyn_company.cdm_companycode: value is longer than column 'msdyn_company.cdm_companycode')"
-      R"j( allows (4 characters)","kind":"string_too_long","row":8})j",
+      R"({"error":"column 'DATAAREAID' expects string(4) (at most 4 characters), got \"usmf1\"",)"
+      R"("kind":"bad_input","row":8})",
       R"({"error":"a row must be a JSON object","kind":"bad_json","row":9})",
       R"({"accountnumber":"C-5","creditlimit":"99.5000","customertypecode":3,"description":null,)"
       R"("msdyn_company.cdm_companycode":"usmf","msdyn_onholdstatus":null,"msdyn_searchname":null,"name":null})",
@@ -281,6 +281,49 @@ TEST_F(TransformTest, UsageErrorsExitTwoAndReadNoRows) {
   EXPECT_NE(help.out.find("--cache-dir"), std::string::npos) << Show(help);
 }
 
+// Source values the input slot cannot hold exactly are reported, never
+// altered: a string longer than its string(n) (counted in characters, not
+// bytes) and a decimal with digits beyond the slot's scale. Trailing zeros
+// beyond the scale change nothing and are accepted.
+TEST_F(TransformTest, SourceValuesThatDoNotFitTheirInputSlotAreBadInput) {
+  std::vector<std::string> input = {
+      // 1: exactly 4 characters, 8 bytes: fits string(4)
+      R"({"DATAAREAID": "äöüß", "CUSTOMERACCOUNT": "C-1", "PARTYTYPE": "Organization"})",
+      // 2: 5 characters
+      R"({"DATAAREAID": "usmf1", "CUSTOMERACCOUNT": "C-2", "PARTYTYPE": "Organization"})",
+      // 3: 21 characters into CUSTOMERACCOUNT string(20)
+      R"({"DATAAREAID": "usmf", "CUSTOMERACCOUNT": "ABCDEFGHIJKLMNOPQRSTU", "PARTYTYPE": "Organization"})",
+      // 4: 6 decimals fit decimal(32, 6)
+      R"({"DATAAREAID": "usmf", "CUSTOMERACCOUNT": "C-4", "PARTYTYPE": "Organization", "CREDITLIMIT": "1.123456"})",
+      // 5: a 7th decimal would be rounded away
+      R"({"DATAAREAID": "usmf", "CUSTOMERACCOUNT": "C-5", "PARTYTYPE": "Organization", "CREDITLIMIT": "1.1234565"})",
+      // 6: trailing zeros beyond the scale lose nothing
+      R"({"DATAAREAID": "usmf", "CUSTOMERACCOUNT": "C-6", "PARTYTYPE": "Organization", "CREDITLIMIT": "-2.50000000"})",
+      // 7: a JSON number with too many decimals
+      R"({"DATAAREAID": "usmf", "CUSTOMERACCOUNT": "C-7", "PARTYTYPE": "Organization", "CREDITLIMIT": 0.0000001})",
+  };
+  RunResult r = Transform("fo", Joined(input));
+  EXPECT_EQ(r.exit_code, kExitRowErrors) << Show(r);
+  std::vector<std::string> lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), input.size()) << Show(r);
+  EXPECT_NE(lines[0].find(R"("msdyn_company.cdm_companycode":"äöüß")"), std::string::npos)
+      << lines[0];
+  EXPECT_EQ(
+      lines[1],
+      R"({"error":"column 'DATAAREAID' expects string(4) (at most 4 characters), got \"usmf1\"",)"
+      R"("kind":"bad_input","row":2})");
+  EXPECT_EQ(lines[2],
+            R"({"error":"column 'CUSTOMERACCOUNT' expects string(20) (at most 20 characters),)"
+            R"( got \"ABCDEFGHIJKLMNOPQRSTU\"","kind":"bad_input","row":3})");
+  EXPECT_NE(lines[3].find(R"("creditlimit":"1.1235")"), std::string::npos) << lines[3];
+  EXPECT_EQ(lines[4],
+            R"({"error":"column 'CREDITLIMIT' expects decimal(32, 6) (at most 6 digits after the)"
+            R"( point), got \"1.1234565\"","kind":"bad_input","row":5})");
+  EXPECT_NE(lines[5].find(R"("creditlimit":"-2.5000")"), std::string::npos) << lines[5];
+  EXPECT_NE(lines[6].find(R"("kind":"bad_input","row":7)"), std::string::npos) << lines[6];
+  EXPECT_EQ(r.err, "duet: 7 rows: 3 written, 0 filtered, 4 errors\n") << Show(r);
+}
+
 // A bundle file that is a valid container but whose manifest the runtime
 // cannot use is refused with exit 2 too.
 TEST_F(TransformTest, ABundleWithAnUnusableManifestIsRefused) {
@@ -295,7 +338,20 @@ TEST_F(TransformTest, ABundleWithAnUnusableManifestIsRefused) {
   EXPECT_EQ(r.out, "");
   EXPECT_NE(r.err.find("ABI version 99"), std::string::npos) << Show(r);
 
-  contents.manifest = "{\"format\": 1";
+  manifest["abi_version"] = 1;
+  manifest["format"] = 1;
+  contents.manifest = manifest.dump();
+  fs::path old_format = Write("format1.duetb", bundle::Serialize(contents));
+  RunResult f =
+      Duet({"transform", "--bundle", old_format.string(), "--map", "customers", "--from", "fo"},
+           R"({"PARTYTYPE": "Organization"})");
+  EXPECT_EQ(f.exit_code, kExitUsage) << Show(f);
+  EXPECT_EQ(f.out, "");
+  EXPECT_NE(f.err.find("the bundle manifest has format 1; this duet reads format 2"),
+            std::string::npos)
+      << Show(f);
+
+  contents.manifest = "{\"format\": 2";
   fs::path broken = Write("broken-manifest.duetb", bundle::Serialize(contents));
   RunResult b =
       Duet({"transform", "--bundle", broken.string(), "--map", "customers", "--from", "fo"},

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -122,6 +123,41 @@ TEST(DecimalTest, Conversions) {
   EXPECT_FALSE(DoubleToDecimal(1e40, 0));
 }
 
+// A double converts from its exact binary value, rounded once half away from
+// zero to the scale (Python's Decimal(x) gives the exact values quoted).
+TEST(DecimalTest, DoubleToDecimalRoundsTheExactValueOnce) {
+  auto text = [](double d, int scale) {
+    std::optional<int128> v = DoubleToDecimal(d, scale);
+    return v ? FormatDecimal(*v, scale) : std::string("none");
+  };
+  // 0.04999999999000000194...: not a half at scale 1.
+  EXPECT_EQ(text(0.04999999999, 1), "0.0");
+  EXPECT_EQ(text(-0.04999999999, 1), "0.0") << "a zero result is never negative";
+  // 2.67499999999999982236...
+  EXPECT_EQ(text(2.675, 2), "2.67");
+  // 1.00499999999999989341...
+  EXPECT_EQ(text(1.005, 2), "1.00");
+  EXPECT_EQ(text(-1.005, 2), "-1.00");
+  // Exact halves in binary round away from zero.
+  EXPECT_EQ(text(0.125, 2), "0.13");
+  EXPECT_EQ(text(-0.125, 2), "-0.13");
+  EXPECT_EQ(text(2.5, 0), "3");
+  EXPECT_EQ(text(-2.5, 0), "-3");
+  // Every digit of the exact value, where the scale has room for them.
+  EXPECT_EQ(text(0.1, 30), "0.100000000000000005551115123126");
+  EXPECT_EQ(text(1e37, 0), "9999999999999999538762658202121142272");
+  EXPECT_EQ(text(123456789.0, 0), "123456789");
+  EXPECT_EQ(text(1.5, 38), "none") << "1.5 at scale 38 has 39 digits";
+  EXPECT_EQ(text(0.5, 38), "0.50000000000000000000000000000000000000");
+  // The smallest doubles, normal and subnormal, are 0 at any scale.
+  EXPECT_EQ(text(5e-324, 38), "0.00000000000000000000000000000000000000");
+  EXPECT_EQ(text(2.2250738585072014e-308, 10), "0.0000000000");
+  EXPECT_EQ(text(-0.0, 2), "0.00");
+  // Half a unit of scale 38 is 5e-39: just below and just above it.
+  EXPECT_EQ(text(4.9e-39, 38), "0.00000000000000000000000000000000000000");
+  EXPECT_EQ(text(5.1e-39, 38), "0.00000000000000000000000000000000000001");
+}
+
 TEST(IntTest, ParseRoundAndConvert) {
   EXPECT_EQ(ParseInt(" 42 "), 42);
   EXPECT_EQ(ParseInt("+7"), 7);
@@ -140,6 +176,17 @@ TEST(IntTest, ParseRoundAndConvert) {
   EXPECT_EQ(RoundInt(123, 2), 123);
   EXPECT_FALSE(RoundInt(std::numeric_limits<int64_t>::max(), -1));
   EXPECT_EQ(RoundInt(5, -19), 0);
+  // 10^19 and more do not fit 64 bits: rounding there is an overflow, not 0.
+  EXPECT_FALSE(RoundInt(9'000'000'000'000'000'000, -19));
+  EXPECT_FALSE(RoundInt(5'000'000'000'000'000'000, -19));
+  EXPECT_FALSE(RoundInt(-5'000'000'000'000'000'000, -19));
+  EXPECT_EQ(RoundInt(4'999'999'999'999'999'999, -19), 0);
+  EXPECT_EQ(RoundInt(-4'999'999'999'999'999'999, -19), 0);
+  EXPECT_EQ(RoundInt(std::numeric_limits<int64_t>::max(), -20), 0);
+  EXPECT_EQ(RoundInt(std::numeric_limits<int64_t>::min(), -38), 0);
+  EXPECT_EQ(RoundInt(std::numeric_limits<int64_t>::min(), -39), 0);
+  EXPECT_EQ(RoundInt(std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::min()), 0);
+  EXPECT_EQ(RoundInt(-9'223'372'036'854'775'807, -18), -9'000'000'000'000'000'000);
   EXPECT_DOUBLE_EQ(RoundFloat(2.345, 2), 2.35);
   EXPECT_DOUBLE_EQ(RoundFloat(-2.5, 0), -3);
 }

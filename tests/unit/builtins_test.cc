@@ -135,8 +135,9 @@ std::vector<CallCase> CallCases() {
       {Builtin::kAbs, {i}, i, ""},
       {Builtin::kAbs, {n}, n, ""},
       {Builtin::kAbs, {s}, std::nullopt, "the first argument of abs must be a number, not string"},
-      // round(number[, int]) -> same.
-      {Builtin::kRound, {Type::Decimal(10, 4)}, Type::Decimal(10, 4), ""},
+      // round(number[, int]) -> same; a decimal gains a digit of precision, up to 38.
+      {Builtin::kRound, {Type::Decimal(10, 4)}, Type::Decimal(11, 4), ""},
+      {Builtin::kRound, {Type::Decimal(38, 4)}, Type::Decimal(38, 4), ""},
       {Builtin::kRound, {Type::Float(), i}, Type::Float(), ""},
       {Builtin::kRound,
        {Type::Float(), s},

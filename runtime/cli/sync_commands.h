@@ -1,0 +1,17 @@
+// The sync commands of the duet CLI: install, uninstall, run and status
+// (docs/sync.md, "Commands"). Each returns the process's exit code.
+#ifndef DUET_RUNTIME_CLI_SYNC_COMMANDS_H_
+#define DUET_RUNTIME_CLI_SYNC_COMMANDS_H_
+
+#include <string>
+
+namespace duet::cli {
+
+int InstallCommand(const std::string& config_path);
+int UninstallCommand(const std::string& config_path);
+int RunCommand(const std::string& config_path, bool once);
+int StatusCommand(const std::string& config_path, bool as_json);
+
+}  // namespace duet::cli
+
+#endif  // DUET_RUNTIME_CLI_SYNC_COMMANDS_H_

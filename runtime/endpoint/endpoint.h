@@ -1,0 +1,153 @@
+// The Endpoint interface: everything the sync engine asks of one system's
+// database, and nothing about how that database does it. SQLite implements
+// it first (runtime/endpoint/sqlite); PostgreSQL (triggers, LISTEN/NOTIFY,
+// SET LOCAL for origin marking) is meant to fit the same interface.
+//
+// Contracts shared by every implementation:
+// - A row is named by an opaque RowId that does not change while the row
+//   lives (SQLite: its rowid, in decimal).
+// - Capture appends one Change per row inserted, updated or deleted in a
+//   captured table, in commit order, numbered by an increasing `seq`.
+// - Writes happen inside BeginWrite/CommitWrite. Reads made between them see
+//   the state the writes apply to, and no other writer can change the tables
+//   in between (SQLite: BEGIN IMMEDIATE; PostgreSQL: row locks). Changes the
+//   transaction makes are captured with the origin given to BeginWrite, so
+//   the map that made them can skip them (echo suppression).
+// - Values cross the interface as endpoint::Value of the column's type in
+//   the bundle; a stored value that cannot be read as that type is reported
+//   in Row::problem, never silently converted.
+#ifndef DUET_RUNTIME_ENDPOINT_ENDPOINT_H_
+#define DUET_RUNTIME_ENDPOINT_ENDPOINT_H_
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "runtime/base/status.h"
+#include "runtime/bundle/manifest.h"
+#include "runtime/endpoint/value.h"
+
+namespace duet::endpoint {
+
+using RowId = std::string;
+
+enum class ChangeOp { kInsert = 1, kUpdate = 2, kDelete = 3 };
+
+struct Change {
+  int64_t seq = 0;
+  RowId row_id;
+  ChangeOp op = ChangeOp::kUpdate;
+  double at = 0;      // capture time, seconds since the Unix epoch
+  bool own = false;   // captured with the reader's origin
+};
+
+// A value a reader returns: a column of the table, or a lookup path whose
+// hops go through ref columns (`msdyn_company.cdm_companycode`). `type` is
+// the type of the path's last column.
+struct ColumnPath {
+  std::vector<std::string> path;
+  bundle::ColumnType type;
+};
+
+struct Row {
+  RowId id;
+  std::vector<Value> values;  // one per ColumnPath of the reader
+  // Non-empty when a stored value cannot be read as its type: the reason,
+  // naming the column. The row must then not be synced.
+  std::string problem;
+};
+
+// Reads rows of one table as one list of ColumnPaths. Valid while its
+// endpoint lives.
+class RowReader {
+ public:
+  virtual ~RowReader() = default;
+  virtual Expected<std::optional<Row>> Read(const RowId& id) = 0;
+  // At most `limit` rows after `after` (from the first row when nullopt), in
+  // RowId order, for scans that resume from a checkpoint.
+  virtual Expected<std::vector<Row>> Scan(const std::optional<RowId>& after, size_t limit) = 0;
+  virtual Expected<int64_t> Count() = 0;
+};
+
+struct CaptureCounts {
+  int tables = 0;
+  int objects = 0;  // triggers, tables and indexes install added
+};
+
+class Endpoint {
+ public:
+  virtual ~Endpoint() = default;
+
+  virtual const std::string& system() const = 0;
+
+  // Every table of this system in the manifest exists with every declared
+  // column; otherwise an error naming the system, table and column.
+  virtual Status CheckSchema() = 0;
+
+  // Adds capture for `tables` (qualified names, "fo.CustCustomerV3Entity").
+  // Idempotent. Uninstall removes exactly what Install added.
+  virtual Expected<CaptureCounts> InstallCapture(const std::vector<std::string>& tables) = 0;
+  virtual Expected<CaptureCounts> UninstallCapture() = 0;
+  // Whether capture is installed for every table in `tables`.
+  virtual Status CheckCapture(const std::vector<std::string>& tables) = 0;
+
+  // The newest seq (0 when the changelog is empty).
+  virtual Expected<int64_t> ChangelogEnd() = 0;
+  // Changes of `table` after `after`, oldest first, at most `limit`.
+  // Change::own marks those captured with `origin`.
+  virtual Expected<std::vector<Change>> ReadChanges(const std::string& table, int64_t after,
+                                                    size_t limit, std::string_view origin) = 0;
+  // The number of changes of `table` after `after` not captured with `origin`.
+  virtual Expected<int64_t> CountChanges(const std::string& table, int64_t after,
+                                         std::string_view origin) = 0;
+  // The capture time of the newest application change (no origin) of the
+  // row after `after`; nullopt if there is none.
+  virtual Expected<std::optional<double>> LatestChangeTime(const std::string& table,
+                                                           const RowId& id, int64_t after) = 0;
+  // Forgets changes up to and including `seq`.
+  virtual Status PruneChangelog(int64_t seq) = 0;
+  // Waits up to `timeout` for a sign that something may have changed;
+  // returns early when it sees one. Spurious wake-ups are allowed.
+  virtual void WaitForChanges(std::chrono::milliseconds timeout) = 0;
+
+  virtual Expected<std::unique_ptr<RowReader>> Reader(const std::string& table,
+                                                      const std::vector<ColumnPath>& paths) = 0;
+
+  virtual Status BeginWrite(std::string_view origin) = 0;
+  virtual Status CommitWrite() = 0;
+  virtual void RollbackWrite() = 0;
+  // A nested unit inside the write transaction that can be undone alone
+  // (one row's write that the database rejects).
+  virtual Status BeginRow() = 0;
+  virtual Status EndRow(bool keep) = 0;
+
+  // Inserts a row; the table's `id` column, when it is a guid, gets a new
+  // UUIDv7 unless `columns` names it. Returns the new row's RowId.
+  virtual Expected<RowId> Insert(const std::string& table, const std::vector<std::string>& columns,
+                                 const std::vector<Value>& values) = 0;
+  virtual Status Update(const std::string& table, const RowId& id,
+                        const std::vector<std::string>& columns,
+                        const std::vector<Value>& values) = 0;
+  virtual Status Delete(const std::string& table, const RowId& id) = 0;
+  // The row whose `columns` equal `values` (SQL equality: a null matches
+  // nothing); nullopt if none.
+  virtual Expected<std::optional<RowId>> FindRow(const std::string& table,
+                                                 const std::vector<std::string>& columns,
+                                                 const std::vector<Value>& values) = 0;
+  // What a ref column stores to refer to row `id` of `table`: its `id`
+  // column's value, or the RowId when the table has no `id`.
+  virtual Expected<Value> RefValue(const std::string& table, const RowId& id) = 0;
+};
+
+// Opens "sqlite:PATH" (the only scheme today) for `system`, whose tables the
+// manifest describes. The manifest must outlive the endpoint.
+Expected<std::unique_ptr<Endpoint>> OpenEndpoint(const std::string& url, const std::string& system,
+                                                 const bundle::Manifest& manifest);
+
+}  // namespace duet::endpoint
+
+#endif  // DUET_RUNTIME_ENDPOINT_ENDPOINT_H_

@@ -1,0 +1,96 @@
+#include "runtime/endpoint/sqlite/sqlite_db.h"
+
+#include <sys/stat.h>
+
+namespace duet::sqlite {
+
+std::string QuoteIdentifier(std::string_view name) {
+  std::string out = "\"";
+  for (char c : name) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string QuoteLiteral(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) {
+    if (c == '\'') out += '\'';
+    out += c;
+  }
+  return out + "'";
+}
+
+Expected<std::unique_ptr<Db>> Db::Open(const std::string& path, bool create, std::string label) {
+  if (!create) {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) {
+      return NotFoundError(label + ": database file '" + path + "' does not exist");
+    }
+  }
+  sqlite3* db = nullptr;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string message = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close(db);
+    return UnavailableError(label + ": cannot open '" + path + "': " + message);
+  }
+  sqlite3_extended_result_codes(db, 1);
+  // Applications and duet write the same files; wait for their locks rather
+  // than fail.
+  sqlite3_busy_timeout(db, 30000);
+  return std::unique_ptr<Db>(new Db(db, std::move(label)));
+}
+
+Db::~Db() {
+  for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt->get());
+  sqlite3_close_v2(db_);
+}
+
+Status Db::Exec(std::string_view sql) {
+  char* error = nullptr;
+  std::string text(sql);
+  if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
+    std::string message = error ? error : sqlite3_errmsg(db_);
+    sqlite3_free(error);
+    return UnavailableError(label_ + ": " + message);
+  }
+  return Status::Ok();
+}
+
+Expected<Statement*> Db::Prepare(const std::string& sql) {
+  auto it = cache_.find(sql);
+  if (it != cache_.end()) return it->second.get();
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                         &stmt, nullptr) != SQLITE_OK) {
+    return Error("cannot prepare '" + sql + "'");
+  }
+  auto [pos, inserted] = cache_.emplace(sql, std::make_unique<Statement>(stmt));
+  return pos->second.get();
+}
+
+Status Db::Run(Statement& s) {
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+  }
+  if (rc != SQLITE_DONE) {
+    Status error = Error("statement failed", rc);
+    s.Reset();
+    return error;
+  }
+  s.Reset();
+  return Status::Ok();
+}
+
+Status Db::Error(std::string_view what) const { return Error(what, sqlite3_errcode(db_)); }
+
+Status Db::Error(std::string_view what, int code) const {
+  std::string message = label_ + ": " + std::string(what) + ": " + sqlite3_errmsg(db_);
+  (void)code;
+  return UnavailableError(std::move(message));
+}
+
+}  // namespace duet::sqlite

@@ -1,0 +1,814 @@
+#include "runtime/endpoint/sqlite/sqlite_endpoint.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "runtime/endpoint/sqlite/sqlite_db.h"
+#include "runtime/value/ops.h"
+
+namespace duet::endpoint {
+namespace {
+
+using sqlite::QuoteIdentifier;
+using sqlite::QuoteLiteral;
+using sqlite::ScopedStatement;
+using sqlite::Statement;
+
+constexpr char kChangelog[] = "duet_changelog";
+constexpr char kInstalled[] = "duet_installed";
+// julianday of the Unix epoch: converts capture times to Unix seconds.
+constexpr double kUnixEpochJulianDay = 2440587.5;
+
+std::string LocalName(std::string_view qualified) {
+  size_t dot = qualified.find('.');
+  return std::string(dot == std::string_view::npos ? qualified : qualified.substr(dot + 1));
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Reads column `i` of `s` as a value of `type`; an error says what is wrong
+// with the stored value.
+Expected<Value> ReadColumn(const Statement& s, int i, const bundle::ColumnType& type) {
+  using bundle::ValueKind;
+  switch (s.ColumnType(i)) {
+    case SQLITE_NULL:
+      return Value::Null();
+    case SQLITE_INTEGER: {
+      int64_t v = s.ColumnInt(i);
+      switch (type.kind) {
+        case ValueKind::kBool:
+          return Value::Bool(v != 0);
+        case ValueKind::kInt:
+          return Value::Int(v);
+        case ValueKind::kFloat:
+          return Value::Float(static_cast<double>(v));
+        case ValueKind::kDecimal: {
+          value::int128 d;
+          if (!value::Rescale(v, 0, type.scale, &d) || !value::FitsPrecision(d, type.precision)) {
+            return InvalidArgumentError("value " + std::to_string(v) + " has more digits than " +
+                                        type.ToString() + " allows");
+          }
+          return Value::Decimal(d, type.scale);
+        }
+        case ValueKind::kString:
+        case ValueKind::kRef:
+          return ValueFromText(std::to_string(v), type);
+        default:
+          return InvalidArgumentError("expected " + type.ToString() + ", got the integer " +
+                                      std::to_string(v));
+      }
+    }
+    case SQLITE_FLOAT: {
+      double v = s.ColumnDouble(i);
+      switch (type.kind) {
+        case ValueKind::kFloat:
+          return Value::Float(v);
+        case ValueKind::kInt:
+          if (std::trunc(v) == v && v >= -9.2233720368547758e18 && v < 9.2233720368547758e18) {
+            return Value::Int(static_cast<int64_t>(v));
+          }
+          return InvalidArgumentError("expected an integer, got " + value::FormatFloat(v));
+        case ValueKind::kDecimal: {
+          std::optional<value::int128> d = value::DoubleToDecimal(v, type.scale);
+          if (!d || !value::FitsPrecision(*d, type.precision)) {
+            return InvalidArgumentError("value " + value::FormatFloat(v) +
+                                        " does not fit " + type.ToString());
+          }
+          return Value::Decimal(*d, type.scale);
+        }
+        case ValueKind::kString:
+          return ValueFromText(value::FormatFloat(v), type);
+        default:
+          return InvalidArgumentError("expected " + type.ToString() + ", got the number " +
+                                      value::FormatFloat(v));
+      }
+    }
+    case SQLITE_BLOB: {
+      std::string_view blob = s.ColumnBlob(i);
+      if (type.kind == ValueKind::kGuid && blob.size() == 16) {
+        std::array<uint8_t, 16> g;
+        std::copy(blob.begin(), blob.end(), g.begin());
+        return Value::Guid(g);
+      }
+      return InvalidArgumentError("expected " + type.ToString() + ", got a blob of " +
+                                  std::to_string(blob.size()) + " bytes");
+    }
+    default:
+      return ValueFromText(s.ColumnText(i), type);
+  }
+}
+
+void BindValue(Statement& s, int i, const Value& v) {
+  switch (v.tag()) {
+    case DUET_BOOL:
+    case DUET_INT:
+      s.BindInt(i, v.int_value());
+      break;
+    case DUET_FLOAT:
+      s.BindDouble(i, v.float_value());
+      break;
+    case DUET_DECIMAL:
+      s.BindText(i, value::FormatDecimal(v.decimal_value(), v.scale()));
+      break;
+    case DUET_STRING:
+      s.BindText(i, v.string_value());
+      break;
+    case DUET_DATE:
+    case DUET_DATETIME:
+    case DUET_GUID:
+      s.BindText(i, v.ToText());
+      break;
+    default:
+      s.BindNull(i);
+      break;
+  }
+}
+
+class SqliteEndpoint;
+
+class SqliteReader : public RowReader {
+ public:
+  SqliteReader(SqliteEndpoint* endpoint, std::string select, std::string from,
+               std::vector<bundle::ColumnType> types, std::vector<std::string> names)
+      : endpoint_(endpoint),
+        select_(std::move(select)),
+        from_(std::move(from)),
+        types_(std::move(types)),
+        names_(std::move(names)) {}
+
+  Expected<std::optional<Row>> Read(const RowId& id) override;
+  Expected<std::vector<Row>> Scan(const std::optional<RowId>& after, size_t limit) override;
+  Expected<int64_t> Count() override;
+
+ private:
+  Row MakeRow(const Statement& s) const;
+
+  SqliteEndpoint* endpoint_;
+  std::string select_;  // "SELECT t.rowid, ... "
+  std::string from_;    // "FROM T AS t LEFT JOIN ..."
+  std::vector<bundle::ColumnType> types_;
+  std::vector<std::string> names_;
+};
+
+class SqliteEndpoint : public Endpoint {
+ public:
+  SqliteEndpoint(std::unique_ptr<sqlite::Db> db, std::string system, std::string path,
+                 const bundle::Manifest& manifest)
+      : db_(std::move(db)), system_(std::move(system)), path_(std::move(path)),
+        manifest_(manifest) {}
+
+  sqlite::Db& db() { return *db_; }
+  const bundle::Table* FindTable(std::string_view qualified) const {
+    return manifest_.FindTable(qualified);
+  }
+  // The SQL expression that names a row of `table` as refs store it.
+  static std::string IdColumn(const bundle::Table& table) {
+    return table.id.empty() ? "rowid" : QuoteIdentifier(table.id);
+  }
+
+  const std::string& system() const override { return system_; }
+
+  Status CheckSchema() override {
+    for (const bundle::Table& table : manifest_.tables) {
+      if (table.system != system_) continue;
+      Expected<std::set<std::string>> columns = LiveColumns(LocalName(table.name));
+      if (!columns.ok()) return columns.status();
+      if (columns->empty()) {
+        return FailedPreconditionError(system_ + ": table '" + LocalName(table.name) +
+                                       "' does not exist in " + path_ + " (the bundle declares " +
+                                       table.name + ")");
+      }
+      for (const bundle::Column& c : table.columns) {
+        if (!columns->count(Lower(c.name))) {
+          return FailedPreconditionError(system_ + ": table '" + LocalName(table.name) +
+                                         "' in " + path_ + " has no column '" + c.name +
+                                         "' (the bundle declares " + table.name + "." + c.name +
+                                         " " + c.type.ToString() + ")");
+        }
+      }
+    }
+    return Status::Ok();
+  }
+
+  Expected<CaptureCounts> InstallCapture(const std::vector<std::string>& tables) override {
+    if (Status s = db_->Exec("PRAGMA journal_mode=WAL"); !s.ok()) return s;
+    if (Status s = db_->Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+    Expected<CaptureCounts> counts = InstallLocked(tables);
+    if (!counts.ok()) {
+      (void)db_->Exec("ROLLBACK");
+      return counts;
+    }
+    if (Status s = db_->Exec("COMMIT"); !s.ok()) return s;
+    return counts;
+  }
+
+  Expected<CaptureCounts> UninstallCapture() override {
+    CaptureCounts counts;
+    if (Status s = db_->Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+    Expected<bool> exists = TableExists(kInstalled);
+    if (!exists.ok()) return exists.status();
+    if (*exists) {
+      std::vector<std::pair<std::string, std::string>> objects;
+      {
+        Expected<Statement*> s =
+            db_->Prepare(std::string("SELECT kind, name FROM ") + kInstalled + " ORDER BY kind");
+        if (!s.ok()) return s.status();
+        ScopedStatement st(*s);
+        while (st->Step() == SQLITE_ROW) {
+          objects.emplace_back(std::string(st->ColumnText(0)), std::string(st->ColumnText(1)));
+        }
+      }
+      // Triggers and indexes first: the changelog table is what they use.
+      std::stable_sort(objects.begin(), objects.end(), [](const auto& a, const auto& b) {
+        return (a.first == "table") < (b.first == "table");
+      });
+      for (const auto& [kind, name] : objects) {
+        std::string sql = "DROP " + Upper(kind) + " IF EXISTS " + QuoteIdentifier(name);
+        if (Status s = db_->Exec(sql); !s.ok()) {
+          (void)db_->Exec("ROLLBACK");
+          return s;
+        }
+        ++counts.objects;
+        if (kind == "trigger" && name.ends_with("_insert")) ++counts.tables;
+      }
+      if (Status s = db_->Exec(std::string("DROP TABLE ") + kInstalled); !s.ok()) {
+        (void)db_->Exec("ROLLBACK");
+        return s;
+      }
+    }
+    if (Status s = db_->Exec("COMMIT"); !s.ok()) return s;
+    return counts;
+  }
+
+  Status CheckCapture(const std::vector<std::string>& tables) override {
+    Expected<bool> exists = TableExists(kInstalled);
+    if (!exists.ok()) return exists.status();
+    if (!*exists) {
+      return FailedPreconditionError(system_ + ": capture is not installed in " + path_ +
+                                     " (run `duet install -c CONFIG` first)");
+    }
+    for (const std::string& table : tables) {
+      for (const char* op : {"insert", "update", "delete"}) {
+        std::string trigger = "duet_" + LocalName(table) + "_" + op;
+        Expected<bool> has = Installed("trigger", trigger);
+        if (!has.ok()) return has.status();
+        if (!*has) {
+          return FailedPreconditionError(system_ + ": capture for table '" + LocalName(table) +
+                                         "' is not installed in " + path_ +
+                                         " (run `duet install -c CONFIG`)");
+        }
+      }
+    }
+    return Status::Ok();
+  }
+
+  Expected<int64_t> ChangelogEnd() override {
+    Expected<Statement*> s =
+        db_->Prepare(std::string("SELECT coalesce(max(seq), 0) FROM ") + kChangelog);
+    if (!s.ok()) return s.status();
+    ScopedStatement st(*s);
+    if (st->Step() != SQLITE_ROW) return db_->Error("reading the changelog");
+    return st->ColumnInt(0);
+  }
+
+  Expected<std::vector<Change>> ReadChanges(const std::string& table, int64_t after, size_t limit,
+                                            std::string_view origin) override {
+    Expected<Statement*> s = db_->Prepare(
+        std::string("SELECT seq, rid, op, (at - ") + std::to_string(kUnixEpochJulianDay) +
+        ") * 86400.0, origin IS NOT NULL AND origin = ?1 FROM " + kChangelog +
+        " WHERE seq > ?2 AND tbl = ?3 ORDER BY seq LIMIT ?4");
+    if (!s.ok()) return s.status();
+    ScopedStatement st(*s);
+    st->BindText(1, origin);
+    st->BindInt(2, after);
+    st->BindText(3, LocalName(table));
+    st->BindInt(4, static_cast<int64_t>(limit));
+    std::vector<Change> out;
+    int rc;
+    while ((rc = st->Step()) == SQLITE_ROW) {
+      Change c;
+      c.seq = st->ColumnInt(0);
+      c.row_id = std::to_string(st->ColumnInt(1));
+      c.op = static_cast<ChangeOp>(st->ColumnInt(2));
+      c.at = st->ColumnDouble(3);
+      c.own = st->ColumnInt(4) != 0;
+      out.push_back(std::move(c));
+    }
+    if (rc != SQLITE_DONE) return db_->Error("reading the changelog");
+    return out;
+  }
+
+  Expected<int64_t> CountChanges(const std::string& table, int64_t after,
+                                 std::string_view origin) override {
+    Expected<Statement*> s = db_->Prepare(
+        std::string("SELECT count(*) FROM ") + kChangelog +
+        " WHERE seq > ?1 AND tbl = ?2 AND (origin IS NULL OR origin <> ?3)");
+    if (!s.ok()) return s.status();
+    ScopedStatement st(*s);
+    st->BindInt(1, after);
+    st->BindText(2, LocalName(table));
+    st->BindText(3, origin);
+    if (st->Step() != SQLITE_ROW) return db_->Error("counting changes");
+    return st->ColumnInt(0);
+  }
+
+  Expected<std::optional<double>> LatestChangeTime(const std::string& table, const RowId& id,
+                                                   int64_t after) override {
+    Expected<Statement*> s = db_->Prepare(
+        std::string("SELECT (max(at) - ") + std::to_string(kUnixEpochJulianDay) +
+        ") * 86400.0 FROM " + kChangelog +
+        " WHERE seq > ?1 AND tbl = ?2 AND rid = ?3 AND origin IS NULL");
+    if (!s.ok()) return s.status();
+    ScopedStatement st(*s);
+    st->BindInt(1, after);
+    st->BindText(2, LocalName(table));
+    st->BindInt(3, std::stoll(id));
+    if (st->Step() != SQLITE_ROW) return db_->Error("reading the changelog");
+    if (st->ColumnType(0) == SQLITE_NULL) return std::optional<double>();
+    return std::optional<double>(st->ColumnDouble(0));
+  }
+
+  Status PruneChangelog(int64_t seq) override {
+    Expected<Statement*> s =
+        // The newest row stays: SQLite numbers a new row max(seq) + 1, so an
+        // empty changelog would hand out numbers at or below checkpoints.
+        db_->Prepare(std::string("DELETE FROM ") + kChangelog + " WHERE seq <= ?1 AND seq < " +
+                     "(SELECT max(seq) FROM " + kChangelog + ")");
+    if (!s.ok()) return s.status();
+    (*s)->BindInt(1, seq);
+    return db_->Run(**s);
+  }
+
+  void WaitForChanges(std::chrono::milliseconds timeout) override {
+    // PRAGMA data_version changes when another connection commits: a cheap
+    // test, so poll it in small steps.
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (true) {
+      int64_t version = DataVersion();
+      if (version != last_data_version_) {
+        last_data_version_ = version;
+        return;
+      }
+      auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) return;
+      std::this_thread::sleep_for(
+          std::min<std::chrono::steady_clock::duration>(deadline - now,
+                                                        std::chrono::microseconds(500)));
+    }
+  }
+
+  Expected<std::unique_ptr<RowReader>> Reader(const std::string& table,
+                                              const std::vector<ColumnPath>& paths) override {
+    const bundle::Table* t = FindTable(table);
+    if (!t) return NotFoundError("no table '" + table + "' in the bundle");
+    std::string select = "SELECT t.rowid";
+    std::string from = "FROM " + QuoteIdentifier(LocalName(table)) + " AS t";
+    std::map<std::string, std::string> aliases;  // path prefix -> alias
+    std::vector<bundle::ColumnType> types;
+    std::vector<std::string> names;
+    for (const ColumnPath& p : paths) {
+      std::string alias = "t";
+      const bundle::Table* current = t;
+      std::string prefix;
+      for (size_t hop = 0; hop + 1 < p.path.size(); ++hop) {
+        const bundle::Column* ref = FindColumn(*current, p.path[hop]);
+        if (!ref || ref->type.kind != bundle::ValueKind::kRef) {
+          return InvalidArgumentError("lookup path hop '" + p.path[hop] + "' of " +
+                                      current->name + " is not a ref column");
+        }
+        const bundle::Table* next = FindTable(ref->type.ref);
+        if (!next) return NotFoundError("no table '" + ref->type.ref + "' in the bundle");
+        prefix += p.path[hop] + ".";
+        auto it = aliases.find(prefix);
+        if (it == aliases.end()) {
+          std::string joined = "j" + std::to_string(aliases.size() + 1);
+          from += " LEFT JOIN " + QuoteIdentifier(LocalName(next->name)) + " AS " + joined +
+                  " ON " + joined + "." + IdColumn(*next) + " = " + alias + "." +
+                  QuoteIdentifier(p.path[hop]);
+          it = aliases.emplace(prefix, joined).first;
+        }
+        alias = it->second;
+        current = next;
+      }
+      select += ", " + alias + "." + QuoteIdentifier(p.path.back());
+      types.push_back(p.type);
+      std::string name;
+      for (const std::string& part : p.path) name += (name.empty() ? "" : ".") + part;
+      names.push_back(std::move(name));
+    }
+    return std::unique_ptr<RowReader>(
+        new SqliteReader(this, select + " ", from, std::move(types), std::move(names)));
+  }
+
+  Status BeginWrite(std::string_view origin) override {
+    if (Status s = db_->Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+    origin_ = std::string(origin);
+    Expected<int64_t> end = ChangelogEnd();
+    if (!end.ok()) {
+      (void)db_->Exec("ROLLBACK");
+      return end.status();
+    }
+    write_start_ = *end;
+    return Status::Ok();
+  }
+
+  Status CommitWrite() override {
+    if (!origin_.empty()) {
+      Expected<Statement*> s = db_->Prepare(std::string("UPDATE ") + kChangelog +
+                                            " SET origin = ?1 WHERE seq > ?2");
+      if (!s.ok()) return s.status();
+      (*s)->BindText(1, origin_);
+      (*s)->BindInt(2, write_start_);
+      if (Status status = db_->Run(**s); !status.ok()) return status;
+    }
+    return db_->Exec("COMMIT");
+  }
+
+  void RollbackWrite() override { (void)db_->Exec("ROLLBACK"); }
+
+  Status BeginRow() override { return db_->Exec("SAVEPOINT duet_row"); }
+  Status EndRow(bool keep) override {
+    if (!keep) {
+      if (Status s = db_->Exec("ROLLBACK TO duet_row"); !s.ok()) return s;
+    }
+    return db_->Exec("RELEASE duet_row");
+  }
+
+  Expected<RowId> Insert(const std::string& table, const std::vector<std::string>& columns,
+                         const std::vector<Value>& values) override {
+    const bundle::Table* t = FindTable(table);
+    if (!t) return NotFoundError("no table '" + table + "' in the bundle");
+    std::vector<std::string> cols = columns;
+    std::vector<const Value*> vals;
+    for (const Value& v : values) vals.push_back(&v);
+    Value new_id;
+    if (!t->id.empty() && std::find(cols.begin(), cols.end(), t->id) == cols.end()) {
+      const bundle::Column* id = FindColumn(*t, t->id);
+      if (id && id->type.kind == bundle::ValueKind::kGuid) {
+        new_id = Value::Guid(NewUuidV7());
+        cols.push_back(t->id);
+        vals.push_back(&new_id);
+      }
+    }
+    std::string sql = "INSERT INTO " + QuoteIdentifier(LocalName(table));
+    if (cols.empty()) {
+      sql += " DEFAULT VALUES";
+    } else {
+      sql += " (";
+      for (size_t i = 0; i < cols.size(); ++i) sql += (i ? ", " : "") + QuoteIdentifier(cols[i]);
+      sql += ") VALUES (";
+      for (size_t i = 0; i < cols.size(); ++i) sql += i ? ", ?" : "?";
+      sql += ")";
+    }
+    Expected<Statement*> s = db_->Prepare(sql);
+    if (!s.ok()) return s.status();
+    ScopedStatement st(*s);
+    for (size_t i = 0; i < vals.size(); ++i) BindValue(*st, static_cast<int>(i + 1), *vals[i]);
+    if (st->Step() != SQLITE_DONE) return Rejected();
+    return std::to_string(sqlite3_last_insert_rowid(db_->handle()));
+  }
+
+  Status Update(const std::string& table, const RowId& id, const std::vector<std::string>& columns,
+                const std::vector<Value>& values) override {
+    if (columns.empty()) return Status::Ok();
+    std::string sql = "UPDATE " + QuoteIdentifier(LocalName(table)) + " SET ";
+    for (size_t i = 0; i < columns.size(); ++i) {
+      sql += (i ? ", " : "") + QuoteIdentifier(columns[i]) + " = ?";
+    }
+    sql += " WHERE rowid = ?";
+    Expected<Statement*> s = db_->Prepare(sql);
+    if (!s.ok()) return s.status();
+    ScopedStatement st(*s);
+    for (size_t i = 0; i < values.size(); ++i) BindValue(*st, static_cast<int>(i + 1), values[i]);
+    st->BindInt(static_cast<int>(values.size() + 1), std::stoll(id));
+    if (st->Step() != SQLITE_DONE) return Rejected();
+    return Status::Ok();
+  }
+
+  Status Delete(const std::string& table, const RowId& id) override {
+    Expected<Statement*> s =
+        db_->Prepare("DELETE FROM " + QuoteIdentifier(LocalName(table)) + " WHERE rowid = ?");
+    if (!s.ok()) return s.status();
+    ScopedStatement st(*s);
+    st->BindInt(1, std::stoll(id));
+    if (st->Step() != SQLITE_DONE) return Rejected();
+    return Status::Ok();
+  }
+
+  Expected<std::optional<RowId>> FindRow(const std::string& table,
+                                         const std::vector<std::string>& columns,
+                                         const std::vector<Value>& values) override {
+    for (const Value& v : values) {
+      if (v.is_null()) return std::optional<RowId>();
+    }
+    std::string sql = "SELECT rowid FROM " + QuoteIdentifier(LocalName(table)) + " WHERE ";
+    for (size_t i = 0; i < columns.size(); ++i) {
+      sql += (i ? " AND " : "") + QuoteIdentifier(columns[i]) + " = ?";
+    }
+    sql += " ORDER BY rowid LIMIT 1";
+    Expected<Statement*> s = db_->Prepare(sql);
+    if (!s.ok()) return s.status();
+    ScopedStatement st(*s);
+    for (size_t i = 0; i < values.size(); ++i) BindValue(*st, static_cast<int>(i + 1), values[i]);
+    int rc = st->Step();
+    if (rc == SQLITE_ROW) return std::optional<RowId>(std::to_string(st->ColumnInt(0)));
+    if (rc != SQLITE_DONE) return db_->Error("looking up a row of " + table);
+    return std::optional<RowId>();
+  }
+
+  Expected<Value> RefValue(const std::string& table, const RowId& id) override {
+    const bundle::Table* t = FindTable(table);
+    if (!t) return NotFoundError("no table '" + table + "' in the bundle");
+    if (t->id.empty()) return Value::String(id);
+    Expected<Statement*> s = db_->Prepare("SELECT " + QuoteIdentifier(t->id) + " FROM " +
+                                          QuoteIdentifier(LocalName(table)) + " WHERE rowid = ?");
+    if (!s.ok()) return s.status();
+    ScopedStatement st(*s);
+    st->BindInt(1, std::stoll(id));
+    if (st->Step() != SQLITE_ROW) return db_->Error("reading the id of a row of " + table);
+    bundle::ColumnType as_ref;
+    as_ref.kind = bundle::ValueKind::kRef;
+    return ReadColumn(*st, 0, as_ref);
+  }
+
+ private:
+  static std::string Upper(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return out;
+  }
+
+  static const bundle::Column* FindColumn(const bundle::Table& table, std::string_view name) {
+    for (const bundle::Column& c : table.columns) {
+      if (c.name == name) return &c;
+    }
+    return nullptr;
+  }
+
+  // The database refused a write: its message, as the reason of an error
+  // item ("NOT NULL constraint failed: account.name").
+  Status Rejected() const {
+    return FailedPreconditionError(sqlite3_errmsg(db_->handle()));
+  }
+
+  int64_t DataVersion() {
+    Expected<Statement*> s = db_->Prepare("PRAGMA data_version");
+    if (!s.ok()) return -1;
+    ScopedStatement st(*s);
+    return st->Step() == SQLITE_ROW ? st->ColumnInt(0) : -1;
+  }
+
+  Expected<bool> TableExists(std::string_view name) {
+    Expected<Statement*> s =
+        db_->Prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1");
+    if (!s.ok()) return s.status();
+    ScopedStatement st(*s);
+    st->BindText(1, name);
+    return st->Step() == SQLITE_ROW;
+  }
+
+  Expected<bool> Installed(std::string_view kind, std::string_view name) {
+    Expected<Statement*> s = db_->Prepare(std::string("SELECT 1 FROM ") + kInstalled +
+                                          " WHERE kind = ?1 AND name = ?2");
+    if (!s.ok()) return s.status();
+    ScopedStatement st(*s);
+    st->BindText(1, kind);
+    st->BindText(2, name);
+    return st->Step() == SQLITE_ROW;
+  }
+
+  // Lower-cased column names of a live table; empty if it does not exist.
+  Expected<std::set<std::string>> LiveColumns(const std::string& table) {
+    Expected<Statement*> s = db_->Prepare("SELECT name FROM pragma_table_info(?1)");
+    if (!s.ok()) return s.status();
+    ScopedStatement st(*s);
+    st->BindText(1, table);
+    std::set<std::string> out;
+    while (st->Step() == SQLITE_ROW) out.insert(Lower(st->ColumnText(0)));
+    return out;
+  }
+
+  // Whether some index of `table` has exactly `columns` as its leading
+  // columns (in any order), or they are the rowid.
+  Expected<bool> HasIndexOn(const std::string& table, const std::vector<std::string>& columns) {
+    std::set<std::string> wanted;
+    for (const std::string& c : columns) wanted.insert(Lower(c));
+    if (wanted.size() == 1 && (wanted.count("rowid") || IsRowidAlias(table, *wanted.begin()))) {
+      return true;
+    }
+    Expected<Statement*> list = db_->Prepare("SELECT name FROM pragma_index_list(?1)");
+    if (!list.ok()) return list.status();
+    std::vector<std::string> indexes;
+    {
+      ScopedStatement st(*list);
+      st->BindText(1, table);
+      while (st->Step() == SQLITE_ROW) indexes.emplace_back(st->ColumnText(0));
+    }
+    for (const std::string& index : indexes) {
+      Expected<Statement*> info =
+          db_->Prepare("SELECT name FROM pragma_index_info(?1) ORDER BY seqno");
+      if (!info.ok()) return info.status();
+      ScopedStatement st(*info);
+      st->BindText(1, index);
+      std::set<std::string> leading;
+      while (st->Step() == SQLITE_ROW && leading.size() < wanted.size()) {
+        leading.insert(Lower(st->ColumnText(0)));
+      }
+      if (leading == wanted) return true;
+    }
+    return false;
+  }
+
+  bool IsRowidAlias(const std::string& table, const std::string& column) {
+    Expected<Statement*> s =
+        db_->Prepare("SELECT lower(name), lower(type), pk FROM pragma_table_info(?1)");
+    if (!s.ok()) return false;
+    ScopedStatement st(*s);
+    st->BindText(1, table);
+    int pk_columns = 0;
+    bool match = false;
+    while (st->Step() == SQLITE_ROW) {
+      if (st->ColumnInt(2) > 0) {
+        ++pk_columns;
+        match = match || (st->ColumnText(0) == column && st->ColumnText(1) == "integer");
+      }
+    }
+    return match && pk_columns == 1;
+  }
+
+  Status Record(std::string_view kind, std::string_view name, CaptureCounts* counts) {
+    Expected<Statement*> s = db_->Prepare(std::string("INSERT OR IGNORE INTO ") + kInstalled +
+                                          " (kind, name) VALUES (?1, ?2)");
+    if (!s.ok()) return s.status();
+    ScopedStatement st(*s);
+    st->BindText(1, kind);
+    st->BindText(2, name);
+    if (st->Step() != SQLITE_DONE) return db_->Error("recording what install added");
+    if (sqlite3_changes(db_->handle()) > 0) ++counts->objects;
+    return Status::Ok();
+  }
+
+  Expected<CaptureCounts> InstallLocked(const std::vector<std::string>& tables) {
+    CaptureCounts counts;
+    if (Status s = db_->Exec(std::string("CREATE TABLE IF NOT EXISTS ") + kInstalled +
+                             " (kind TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (kind, name))");
+        !s.ok()) {
+      return s;
+    }
+    if (Status s = db_->Exec(std::string("CREATE TABLE IF NOT EXISTS ") + kChangelog +
+                             " (seq INTEGER PRIMARY KEY, tbl TEXT NOT NULL, rid INTEGER NOT NULL,"
+                             " op INTEGER NOT NULL, at REAL NOT NULL, origin TEXT)");
+        !s.ok()) {
+      return s;
+    }
+    if (Status s = Record("table", kChangelog, &counts); !s.ok()) return s;
+    for (const std::string& qualified : tables) {
+      std::string table = LocalName(qualified);
+      Expected<std::set<std::string>> live = LiveColumns(table);
+      if (!live.ok()) return live.status();
+      if (live->empty()) {
+        return FailedPreconditionError(system_ + ": table '" + table + "' does not exist in " +
+                                       path_);
+      }
+      struct Op {
+        const char* name;
+        const char* event;
+        const char* row;
+        int code;
+      };
+      for (const Op& op : {Op{"insert", "INSERT", "NEW", 1}, Op{"update", "UPDATE", "NEW", 2},
+                           Op{"delete", "DELETE", "OLD", 3}}) {
+        std::string trigger = "duet_" + table + "_" + op.name;
+        std::string sql = "CREATE TRIGGER IF NOT EXISTS " + QuoteIdentifier(trigger) + " AFTER " +
+                          op.event + " ON " + QuoteIdentifier(table) + " BEGIN INSERT INTO " +
+                          kChangelog + " (tbl, rid, op, at) VALUES (" + QuoteLiteral(table) +
+                          ", " + op.row + ".rowid, " + std::to_string(op.code) +
+                          ", julianday('now')); END";
+        if (Status s = db_->Exec(sql); !s.ok()) return s;
+        if (Status s = Record("trigger", trigger, &counts); !s.ok()) return s;
+      }
+      ++counts.tables;
+    }
+    // Indexes that matching by alternate key and resolving lookups need, on
+    // every table of this system the bundle declares, where none exists.
+    for (const bundle::Table& t : manifest_.tables) {
+      if (t.system != system_) continue;
+      std::string table = LocalName(t.name);
+      Expected<std::set<std::string>> live = LiveColumns(table);
+      if (!live.ok()) return live.status();
+      if (live->empty()) continue;  // CheckSchema reports it when it matters
+      std::vector<std::pair<std::string, std::vector<std::string>>> wanted;
+      if (!t.key.empty()) wanted.emplace_back("duet_key_" + table, t.key);
+      if (!t.id.empty()) wanted.emplace_back("duet_id_" + table, std::vector<std::string>{t.id});
+      for (const auto& [name, columns] : wanted) {
+        bool all_live = true;
+        for (const std::string& c : columns) all_live = all_live && live->count(Lower(c));
+        if (!all_live) continue;
+        Expected<bool> has = HasIndexOn(table, columns);
+        if (!has.ok()) return has.status();
+        if (*has) continue;
+        std::string sql = "CREATE INDEX IF NOT EXISTS " + QuoteIdentifier(name) + " ON " +
+                          QuoteIdentifier(table) + " (";
+        for (size_t i = 0; i < columns.size(); ++i) {
+          sql += (i ? ", " : "") + QuoteIdentifier(columns[i]);
+        }
+        sql += ")";
+        if (Status s = db_->Exec(sql); !s.ok()) return s;
+        if (Status s = Record("index", name, &counts); !s.ok()) return s;
+      }
+    }
+    return counts;
+  }
+
+  std::unique_ptr<sqlite::Db> db_;
+  std::string system_;
+  std::string path_;
+  const bundle::Manifest& manifest_;
+  std::string origin_;
+  int64_t write_start_ = 0;
+  int64_t last_data_version_ = -1;
+
+  friend class SqliteReader;
+};
+
+Row SqliteReader::MakeRow(const Statement& s) const {
+  Row row;
+  row.id = std::to_string(s.ColumnInt(0));
+  row.values.reserve(types_.size());
+  for (size_t i = 0; i < types_.size(); ++i) {
+    Expected<Value> v = ReadColumn(s, static_cast<int>(i + 1), types_[i]);
+    if (!v.ok()) {
+      if (row.problem.empty()) row.problem = "column '" + names_[i] + "': " + v.status().message();
+      row.values.push_back(Value::Null());
+    } else {
+      row.values.push_back(std::move(*v));
+    }
+  }
+  return row;
+}
+
+Expected<std::optional<Row>> SqliteReader::Read(const RowId& id) {
+  Expected<Statement*> s = endpoint_->db().Prepare(select_ + from_ + " WHERE t.rowid = ?1");
+  if (!s.ok()) return s.status();
+  ScopedStatement st(*s);
+  st->BindInt(1, std::stoll(id));
+  int rc = st->Step();
+  if (rc == SQLITE_ROW) return std::optional<Row>(MakeRow(*st));
+  if (rc != SQLITE_DONE) return endpoint_->db().Error("reading a row");
+  return std::optional<Row>();
+}
+
+Expected<std::vector<Row>> SqliteReader::Scan(const std::optional<RowId>& after, size_t limit) {
+  Expected<Statement*> s =
+      endpoint_->db().Prepare(select_ + from_ + " WHERE t.rowid > ?1 ORDER BY t.rowid LIMIT ?2");
+  if (!s.ok()) return s.status();
+  ScopedStatement st(*s);
+  st->BindInt(1, after ? std::stoll(*after) : std::numeric_limits<int64_t>::min());
+  st->BindInt(2, static_cast<int64_t>(limit));
+  std::vector<Row> rows;
+  int rc;
+  while ((rc = st->Step()) == SQLITE_ROW) rows.push_back(MakeRow(*st));
+  if (rc != SQLITE_DONE) return endpoint_->db().Error("reading rows");
+  return rows;
+}
+
+Expected<int64_t> SqliteReader::Count() {
+  size_t from = from_.find(" LEFT JOIN ");
+  std::string table_only = from == std::string::npos ? from_ : from_.substr(0, from);
+  Expected<Statement*> s = endpoint_->db().Prepare("SELECT count(*) " + table_only);
+  if (!s.ok()) return s.status();
+  ScopedStatement st(*s);
+  if (st->Step() != SQLITE_ROW) return endpoint_->db().Error("counting rows");
+  return st->ColumnInt(0);
+}
+
+}  // namespace
+
+Expected<std::unique_ptr<Endpoint>> OpenSqliteEndpoint(const std::string& path,
+                                                       const std::string& system,
+                                                       const bundle::Manifest& manifest) {
+  Expected<std::unique_ptr<sqlite::Db>> db =
+      sqlite::Db::Open(path, /*create=*/false, system + " (sqlite:" + path + ")");
+  if (!db.ok()) return db.status();
+  // Each commit is durable before the state store records it (docs/sync.md,
+  // Crash safety), so keep SQLite's full fsync here.
+  if (Status s = (*db)->Exec("PRAGMA synchronous=FULL"); !s.ok()) return s;
+  return std::unique_ptr<Endpoint>(
+      new SqliteEndpoint(std::move(*db), system, "sqlite:" + path, manifest));
+}
+
+Expected<std::unique_ptr<Endpoint>> OpenEndpoint(const std::string& url, const std::string& system,
+                                                 const bundle::Manifest& manifest) {
+  if (url.rfind("sqlite:", 0) == 0) return OpenSqliteEndpoint(url.substr(7), system, manifest);
+  return InvalidArgumentError("system '" + system + "': unsupported connection string '" + url +
+                              "' (expected sqlite:PATH)");
+}
+
+}  // namespace duet::endpoint

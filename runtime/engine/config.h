@@ -1,0 +1,37 @@
+// The runtime's configuration file (docs/sync.md, "Configuration"): JSON,
+// `${NAME}` in strings read from the environment, unknown keys and bad
+// values refused with a message that names the key.
+#ifndef DUET_RUNTIME_ENGINE_CONFIG_H_
+#define DUET_RUNTIME_ENGINE_CONFIG_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "runtime/base/status.h"
+
+namespace duet::engine {
+
+struct Config {
+  std::string path;  // the file it was read from
+  std::string bundle;
+  std::map<std::string, std::string> systems;  // system -> connection string
+  std::string state;
+  std::string trust;      // public key file; empty: any bundle
+  std::string cache_dir;  // empty: no cache between runs
+  int batch_size = 500;
+  int initial_batch_size = 5000;
+  int poll_interval_ms = 2;
+  int64_t lookup_timeout_seconds = 3600;
+};
+
+// Reads and validates the file. Relative paths in it are made relative to
+// the file's directory.
+Expected<Config> LoadConfig(const std::string& path);
+
+// "sqlite:PATH" -> PATH; an error naming `key` for other schemes.
+Expected<std::string> SqlitePath(const std::string& url, const std::string& key);
+
+}  // namespace duet::engine
+
+#endif  // DUET_RUNTIME_ENGINE_CONFIG_H_

@@ -1,0 +1,82 @@
+// The sync engine: keeps the tables of a bundle's maps in sync between two
+// endpoints, with the state kept in a StateStore. docs/sync.md is the
+// contract; the reconcile rules are in "How a pair of rows is reconciled".
+//
+// Only this class decides what to write; endpoints only read and write
+// rows, so the engine knows nothing of SQLite.
+#ifndef DUET_RUNTIME_ENGINE_SYNC_ENGINE_H_
+#define DUET_RUNTIME_ENGINE_SYNC_ENGINE_H_
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "runtime/base/status.h"
+#include "runtime/bundle/loaded_bundle.h"
+#include "runtime/endpoint/endpoint.h"
+#include "runtime/engine/config.h"
+#include "runtime/state/state_store.h"
+
+namespace duet::engine {
+
+struct Progress {
+  std::string map;
+  std::string from;  // system rows are read from
+  std::string to;
+  int64_t done = 0;
+  int64_t total = 0;
+  double rows_per_second = 0;
+  bool finished = false;
+};
+using ProgressFn = std::function<void(const Progress&)>;
+
+struct RunCounts {
+  int64_t pairs = 0;     // pairs reconciled
+  int64_t writes = 0;    // rows inserted, updated or deleted
+  int64_t errors = 0;    // error items recorded in this run
+  int64_t waiting = 0;   // changes still waiting for a referenced row at the end
+  int64_t open_errors = 0;  // open error items at the end
+};
+
+class SyncEngine {
+ public:
+  // `endpoints` must hold one endpoint per system of the bundle.
+  static Expected<std::unique_ptr<SyncEngine>> Create(
+      const Config& config, const bundle::LoadedBundle& bundle,
+      std::map<std::string, std::unique_ptr<endpoint::Endpoint>> endpoints,
+      std::unique_ptr<state::StateStore> state);
+  ~SyncEngine();
+
+  // The tables whose changes the maps read, per system: what install
+  // captures.
+  static std::map<std::string, std::vector<std::string>> CapturedTables(
+      const bundle::Manifest& manifest);
+
+  // Live schemas match the bundle and capture is installed.
+  Status CheckReady();
+
+  // Initial sync where needed, then every pending change, retrying open
+  // error items and waiting changes; returns when caught up.
+  Expected<RunCounts> RunOnce(const ProgressFn& progress);
+  // Like RunOnce, then keeps syncing until `stop` is set (checked between
+  // batches).
+  Expected<RunCounts> RunUntil(const std::atomic<bool>& stop, const ProgressFn& progress);
+
+  // `duet status --json`.
+  Expected<std::string> StatusJson();
+  // `duet status`: a table for people.
+  Expected<std::string> StatusText();
+
+  class Impl;
+
+ private:
+  explicit SyncEngine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace duet::engine
+
+#endif  // DUET_RUNTIME_ENGINE_SYNC_ENGINE_H_

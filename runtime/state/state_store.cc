@@ -1,0 +1,347 @@
+#include "runtime/state/state_store.h"
+
+#include <chrono>
+#include <ctime>
+
+#include "runtime/endpoint/sqlite/sqlite_db.h"
+
+namespace duet::state {
+namespace {
+
+using sqlite::ScopedStatement;
+using sqlite::Statement;
+
+constexpr char kSchema[] = R"sql(
+CREATE TABLE IF NOT EXISTS duet_maps (
+  name TEXT PRIMARY KEY, state TEXT NOT NULL, initial_step INTEGER NOT NULL DEFAULT 1,
+  initial_cursor TEXT, initial_done INTEGER NOT NULL DEFAULT 0,
+  initial_total INTEGER NOT NULL DEFAULT 0, last_sync TEXT);
+CREATE TABLE IF NOT EXISTS duet_checkpoints (
+  map TEXT NOT NULL, system TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (map, system));
+CREATE TABLE IF NOT EXISTS duet_links (
+  map TEXT NOT NULL, left_id TEXT NOT NULL, right_id TEXT NOT NULL, base BLOB NOT NULL,
+  PRIMARY KEY (map, left_id)) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS duet_links_right ON duet_links (map, right_id);
+CREATE TABLE IF NOT EXISTS duet_waiting (
+  map TEXT NOT NULL, system TEXT NOT NULL, row_id TEXT NOT NULL, since REAL NOT NULL,
+  reason TEXT NOT NULL, PRIMARY KEY (map, system, row_id));
+CREATE TABLE IF NOT EXISTS duet_errors (
+  id INTEGER PRIMARY KEY, map TEXT NOT NULL, system TEXT NOT NULL, row_id TEXT NOT NULL,
+  kind TEXT NOT NULL, reason TEXT NOT NULL, source_row TEXT, attempts INTEGER NOT NULL,
+  first_at TEXT NOT NULL, last_at TEXT NOT NULL, status TEXT NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS duet_errors_open ON duet_errors (map, system, row_id)
+  WHERE status = 'open';
+)sql";
+
+const char* PhaseName(MapPhase phase) {
+  switch (phase) {
+    case MapPhase::kNew:
+      return "new";
+    case MapPhase::kInitial:
+      return "initial";
+    case MapPhase::kLive:
+      return "live";
+  }
+  return "new";
+}
+
+MapPhase ParsePhase(std::string_view text) {
+  if (text == "initial") return MapPhase::kInitial;
+  if (text == "live") return MapPhase::kLive;
+  return MapPhase::kNew;
+}
+
+std::optional<std::string> OptionalText(const Statement& s, int i) {
+  if (s.ColumnType(i) == SQLITE_NULL) return std::nullopt;
+  return std::string(s.ColumnText(i));
+}
+
+}  // namespace
+
+std::string NowIso() {
+  auto now = std::chrono::system_clock::now();
+  std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+  auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) %
+                1000;
+  std::tm tm;
+  gmtime_r(&seconds, &tm);
+  char buffer[40];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[48];
+  std::snprintf(out, sizeof out, "%s.%03dZ", buffer, static_cast<int>(millis.count()));
+  return out;
+}
+
+double NowSeconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+StateStore::StateStore(std::unique_ptr<sqlite::Db> db) : db_(std::move(db)) {}
+StateStore::~StateStore() = default;
+
+Expected<std::unique_ptr<StateStore>> StateStore::Open(const std::string& path) {
+  Expected<std::unique_ptr<sqlite::Db>> db =
+      sqlite::Db::Open(path, /*create=*/true, "state store (sqlite:" + path + ")");
+  if (!db.ok()) return db.status();
+  // The state store may fall behind the databases after a power loss (the
+  // engine repairs that), never ahead, so NORMAL durability is enough.
+  if (Status s = (*db)->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL"); !s.ok()) {
+    return s;
+  }
+  if (Status s = (*db)->Exec(kSchema); !s.ok()) return s;
+  return std::unique_ptr<StateStore>(new StateStore(std::move(*db)));
+}
+
+Status StateStore::Begin() { return db_->Exec("BEGIN IMMEDIATE"); }
+Status StateStore::Commit() { return db_->Exec("COMMIT"); }
+void StateStore::Rollback() { (void)db_->Exec("ROLLBACK"); }
+
+Expected<MapState> StateStore::GetMap(const std::string& name) {
+  Expected<Statement*> s = db_->Prepare(
+      "SELECT state, initial_step, initial_cursor, initial_done, initial_total, last_sync "
+      "FROM duet_maps WHERE name = ?1");
+  if (!s.ok()) return s.status();
+  ScopedStatement st(*s);
+  st->BindText(1, name);
+  MapState map;
+  map.name = name;
+  int rc = st->Step();
+  if (rc == SQLITE_ROW) {
+    map.phase = ParsePhase(st->ColumnText(0));
+    map.initial_step = static_cast<int>(st->ColumnInt(1));
+    map.initial_cursor = OptionalText(*st, 2);
+    map.initial_done = st->ColumnInt(3);
+    map.initial_total = st->ColumnInt(4);
+    map.last_sync = OptionalText(*st, 5);
+  } else if (rc != SQLITE_DONE) {
+    return db_->Error("reading map state");
+  }
+  return map;
+}
+
+Status StateStore::PutMap(const MapState& map) {
+  Expected<Statement*> s = db_->Prepare(
+      "INSERT OR REPLACE INTO duet_maps (name, state, initial_step, initial_cursor, "
+      "initial_done, initial_total, last_sync) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  if (!s.ok()) return s.status();
+  Statement& st = **s;
+  st.BindText(1, map.name);
+  st.BindText(2, PhaseName(map.phase));
+  st.BindInt(3, map.initial_step);
+  if (map.initial_cursor) st.BindText(4, *map.initial_cursor);
+  st.BindInt(5, map.initial_done);
+  st.BindInt(6, map.initial_total);
+  if (map.last_sync) st.BindText(7, *map.last_sync);
+  return db_->Run(st);
+}
+
+Expected<int64_t> StateStore::GetCheckpoint(const std::string& map, const std::string& system) {
+  Expected<Statement*> s =
+      db_->Prepare("SELECT seq FROM duet_checkpoints WHERE map = ?1 AND system = ?2");
+  if (!s.ok()) return s.status();
+  ScopedStatement st(*s);
+  st->BindText(1, map);
+  st->BindText(2, system);
+  return st->Step() == SQLITE_ROW ? st->ColumnInt(0) : 0;
+}
+
+Status StateStore::SetCheckpoint(const std::string& map, const std::string& system, int64_t seq) {
+  Expected<Statement*> s = db_->Prepare(
+      "INSERT OR REPLACE INTO duet_checkpoints (map, system, seq) VALUES (?1, ?2, ?3)");
+  if (!s.ok()) return s.status();
+  (*s)->BindText(1, map);
+  (*s)->BindText(2, system);
+  (*s)->BindInt(3, seq);
+  return db_->Run(**s);
+}
+
+namespace {
+
+Expected<std::optional<Link>> ReadLink(sqlite::Db& db, const std::string& sql,
+                                       const std::string& map, const std::string& id) {
+  Expected<Statement*> s = db.Prepare(sql);
+  if (!s.ok()) return s.status();
+  ScopedStatement st(*s);
+  st->BindText(1, map);
+  st->BindText(2, id);
+  int rc = st->Step();
+  if (rc == SQLITE_ROW) {
+    Link link;
+    link.left_id = std::string(st->ColumnText(0));
+    link.right_id = std::string(st->ColumnText(1));
+    link.base = std::string(st->ColumnBlob(2));
+    return std::optional<Link>(std::move(link));
+  }
+  if (rc != SQLITE_DONE) return db.Error("reading a link");
+  return std::optional<Link>();
+}
+
+}  // namespace
+
+Expected<std::optional<Link>> StateStore::LinkByLeft(const std::string& map,
+                                                     const std::string& left_id) {
+  return ReadLink(*db_,
+                  "SELECT left_id, right_id, base FROM duet_links WHERE map = ?1 AND left_id = ?2",
+                  map, left_id);
+}
+
+Expected<std::optional<Link>> StateStore::LinkByRight(const std::string& map,
+                                                      const std::string& right_id) {
+  return ReadLink(
+      *db_, "SELECT left_id, right_id, base FROM duet_links WHERE map = ?1 AND right_id = ?2",
+      map, right_id);
+}
+
+Status StateStore::PutLink(const std::string& map, const Link& link) {
+  Expected<Statement*> del =
+      db_->Prepare("DELETE FROM duet_links WHERE map = ?1 AND right_id = ?2 AND left_id <> ?3");
+  if (!del.ok()) return del.status();
+  (*del)->BindText(1, map);
+  (*del)->BindText(2, link.right_id);
+  (*del)->BindText(3, link.left_id);
+  if (Status s = db_->Run(**del); !s.ok()) return s;
+  Expected<Statement*> s = db_->Prepare(
+      "INSERT OR REPLACE INTO duet_links (map, left_id, right_id, base) VALUES (?1, ?2, ?3, ?4)");
+  if (!s.ok()) return s.status();
+  (*s)->BindText(1, map);
+  (*s)->BindText(2, link.left_id);
+  (*s)->BindText(3, link.right_id);
+  (*s)->BindBlob(4, link.base);
+  return db_->Run(**s);
+}
+
+Status StateStore::DeleteLink(const std::string& map, const std::string& left_id) {
+  Expected<Statement*> s = db_->Prepare("DELETE FROM duet_links WHERE map = ?1 AND left_id = ?2");
+  if (!s.ok()) return s.status();
+  (*s)->BindText(1, map);
+  (*s)->BindText(2, left_id);
+  return db_->Run(**s);
+}
+
+Expected<int64_t> StateStore::CountLinks(const std::string& map) {
+  Expected<Statement*> s = db_->Prepare("SELECT count(*) FROM duet_links WHERE map = ?1");
+  if (!s.ok()) return s.status();
+  ScopedStatement st(*s);
+  st->BindText(1, map);
+  return st->Step() == SQLITE_ROW ? st->ColumnInt(0) : 0;
+}
+
+Status StateStore::AddWaiting(const std::string& map, const Waiting& waiting) {
+  Expected<Statement*> s = db_->Prepare(
+      "INSERT INTO duet_waiting (map, system, row_id, since, reason) VALUES (?1, ?2, ?3, ?4, ?5) "
+      "ON CONFLICT (map, system, row_id) DO UPDATE SET reason = excluded.reason");
+  if (!s.ok()) return s.status();
+  (*s)->BindText(1, map);
+  (*s)->BindText(2, waiting.system);
+  (*s)->BindText(3, waiting.row_id);
+  (*s)->BindDouble(4, waiting.since);
+  (*s)->BindText(5, waiting.reason);
+  return db_->Run(**s);
+}
+
+Status StateStore::RemoveWaiting(const std::string& map, const std::string& system,
+                                 const std::string& row_id) {
+  Expected<Statement*> s = db_->Prepare(
+      "DELETE FROM duet_waiting WHERE map = ?1 AND system = ?2 AND row_id = ?3");
+  if (!s.ok()) return s.status();
+  (*s)->BindText(1, map);
+  (*s)->BindText(2, system);
+  (*s)->BindText(3, row_id);
+  return db_->Run(**s);
+}
+
+Expected<std::vector<Waiting>> StateStore::ListWaiting(const std::string& map) {
+  Expected<Statement*> s = db_->Prepare(
+      "SELECT system, row_id, since, reason FROM duet_waiting WHERE map = ?1 ORDER BY since");
+  if (!s.ok()) return s.status();
+  ScopedStatement st(*s);
+  st->BindText(1, map);
+  std::vector<Waiting> out;
+  while (st->Step() == SQLITE_ROW) {
+    out.push_back(Waiting{std::string(st->ColumnText(0)), std::string(st->ColumnText(1)),
+                          st->ColumnDouble(2), std::string(st->ColumnText(3))});
+  }
+  return out;
+}
+
+Status StateStore::RecordError(const ErrorItem& item) {
+  std::string now = NowIso();
+  Expected<Statement*> update = db_->Prepare(
+      "UPDATE duet_errors SET kind = ?4, reason = ?5, source_row = ?6, attempts = attempts + 1, "
+      "last_at = ?7 WHERE map = ?1 AND system = ?2 AND row_id = ?3 AND status = 'open'");
+  if (!update.ok()) return update.status();
+  Statement& u = **update;
+  u.BindText(1, item.map);
+  u.BindText(2, item.system);
+  u.BindText(3, item.row_id);
+  u.BindText(4, item.kind);
+  u.BindText(5, item.reason);
+  u.BindText(6, item.source_row);
+  u.BindText(7, now);
+  if (Status s = db_->Run(u); !s.ok()) return s;
+  if (sqlite3_changes(db_->handle()) > 0) return Status::Ok();
+  Expected<Statement*> insert = db_->Prepare(
+      "INSERT INTO duet_errors (map, system, row_id, kind, reason, source_row, attempts, "
+      "first_at, last_at, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?7, 'open')");
+  if (!insert.ok()) return insert.status();
+  Statement& i = **insert;
+  i.BindText(1, item.map);
+  i.BindText(2, item.system);
+  i.BindText(3, item.row_id);
+  i.BindText(4, item.kind);
+  i.BindText(5, item.reason);
+  i.BindText(6, item.source_row);
+  i.BindText(7, now);
+  return db_->Run(i);
+}
+
+Status StateStore::ResolveErrors(const std::string& map, const std::string& system,
+                                 const std::string& row_id) {
+  Expected<Statement*> s = db_->Prepare(
+      "UPDATE duet_errors SET status = 'resolved', last_at = ?4 "
+      "WHERE map = ?1 AND system = ?2 AND row_id = ?3 AND status = 'open'");
+  if (!s.ok()) return s.status();
+  (*s)->BindText(1, map);
+  (*s)->BindText(2, system);
+  (*s)->BindText(3, row_id);
+  (*s)->BindText(4, NowIso());
+  return db_->Run(**s);
+}
+
+Expected<std::vector<ErrorItem>> StateStore::OpenErrors(const std::string& map) {
+  Expected<Statement*> s = db_->Prepare(
+      "SELECT id, system, row_id, kind, reason, coalesce(source_row, ''), attempts, first_at, "
+      "last_at FROM duet_errors WHERE map = ?1 AND status = 'open' ORDER BY id");
+  if (!s.ok()) return s.status();
+  ScopedStatement st(*s);
+  st->BindText(1, map);
+  std::vector<ErrorItem> out;
+  while (st->Step() == SQLITE_ROW) {
+    ErrorItem e;
+    e.id = st->ColumnInt(0);
+    e.map = map;
+    e.system = std::string(st->ColumnText(1));
+    e.row_id = std::string(st->ColumnText(2));
+    e.kind = std::string(st->ColumnText(3));
+    e.reason = std::string(st->ColumnText(4));
+    e.source_row = std::string(st->ColumnText(5));
+    e.attempts = st->ColumnInt(6);
+    e.first_at = std::string(st->ColumnText(7));
+    e.last_at = std::string(st->ColumnText(8));
+    e.status = "open";
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Expected<int64_t> StateStore::CountOpenErrors(const std::string& map) {
+  Expected<Statement*> s =
+      db_->Prepare("SELECT count(*) FROM duet_errors WHERE map = ?1 AND status = 'open'");
+  if (!s.ok()) return s.status();
+  ScopedStatement st(*s);
+  st->BindText(1, map);
+  return st->Step() == SQLITE_ROW ? st->ColumnInt(0) : 0;
+}
+
+}  // namespace duet::state

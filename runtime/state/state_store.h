@@ -1,0 +1,115 @@
+// The state store: what the runtime knows between runs — per map its
+// initial-sync progress and changelog checkpoints, the links between rows
+// with their bases, changes waiting for a referenced row, and the error
+// queue. A SQLite database (docs/sync.md, "The state store").
+//
+// The engine writes it in one transaction per batch, after the batch's
+// target transactions have committed, so a crash can only leave it behind
+// the databases, never ahead of them.
+#ifndef DUET_RUNTIME_STATE_STATE_STORE_H_
+#define DUET_RUNTIME_STATE_STATE_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runtime/base/status.h"
+
+namespace duet::sqlite {
+class Db;
+}
+
+namespace duet::state {
+
+enum class MapPhase { kNew, kInitial, kLive };
+
+struct MapState {
+  std::string name;
+  MapPhase phase = MapPhase::kNew;
+  // Initial sync: 1 reads the seeding side, 2 the other side; the RowId
+  // after which the current side resumes; rows done and the total estimate.
+  int initial_step = 1;
+  std::optional<std::string> initial_cursor;
+  int64_t initial_done = 0;
+  int64_t initial_total = 0;
+  std::optional<std::string> last_sync;  // ISO time of the last committed batch
+};
+
+struct Link {
+  std::string left_id;
+  std::string right_id;
+  std::string base;  // engine-defined bytes
+};
+
+struct Waiting {
+  std::string system;
+  std::string row_id;
+  double since = 0;  // Unix seconds
+  std::string reason;
+};
+
+struct ErrorItem {
+  int64_t id = 0;
+  std::string map;
+  std::string system;
+  std::string row_id;
+  std::string kind;
+  std::string reason;
+  std::string source_row;  // JSON
+  int64_t attempts = 0;
+  std::string first_at;
+  std::string last_at;
+  std::string status;
+};
+
+class StateStore {
+ public:
+  static Expected<std::unique_ptr<StateStore>> Open(const std::string& path);
+  ~StateStore();
+
+  Status Begin();
+  Status Commit();
+  void Rollback();
+
+  Expected<MapState> GetMap(const std::string& name);
+  Status PutMap(const MapState& map);
+
+  // 0 when the map has no checkpoint for `system` yet.
+  Expected<int64_t> GetCheckpoint(const std::string& map, const std::string& system);
+  Status SetCheckpoint(const std::string& map, const std::string& system, int64_t seq);
+
+  Expected<std::optional<Link>> LinkByLeft(const std::string& map, const std::string& left_id);
+  Expected<std::optional<Link>> LinkByRight(const std::string& map, const std::string& right_id);
+  // Replaces any link of either row.
+  Status PutLink(const std::string& map, const Link& link);
+  Status DeleteLink(const std::string& map, const std::string& left_id);
+  Expected<int64_t> CountLinks(const std::string& map);
+
+  // Keeps the first `since` of a row that was already waiting.
+  Status AddWaiting(const std::string& map, const Waiting& waiting);
+  Status RemoveWaiting(const std::string& map, const std::string& system,
+                       const std::string& row_id);
+  Expected<std::vector<Waiting>> ListWaiting(const std::string& map);
+
+  // Opens an item, or counts another attempt of the open item of that row.
+  Status RecordError(const ErrorItem& item);
+  // Resolves the open items of the row; no-op when there are none.
+  Status ResolveErrors(const std::string& map, const std::string& system,
+                       const std::string& row_id);
+  Expected<std::vector<ErrorItem>> OpenErrors(const std::string& map);
+  Expected<int64_t> CountOpenErrors(const std::string& map);
+
+ private:
+  explicit StateStore(std::unique_ptr<sqlite::Db> db);
+  std::unique_ptr<sqlite::Db> db_;
+};
+
+// The current time as ISO text with milliseconds, "2026-11-26T10:04:11.120Z".
+std::string NowIso();
+double NowSeconds();
+
+}  // namespace duet::state
+
+#endif  // DUET_RUNTIME_STATE_STATE_STORE_H_

@@ -1,0 +1,472 @@
+#include "tests/e2e/harness.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <random>
+#include <thread>
+
+extern char** environ;
+
+namespace duet::e2e {
+namespace {
+
+std::string FromEnv(const char* name, const char* fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? std::string(value) : std::string(fallback);
+}
+
+// Unique names for the scratch files of concurrent children.
+std::string NextScratchName(const char* stem) {
+  static std::atomic<uint64_t> counter{0};
+  return std::string(stem) + "-" + std::to_string(counter.fetch_add(1));
+}
+
+// The environment of a child: ours, with `changes` applied.
+std::vector<std::string> ChildEnvironment(const EnvChanges& changes) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string_view entry(*e);
+    std::string name(entry.substr(0, entry.find('=')));
+    if (changes.count(name) == 0) env.emplace_back(entry);
+  }
+  for (const auto& [name, value] : changes) {
+    if (value.has_value()) env.push_back(name + "=" + *value);
+  }
+  return env;
+}
+
+// sqlite3's output separators: unit and record separator, which no test
+// value contains, so values with '|' or line breaks still split correctly.
+constexpr char kColumnSep = '\x1f';
+constexpr char kRowSep = '\x1e';
+
+bool IsBusy(const RunResult& r) {
+  return r.err.find("database is locked") != std::string::npos ||
+         r.err.find("database is busy") != std::string::npos;
+}
+
+}  // namespace
+
+// Whether `duet` has the subcommand `command`: `duet COMMAND --help` then
+// prints the subcommand's usage ("Usage: .../duet COMMAND [OPTIONS]"). For an
+// unknown command CLI11 prints the main usage (also exit 0), so the exit
+// code alone does not tell.
+bool DuetHasCommand(const std::string& command, const fs::path& scratch, RunResult* r) {
+  *r = RunProcess({GetTools().duet, command, "--help"}, scratch, scratch);
+  if (!r->exited || r->exit_code != 0) return false;
+  size_t usage = r->out.find("Usage:");
+  if (usage == std::string::npos) return false;
+  std::string line = r->out.substr(usage, r->out.find('\n', usage) - usage) + " ";
+  return line.find(" " + command + " ") != std::string::npos;
+}
+
+const Tools& GetTools() {
+  static const Tools tools = [] {
+    Tools t;
+    t.duetc = FromEnv("DUETC", DUET_E2E_DUETC);
+    t.duet = FromEnv("DUET", DUET_E2E_DUET);
+    t.sqlite3 = FromEnv("SQLITE3", DUET_E2E_SQLITE3);
+    t.maps_dir = FromEnv("DUET_E2E_MAPS_DIR", DUET_E2E_MAPS_DIR);
+    return t;
+  }();
+  return tools;
+}
+
+std::string Show(const std::vector<std::string>& argv, const RunResult& r) {
+  std::string command;
+  for (const std::string& arg : argv) command += (command.empty() ? "" : " ") + arg;
+  if (!r.started) return "$ " + command + "\n(not started)";
+  return "$ " + command + "\nexit " + std::to_string(r.exit_code) +
+         (r.exited ? "" : " (killed by a signal)") + "\n--- stdout ---\n" + r.out +
+         "\n--- stderr ---\n" + r.err;
+}
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+void WriteFile(const fs::path& path, std::string_view bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  out.close();
+  EXPECT_TRUE(out.good()) << "cannot write " << path;
+}
+
+Process::Process(Process&& other) noexcept { *this = std::move(other); }
+
+Process& Process::operator=(Process&& other) noexcept {
+  if (this != &other) {
+    if (running()) Wait(std::chrono::milliseconds(0));
+    pid_ = other.pid_;
+    argv_ = std::move(other.argv_);
+    stdout_path_ = std::move(other.stdout_path_);
+    stderr_path_ = std::move(other.stderr_path_);
+    other.pid_ = -1;
+  }
+  return *this;
+}
+
+Process::~Process() {
+  if (running()) {
+    kill(pid_, SIGKILL);
+    int status = 0;
+    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
+}
+
+bool Process::Start(const std::vector<std::string>& argv, const fs::path& cwd,
+                    const fs::path& stdout_path, const fs::path& stderr_path,
+                    const fs::path& stdin_path, const EnvChanges& env) {
+  argv_ = argv;
+  stdout_path_ = stdout_path;
+  stderr_path_ = stderr_path;
+  std::string in = stdin_path.empty() ? std::string("/dev/null") : stdin_path.string();
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, in.c_str(), O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, stdout_path.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr_path.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
+  std::vector<std::string> args = argv;
+  std::vector<char*> c_argv;
+  for (std::string& arg : args) c_argv.push_back(arg.data());
+  c_argv.push_back(nullptr);
+  std::vector<std::string> env_storage = ChildEnvironment(env);
+  std::vector<char*> c_env;
+  for (std::string& entry : env_storage) c_env.push_back(entry.data());
+  c_env.push_back(nullptr);
+  pid_t pid = 0;
+  int rc = posix_spawn(&pid, argv[0].c_str(), &actions, nullptr, c_argv.data(), c_env.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
+    ADD_FAILURE() << "cannot start " << argv[0] << ": " << std::strerror(rc);
+    pid_ = -1;
+    return false;
+  }
+  pid_ = pid;
+  return true;
+}
+
+void Process::Signal(int signal) {
+  if (running()) kill(pid_, signal);
+}
+
+RunResult Process::Finish(int status) {
+  RunResult result;
+  result.started = true;
+  result.exited = WIFEXITED(status);
+  result.exit_code = result.exited ? WEXITSTATUS(status) : -WTERMSIG(status);
+  result.out = ReadFile(stdout_path_);
+  result.err = ReadFile(stderr_path_);
+  pid_ = -1;
+  return result;
+}
+
+bool Process::TryWait(RunResult* result) {
+  if (!running()) return false;
+  int status = 0;
+  pid_t done = waitpid(pid_, &status, WNOHANG);
+  if (done != pid_) return false;
+  *result = Finish(status);
+  return true;
+}
+
+RunResult Process::Wait(std::chrono::milliseconds timeout) {
+  RunResult result;
+  if (!running()) return result;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (TryWait(&result)) return result;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (TryWait(&result)) return result;
+  if (timeout.count() > 0) {
+    ADD_FAILURE() << "still running after " << timeout.count() << " ms, killed: "
+                  << Show(argv_, RunResult{true, false, -1, ReadFile(stdout_path_),
+                                           ReadFile(stderr_path_)});
+  }
+  kill(pid_, SIGKILL);
+  int status = 0;
+  while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+  return Finish(status);
+}
+
+RunResult RunProcess(const std::vector<std::string>& argv, const fs::path& cwd,
+                     const fs::path& scratch, std::string_view stdin_text, const EnvChanges& env,
+                     std::chrono::milliseconds timeout) {
+  std::string name = NextScratchName(".run");
+  fs::path in = scratch / (name + ".in");
+  fs::path out = scratch / (name + ".out");
+  fs::path err = scratch / (name + ".err");
+  WriteFile(in, stdin_text);
+  Process process;
+  RunResult result;
+  if (process.Start(argv, cwd, out, err, in, env)) result = process.Wait(timeout);
+  std::error_code ec;
+  fs::remove(in, ec);
+  fs::remove(out, ec);
+  fs::remove(err, ec);
+  return result;
+}
+
+std::string FormatRows(const Rows& rows) {
+  std::string text;
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) text += (i ? " | " : "") + row[i];
+    text += "\n";
+  }
+  return text.empty() ? "(no rows)\n" : text;
+}
+
+RunResult Sqlite::TryExec(std::string_view sql) const {
+  // One transaction, taken with BEGIN IMMEDIATE: it waits for duet's write
+  // lock up front (so no busy error mid-way), and a failing statement rolls
+  // the whole script back, so a retry after "database is locked" is safe.
+  std::string script = "BEGIN IMMEDIATE;\n" + std::string(sql) + "\nCOMMIT;\n";
+  std::vector<std::string> argv = {GetTools().sqlite3, "-batch",    "-bail", "-cmd",
+                                   ".timeout 30000",   db_.string()};
+  RunResult r;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+  do {
+    r = RunProcess(argv, scratch_, scratch_, script);
+  } while (r.exited && r.exit_code != 0 && IsBusy(r) &&
+           std::chrono::steady_clock::now() < deadline);
+  return r;
+}
+
+bool Sqlite::Exec(std::string_view sql) const {
+  RunResult r = TryExec(sql);
+  if (r.exited && r.exit_code == 0 && r.err.empty()) return true;
+  ADD_FAILURE() << "sqlite3 " << db_.filename() << " failed on:\n"
+                << sql.substr(0, 2000) << "\n"
+                << Show({GetTools().sqlite3, db_.string()}, r);
+  return false;
+}
+
+Rows Sqlite::Query(std::string_view sql) const {
+  std::optional<Rows> rows = QueryImpl(sql, /*report=*/true);
+  return rows.has_value() ? *rows : Rows();
+}
+
+std::optional<Rows> Sqlite::TryQuery(std::string_view sql) const {
+  if (!fs::exists(db_)) return std::nullopt;
+  return QueryImpl(sql, /*report=*/false);
+}
+
+std::optional<Rows> Sqlite::QueryImpl(std::string_view sql, bool report) const {
+  std::vector<std::string> argv = {GetTools().sqlite3,
+                                   "-batch",
+                                   "-bail",
+                                   "-noheader",
+                                   "-list",
+                                   "-separator",
+                                   std::string(1, kColumnSep),
+                                   "-newline",
+                                   std::string(1, kRowSep),
+                                   "-nullvalue",
+                                   "NULL",
+                                   "-cmd",
+                                   ".timeout 30000",
+                                   db_.string()};
+  RunResult r;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+  do {
+    r = RunProcess(argv, scratch_, scratch_, std::string(sql) + ";\n");
+  } while (r.exited && r.exit_code != 0 && IsBusy(r) &&
+           std::chrono::steady_clock::now() < deadline);
+  Rows rows;
+  if (!r.exited || r.exit_code != 0 || !r.err.empty()) {
+    if (report) {
+      ADD_FAILURE() << "sqlite3 " << db_.filename() << " query failed: " << sql << "\n"
+                    << Show(argv, r);
+    }
+    return std::nullopt;
+  }
+  size_t start = 0;
+  while (start < r.out.size()) {
+    size_t end = r.out.find(kRowSep, start);
+    if (end == std::string::npos) end = r.out.size();
+    std::string_view line(r.out.data() + start, end - start);
+    std::vector<std::string> row;
+    size_t col = 0;
+    while (true) {
+      size_t next = line.find(kColumnSep, col);
+      row.emplace_back(line.substr(col, next == std::string_view::npos ? line.npos : next - col));
+      if (next == std::string_view::npos) break;
+      col = next + 1;
+    }
+    rows.push_back(std::move(row));
+    start = end + 1;
+  }
+  return rows;
+}
+
+std::string Sqlite::Value(std::string_view sql) const {
+  Rows rows = Query(sql);
+  if (rows.empty() || rows[0].empty()) return "";
+  EXPECT_EQ(rows.size(), 1u) << sql << "\n" << FormatRows(rows);
+  return rows[0][0];
+}
+
+int64_t Sqlite::Int(std::string_view sql) const {
+  std::string value = Value(sql);
+  char* end = nullptr;
+  long long v = std::strtoll(value.c_str(), &end, 10);
+  EXPECT_TRUE(!value.empty() && end != nullptr && *end == '\0')
+      << "not an integer: '" << value << "' from " << sql;
+  return v;
+}
+
+Rows Sqlite::Schema() const {
+  return Query("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name");
+}
+
+std::string Quote(std::string_view text) {
+  std::string quoted = "'";
+  for (char c : text) {
+    if (c == '\'') quoted += '\'';
+    quoted += c;
+  }
+  return quoted + "'";
+}
+
+std::string QuoteOrNull(const std::optional<std::string>& text) {
+  return text.has_value() ? Quote(*text) : std::string("NULL");
+}
+
+bool PollUntil(const std::function<bool()>& done, std::chrono::milliseconds deadline) {
+  auto end = std::chrono::steady_clock::now() + deadline;
+  while (true) {
+    if (done()) return true;
+    if (std::chrono::steady_clock::now() >= end) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+uint64_t SeedFrom(const char* env_var) {
+  const char* value = std::getenv(env_var);
+  if (value != nullptr && *value != '\0') return std::strtoull(value, nullptr, 10);
+  return (static_cast<uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}();
+}
+
+void E2eTest::SetUp() {
+  const Tools& tools = GetTools();
+  for (const std::string& tool : {tools.duetc, tools.duet, tools.sqlite3}) {
+    ASSERT_TRUE(fs::exists(tool)) << "missing tool: '" << tool
+                                  << "' (set DUETC, DUET, SQLITE3, or install sqlite3: "
+                                     "scripts/setup.sh)";
+  }
+  ASSERT_TRUE(fs::is_directory(tools.maps_dir)) << tools.maps_dir;
+  std::string pattern = (fs::temp_directory_path() / "duet_e2e_XXXXXX").string();
+  ASSERT_NE(mkdtemp(pattern.data()), nullptr) << std::strerror(errno);
+  dir_ = pattern;
+  fs::create_directories(dir_ / ".scratch");
+  fo_ = Sqlite(dir_ / "fo.db", dir_ / ".scratch");
+  ce_ = Sqlite(dir_ / "ce.db", dir_ / ".scratch");
+  state_ = Sqlite(dir_ / "state.db", dir_ / ".scratch");
+}
+
+void E2eTest::TearDown() {
+  if (dir_.empty()) return;
+  bool keep = HasFailure() || !FromEnv("DUET_E2E_KEEP", "").empty();
+  if (keep) {
+    std::cerr << "[ e2e ] test directory kept: " << dir_ << "\n";
+    return;
+  }
+  std::error_code ec;
+  fs::remove_all(dir_, ec);
+}
+
+void E2eTest::Compile(const std::vector<std::string>& map_files) {
+  std::vector<std::string> argv = {GetTools().duetc, "compile"};
+  for (const std::string& file : map_files)
+    argv.push_back((fs::path(GetTools().maps_dir) / file).string());
+  argv.insert(argv.end(), {"-o", (dir_ / "maps.duetb").string()});
+  RunResult r = RunProcess(argv, dir_, dir_ / ".scratch");
+  ASSERT_EQ(r.exit_code, kExitOk) << Show(argv, r);
+}
+
+void E2eTest::WriteConfig(const nlohmann::json& extra) {
+  nlohmann::json config = {
+      {"bundle", "maps.duetb"},
+      {"systems", {{"fo", "sqlite:fo.db"}, {"ce", "sqlite:ce.db"}}},
+      {"state", "sqlite:state.db"},
+      {"cache_dir", "cache"},
+  };
+  for (const auto& [key, value] : extra.items()) config[key] = value;
+  WriteConfigText(config.dump(2) + "\n");
+}
+
+void E2eTest::WriteConfigText(std::string_view text) { WriteFile(config(), text); }
+
+RunResult E2eTest::Duet(const std::string& command, const std::vector<std::string>& args,
+                        const EnvChanges& env, std::chrono::milliseconds timeout) {
+  std::vector<std::string> argv = {GetTools().duet, command, "-c", config().string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunProcess(argv, dir_, dir_ / ".scratch", "", env, timeout);
+}
+
+RunResult E2eTest::DuetExpect(int exit_code, const std::string& command,
+                              const std::vector<std::string>& args) {
+  RunResult r = Duet(command, args);
+  std::vector<std::string> argv = {"duet", command, "-c", config().string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  EXPECT_EQ(r.exit_code, exit_code) << Show(argv, r);
+  return r;
+}
+
+Process E2eTest::StartRun() {
+  Process run;
+  std::string name = "run-" + std::to_string(++runs_);
+  run.Start({GetTools().duet, "run", "-c", config().string()}, dir_, dir_ / (name + ".out"),
+            dir_ / (name + ".err"));
+  return run;
+}
+
+void E2eTest::StopRun(Process& run) {
+  std::vector<std::string> argv = run.argv();
+  run.Signal(SIGTERM);
+  RunResult r = run.Wait(std::chrono::minutes(2));
+  EXPECT_TRUE(r.exited && r.exit_code == kExitOk) << "duet run must exit 0 after SIGTERM\n"
+                                                  << Show(argv, r);
+}
+
+void E2eTest::KillRun(Process& run) {
+  run.Signal(SIGKILL);
+  run.Wait(std::chrono::minutes(1));
+}
+
+nlohmann::json E2eTest::StatusJson() {
+  RunResult r = DuetExpect(kExitOk, "status", {"--json"});
+  nlohmann::json status = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+  EXPECT_FALSE(status.is_discarded()) << "status --json printed no JSON:\n" << r.out;
+  return status.is_discarded() ? nlohmann::json() : status;
+}
+
+Rows E2eTest::ErrorItems(const std::string& map, bool open_only) const {
+  return state_.Query(
+      "SELECT kind, system, status, reason, row_id, source_row FROM duet_errors WHERE map = " +
+      Quote(map) + (open_only ? " AND status = 'open'" : "") + " ORDER BY id");
+}
+
+int64_t E2eTest::OpenErrors() const {
+  return state_.Int("SELECT count(*) FROM duet_errors WHERE status = 'open'");
+}
+
+}  // namespace duet::e2e

@@ -1,0 +1,798 @@
+// End-to-end behaviour of the sync runtime, one docs/sync.md section per
+// test: two SQLite databases written by sqlite3 as the applications, the
+// real duet binary run between the writes, and the databases and the state
+// store read back with sqlite3. Every check follows from docs/sync.md; none
+// depends on timing (the one sleep is the `newest` rule's, which compares
+// capture times).
+#include <gmock/gmock.h>
+
+#include <chrono>
+#include <regex>
+#include <thread>
+
+#include "tests/e2e/harness.h"
+#include "tests/e2e/schemas.h"
+
+namespace duet::e2e {
+namespace {
+
+using testing::HasSubstr;
+
+// ---------------------------------------------------------------------------
+// Customers and groups (maps/customers.duet).
+
+class CustomersTest : public E2eTest {
+ protected:
+  void SetUp() override {
+    E2eTest::SetUp();
+    if (HasFatalFailure()) return;
+    Compile({"customers.duet"});
+    ASSERT_TRUE(fo_.Exec(kCustomersFo));
+    ASSERT_TRUE(ce_.Exec(kCustomersCe));
+  }
+
+  // The fo customer as the map sees it: NAME, GROUPID, ONHOLD, PARTYTYPE,
+  // MEMO; empty when there is no such row.
+  std::vector<std::string> FoCustomer(const std::string& account) {
+    Rows rows =
+        fo_.Query("SELECT NAME, GROUPID, ONHOLD, PARTYTYPE, MEMO FROM Customer WHERE ACCOUNT = " +
+                  Quote(account));
+    EXPECT_LE(rows.size(), 1u) << "duplicate fo customer " << account << "\n" << FormatRows(rows);
+    return rows.empty() ? std::vector<std::string>() : rows[0];
+  }
+
+  // The ce account: name, the code of the group its ref points at, onhold,
+  // searchname, memo, typecode; empty when there is no such row.
+  std::vector<std::string> CeAccount(const std::string& number) {
+    Rows rows = ce_.Query(
+        "SELECT a.name, g.code, a.onhold, a.searchname, a.memo, a.typecode FROM account a "
+        "LEFT JOIN customergroup g ON g.groupid = a.groupref WHERE a.accountnumber = " +
+        Quote(number));
+    EXPECT_LE(rows.size(), 1u) << "duplicate ce account " << number << "\n" << FormatRows(rows);
+    return rows.empty() ? std::vector<std::string>() : rows[0];
+  }
+
+  std::string CeGroupId(const std::string& code) {
+    return ce_.Value("SELECT groupid FROM customergroup WHERE code = " + Quote(code));
+  }
+};
+
+using Row = std::vector<std::string>;
+
+// Issue 4, item 1: inserts, updates and deletes on either side reach the
+// other with the value map, the constants, the computed one-way field, the
+// lookup and the filters applied; a row that stops matching its filter stops
+// syncing and its partner stays as it is.
+TEST_F(CustomersTest, CreateUpdateDeleteReachTheOtherSideWithMapsAndFiltersApplied) {
+  ASSERT_TRUE(
+      fo_.Exec("INSERT INTO CustGroup (GROUPID, DESCRIPTION) VALUES ('G1', 'Wholesale'), "
+               "('G2', 'Retail');"));
+  WriteConfig();
+  Install();
+  RunOnce();
+  EXPECT_EQ(ce_.Query("SELECT code, description FROM customergroup ORDER BY code"),
+            (Rows{{"G1", "Wholesale"}, {"G2", "Retail"}}));
+
+  // Inserts on both sides; P1 (a person) and X4 (typecode 4) are filtered.
+  ASSERT_TRUE(
+      fo_.Exec("INSERT INTO Customer (ACCOUNT, NAME, GROUPID, ONHOLD, PARTYTYPE, MEMO) VALUES "
+               "('C1', ' Contoso ', 'G1', 'no', 'Organization', 'memo1'),"
+               "('C5', 'Five', 'G2', 'all', 'Organization', NULL),"
+               "('P1', 'Person One', NULL, 'no', 'Person', NULL);"));
+  ASSERT_TRUE(ce_.Exec(
+      "INSERT INTO account (accountnumber, name, groupref, onhold, typecode) VALUES "
+      "('A2', 'Fabrikam', (SELECT groupid FROM customergroup WHERE code = 'G2'), 806380001, 3),"
+      "('A6', 'Six', NULL, NULL, 3),"
+      "('X4', 'Not a customer', NULL, NULL, 4);"));
+  RunOnce();
+  EXPECT_EQ(CeAccount("C1"), (Row{" Contoso ", "G1", "806380000", "CONTOSO", "memo1", "3"}));
+  EXPECT_EQ(CeAccount("C5"), (Row{"Five", "G2", "806380002", "FIVE", "NULL", "3"}));
+  EXPECT_EQ(CeAccount("P1"), Row{}) << "a fo row its filter rejects must not be synced";
+  EXPECT_EQ(FoCustomer("A2"), (Row{"Fabrikam", "G2", "invoice", "Organization", "NULL"}));
+  EXPECT_EQ(FoCustomer("A6"), (Row{"Six", "NULL", "NULL", "Organization", "NULL"}));
+  EXPECT_EQ(FoCustomer("X4"), Row{}) << "a ce row its filter rejects must not be synced";
+  EXPECT_EQ(fo_.Int("SELECT count(*) FROM Customer"), 5);
+  EXPECT_EQ(ce_.Int("SELECT count(*) FROM account"), 5);
+
+  // Updates on both sides, including a lookup change each way, and an edit
+  // of the one-way target column searchname, which is left alone.
+  ASSERT_TRUE(
+      fo_.Exec("UPDATE Customer SET NAME = 'Contoso Ltd', GROUPID = 'G2' "
+               "WHERE ACCOUNT = 'C1';"));
+  ASSERT_TRUE(
+      ce_.Exec("UPDATE account SET name = 'Fabrikam Inc', onhold = 806380002, "
+               "groupref = (SELECT groupid FROM customergroup WHERE code = 'G1') "
+               "WHERE accountnumber = 'A2';"
+               "UPDATE account SET searchname = 'edited in ce' WHERE accountnumber = 'C5';"));
+  RunOnce();
+  EXPECT_EQ(CeAccount("C1"), (Row{"Contoso Ltd", "G2", "806380000", "CONTOSO LTD", "memo1", "3"}));
+  EXPECT_EQ(FoCustomer("A2"), (Row{"Fabrikam Inc", "G1", "all", "Organization", "NULL"}));
+  EXPECT_EQ(CeAccount("C5"), (Row{"Five", "G2", "806380002", "edited in ce", "NULL", "3"}))
+      << "an edit of a one-way target column is left alone";
+  EXPECT_EQ(FoCustomer("C5"), (Row{"Five", "G2", "all", "Organization", "NULL"}));
+
+  // The next change of the source overwrites the one-way target column.
+  ASSERT_TRUE(fo_.Exec("UPDATE Customer SET NAME = 'Five Ltd' WHERE ACCOUNT = 'C5';"));
+  RunOnce();
+  EXPECT_EQ(CeAccount("C5"), (Row{"Five Ltd", "G2", "806380002", "FIVE LTD", "NULL", "3"}));
+
+  // C1 and A2 stop matching their filters: the links are dropped, the
+  // partners stay as they are, and later edits (even a delete) do not sync.
+  ASSERT_TRUE(fo_.Exec("UPDATE Customer SET PARTYTYPE = 'Person' WHERE ACCOUNT = 'C1';"));
+  ASSERT_TRUE(ce_.Exec("UPDATE account SET typecode = 4 WHERE accountnumber = 'A2';"));
+  RunOnce();
+  EXPECT_EQ(CeAccount("C1"), (Row{"Contoso Ltd", "G2", "806380000", "CONTOSO LTD", "memo1", "3"}));
+  EXPECT_EQ(FoCustomer("A2"), (Row{"Fabrikam Inc", "G1", "all", "Organization", "NULL"}));
+  ASSERT_TRUE(fo_.Exec("UPDATE Customer SET NAME = 'Contoso Person' WHERE ACCOUNT = 'C1';"));
+  ASSERT_TRUE(ce_.Exec("UPDATE account SET name = 'Fabrikam Gone' WHERE accountnumber = 'A2';"));
+  RunOnce();
+  EXPECT_EQ(CeAccount("C1"), (Row{"Contoso Ltd", "G2", "806380000", "CONTOSO LTD", "memo1", "3"}))
+      << "a row that stopped matching its filter must not sync";
+  EXPECT_EQ(FoCustomer("A2"), (Row{"Fabrikam Inc", "G1", "all", "Organization", "NULL"}))
+      << "a row that stopped matching its filter must not sync";
+  ASSERT_TRUE(fo_.Exec("DELETE FROM Customer WHERE ACCOUNT = 'C1';"));
+  RunOnce();
+  EXPECT_EQ(CeAccount("C1"), (Row{"Contoso Ltd", "G2", "806380000", "CONTOSO LTD", "memo1", "3"}))
+      << "deleting an unlinked (filtered) row must not delete its former partner";
+
+  // A2 matches again: matched by key as if new (no second row), and the
+  // map's rule (master fo) settles the name, which differs.
+  ASSERT_TRUE(ce_.Exec("UPDATE account SET typecode = 3 WHERE accountnumber = 'A2';"));
+  RunOnce();
+  EXPECT_EQ(FoCustomer("A2"), (Row{"Fabrikam Inc", "G1", "all", "Organization", "NULL"}));
+  EXPECT_EQ(CeAccount("A2"), (Row{"Fabrikam Inc", "G1", "806380002", "FABRIKAM INC", "NULL", "3"}));
+
+  // Deletes on either side delete the partner.
+  ASSERT_TRUE(fo_.Exec("DELETE FROM Customer WHERE ACCOUNT = 'C5';"));
+  ASSERT_TRUE(ce_.Exec("DELETE FROM account WHERE accountnumber = 'A6';"));
+  RunOnce();
+  EXPECT_EQ(CeAccount("C5"), Row{});
+  EXPECT_EQ(FoCustomer("A6"), Row{});
+  EXPECT_EQ(fo_.Query("SELECT ACCOUNT FROM Customer ORDER BY ACCOUNT"), (Rows{{"A2"}, {"P1"}}));
+  EXPECT_EQ(ce_.Query("SELECT accountnumber FROM account ORDER BY accountnumber"),
+            (Rows{{"A2"}, {"C1"}, {"X4"}}));
+  EXPECT_EQ(OpenErrors(), 0);
+}
+
+// Issue 4, item 2: rows on both sides before the first run are matched by
+// alternate key (the `initial from` side wins differing fields), and a later
+// key change updates the partner row in place.
+TEST_F(CustomersTest, AlternateKeysMatchAtInitialSyncAndKeyChangesUpdateThePartner) {
+  ASSERT_TRUE(
+      fo_.Exec("INSERT INTO Customer (ACCOUNT, NAME, ONHOLD, PARTYTYPE) VALUES "
+               "('C1', 'Fo One', 'no', 'Organization'), ('C2', 'Fo Two', NULL, 'Organization');"));
+  ASSERT_TRUE(
+      ce_.Exec("INSERT INTO account (accountnumber, name, onhold, typecode) VALUES "
+               "('C1', 'Ce One', 806380001, 3), ('C3', 'Ce Three', NULL, 3);"));
+  std::string c1_id = ce_.Value("SELECT accountid FROM account WHERE accountnumber = 'C1'");
+  WriteConfig();
+  Install();
+  RunOnce();
+  EXPECT_EQ(fo_.Query("SELECT ACCOUNT, count(*) FROM Customer GROUP BY ACCOUNT ORDER BY 1"),
+            (Rows{{"C1", "1"}, {"C2", "1"}, {"C3", "1"}}));
+  EXPECT_EQ(ce_.Query("SELECT accountnumber, count(*) FROM account GROUP BY 1 ORDER BY 1"),
+            (Rows{{"C1", "1"}, {"C2", "1"}, {"C3", "1"}}));
+  EXPECT_EQ(ce_.Value("SELECT accountid FROM account WHERE accountnumber = 'C1'"), c1_id)
+      << "the existing ce row is the partner, not a new one";
+  EXPECT_EQ(FoCustomer("C1"), (Row{"Fo One", "NULL", "no", "Organization", "NULL"}));
+  EXPECT_EQ(CeAccount("C1"), (Row{"Fo One", "NULL", "806380000", "FO ONE", "NULL", "3"}))
+      << "initial from fo: fo's values win the fields that differ";
+  EXPECT_EQ(FoCustomer("C3"), (Row{"Ce Three", "NULL", "NULL", "Organization", "NULL"}));
+  EXPECT_EQ(state_.Int("SELECT count(*) FROM duet_links WHERE map = 'customers'"), 3);
+
+  // A key change on fo renames the partner (the same ce row).
+  ASSERT_TRUE(fo_.Exec("UPDATE Customer SET ACCOUNT = 'C1X' WHERE ACCOUNT = 'C1';"));
+  RunOnce();
+  EXPECT_EQ(ce_.Query("SELECT accountnumber FROM account ORDER BY 1"),
+            (Rows{{"C1X"}, {"C2"}, {"C3"}}));
+  EXPECT_EQ(ce_.Value("SELECT accountid FROM account WHERE accountnumber = 'C1X'"), c1_id);
+  // And one on ce renames its fo partner.
+  std::string c3_recid = fo_.Value("SELECT RECID FROM Customer WHERE ACCOUNT = 'C3'");
+  ASSERT_TRUE(ce_.Exec("UPDATE account SET accountnumber = 'C3Y' WHERE accountnumber = 'C3';"));
+  RunOnce();
+  EXPECT_EQ(fo_.Query("SELECT ACCOUNT FROM Customer ORDER BY 1"), (Rows{{"C1X"}, {"C2"}, {"C3Y"}}));
+  EXPECT_EQ(fo_.Value("SELECT RECID FROM Customer WHERE ACCOUNT = 'C3Y'"), c3_recid);
+  EXPECT_EQ(state_.Int("SELECT count(*) FROM duet_links WHERE map = 'customers'"), 3);
+}
+
+// Issue 4, item 3a: a customer whose group does not exist on the target yet
+// waits (neither written nor an error) and completes when the group arrives.
+TEST_F(CustomersTest, LookupWaitsForTheReferencedRowAndCompletesWhenItArrives) {
+  ASSERT_TRUE(fo_.Exec("INSERT INTO CustGroup (GROUPID) VALUES ('G1');"));
+  WriteConfig();
+  Install();
+  RunOnce();
+  ASSERT_TRUE(
+      fo_.Exec("INSERT INTO Customer (ACCOUNT, NAME, GROUPID, PARTYTYPE) VALUES "
+               "('C1', 'Waits', 'G9', 'Organization'), ('C2', 'Goes', 'G1', 'Organization');"));
+  RunOnce(kExitOk);
+  EXPECT_EQ(CeAccount("C1"), Row{}) << "the group G9 does not exist on ce yet";
+  EXPECT_EQ(CeAccount("C2"), (Row{"Goes", "G1", "NULL", "GOES", "NULL", "3"}));
+  EXPECT_EQ(OpenErrors(), 0) << "a waiting change is not an error";
+  EXPECT_GE(state_.Int("SELECT count(*) FROM duet_waiting WHERE map = 'customers'"), 1);
+
+  ASSERT_TRUE(fo_.Exec("INSERT INTO CustGroup (GROUPID) VALUES ('G9');"));
+  RunOnce();
+  EXPECT_EQ(CeAccount("C1"), (Row{"Waits", "G9", "NULL", "WAITS", "NULL", "3"}));
+  EXPECT_EQ(ce_.Value("SELECT groupref FROM account WHERE accountnumber = 'C1'"), CeGroupId("G9"));
+  EXPECT_EQ(state_.Int("SELECT count(*) FROM duet_waiting WHERE map = 'customers'"), 0);
+  EXPECT_EQ(OpenErrors(), 0);
+}
+
+// Issue 4, item 3b: with lookup_timeout_seconds 0 a reference that never
+// arrives becomes a missing_reference item; it resolves once the row comes.
+TEST_F(CustomersTest, LookupThatNeverArrivesBecomesMissingReference) {
+  WriteConfig({{"lookup_timeout_seconds", 0}});
+  Install();
+  RunOnce();
+  ASSERT_TRUE(
+      fo_.Exec("INSERT INTO Customer (ACCOUNT, NAME, GROUPID, PARTYTYPE) VALUES "
+               "('C1', 'Orphan', 'G9', 'Organization');"));
+  std::string recid = fo_.Value("SELECT RECID FROM Customer WHERE ACCOUNT = 'C1'");
+  // docs/sync.md does not say whether a timeout of 0 turns the wait into an
+  // item in the same cycle or the next, so up to three runs may take it
+  // there; each must exit 0 (waiting) or 1 (the item is open).
+  Rows items;
+  for (int i = 0; i < 3 && items.empty(); ++i) {
+    RunResult r = Duet("run", {"--once"});
+    ASSERT_TRUE(r.exit_code == kExitOk || r.exit_code == kExitRowErrors)
+        << Show({"duet", "run", "--once"}, r);
+    items = ErrorItems("customers");
+  }
+  ASSERT_EQ(items.size(), 1u) << FormatRows(items);
+  EXPECT_EQ(items[0][0], "missing_reference");
+  EXPECT_EQ(items[0][1], "fo");
+  EXPECT_FALSE(items[0][3].empty()) << "an item has a reason";
+  EXPECT_EQ(items[0][4], recid);
+  EXPECT_THAT(items[0][5], HasSubstr("Orphan")) << "the source row is kept as JSON";
+  EXPECT_EQ(CeAccount("C1"), Row{});
+  RunOnce(kExitRowErrors);  // the item is still open
+
+  // The group arrives; the next run retries the item and closes it.
+  ASSERT_TRUE(fo_.Exec("INSERT INTO CustGroup (GROUPID) VALUES ('G9');"));
+  RunOnce();
+  EXPECT_EQ(CeAccount("C1"), (Row{"Orphan", "G9", "NULL", "ORPHAN", "NULL", "3"}));
+  Rows all = ErrorItems("customers", /*open_only=*/false);
+  ASSERT_EQ(all.size(), 1u) << FormatRows(all);
+  EXPECT_EQ(all[0][2], "resolved");
+}
+
+// Issue 4, item 3c: initial sync runs the maps in the bundle's dependency
+// order (groups first), although customers is declared first. With a lookup
+// timeout of 0, a customer synced before its group would be an error item.
+TEST_F(CustomersTest, InitialSyncRunsMapsInDependencyOrder) {
+  std::string sql =
+      "INSERT INTO CustGroup (GROUPID, DESCRIPTION) VALUES ('G1', 'one'), "
+      "('G2', 'two'), ('G3', 'three');";
+  for (int i = 0; i < 12; ++i) {
+    sql += "INSERT INTO Customer (ACCOUNT, NAME, GROUPID, PARTYTYPE) VALUES ('C" +
+           std::to_string(i) + "', 'n" + std::to_string(i) + "', 'G" + std::to_string(1 + i % 3) +
+           "', 'Organization');";
+  }
+  ASSERT_TRUE(fo_.Exec(sql));
+  WriteConfig({{"lookup_timeout_seconds", 0}});
+  Install();
+  RunOnce(kExitOk);
+  EXPECT_EQ(ce_.Int("SELECT count(*) FROM account"), 12);
+  EXPECT_EQ(ce_.Query("SELECT a.accountnumber FROM account a LEFT JOIN customergroup g "
+                      "ON g.groupid = a.groupref WHERE g.code IS NULL"),
+            Rows{})
+      << "every customer must have its group reference set";
+  Rows fo_rows = fo_.Query("SELECT ACCOUNT, GROUPID FROM Customer ORDER BY ACCOUNT");
+  Rows ce_rows = ce_.Query(
+      "SELECT a.accountnumber, g.code FROM account a JOIN customergroup g "
+      "ON g.groupid = a.groupref ORDER BY a.accountnumber");
+  EXPECT_EQ(fo_rows, ce_rows);
+  EXPECT_EQ(state_.Query("SELECT kind, reason FROM duet_errors"), Rows{});
+  EXPECT_EQ(state_.Int("SELECT count(*) FROM duet_waiting"), 0);
+}
+
+// Issue 4, item 5: no echo. Test triggers count every write per row on
+// both sides; one application write causes exactly one write on the other
+// side and none back, and further runs write nothing.
+TEST_F(CustomersTest, NoEcho) {
+  constexpr std::string_view kWriteLog = R"sql(
+CREATE TABLE write_log (seq INTEGER PRIMARY KEY, tbl TEXT, rid INTEGER, op TEXT);
+)sql";
+  ASSERT_TRUE(fo_.Exec(std::string(kWriteLog) + R"sql(
+CREATE TRIGGER test_customer_ins AFTER INSERT ON Customer BEGIN
+  INSERT INTO write_log (tbl, rid, op) VALUES ('Customer', NEW.RECID, 'insert'); END;
+CREATE TRIGGER test_customer_upd AFTER UPDATE ON Customer BEGIN
+  INSERT INTO write_log (tbl, rid, op) VALUES ('Customer', NEW.RECID, 'update'); END;
+INSERT INTO CustGroup (GROUPID) VALUES ('G1');
+INSERT INTO Customer (ACCOUNT, NAME, GROUPID, ONHOLD, PARTYTYPE)
+  VALUES ('C1', 'Echo', 'G1', 'no', 'Organization');
+)sql"));
+  ASSERT_TRUE(ce_.Exec(std::string(kWriteLog) + R"sql(
+CREATE TRIGGER test_account_ins AFTER INSERT ON account BEGIN
+  INSERT INTO write_log (tbl, rid, op) VALUES ('account', NEW.accountid, 'insert'); END;
+CREATE TRIGGER test_account_upd AFTER UPDATE ON account BEGIN
+  INSERT INTO write_log (tbl, rid, op) VALUES ('account', NEW.accountid, 'update'); END;
+)sql"));
+  WriteConfig();
+  Install();
+  RunOnce();
+  EXPECT_EQ(ce_.Query("SELECT op FROM write_log"), (Rows{{"insert"}}));
+  EXPECT_EQ(fo_.Query("SELECT op FROM write_log"), (Rows{{"insert"}}))
+      << "initial sync must not write back to the seeding side";
+  ASSERT_TRUE(fo_.Exec("DELETE FROM write_log;"));
+  ASSERT_TRUE(ce_.Exec("DELETE FROM write_log;"));
+  std::string recid = fo_.Value("SELECT RECID FROM Customer WHERE ACCOUNT = 'C1'");
+  std::string accountid = ce_.Value("SELECT accountid FROM account WHERE accountnumber = 'C1'");
+  auto max_seq = [](const Sqlite& db) {
+    return std::to_string(db.Int("SELECT coalesce(max(seq), 0) FROM duet_changelog"));
+  };
+
+  // One application update on fo: one changelog row with origin null.
+  std::string fo_seq = max_seq(fo_);
+  std::string ce_seq = max_seq(ce_);
+  ASSERT_TRUE(fo_.Exec("UPDATE Customer SET NAME = 'Echo 2' WHERE ACCOUNT = 'C1';"));
+  EXPECT_EQ(fo_.Query("SELECT tbl, rid, op, origin FROM duet_changelog WHERE seq > " + fo_seq),
+            (Rows{{"Customer", recid, "2", "NULL"}}));
+  RunOnce();
+  EXPECT_EQ(ce_.Query("SELECT rid, op FROM write_log"), (Rows{{accountid, "update"}}))
+      << "one application write: exactly one write on the other side";
+  EXPECT_EQ(fo_.Query("SELECT rid, op FROM write_log"), (Rows{{recid, "update"}}))
+      << "and none back";
+  EXPECT_EQ(ce_.Int("SELECT count(*) FROM duet_changelog WHERE origin IS NULL AND seq > " + ce_seq),
+            0)
+      << "duet's own write is captured with its map as origin";
+  EXPECT_EQ(ce_.Query("SELECT DISTINCT origin FROM duet_changelog WHERE seq > " + ce_seq +
+                      " AND origin IS NOT NULL"),
+            ce_.Int("SELECT count(*) FROM duet_changelog WHERE seq > " + ce_seq) > 0
+                ? Rows{{"customers"}}
+                : Rows{});
+  EXPECT_EQ(CeAccount("C1"), (Row{"Echo 2", "G1", "806380000", "ECHO 2", "NULL", "3"}));
+
+  // The same from ce.
+  fo_seq = max_seq(fo_);
+  ce_seq = max_seq(ce_);
+  ASSERT_TRUE(ce_.Exec("UPDATE account SET name = 'Echo 3' WHERE accountnumber = 'C1';"));
+  EXPECT_EQ(ce_.Query("SELECT tbl, rid, op, origin FROM duet_changelog WHERE seq > " + ce_seq),
+            (Rows{{"account", accountid, "2", "NULL"}}));
+  RunOnce();
+  EXPECT_EQ(fo_.Query("SELECT rid, op FROM write_log"),
+            (Rows{{recid, "update"}, {recid, "update"}}));
+  EXPECT_EQ(ce_.Query("SELECT rid, op FROM write_log"),
+            (Rows{{accountid, "update"}, {accountid, "update"}}));
+  EXPECT_EQ(fo_.Int("SELECT count(*) FROM duet_changelog WHERE origin IS NULL AND seq > " + fo_seq),
+            0);
+  EXPECT_EQ(FoCustomer("C1"), (Row{"Echo 3", "G1", "no", "Organization", "NULL"}));
+
+  // Nothing is pending, so further runs write nothing at all.
+  Rows fo_before = fo_.Query("SELECT * FROM Customer ORDER BY RECID");
+  Rows ce_before = ce_.Query("SELECT * FROM account ORDER BY accountid");
+  RunOnce();
+  RunOnce();
+  EXPECT_EQ(fo_.Int("SELECT count(*) FROM write_log"), 2);
+  EXPECT_EQ(ce_.Int("SELECT count(*) FROM write_log"), 2);
+  EXPECT_EQ(fo_.Query("SELECT * FROM Customer ORDER BY RECID"), fo_before);
+  EXPECT_EQ(ce_.Query("SELECT * FROM account ORDER BY accountid"), ce_before);
+}
+
+// `status --json`: its shape before and after a run, and backlog counts.
+TEST_F(CustomersTest, StatusJsonShape) {
+  WriteConfig();
+  Install();
+  auto find = [](const nlohmann::json& status, const std::string& name) {
+    for (const auto& m : status["maps"])
+      if (m.value("name", "") == name) return m;
+    ADD_FAILURE() << "no map " << name << " in " << status.dump();
+    return nlohmann::json();
+  };
+  nlohmann::json status = StatusJson();
+  ASSERT_TRUE(status.is_object() && status["maps"].is_array()) << status.dump();
+  ASSERT_EQ(status["maps"].size(), 2u) << status.dump();
+  for (nlohmann::json m : status["maps"]) {  // a copy: operator[] may add keys
+    EXPECT_TRUE(m["name"].is_string()) << m.dump();
+    EXPECT_EQ(m["state"], "new") << m.dump();
+    EXPECT_EQ(m["linked"], 0) << m.dump();
+    EXPECT_TRUE(m["backlog"].is_object() && m["backlog"]["fo"].is_number_integer() &&
+                m["backlog"]["ce"].is_number_integer())
+        << m.dump();
+    EXPECT_TRUE(m["last_sync"].is_null()) << m.dump();
+    EXPECT_EQ(m["errors"], 0) << m.dump();
+  }
+
+  ASSERT_TRUE(fo_.Exec(
+      "INSERT INTO CustGroup (GROUPID) VALUES ('G1'), ('G2');"
+      "INSERT INTO Customer (ACCOUNT, GROUPID, PARTYTYPE) VALUES ('C1', 'G1', 'Organization'),"
+      "('C2', 'G2', 'Organization'), ('C3', NULL, 'Organization');"));
+  RunOnce();
+  status = StatusJson();
+  const std::regex iso(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z)");
+  for (const auto& [name, linked] : {std::pair<std::string, int>{"customers", 3},
+                                     std::pair<std::string, int>{"customergroups", 2}}) {
+    nlohmann::json m = find(status, name);
+    EXPECT_EQ(m["state"], "live") << m.dump();
+    EXPECT_EQ(m["linked"], linked) << m.dump();
+    EXPECT_EQ(m["backlog"], (nlohmann::json{{"fo", 0}, {"ce", 0}})) << m.dump();
+    EXPECT_TRUE(m["last_sync"].is_string() &&
+                std::regex_match(m["last_sync"].get<std::string>(), iso))
+        << m.dump();
+    EXPECT_EQ(m["errors"], 0) << m.dump();
+  }
+
+  // A captured change not yet reconciled is backlog on its side.
+  ASSERT_TRUE(fo_.Exec("UPDATE Customer SET NAME = 'x' WHERE ACCOUNT = 'C1';"));
+  status = StatusJson();
+  EXPECT_EQ(find(status, "customers")["backlog"], (nlohmann::json{{"fo", 1}, {"ce", 0}}));
+  EXPECT_EQ(find(status, "customergroups")["backlog"], (nlohmann::json{{"fo", 0}, {"ce", 0}}));
+}
+
+// `install` adds exactly the documented objects, a second install changes
+// nothing, and `uninstall` leaves sqlite_master as it was before install.
+TEST_F(CustomersTest, InstallIsIdempotentAndUninstallRestoresTheSchema) {
+  ASSERT_TRUE(fo_.Exec("INSERT INTO Customer (ACCOUNT, PARTYTYPE) VALUES ('C1', 'Organization');"));
+  Rows fo_before = fo_.Schema();
+  Rows ce_before = ce_.Schema();
+  WriteConfig();
+  Install();
+  Rows fo_installed = fo_.Schema();
+  Rows ce_installed = ce_.Schema();
+  auto duet_objects = [](const Sqlite& db) {
+    return db.Query(
+        "SELECT type, name, tbl_name FROM sqlite_master WHERE name LIKE 'duet\\_%' ESCAPE '\\' "
+        "AND type IN ('table', 'trigger') ORDER BY name");
+  };
+  // ORDER BY name is by bytes: upper case before lower case.
+  EXPECT_EQ(duet_objects(fo_), (Rows{{"trigger", "duet_CustGroup_delete", "CustGroup"},
+                                     {"trigger", "duet_CustGroup_insert", "CustGroup"},
+                                     {"trigger", "duet_CustGroup_update", "CustGroup"},
+                                     {"trigger", "duet_Customer_delete", "Customer"},
+                                     {"trigger", "duet_Customer_insert", "Customer"},
+                                     {"trigger", "duet_Customer_update", "Customer"},
+                                     {"table", "duet_changelog", "duet_changelog"},
+                                     {"table", "duet_installed", "duet_installed"}}));
+  EXPECT_EQ(duet_objects(ce_), (Rows{{"trigger", "duet_account_delete", "account"},
+                                     {"trigger", "duet_account_insert", "account"},
+                                     {"trigger", "duet_account_update", "account"},
+                                     {"table", "duet_changelog", "duet_changelog"},
+                                     {"trigger", "duet_customergroup_delete", "customergroup"},
+                                     {"trigger", "duet_customergroup_insert", "customergroup"},
+                                     {"trigger", "duet_customergroup_update", "customergroup"},
+                                     {"table", "duet_installed", "duet_installed"}}));
+  EXPECT_EQ(fo_.Query("SELECT kind, name FROM duet_installed WHERE name = 'duet_Customer_update'"),
+            (Rows{{"trigger", "duet_Customer_update"}}));
+
+  Install();
+  EXPECT_EQ(fo_.Schema(), fo_installed) << "a second install must change nothing";
+  EXPECT_EQ(ce_.Schema(), ce_installed) << "a second install must change nothing";
+
+  RunOnce();
+  DuetExpect(kExitOk, "uninstall");
+  EXPECT_EQ(fo_.Schema(), fo_before) << FormatRows(fo_.Schema());
+  EXPECT_EQ(ce_.Schema(), ce_before) << FormatRows(ce_.Schema());
+  EXPECT_EQ(ce_.Query("SELECT accountnumber FROM account"), (Rows{{"C1"}}))
+      << "uninstall leaves the data alone";
+}
+
+// Configuration errors name the key, exit 2 and touch no database.
+TEST_F(CustomersTest, ConfigurationErrorsNameTheKeyAndTouchNothing) {
+  Rows fo_before = fo_.Schema();
+  Rows ce_before = ce_.Schema();
+  auto expect_refused = [&](const std::string& config, const std::string& named,
+                            const EnvChanges& env = {}) {
+    WriteConfigText(config);
+    for (const char* command : {"install", "run", "status"}) {
+      std::vector<std::string> args;
+      if (std::string(command) == "run") args = {"--once"};
+      RunResult r = Duet(command, args, env);
+      EXPECT_EQ(r.exit_code, kExitError) << config << "\n" << Show({"duet", command}, r);
+      EXPECT_THAT(r.err, HasSubstr(named)) << config << "\n" << Show({"duet", command}, r);
+    }
+  };
+  const std::string base =
+      R"("bundle": "maps.duetb", "systems": {"fo": "sqlite:fo.db", "ce": "sqlite:ce.db"})";
+  expect_refused("{" + base + R"(, "state": "sqlite:state.db", "bogus_key": 1})", "bogus_key");
+  expect_refused(R"({"bundle": "maps.duetb", "systems": {"fo": "sqlite:fo.db"},
+                    "state": "sqlite:state.db"})",
+                 "ce");
+  expect_refused(R"({"bundle": "maps.duetb", "state": "sqlite:state.db",
+                    "systems": {"fo": "sqlite:fo.db", "ce": "sqlite:ce.db", "crm": "sqlite:x.db"}})",
+                 "crm");
+  expect_refused("{" + base + R"(, "state": "sqlite:${DUET_E2E_UNSET_VARIABLE}.db"})",
+                 "DUET_E2E_UNSET_VARIABLE", {{"DUET_E2E_UNSET_VARIABLE", std::nullopt}});
+  expect_refused("{" + base + R"(, "state": "sqlite:state.db", "batch_size": "ten"})",
+                 "batch_size");
+  expect_refused("{" + base + R"(, "state": "sqlite:state.db", "batch_size": 0})", "batch_size");
+  expect_refused("{" + base + R"(, "state": "sqlite:state.db", "poll_interval_ms": 60001})",
+                 "poll_interval_ms");
+  expect_refused(R"({"systems": {"fo": "sqlite:fo.db", "ce": "sqlite:ce.db"},
+                    "state": "sqlite:state.db"})",
+                 "bundle");
+  EXPECT_EQ(fo_.Schema(), fo_before);
+  EXPECT_EQ(ce_.Schema(), ce_before);
+  EXPECT_FALSE(fs::exists(dir_ / "state.db"));
+  EXPECT_FALSE(fs::exists(dir_ / "x.db"));
+
+  // With the variable set, the same configuration works.
+  WriteConfigText("{" + base + R"(, "state": "sqlite:${DUET_E2E_STATE}.db"})");
+  EnvChanges env = {{"DUET_E2E_STATE", "state-from-env"}};
+  RunResult r = Duet("install", {}, env);
+  EXPECT_EQ(r.exit_code, kExitOk) << Show({"duet", "install"}, r);
+  r = Duet("run", {"--once"}, env);
+  EXPECT_EQ(r.exit_code, kExitOk) << Show({"duet", "run", "--once"}, r);
+  EXPECT_TRUE(fs::exists(dir_ / "state-from-env.db"));
+}
+
+// `run` checks the live schema first and refuses a missing column, naming
+// system, table and column; it also refuses a database without install.
+TEST_F(CustomersTest, RunRefusesASchemaMismatchAndAMissingInstall) {
+  ASSERT_TRUE(fo_.Exec("INSERT INTO Customer (ACCOUNT, PARTYTYPE) VALUES ('C1', 'Organization');"));
+  WriteConfig();
+  RunResult r = Duet("run", {"--once"});
+  EXPECT_EQ(r.exit_code, kExitError) << "run before install\n" << Show({"duet", "run"}, r);
+  EXPECT_EQ(ce_.Int("SELECT count(*) FROM account"), 0);
+
+  Install();
+  // RENAME COLUMN keeps the table (and any trigger on it) valid.
+  ASSERT_TRUE(ce_.Exec("ALTER TABLE account RENAME COLUMN memo TO memo_renamed;"));
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--once"}, std::vector<std::string>{}}) {
+    r = Duet("run", args, {}, std::chrono::seconds(60));
+    EXPECT_EQ(r.exit_code, kExitError) << Show({"duet", "run"}, r);
+    EXPECT_THAT(r.err, HasSubstr("ce")) << r.err;
+    EXPECT_THAT(r.err, HasSubstr("account")) << r.err;
+    EXPECT_THAT(r.err, HasSubstr("memo")) << r.err;
+  }
+  EXPECT_EQ(ce_.Int("SELECT count(*) FROM account"), 0) << "nothing is synced";
+}
+
+// ---------------------------------------------------------------------------
+// Conflict rules (maps/conflicts.duet): edits on both sides while duet is
+// stopped, then one `run --once`.
+
+class ConflictsTest : public E2eTest {
+ protected:
+  // The four table pairs: map name, fo table, ce table.
+  struct Pair {
+    const char* map;
+    const char* fo;
+    const char* ce;
+  };
+  static constexpr Pair kFo{"conf_fo", "ConfFo", "conf_fo"};
+  static constexpr Pair kCe{"conf_ce", "ConfCe", "conf_ce"};
+  static constexpr Pair kNewest{"conf_newest", "ConfNewest", "conf_newest"};
+  static constexpr Pair kManual{"conf_manual", "ConfManual", "conf_manual"};
+
+  // Seeds R1..R4 (A = 'a0', B = 'b0') on fo in every table and syncs them.
+  void SetUp() override {
+    E2eTest::SetUp();
+    if (HasFatalFailure()) return;
+    Compile({"conflicts.duet"});
+    ASSERT_TRUE(fo_.Exec(kConflictsFo));
+    ASSERT_TRUE(ce_.Exec(kConflictsCe));
+    std::string sql;
+    for (const Pair& p : {kFo, kCe, kNewest, kManual}) {
+      sql += std::string("INSERT INTO ") + p.fo +
+             " (CODE, A, B) VALUES ('R1', 'a0', 'b0'), ('R2', 'a0', 'b0'), ('R3', 'a0', 'b0'),"
+             " ('R4', 'a0', 'b0');";
+    }
+    ASSERT_TRUE(fo_.Exec(sql));
+    WriteConfig();
+    Install();
+    RunOnce();
+    ASSERT_EQ(ce_.Int("SELECT count(*) FROM conf_manual"), 4);
+  }
+
+  void Fo(const Pair& p, const std::string& set_where) {
+    ASSERT_TRUE(fo_.Exec(std::string("UPDATE ") + p.fo + " SET " + set_where + ";"));
+  }
+  void Ce(const Pair& p, const std::string& set_where) {
+    ASSERT_TRUE(ce_.Exec(std::string("UPDATE ") + p.ce + " SET " + set_where + ";"));
+  }
+  // A and B of `code` on each side: {fo A, fo B} and {ce a, ce b}; empty when
+  // the row is absent.
+  Row FoRow(const Pair& p, const std::string& code) {
+    Rows rows = fo_.Query(std::string("SELECT A, B FROM ") + p.fo + " WHERE CODE = " + Quote(code));
+    EXPECT_LE(rows.size(), 1u) << FormatRows(rows);
+    return rows.empty() ? Row{} : rows[0];
+  }
+  Row CeRow(const Pair& p, const std::string& code) {
+    Rows rows = ce_.Query(std::string("SELECT a, b FROM ") + p.ce + " WHERE code = " + Quote(code));
+    EXPECT_LE(rows.size(), 1u) << FormatRows(rows);
+    return rows.empty() ? Row{} : rows[0];
+  }
+
+  // The `newest` rule compares capture times, so the later edit must be
+  // clearly later: the only fixed sleep of the suite.
+  static void LetCaptureTimeAdvance() {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  }
+};
+
+TEST_F(ConflictsTest, SameFieldMasterFoWinsOnBothSides) {
+  Fo(kFo, "A = 'fo-edit' WHERE CODE = 'R1'");
+  Ce(kFo, "a = 'ce-edit' WHERE code = 'R1'");
+  RunOnce();
+  EXPECT_EQ(FoRow(kFo, "R1"), (Row{"fo-edit", "b0"}));
+  EXPECT_EQ(CeRow(kFo, "R1"), (Row{"fo-edit", "b0"}));
+}
+
+TEST_F(ConflictsTest, SameFieldMasterCeWinsOnBothSides) {
+  Fo(kCe, "A = 'fo-edit' WHERE CODE = 'R1'");
+  Ce(kCe, "a = 'ce-edit' WHERE code = 'R1'");
+  RunOnce();
+  EXPECT_EQ(FoRow(kCe, "R1"), (Row{"ce-edit", "b0"}));
+  EXPECT_EQ(CeRow(kCe, "R1"), (Row{"ce-edit", "b0"}));
+}
+
+TEST_F(ConflictsTest, SameFieldNewestChangeWins) {
+  // R1: fo first, ce later; R2: ce first, fo later.
+  Fo(kNewest, "A = 'fo-early' WHERE CODE = 'R1'");
+  Ce(kNewest, "a = 'ce-early' WHERE code = 'R2'");
+  LetCaptureTimeAdvance();
+  Ce(kNewest, "a = 'ce-late' WHERE code = 'R1'");
+  Fo(kNewest, "A = 'fo-late' WHERE CODE = 'R2'");
+  RunOnce();
+  EXPECT_EQ(FoRow(kNewest, "R1"), (Row{"ce-late", "b0"}));
+  EXPECT_EQ(CeRow(kNewest, "R1"), (Row{"ce-late", "b0"}));
+  EXPECT_EQ(FoRow(kNewest, "R2"), (Row{"fo-late", "b0"}));
+  EXPECT_EQ(CeRow(kNewest, "R2"), (Row{"fo-late", "b0"}));
+}
+
+TEST_F(ConflictsTest, SameFieldManualKeepsBothSidesAndQueuesAConflict) {
+  Fo(kManual, "A = 'fo-edit', B = 'b-fo' WHERE CODE = 'R1'");
+  Ce(kManual, "a = 'ce-edit' WHERE code = 'R1'");
+  RunOnce(kExitRowErrors);
+  EXPECT_EQ(FoRow(kManual, "R1"), (Row{"fo-edit", "b-fo"}));
+  EXPECT_EQ(CeRow(kManual, "R1"), (Row{"ce-edit", "b-fo"}))
+      << "the conflicting field stays; a field changed on one side still flows";
+  Rows items = ErrorItems("conf_manual");
+  ASSERT_EQ(items.size(), 1u) << FormatRows(items);
+  EXPECT_EQ(items[0][0], "conflict");
+  EXPECT_FALSE(items[0][3].empty());
+  EXPECT_EQ(OpenErrors(), 1);
+
+  // One side changes the field again to agree: the item is closed.
+  Ce(kManual, "a = 'fo-edit' WHERE code = 'R1'");
+  RunOnce(kExitOk);
+  EXPECT_EQ(FoRow(kManual, "R1"), (Row{"fo-edit", "b-fo"}));
+  EXPECT_EQ(CeRow(kManual, "R1"), (Row{"fo-edit", "b-fo"}));
+  Rows all = ErrorItems("conf_manual", /*open_only=*/false);
+  ASSERT_EQ(all.size(), 1u) << FormatRows(all);
+  EXPECT_EQ(all[0][2], "resolved");
+}
+
+TEST_F(ConflictsTest, DifferentFieldsOnTheTwoSidesBothSurviveUnderEveryRule) {
+  for (const Pair& p : {kFo, kCe, kNewest, kManual}) {
+    Fo(p, "A = 'fo-a' WHERE CODE = 'R2'");
+    Ce(p, "b = 'ce-b' WHERE code = 'R2'");
+  }
+  RunOnce(kExitOk);
+  for (const Pair& p : {kFo, kCe, kNewest, kManual}) {
+    EXPECT_EQ(FoRow(p, "R2"), (Row{"fo-a", "ce-b"})) << p.map;
+    EXPECT_EQ(CeRow(p, "R2"), (Row{"fo-a", "ce-b"})) << p.map;
+  }
+  EXPECT_EQ(OpenErrors(), 0);
+}
+
+TEST_F(ConflictsTest, UpdateAgainstDeleteFollowsTheRule) {
+  // R3: update on fo, delete on ce. R4: delete on fo, update on ce. For
+  // newest, the delete of R3 and the update of R4 are the later changes.
+  for (const Pair& p : {kFo, kCe, kManual}) {
+    Fo(p, "A = 'fo-upd' WHERE CODE = 'R3'");
+    ASSERT_TRUE(ce_.Exec(std::string("DELETE FROM ") + p.ce + " WHERE code = 'R3';"));
+    ASSERT_TRUE(fo_.Exec(std::string("DELETE FROM ") + p.fo + " WHERE CODE = 'R4';"));
+    Ce(p, "a = 'ce-upd' WHERE code = 'R4'");
+  }
+  Fo(kNewest, "A = 'fo-upd' WHERE CODE = 'R3'");
+  ASSERT_TRUE(fo_.Exec("DELETE FROM ConfNewest WHERE CODE = 'R4';"));
+  LetCaptureTimeAdvance();
+  ASSERT_TRUE(ce_.Exec("DELETE FROM conf_newest WHERE code = 'R3';"));
+  Ce(kNewest, "a = 'ce-upd' WHERE code = 'R4'");
+  RunOnce(kExitRowErrors);  // the manual map's two conflicts
+
+  // master fo: fo's update recreates R3 on ce; fo's delete deletes R4.
+  EXPECT_EQ(FoRow(kFo, "R3"), (Row{"fo-upd", "b0"}));
+  EXPECT_EQ(CeRow(kFo, "R3"), (Row{"fo-upd", "b0"}));
+  EXPECT_EQ(FoRow(kFo, "R4"), Row{});
+  EXPECT_EQ(CeRow(kFo, "R4"), Row{});
+  // master ce: ce's delete deletes R3; ce's update recreates R4 on fo.
+  EXPECT_EQ(FoRow(kCe, "R3"), Row{});
+  EXPECT_EQ(CeRow(kCe, "R3"), Row{});
+  EXPECT_EQ(FoRow(kCe, "R4"), (Row{"ce-upd", "b0"}));
+  EXPECT_EQ(CeRow(kCe, "R4"), (Row{"ce-upd", "b0"}));
+  // newest: the later change wins (a delete of R3, an update of R4).
+  EXPECT_EQ(FoRow(kNewest, "R3"), Row{});
+  EXPECT_EQ(CeRow(kNewest, "R3"), Row{});
+  EXPECT_EQ(FoRow(kNewest, "R4"), (Row{"ce-upd", "b0"}));
+  EXPECT_EQ(CeRow(kNewest, "R4"), (Row{"ce-upd", "b0"}));
+  // manual: both sides stay as they are, and each pair is a conflict item.
+  EXPECT_EQ(FoRow(kManual, "R3"), (Row{"fo-upd", "b0"}));
+  EXPECT_EQ(CeRow(kManual, "R3"), Row{});
+  EXPECT_EQ(FoRow(kManual, "R4"), Row{});
+  EXPECT_EQ(CeRow(kManual, "R4"), (Row{"ce-upd", "b0"}));
+  Rows items = ErrorItems("conf_manual");
+  ASSERT_EQ(items.size(), 2u) << FormatRows(items);
+  EXPECT_EQ(items[0][0], "conflict");
+  EXPECT_EQ(items[1][0], "conflict");
+  EXPECT_EQ(OpenErrors(), 2) << "only the manual map queues items";
+  for (const Pair& p : {kFo, kCe, kNewest}) {
+    EXPECT_EQ(FoRow(p, "R1"), (Row{"a0", "b0"})) << p.map;
+    EXPECT_EQ(CeRow(p, "R1"), (Row{"a0", "b0"})) << p.map;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Bad data (maps/baddata.duet): rows the target cannot take.
+
+class BadDataTest : public E2eTest {
+ protected:
+  void SetUp() override {
+    E2eTest::SetUp();
+    if (HasFatalFailure()) return;
+    Compile({"baddata.duet"});
+    ASSERT_TRUE(fo_.Exec(kBadDataFo));
+    ASSERT_TRUE(ce_.Exec(kBadDataCe));
+  }
+};
+
+// Issue 4, item 8: each bad row becomes an error item with a kind and a
+// reason, the following rows still arrive, and after the source row is
+// fixed a later run syncs it and closes the item.
+TEST_F(BadDataTest, RejectedRowsAreQueuedOthersArriveAndFixedRowsResolve) {
+  WriteConfig();
+  Install();
+  RunOnce();
+  ASSERT_TRUE(
+      fo_.Exec("INSERT INTO Product (CODE, NAME, QTY, NOTE) VALUES "
+               "('P1', 'fine', 1, 'n1'),"
+               "('P2', 'a name far too long', 2, 'n2'),"  // string(10) on ce
+               "('P3', 'negative', -3, 'n3'),"            // CHECK (qty >= 0)
+               "('P4', 'no note', 4, NULL),"              // note NOT NULL
+               "('P5', 'text qty', 'lots', 'n5'),"        // not an int
+               "('P6', 'fine too', 6, 'n6');"));
+  auto recid = [&](const char* code) {
+    return fo_.Value(std::string("SELECT RECID FROM Product WHERE CODE = '") + code + "'");
+  };
+  RunOnce(kExitRowErrors);
+  EXPECT_EQ(ce_.Query("SELECT code, name, qty, note FROM product ORDER BY code"),
+            (Rows{{"P1", "fine", "1", "n1"}, {"P6", "fine too", "6", "n6"}}))
+      << "rows after the bad ones still arrive";
+  Rows items = state_.Query(
+      "SELECT row_id, kind, system, status, reason, source_row FROM duet_errors "
+      "WHERE map = 'products' ORDER BY row_id");
+  ASSERT_EQ(items.size(), 4u) << FormatRows(items);
+  const std::vector<std::pair<std::string, std::string>> expected = {
+      {recid("P2"), "string_too_long"},
+      {recid("P3"), "rejected"},
+      {recid("P4"), "rejected"},
+      {recid("P5"), "bad_data"}};
+  for (size_t i = 0; i < items.size(); ++i) {
+    EXPECT_EQ(items[i][0], expected[i].first) << FormatRows(items);
+    EXPECT_EQ(items[i][1], expected[i].second) << FormatRows(items);
+    EXPECT_EQ(items[i][2], "fo");
+    EXPECT_EQ(items[i][3], "open");
+    EXPECT_FALSE(items[i][4].empty()) << "every item has a reason";
+    EXPECT_THAT(items[i][5], HasSubstr("\"P" + std::to_string(i + 2) + "\""))
+        << "the source row is kept as JSON";
+  }
+  EXPECT_THAT(items[1][4], HasSubstr("CHECK")) << "a rejection's reason is SQLite's message";
+  EXPECT_THAT(items[2][4], HasSubstr("NOT NULL")) << "a rejection's reason is SQLite's message";
+
+  // Nothing changed: the next run retries them and they still fail.
+  RunOnce(kExitRowErrors);
+  EXPECT_EQ(OpenErrors(), 4);
+
+  ASSERT_TRUE(
+      fo_.Exec("UPDATE Product SET NAME = 'short' WHERE CODE = 'P2';"
+               "UPDATE Product SET QTY = 3 WHERE CODE = 'P3';"
+               "UPDATE Product SET NOTE = 'n4' WHERE CODE = 'P4';"
+               "UPDATE Product SET QTY = 5 WHERE CODE = 'P5';"));
+  RunOnce(kExitOk);
+  EXPECT_EQ(ce_.Query("SELECT code, name, qty, note FROM product ORDER BY code"),
+            (Rows{{"P1", "fine", "1", "n1"},
+                  {"P2", "short", "2", "n2"},
+                  {"P3", "negative", "3", "n3"},
+                  {"P4", "no note", "4", "n4"},
+                  {"P5", "text qty", "5", "n5"},
+                  {"P6", "fine too", "6", "n6"}}));
+  EXPECT_EQ(state_.Query("SELECT DISTINCT status FROM duet_errors WHERE map = 'products'"),
+            (Rows{{"resolved"}}));
+  EXPECT_EQ(state_.Int("SELECT count(*) FROM duet_errors"), 4) << "items are closed, not added";
+}
+
+}  // namespace
+}  // namespace duet::e2e
