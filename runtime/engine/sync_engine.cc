@@ -1,5 +1,8 @@
 #include "runtime/engine/sync_engine.h"
 
+#include <fmt/format.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
@@ -66,6 +69,12 @@ struct MapPlan {
   int seed = 0;
   bool initial_none = false;
   std::vector<int> key_slots[2];  // outputs of side s's transform that are keys of the other side
+  // Application inserts captured but not yet behind the checkpoint, per
+  // side: RowId -> newest seq, read up to inserts_scanned. A linked RowId
+  // inserted after its link was made names a new row (SQLite reuses the
+  // rowid of a deleted last row).
+  std::unordered_map<RowId, int64_t> pending_inserts[2];
+  int64_t inserts_scanned[2] = {-1, -1};
 };
 
 int AddPath(Side& side, const std::vector<std::string>& path, const bundle::ColumnType& type) {
@@ -124,6 +133,20 @@ struct Missing {
 
 class SyncEngine::Impl {
  public:
+  // DUET_TRACE=FILE appends one line per reconcile decision to FILE: a
+  // debugging aid for engineers, not an interface.
+  FILE* trace = nullptr;
+  template <typename... Args>
+  void Trace(fmt::format_string<Args...> format, Args&&... args) {
+    if (!trace) return;
+    std::string line = fmt::format(format, std::forward<Args>(args)...);
+    std::fprintf(trace, "%d %s\n", static_cast<int>(::getpid()), line.c_str());
+    std::fflush(trace);
+  }
+  ~Impl() {
+    if (trace) std::fclose(trace);
+  }
+
   Config config;
   const bundle::LoadedBundle* bundle = nullptr;
   std::map<std::string, std::unique_ptr<Endpoint>> endpoints;
@@ -145,9 +168,11 @@ class SyncEngine::Impl {
     std::unordered_map<std::string, std::optional<state::Link>> by_left;
     std::unordered_map<std::string, std::optional<std::string>> by_right;  // -> left id
     std::unordered_set<std::string> done;  // pairs reconciled, "L:id" / "R:id"
+    std::unordered_set<std::string> replaced;  // rows handled as replaced, "L:id" / "R:id"
     bool has_errors = false;
     bool has_waiting = false;
     int64_t writes = 0;
+    int64_t changelog_end[2] = {0, 0};  // at the start of the batch's write transactions
   };
 
   Status BeginBatch(Batch& batch, MapPlan& plan);
@@ -160,7 +185,10 @@ class SyncEngine::Impl {
 
   // Reconciles the pair that row `id` of side `s` belongs to. `seed` >= 0
   // during initial sync: that side wins every field that differs.
-  Status Reconcile(Batch& batch, int s, const RowId& id, int seed);
+  // `gone`: bit i set when the linked row of side i was deleted and its
+  // RowId reused by a new row; the pair is reconciled as if that row were
+  // gone.
+  Status Reconcile(Batch& batch, int s, const RowId& id, int seed, int gone = 0);
 
   Projection Project(Side& side, const Row& row);
   void RecordError(Batch& batch, int s, const RowId& id, const std::string& kind,
@@ -312,6 +340,31 @@ Status SyncEngine::Impl::BeginBatch(Batch& batch, MapPlan& plan) {
     }
   }
   batch.open = true;
+  for (int s = 0; s < 2; ++s) {
+    Expected<int64_t> end = plan.side[s].endpoint->ChangelogEnd();
+    if (!end.ok()) {
+      AbortBatch(batch);
+      return end.status();
+    }
+    batch.changelog_end[s] = *end;
+    if (!plan.side[s].transform) continue;
+    if (plan.inserts_scanned[s] < 0) {
+      Expected<int64_t> ck = state->GetCheckpoint(plan.name, plan.side[s].system);
+      if (!ck.ok()) {
+        AbortBatch(batch);
+        return ck.status();
+      }
+      plan.inserts_scanned[s] = *ck;
+    }
+    Expected<Endpoint::Inserts> inserts = plan.side[s].endpoint->ReadInserts(
+        plan.side[s].table, plan.inserts_scanned[s], plan.name);
+    if (!inserts.ok()) {
+      AbortBatch(batch);
+      return inserts.status();
+    }
+    for (const auto& [id, seq] : inserts->rows) plan.pending_inserts[s][id] = seq;
+    plan.inserts_scanned[s] = inserts->scanned_to;
+  }
   Expected<int64_t> errors = state->CountOpenErrors(plan.name);
   if (!errors.ok()) return errors.status();
   batch.has_errors = *errors > 0;
@@ -384,6 +437,7 @@ Expected<std::optional<state::Link>> SyncEngine::Impl::FindLink(Batch& batch, in
 }
 
 void SyncEngine::Impl::PutLink(Batch& batch, const state::Link& link) {
+  Trace("  link ({}, {})", link.left_id, link.right_id);
   auto old = batch.by_left.find(link.left_id);
   if (old != batch.by_left.end() && old->second && old->second->right_id != link.right_id) {
     batch.by_right[old->second->right_id] = std::nullopt;
@@ -396,6 +450,7 @@ void SyncEngine::Impl::PutLink(Batch& batch, const state::Link& link) {
 }
 
 void SyncEngine::Impl::DropLink(Batch& batch, const state::Link& link) {
+  Trace("  drop link ({}, {})", link.left_id, link.right_id);
   batch.by_left[link.left_id] = std::nullopt;
   batch.by_right[link.right_id] = std::nullopt;
   std::string map = batch.plan->name;
@@ -652,7 +707,8 @@ Expected<int> SyncEngine::Impl::Winner(MapPlan& plan, const FieldPlan& field, co
 // ---------------------------------------------------------------------------
 // Reconcile
 
-Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int seed) {
+Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int seed,
+                                   int gone_mask) {
   MapPlan& plan = *batch.plan;
   std::string key = (s == 0 ? "L:" : "R:") + id;
   if (batch.done.count(key)) return Status::Ok();
@@ -665,12 +721,45 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
     ids[0] = (*link)->left_id;
     ids[1] = (*link)->right_id;
   }
+  if (*link && gone_mask == 0) {
+    int reused = 0;
+    for (int i = 0; i < 2; ++i) {
+      auto it = plan.pending_inserts[i].find(ids[i]);
+      int64_t linked_at = i == 0 ? (*link)->left_seq : (*link)->right_seq;
+      if (it != plan.pending_inserts[i].end() && it->second > linked_at &&
+          !batch.replaced.count((i == 0 ? "L:" : "R:") + ids[i])) {
+        reused |= 1 << i;
+      }
+    }
+    if (reused != 0) {
+      // A linked row is gone and a new row has its RowId (on either side, or
+      // both): settle the deletion first, then reconcile the new rows.
+      for (int i = 0; i < 2; ++i) {
+        if (reused & (1 << i)) batch.replaced.insert((i == 0 ? "L:" : "R:") + ids[i]);
+      }
+      int first = (reused & 1) ? 0 : 1;
+      if (Status st = Reconcile(batch, first, ids[first], seed, reused); !st.ok()) return st;
+      RowId old_ids[2] = {ids[0], ids[1]};
+      for (int i = 0; i < 2; ++i) {
+        batch.done.erase("L:" + old_ids[0]);
+        batch.done.erase("R:" + old_ids[1]);
+        if (reused & (1 << i)) {
+          if (Status st = Reconcile(batch, i, old_ids[i], seed); !st.ok()) return st;
+        }
+      }
+      if (!(reused & (1 << s))) return Reconcile(batch, s, id, seed);
+      return Status::Ok();
+    }
+  }
   batch.done.insert("L:" + ids[0]);
   batch.done.insert("R:" + ids[1]);
+  Trace("reconcile {} side {} row {}{}: pair ({}, {})", plan.name, s, id,
+        gone_mask ? " (reused id)" : "", ids[0], ids[1]);
 
   std::optional<Row> rows[2];
+  if (gone_mask && !*link) return Status::Ok();
   for (int i = 0; i < 2; ++i) {
-    if (ids[i].empty()) continue;
+    if (ids[i].empty() || (gone_mask & (1 << i))) continue;
     Expected<std::optional<Row>> row = ReadRow(plan.side[i], ids[i]);
     if (!row.ok()) return row.status();
     rows[i] = std::move(*row);
@@ -730,6 +819,8 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
     Side& target = plan.side[to];
     if (Status st = target.endpoint->BeginRow(); !st.ok()) return st;
     Expected<RowId> inserted = target.endpoint->Insert(target.table, names, values);
+    Trace("  insert into {} -> {}", target.table,
+          inserted.ok() ? *inserted : inserted.status().message());
     if (!inserted.ok()) {
       if (Status st = target.endpoint->EndRow(false); !st.ok()) return st;
       RecordError(batch, from, ids[from], "rejected", inserted.status().message(),
@@ -739,6 +830,14 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
     if (Status st = target.endpoint->EndRow(true); !st.ok()) return st;
     ++batch.writes;
     for (int j : deferred) deferred_slots.emplace_back(from, j);
+    // The database may hand out the RowId of a deleted row whose deletion is
+    // not reconciled yet; that pair has lost its row on this side.
+    Expected<std::optional<state::Link>> stale = FindLink(batch, to, *inserted);
+    if (!stale.ok()) return stale.status();
+    if (*stale) {
+      batch.replaced.insert((to == 0 ? "L:" : "R:") + *inserted);
+      if (Status st = Reconcile(batch, to, *inserted, -1, 1 << to); !st.ok()) return st;
+    }
     return std::optional<RowId>(*inserted);
   };
 
@@ -759,7 +858,12 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
     for (const auto& [side, j] : deferred_slots) {
       b->p[side][static_cast<size_t>(j)] = Value::Unknown();
     }
-    state::Link l{final_rows[0]->id, final_rows[1]->id, EncodeBase(*b)};
+    state::Link l{final_rows[0]->id, final_rows[1]->id, EncodeBase(*b),
+                  batch.changelog_end[0], batch.changelog_end[1]};
+    if (*link && (*link)->left_id == l.left_id && (*link)->right_id == l.right_id) {
+      l.left_seq = (*link)->left_seq;
+      l.right_seq = (*link)->right_seq;
+    }
     PutLink(batch, l);
     if (kept_fields.empty()) {
       Resolved(batch, l.left_id, l.right_id);
@@ -836,6 +940,7 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
         Side& target = plan.side[kept];
         if (Status st = target.endpoint->BeginRow(); !st.ok()) return st;
         Status deleted = target.endpoint->Delete(target.table, ids[kept]);
+        Trace("  delete {} row {}", target.table, ids[kept]);
         if (!deleted.ok()) {
           if (Status st = target.endpoint->EndRow(false); !st.ok()) return st;
           RecordError(batch, gone, ids[gone], "rejected", deleted.message(), nullptr);
@@ -847,20 +952,58 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
         Resolved(batch, ids[0], ids[1]);
         return Status::Ok();
       }
-      // The changed row wins: recreate its deleted partner.
+      // The changed row wins: its partner comes back. After a crash between
+      // the commits of an earlier attempt it may be back already, so look
+      // for it by key first.
       if (!plan.side[kept].transform || proj[kept].status != DUET_OK) {
         DropLink(batch, **link);
         return Status::Ok();
       }
-      Expected<std::optional<RowId>> inserted = insert_row(kept);
-      if (!inserted.ok()) return inserted.status();
-      if (!*inserted) return Status::Ok();
+      auto key_columns =
+          Columns(plan, gone, plan.key_slots[kept], proj[kept].values, &*rows[kept], nullptr);
+      if (!key_columns.ok()) return key_columns.status();
+      std::optional<RowId> existing;
+      if (auto* cols = std::get_if<0>(&*key_columns)) {
+        Expected<std::optional<RowId>> found =
+            plan.side[gone].endpoint->FindRow(plan.side[gone].table, cols->first, cols->second);
+        if (!found.ok()) return found.status();
+        if (*found) {
+          Expected<std::optional<state::Link>> taken = FindLink(batch, gone, **found);
+          if (!taken.ok()) return taken.status();
+          if (!*taken) existing = *found;
+        }
+      }
+      if (!existing) {
+        Expected<std::optional<RowId>> inserted = insert_row(kept);
+        if (!inserted.ok()) return inserted.status();
+        if (!*inserted) return Status::Ok();
+        DropLink(batch, **link);
+        Expected<std::optional<Row>> reread = ReadRow(plan.side[gone], **inserted);
+        if (!reread.ok()) return reread.status();
+        rows[gone] = std::move(*reread);
+        if (!rows[gone]) return InternalError("a row duet inserted is not there");
+        return link_pair(rows, nullptr, {});
+      }
       DropLink(batch, **link);
-      Expected<std::optional<Row>> reread = ReadRow(plan.side[gone], **inserted);
-      if (!reread.ok()) return reread.status();
-      rows[gone] = std::move(*reread);
-      if (!rows[gone]) return InternalError("a row duet inserted is not there");
-      return link_pair(rows, nullptr, {});
+      ids[gone] = *existing;
+      batch.done.insert((gone == 0 ? "L:" : "R:") + ids[gone]);
+      Expected<std::optional<Row>> found_row = ReadRow(plan.side[gone], ids[gone]);
+      if (!found_row.ok()) return found_row.status();
+      rows[gone] = std::move(*found_row);
+      if (!rows[gone] || !rows[gone]->problem.empty()) return Status::Ok();
+      if (plan.side[gone].transform) {
+        proj[gone] = Project(plan.side[gone], *rows[gone]);
+        if (proj[gone].status == DUET_ERROR) {
+          RecordError(batch, gone, ids[gone], proj[gone].error_kind, proj[gone].message,
+                      &*rows[gone]);
+          return Status::Ok();
+        }
+      }
+      // Merge below as a new pair whose surviving row wins.
+      has_base = false;
+      base = Base();
+      seed = kept;
+      break;
     }
   }
 
@@ -1011,6 +1154,7 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
     if (Status st = target.endpoint->BeginRow(); !st.ok()) return st;
     Status updated = target.endpoint->Update(target.table, ids[write.to], write.columns,
                                              write.values);
+    Trace("  update {} row {}: {} column(s)", target.table, ids[write.to], write.columns.size());
     if (!updated.ok()) {
       if (Status st = target.endpoint->EndRow(false); !st.ok()) return st;
       // Keep the other side's write out too: the pair stays as it was.
@@ -1092,6 +1236,10 @@ Expected<int64_t> SyncEngine::Impl::ProcessChanges(MapPlan& plan, size_t limit) 
     return st.PutMap(*m);
   });
   if (!committed.ok()) return committed;
+  for (int s = 0; s < 2; ++s) {
+    std::erase_if(plan.pending_inserts[s],
+                  [&](const auto& entry) { return entry.second <= checkpoint[s]; });
+  }
   return static_cast<int64_t>(total);
 }
 
@@ -1365,6 +1513,9 @@ Expected<std::unique_ptr<SyncEngine>> SyncEngine::Create(
   impl->bundle = &bundle;
   impl->endpoints = std::move(endpoints);
   impl->state = std::move(state);
+  if (const char* trace = std::getenv("DUET_TRACE"); trace && *trace) {
+    impl->trace = std::fopen(trace, "a");
+  }
   if (Status s = impl->Plan(); !s.ok()) return s;
   return std::unique_ptr<SyncEngine>(new SyncEngine(std::move(impl)));
 }

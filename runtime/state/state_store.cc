@@ -20,7 +20,7 @@ CREATE TABLE IF NOT EXISTS duet_checkpoints (
   map TEXT NOT NULL, system TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (map, system));
 CREATE TABLE IF NOT EXISTS duet_links (
   map TEXT NOT NULL, left_id TEXT NOT NULL, right_id TEXT NOT NULL, base BLOB NOT NULL,
-  PRIMARY KEY (map, left_id)) WITHOUT ROWID;
+  left_seq INTEGER NOT NULL, right_seq INTEGER NOT NULL, PRIMARY KEY (map, left_id)) WITHOUT ROWID;
 CREATE UNIQUE INDEX IF NOT EXISTS duet_links_right ON duet_links (map, right_id);
 CREATE TABLE IF NOT EXISTS duet_waiting (
   map TEXT NOT NULL, system TEXT NOT NULL, row_id TEXT NOT NULL, since REAL NOT NULL,
@@ -171,6 +171,8 @@ Expected<std::optional<Link>> ReadLink(sqlite::Db& db, const std::string& sql,
     link.left_id = std::string(st->ColumnText(0));
     link.right_id = std::string(st->ColumnText(1));
     link.base = std::string(st->ColumnBlob(2));
+    link.left_seq = st->ColumnInt(3);
+    link.right_seq = st->ColumnInt(4);
     return std::optional<Link>(std::move(link));
   }
   if (rc != SQLITE_DONE) return db.Error("reading a link");
@@ -182,14 +184,16 @@ Expected<std::optional<Link>> ReadLink(sqlite::Db& db, const std::string& sql,
 Expected<std::optional<Link>> StateStore::LinkByLeft(const std::string& map,
                                                      const std::string& left_id) {
   return ReadLink(*db_,
-                  "SELECT left_id, right_id, base FROM duet_links WHERE map = ?1 AND left_id = ?2",
+                  "SELECT left_id, right_id, base, left_seq, right_seq FROM duet_links "
+                  "WHERE map = ?1 AND left_id = ?2",
                   map, left_id);
 }
 
 Expected<std::optional<Link>> StateStore::LinkByRight(const std::string& map,
                                                       const std::string& right_id) {
   return ReadLink(
-      *db_, "SELECT left_id, right_id, base FROM duet_links WHERE map = ?1 AND right_id = ?2",
+      *db_, "SELECT left_id, right_id, base, left_seq, right_seq FROM duet_links "
+      "WHERE map = ?1 AND right_id = ?2",
       map, right_id);
 }
 
@@ -202,12 +206,15 @@ Status StateStore::PutLink(const std::string& map, const Link& link) {
   (*del)->BindText(3, link.left_id);
   if (Status s = db_->Run(**del); !s.ok()) return s;
   Expected<Statement*> s = db_->Prepare(
-      "INSERT OR REPLACE INTO duet_links (map, left_id, right_id, base) VALUES (?1, ?2, ?3, ?4)");
+      "INSERT OR REPLACE INTO duet_links (map, left_id, right_id, base, left_seq, right_seq) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
   if (!s.ok()) return s.status();
   (*s)->BindText(1, map);
   (*s)->BindText(2, link.left_id);
   (*s)->BindText(3, link.right_id);
   (*s)->BindBlob(4, link.base);
+  (*s)->BindInt(5, link.left_seq);
+  (*s)->BindInt(6, link.right_seq);
   return db_->Run(**s);
 }
 

@@ -41,6 +41,11 @@ struct Link {
   std::string left_id;
   std::string right_id;
   std::string base;  // engine-defined bytes
+  // The end of each side's changelog when the link was made. A captured
+  // insert of a linked RowId after it means the database reused the id of a
+  // deleted row (SQLite reuses the largest rowid): a new row, not this one.
+  int64_t left_seq = 0;
+  int64_t right_seq = 0;
 };
 
 struct Waiting {
