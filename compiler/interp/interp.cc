@@ -305,6 +305,7 @@ class Evaluator {
         return Cast(ir::Type{Kind::kInt}, v);
       case Kind::kFloat: {
         std::optional<int64_t> i = value::FloatToInt(v.f);
+        if (!i && std::isnan(v.f)) return Error(DUET_ERR_BAD_CONVERSION, "is not a number");
         if (!i) return Error(DUET_ERR_INT_OVERFLOW, "does not fit an int");
         return Value::Int(*i);
       }

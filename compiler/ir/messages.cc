@@ -39,6 +39,10 @@ std::string NodeErrorMessage(const Transform& transform, const Node& node, int k
       if (node.op == Op::kCall) {
         switch (node.fn) {
           case Fn::kToInt:
+            if (!node.args.empty() &&
+                transform.nodes[static_cast<size_t>(node.args[0])].type.kind == Kind::kFloat) {
+              return "a NaN has no integer value";
+            }
             return "text is not an integer";
           case Fn::kToFloat:
             return "text is not a number";

@@ -212,7 +212,7 @@ class SyncEngine::Impl {
   Expected<int> Winner(MapPlan& plan, const FieldPlan& field, const RowId ids[2], int trigger);
 
   Expected<int64_t> ProcessChanges(MapPlan& plan, size_t limit);
-  Status InitialSync(MapPlan& plan, const ProgressFn& progress);
+  Status InitialSync(MapPlan& plan, const ProgressFn& progress, const std::atomic<bool>* stop);
   Expected<int64_t> RetryWaiting(MapPlan& plan, bool retry_errors);
   Status Prune();
   Expected<RunCounts> Run(const std::atomic<bool>* stop, const ProgressFn& progress);
@@ -1243,7 +1243,8 @@ Expected<int64_t> SyncEngine::Impl::ProcessChanges(MapPlan& plan, size_t limit) 
   return static_cast<int64_t>(total);
 }
 
-Status SyncEngine::Impl::InitialSync(MapPlan& plan, const ProgressFn& progress) {
+Status SyncEngine::Impl::InitialSync(MapPlan& plan, const ProgressFn& progress,
+                                     const std::atomic<bool>* stop) {
   Expected<state::MapState> loaded = state->GetMap(plan.name);
   if (!loaded.ok()) return loaded.status();
   state::MapState m = *loaded;
@@ -1291,6 +1292,7 @@ Status SyncEngine::Impl::InitialSync(MapPlan& plan, const ProgressFn& progress) 
   auto started = std::chrono::steady_clock::now();
   int64_t done_at_start = m.initial_done;
   while (m.initial_step <= 2) {
+    if (stop && stop->load()) return Status::Ok();  // resumes from the cursor next time
     int s = m.initial_step == 1 ? plan.seed : 1 - plan.seed;
     if (!plan.side[s].transform) {
       m.initial_step++;
@@ -1442,7 +1444,7 @@ Expected<RunCounts> SyncEngine::Impl::Run(const std::atomic<bool>* stop,
   }
   for (auto& plan : plans) {
     if (stopped()) break;
-    if (Status s = InitialSync(*plan, progress); !s.ok()) return s;
+    if (Status s = InitialSync(*plan, progress, stop); !s.ok()) return s;
   }
   // Open items get another chance at every start, once the pending changes
   // are in (a missing reference may arrive with them).

@@ -369,7 +369,7 @@ int32_t duet_rt_parse_date(const char* s, uint32_t length, int64_t* out) {
 int32_t duet_rt_float_to_int(double d, int64_t* out) {
   return Guarded([&]() -> int32_t {
     std::optional<int64_t> r = duet::value::FloatToInt(d);
-    if (!r) return DUET_ERR_INT_OVERFLOW;
+    if (!r) return std::isnan(d) ? DUET_ERR_BAD_CONVERSION : DUET_ERR_INT_OVERFLOW;
     *out = *r;
     return 0;
   });

@@ -140,6 +140,13 @@ class ItemsTest : public E2eTest {
   }
 
   // The items map's state in the state store ("" before duet created it).
+  // The initial-sync progress counter ("" before duet created it).
+  std::string InitialDone() {
+    std::optional<Rows> rows =
+        state_.TryQuery("SELECT initial_done FROM duet_maps WHERE name = 'items'");
+    return rows.has_value() && !rows->empty() ? (*rows)[0][0] : std::string();
+  }
+
   std::string MapState() {
     std::optional<Rows> rows = state_.TryQuery("SELECT state FROM duet_maps WHERE name = 'items'");
     return rows.has_value() && !rows->empty() ? (*rows)[0][0] : std::string();
@@ -219,7 +226,7 @@ class OwnedWorkload {
 };
 
 // Issue 4, item 6: `duet run` killed with SIGKILL at 24 random moments,
-// during an initial sync of 4,100 rows and during live sync while both
+// during an initial sync of 25,100 rows and during live sync while both
 // applications keep writing; after a final `run --once` both sides hold
 // every row once, with equal values, and no change is lost.
 TEST_F(ItemsTest, CrashSafetyUnderRandomKills) {
@@ -229,8 +236,8 @@ TEST_F(ItemsTest, CrashSafetyUnderRandomKills) {
   std::mt19937_64 rng(seed);
   Model model;
   OwnedWorkload workload(&rng, &model);
-  Seed(fo_, /*fo_side=*/true, "I", 3000, &model);
-  Seed(ce_, /*fo_side=*/false, "J", 1000, &model);
+  Seed(fo_, /*fo_side=*/true, "I", 20000, &model);
+  Seed(ce_, /*fo_side=*/false, "J", 5000, &model);
   // 100 rows exist on both sides with other values on ce: initial from fo
   // links them by key and fo's values win. Nobody writes them afterwards.
   Model overlap;
@@ -261,7 +268,17 @@ TEST_F(ItemsTest, CrashSafetyUnderRandomKills) {
       bool fo_side = rng() % 2 == 0;
       ASSERT_TRUE((fo_side ? fo_ : ce_).Exec(workload.Batch(fo_side, 8)));
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 300));
+    if (k < kKills / 2) {
+      // The first half of the kills aim at initial sync: wait until this run
+      // has committed initial-sync progress (however fast the machine), then
+      // kill it a random moment later.
+      std::string before = InitialDone();
+      PollUntil([&] { return MapState() == "live" || InitialDone() != before || !run.running(); },
+                std::chrono::seconds(60));
+      std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 40));
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 300));
+    }
     RunResult early;
     if (run.TryWait(&early)) {
       FAIL() << "duet run exited by itself\n" << Show(run.argv(), early);
