@@ -277,7 +277,15 @@ TEST_F(ItemsTest, CrashSafetyUnderRandomKills) {
                 std::chrono::seconds(60));
       std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 40));
     } else {
-      std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 300));
+      // The second half aim at live sync: let this run finish the initial
+      // sync first, then write on both sides and kill it a random moment
+      // later.
+      PollUntil([&] { return MapState() == "live" || !run.running(); }, std::chrono::seconds(120));
+      for (int w = 0; w < 2; ++w) {
+        bool fo_side = rng() % 2 == 0;
+        ASSERT_TRUE((fo_side ? fo_ : ce_).Exec(workload.Batch(fo_side, 8)));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 100));
     }
     RunResult early;
     if (run.TryWait(&early)) {
