@@ -4,6 +4,7 @@
 // the real binary next to it. Subcommands:
 //
 //   schema FO.db CE.db          create the application tables of customers.duet
+//                               (`-`: skip that side)
 //   generate FO.db N            insert N customers (one transaction)
 //   baseline FO.db CE.db        the plain SQL floor: ATTACH + INSERT INTO ... SELECT
 //                               of the same rows and columns, with the map's value
@@ -299,8 +300,8 @@ double Percentile(std::vector<double> v, double p) {
 // ---- schema, generate, baseline, compare ----
 
 int Schema(const std::string& fo, const std::string& ce) {
-  Db(fo).Exec(kFoSchema);
-  Db(ce).Exec(kCeSchema);
+  if (fo != "-") Db(fo).Exec(kFoSchema);
+  if (ce != "-") Db(ce).Exec(kCeSchema);
   return 0;
 }
 

@@ -101,15 +101,14 @@ class Endpoint {
   // Change::own marks those captured with `origin`.
   virtual Expected<std::vector<Change>> ReadChanges(const std::string& table, int64_t after,
                                                     size_t limit, std::string_view origin) = 0;
-  // Inserts into `table` captured after `after` and not with `origin`, and
+  // Inserts into `table` captured after `after`, whatever their origin, and
   // the seq up to which it looked (rows inserted later are left for the
   // next call): how the engine notices a RowId reused by a new row.
   struct Inserts {
     std::vector<std::pair<RowId, int64_t>> rows;  // RowId, seq
     int64_t scanned_to = 0;
   };
-  virtual Expected<Inserts> ReadInserts(const std::string& table, int64_t after,
-                                        std::string_view origin) = 0;
+  virtual Expected<Inserts> ReadInserts(const std::string& table, int64_t after) = 0;
   // The number of changes of `table` after `after` not captured with `origin`.
   virtual Expected<int64_t> CountChanges(const std::string& table, int64_t after,
                                          std::string_view origin) = 0;

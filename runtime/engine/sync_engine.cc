@@ -4,8 +4,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <limits>
 #include <optional>
 #include <set>
 #include <thread>
@@ -172,8 +174,14 @@ class SyncEngine::Impl {
     bool has_errors = false;
     bool has_waiting = false;
     int64_t writes = 0;
-    int64_t changelog_end[2] = {0, 0};  // at the start of the batch's write transactions
+    // Each side's changelog end just before the batch commits: the seq of
+    // the links the batch makes (state::Link), known only then.
+    std::shared_ptr<std::array<int64_t, 2>> commit_end =
+        std::make_shared<std::array<int64_t, 2>>();
   };
+  // The seq of a link made in the current batch until it commits: newer
+  // than any change captured so far, duet's own inserts included.
+  static constexpr int64_t kThisBatch = std::numeric_limits<int64_t>::max();
 
   Status BeginBatch(Batch& batch, MapPlan& plan);
   Status CommitBatch(Batch& batch, const std::function<Status(state::StateStore&)>& extra);
@@ -341,12 +349,6 @@ Status SyncEngine::Impl::BeginBatch(Batch& batch, MapPlan& plan) {
   }
   batch.open = true;
   for (int s = 0; s < 2; ++s) {
-    Expected<int64_t> end = plan.side[s].endpoint->ChangelogEnd();
-    if (!end.ok()) {
-      AbortBatch(batch);
-      return end.status();
-    }
-    batch.changelog_end[s] = *end;
     if (!plan.side[s].transform) continue;
     if (plan.inserts_scanned[s] < 0) {
       Expected<int64_t> ck = state->GetCheckpoint(plan.name, plan.side[s].system);
@@ -356,8 +358,8 @@ Status SyncEngine::Impl::BeginBatch(Batch& batch, MapPlan& plan) {
       }
       plan.inserts_scanned[s] = *ck;
     }
-    Expected<Endpoint::Inserts> inserts = plan.side[s].endpoint->ReadInserts(
-        plan.side[s].table, plan.inserts_scanned[s], plan.name);
+    Expected<Endpoint::Inserts> inserts =
+        plan.side[s].endpoint->ReadInserts(plan.side[s].table, plan.inserts_scanned[s]);
     if (!inserts.ok()) {
       AbortBatch(batch);
       return inserts.status();
@@ -388,6 +390,14 @@ Status SyncEngine::Impl::CommitBatch(Batch& batch,
   // The databases first, then the state store: a crash in between leaves the
   // state store behind, and reconciling again repairs that.
   MapPlan& plan = *batch.plan;
+  for (int s = 0; s < 2; ++s) {
+    Expected<int64_t> end = plan.side[s].endpoint->ChangelogEnd();
+    if (!end.ok()) {
+      AbortBatch(batch);
+      return end.status();
+    }
+    (*batch.commit_end)[static_cast<size_t>(s)] = *end;
+  }
   if (Status s = plan.side[0].endpoint->CommitWrite(); !s.ok()) {
     AbortBatch(batch);
     return s;
@@ -445,8 +455,12 @@ void SyncEngine::Impl::PutLink(Batch& batch, const state::Link& link) {
   batch.by_left[link.left_id] = link;
   batch.by_right[link.right_id] = link.left_id;
   std::string map = batch.plan->name;
-  batch.state_ops.push_back(
-      [map, link](state::StateStore& st) { return st.PutLink(map, link); });
+  batch.state_ops.push_back([map, link, ends = batch.commit_end](state::StateStore& st) {
+    state::Link l = link;
+    if (l.left_seq == kThisBatch) l.left_seq = (*ends)[0];
+    if (l.right_seq == kThisBatch) l.right_seq = (*ends)[1];
+    return st.PutLink(map, l);
+  });
 }
 
 void SyncEngine::Impl::DropLink(Batch& batch, const state::Link& link) {
@@ -859,7 +873,7 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
       b->p[side][static_cast<size_t>(j)] = Value::Unknown();
     }
     state::Link l{final_rows[0]->id, final_rows[1]->id, EncodeBase(*b),
-                  batch.changelog_end[0], batch.changelog_end[1]};
+                  kThisBatch, kThisBatch};
     if (*link && (*link)->left_id == l.left_id && (*link)->right_id == l.right_id) {
       l.left_seq = (*link)->left_seq;
       l.right_seq = (*link)->right_seq;

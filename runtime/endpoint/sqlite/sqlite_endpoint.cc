@@ -305,22 +305,19 @@ class SqliteEndpoint : public Endpoint {
     return out;
   }
 
-  Expected<Inserts> ReadInserts(const std::string& table, int64_t after,
-                                std::string_view origin) override {
+  Expected<Inserts> ReadInserts(const std::string& table, int64_t after) override {
     Inserts out;
     Expected<int64_t> end = ChangelogEnd();
     if (!end.ok()) return end.status();
     out.scanned_to = std::max(after, *end);
     Expected<Statement*> s = db_->Prepare(
         std::string("SELECT rid, seq FROM ") + kChangelog +
-        " WHERE seq > ?1 AND seq <= ?2 AND tbl = ?3 AND op = 1 AND"
-        " (origin IS NULL OR origin <> ?4)");
+        " WHERE seq > ?1 AND seq <= ?2 AND tbl = ?3 AND op = 1");
     if (!s.ok()) return s.status();
     ScopedStatement st(*s);
     st->BindInt(1, after);
     st->BindInt(2, out.scanned_to);
     st->BindText(3, LocalName(table));
-    st->BindText(4, origin);
     int rc;
     while ((rc = st->Step()) == SQLITE_ROW) {
       out.rows.emplace_back(std::to_string(st->ColumnInt(0)), st->ColumnInt(1));
