@@ -126,6 +126,32 @@ bool DecodeBase(std::string_view bytes, Base* b) {
   return bytes.empty();
 }
 
+// A column's `default` constant (as the map language spells it: strings in
+// double quotes with backslash escapes) as a value of the column's type.
+Expected<Value> DefaultValue(const bundle::Column& column) {
+  std::string text = column.default_value;
+  if (text == "null") return Value::Null();
+  if (text.size() >= 2 && text.front() == '"' && text.back() == '"') {
+    std::string unquoted;
+    for (size_t i = 1; i + 1 < text.size(); ++i) {
+      char c = text[i];
+      if (c == '\\' && i + 2 < text.size()) {
+        char e = text[++i];
+        unquoted += e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e;
+      } else {
+        unquoted += c;
+      }
+    }
+    text = std::move(unquoted);
+  }
+  Expected<Value> v = endpoint::ValueFromText(text, column.type);
+  if (!v.ok()) {
+    return InvalidArgumentError("bundle: default of column " + column.name + ": " +
+                                v.status().message());
+  }
+  return v;
+}
+
 // A write the engine could not do because a referenced row is missing.
 struct Missing {
   std::string reason;
@@ -831,6 +857,17 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
     }
     auto& [names, values] = std::get<0>(*columns);
     Side& target = plan.side[to];
+    // Columns no mapping writes get their declared default.
+    for (const bundle::Column& c : target.info->columns) {
+      if (c.default_value.empty() || c.name == target.info->id ||
+          std::find(names.begin(), names.end(), c.name) != names.end()) {
+        continue;
+      }
+      Expected<Value> v = DefaultValue(c);
+      if (!v.ok()) return v.status();
+      names.push_back(c.name);
+      values.push_back(std::move(*v));
+    }
     if (Status st = target.endpoint->BeginRow(); !st.ok()) return st;
     Expected<RowId> inserted = target.endpoint->Insert(target.table, names, values);
     Trace("  insert into {} -> {}", target.table,

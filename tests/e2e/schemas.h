@@ -74,6 +74,22 @@ CREATE TABLE product (productid INTEGER PRIMARY KEY, code TEXT NOT NULL, name TE
                       qty INTEGER CHECK (qty >= 0), note TEXT NOT NULL);
 )sql";
 
+// maps/deferred.duet. statecode is NOT NULL without a SQLite default: only
+// the bundle's `default 0` can fill it.
+inline constexpr std::string_view kDeferredFo = R"sql(
+CREATE TABLE Vendor (RECID INTEGER PRIMARY KEY, VENDORID TEXT NOT NULL, NAME TEXT,
+                     PRIMARYCONTACT TEXT);
+CREATE TABLE Contact (RECID INTEGER PRIMARY KEY, CONTACTID TEXT NOT NULL, NAME TEXT,
+                      VENDORID TEXT);
+)sql";
+
+inline constexpr std::string_view kDeferredCe = R"sql(
+CREATE TABLE vendor (vendorid TEXT PRIMARY KEY, code TEXT NOT NULL, name TEXT,
+                     primarycontact TEXT, statecode INTEGER NOT NULL);
+CREATE TABLE contact (contactid TEXT PRIMARY KEY, contactnumber TEXT NOT NULL, fullname TEXT,
+                      vendor TEXT);
+)sql";
+
 }  // namespace duet::e2e
 
 #endif  // DUET_TESTS_E2E_SCHEMAS_H_

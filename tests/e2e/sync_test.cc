@@ -794,5 +794,48 @@ TEST_F(BadDataTest, RejectedRowsAreQueuedOthersArriveAndFixedRowsResolve) {
   EXPECT_EQ(state_.Int("SELECT count(*) FROM duet_errors"), 4) << "items are closed, not added";
 }
 
+// Lookups that refer to each other: `deferred` lets the vendor sync before
+// its primary contact exists and fills the reference once the contact has
+// synced; a not-null column no mapping writes gets the bundle's default.
+class DeferredTest : public E2eTest {
+ protected:
+  void SetUp() override {
+    E2eTest::SetUp();
+    if (HasFatalFailure()) return;
+    Compile({"deferred.duet"});
+    ASSERT_TRUE(fo_.Exec(kDeferredFo));
+    ASSERT_TRUE(ce_.Exec(kDeferredCe));
+  }
+};
+
+TEST_F(DeferredTest, DeferredLookupIsFilledOnceBothRowsExistAndDefaultsFillNewRows) {
+  ASSERT_TRUE(
+      fo_.Exec("INSERT INTO Vendor (VENDORID, NAME, PRIMARYCONTACT) VALUES ('V1', 'Fabrikam', 'K1');"
+               "INSERT INTO Contact (CONTACTID, NAME, VENDORID) VALUES ('K1', 'Pat', 'V1');"));
+  WriteConfig();
+  Install();
+  RunOnce();
+  EXPECT_EQ(ce_.Query("SELECT v.code, v.name, c.contactnumber, v.statecode FROM vendor v "
+                      "LEFT JOIN contact c ON c.contactid = v.primarycontact"),
+            (Rows{{"V1", "Fabrikam", "K1", "0"}}));
+  EXPECT_EQ(ce_.Query("SELECT c.contactnumber, c.fullname, v.code FROM contact c "
+                      "LEFT JOIN vendor v ON v.vendorid = c.vendor"),
+            (Rows{{"K1", "Pat", "V1"}}));
+  EXPECT_EQ(state_.Int("SELECT count(*) FROM duet_waiting"), 0);
+  EXPECT_EQ(OpenErrors(), 0);
+
+  // In live sync too: a new vendor whose contact arrives in the same run.
+  ASSERT_TRUE(
+      fo_.Exec("INSERT INTO Vendor (VENDORID, NAME, PRIMARYCONTACT) VALUES ('V2', 'Contoso', 'K2');"
+               "INSERT INTO Contact (CONTACTID, NAME, VENDORID) VALUES ('K2', 'Sam', 'V2');"));
+  RunOnce();
+  EXPECT_EQ(ce_.Query("SELECT v.code, c.contactnumber, v.statecode FROM vendor v "
+                      "LEFT JOIN contact c ON c.contactid = v.primarycontact ORDER BY v.code"),
+            (Rows{{"V1", "K1", "0"}, {"V2", "K2", "0"}}));
+  EXPECT_EQ(state_.Int("SELECT count(*) FROM duet_waiting"), 0);
+  RunOnce();  // nothing left to do: the vendors stay as they are
+  EXPECT_EQ(ce_.Int("SELECT count(*) FROM vendor"), 2);
+}
+
 }  // namespace
 }  // namespace duet::e2e
