@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "runtime/jit/error_kinds.h"
 #include "runtime/jit/helpers.h"
 #include "runtime/value/ops.h"
 
@@ -15,29 +16,7 @@ namespace {
 
 using nlohmann::json;
 using value::int128;
-
-const char* ErrorKindName(int32_t kind) {
-  switch (kind) {
-    case DUET_ERR_STRING_TOO_LONG:
-      return "string_too_long";
-    case DUET_ERR_DECIMAL_OVERFLOW:
-      return "decimal_overflow";
-    case DUET_ERR_INT_OVERFLOW:
-      return "int_overflow";
-    case DUET_ERR_DIVISION_BY_ZERO:
-      return "division_by_zero";
-    case DUET_ERR_NO_VALUE_MAPPING:
-      return "no_value_mapping";
-    case DUET_ERR_NULL_IN_NOT_NULL:
-      return "null_in_not_null";
-    case DUET_ERR_BAD_CONVERSION:
-      return "bad_conversion";
-    case DUET_ERR_OUT_OF_MEMORY:
-      return "out_of_memory";
-    default:
-      return "error";
-  }
-}
+using jit::ErrorKindName;
 
 // Whether decimal text (as value::ParseDecimal reads it) has a digit other
 // than 0 beyond `scale` digits after the point, which reading it at that
