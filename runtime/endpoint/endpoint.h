@@ -41,8 +41,7 @@ struct Change {
   int64_t seq = 0;
   RowId row_id;
   ChangeOp op = ChangeOp::kUpdate;
-  double at = 0;      // capture time, seconds since the Unix epoch
-  bool own = false;   // captured with the reader's origin
+  double at = 0;  // capture time, seconds since the Unix epoch
 };
 
 // A value a reader returns: a column of the table, or a lookup path whose
@@ -97,18 +96,26 @@ class Endpoint {
 
   // The newest seq (0 when the changelog is empty).
   virtual Expected<int64_t> ChangelogEnd() = 0;
-  // Changes of `table` after `after`, oldest first, at most `limit`.
-  // Change::own marks those captured with `origin`.
-  virtual Expected<std::vector<Change>> ReadChanges(const std::string& table, int64_t after,
-                                                    size_t limit, std::string_view origin) = 0;
-  // Inserts into `table` captured after `after`, whatever their origin, and
-  // the seq up to which it looked (rows inserted later are left for the
-  // next call): how the engine notices a RowId reused by a new row.
+  // Changes of `table` after `after` not captured with `origin` (duet's own
+  // writes for that map), oldest first, at most `limit`, and the seq up to
+  // which the changelog was read: the checkpoint to record once they are
+  // reconciled (it also passes the skipped own changes).
+  struct Changes {
+    std::vector<Change> changes;
+    int64_t scanned_to = 0;
+  };
+  virtual Expected<Changes> ReadChanges(const std::string& table, int64_t after, size_t limit,
+                                        std::string_view origin) = 0;
+  // Inserts into `table` captured after `after`: the application's, and
+  // those captured with `origin` only after `own_after`; and the seq up to
+  // which it looked (rows inserted later are left for the next call). How
+  // the engine notices a RowId reused by a new row.
   struct Inserts {
     std::vector<std::pair<RowId, int64_t>> rows;  // RowId, seq
     int64_t scanned_to = 0;
   };
-  virtual Expected<Inserts> ReadInserts(const std::string& table, int64_t after) = 0;
+  virtual Expected<Inserts> ReadInserts(const std::string& table, int64_t after,
+                                        std::string_view origin, int64_t own_after) = 0;
   // The number of changes of `table` after `after` not captured with `origin`.
   virtual Expected<int64_t> CountChanges(const std::string& table, int64_t after,
                                          std::string_view origin) = 0;

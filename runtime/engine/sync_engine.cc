@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <deque>
 #include <nlohmann/json.hpp>
 #include <limits>
 #include <optional>
@@ -76,7 +77,11 @@ struct MapPlan {
   // inserted after its link was made names a new row (SQLite reuses the
   // rowid of a deleted last row).
   std::unordered_map<RowId, int64_t> pending_inserts[2];
+  std::deque<std::pair<int64_t, RowId>> pending_order[2];  // by seq, for pruning
   int64_t inserts_scanned[2] = {-1, -1};
+  // duet's own inserts count only after this seq: at start, those of a batch
+  // whose state never committed; afterwards none (insert_row checks its own).
+  int64_t own_inserts_after[2] = {0, 0};
 };
 
 int AddPath(Side& side, const std::vector<std::string>& path, const bundle::ColumnType& type) {
@@ -199,6 +204,7 @@ class SyncEngine::Impl {
     std::unordered_set<std::string> replaced;  // rows handled as replaced, "L:id" / "R:id"
     bool has_errors = false;
     bool has_waiting = false;
+    bool state_open = false;  // the state store's transaction of this batch
     int64_t writes = 0;
     // Each side's changelog end just before the batch commits: the seq of
     // the links the batch makes (state::Link), known only then.
@@ -222,7 +228,9 @@ class SyncEngine::Impl {
   // `gone`: bit i set when the linked row of side i was deleted and its
   // RowId reused by a new row; the pair is reconciled as if that row were
   // gone.
-  Status Reconcile(Batch& batch, int s, const RowId& id, int seed, int gone = 0);
+  // `known`: row `id` as the caller just read it in this batch.
+  Status Reconcile(Batch& batch, int s, const RowId& id, int seed, int gone = 0,
+                   const Row* known = nullptr);
 
   Projection Project(Side& side, const Row& row);
   void RecordError(Batch& batch, int s, const RowId& id, const std::string& kind,
@@ -246,6 +254,8 @@ class SyncEngine::Impl {
   Expected<int> Winner(MapPlan& plan, const FieldPlan& field, const RowId ids[2], int trigger);
 
   Expected<int64_t> ProcessChanges(MapPlan& plan, size_t limit);
+  // Forgets pending inserts at or before the checkpoints.
+  void PrunePending(MapPlan& plan, const int64_t checkpoint[2]);
   Status InitialSync(MapPlan& plan, const ProgressFn& progress, const std::atomic<bool>* stop);
   Expected<int64_t> RetryWaiting(MapPlan& plan, bool retry_errors);
   Status Prune();
@@ -374,35 +384,56 @@ Status SyncEngine::Impl::BeginBatch(Batch& batch, MapPlan& plan) {
     }
   }
   batch.open = true;
+  if (Status s = state->BeginRead(); !s.ok()) {
+    AbortBatch(batch);
+    return s;
+  }
+  batch.state_open = true;
   for (int s = 0; s < 2; ++s) {
     if (!plan.side[s].transform) continue;
     if (plan.inserts_scanned[s] < 0) {
       Expected<int64_t> ck = state->GetCheckpoint(plan.name, plan.side[s].system);
-      if (!ck.ok()) {
+      Expected<int64_t> committed = state->GetCommitEnd(plan.name, plan.side[s].system);
+      if (!ck.ok() || !committed.ok()) {
         AbortBatch(batch);
-        return ck.status();
+        return ck.ok() ? committed.status() : ck.status();
       }
       plan.inserts_scanned[s] = *ck;
+      plan.own_inserts_after[s] = *committed;
     }
-    Expected<Endpoint::Inserts> inserts =
-        plan.side[s].endpoint->ReadInserts(plan.side[s].table, plan.inserts_scanned[s]);
+    Expected<Endpoint::Inserts> inserts = plan.side[s].endpoint->ReadInserts(
+        plan.side[s].table, plan.inserts_scanned[s], plan.name, plan.own_inserts_after[s]);
     if (!inserts.ok()) {
       AbortBatch(batch);
       return inserts.status();
     }
-    for (const auto& [id, seq] : inserts->rows) plan.pending_inserts[s][id] = seq;
+    for (auto& [id, seq] : inserts->rows) {
+      plan.pending_inserts[s][id] = seq;
+      plan.pending_order[s].emplace_back(seq, std::move(id));
+    }
     plan.inserts_scanned[s] = inserts->scanned_to;
+    plan.own_inserts_after[s] = kThisBatch;
   }
   Expected<int64_t> errors = state->CountOpenErrors(plan.name);
-  if (!errors.ok()) return errors.status();
+  if (!errors.ok()) {
+    AbortBatch(batch);
+    return errors.status();
+  }
   batch.has_errors = *errors > 0;
   Expected<std::vector<state::Waiting>> waiting = state->ListWaiting(plan.name);
-  if (!waiting.ok()) return waiting.status();
+  if (!waiting.ok()) {
+    AbortBatch(batch);
+    return waiting.status();
+  }
   batch.has_waiting = !waiting->empty();
   return Status::Ok();
 }
 
 void SyncEngine::Impl::AbortBatch(Batch& batch) {
+  if (batch.state_open) {
+    state->Rollback();
+    batch.state_open = false;
+  }
   if (!batch.open) return;
   batch.plan->side[0].endpoint->RollbackWrite();
   if (batch.plan->side[1].endpoint != batch.plan->side[0].endpoint) {
@@ -432,11 +463,12 @@ Status SyncEngine::Impl::CommitBatch(Batch& batch,
     if (Status s = plan.side[1].endpoint->CommitWrite(); !s.ok()) {
       plan.side[1].endpoint->RollbackWrite();
       batch.open = false;
+      AbortBatch(batch);
       return s;
     }
   }
   batch.open = false;
-  if (Status s = state->Begin(); !s.ok()) return s;
+  batch.state_open = false;  // committed or rolled back below
   for (auto& op : batch.state_ops) {
     if (Status s = op(*state); !s.ok()) {
       state->Rollback();
@@ -447,6 +479,15 @@ Status SyncEngine::Impl::CommitBatch(Batch& batch,
     if (Status s = extra(*state); !s.ok()) {
       state->Rollback();
       return s;
+    }
+  }
+  for (int s = 0; s < 2; ++s) {
+    if (!plan.side[s].transform) continue;
+    if (Status st = state->SetCommitEnd(plan.name, plan.side[s].system,
+                                        (*batch.commit_end)[static_cast<size_t>(s)]);
+        !st.ok()) {
+      state->Rollback();
+      return st;
     }
   }
   if (Status s = state->Commit(); !s.ok()) return s;
@@ -748,7 +789,7 @@ Expected<int> SyncEngine::Impl::Winner(MapPlan& plan, const FieldPlan& field, co
 // Reconcile
 
 Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int seed,
-                                   int gone_mask) {
+                                   int gone_mask, const Row* known) {
   MapPlan& plan = *batch.plan;
   std::string key = (s == 0 ? "L:" : "R:") + id;
   if (batch.done.count(key)) return Status::Ok();
@@ -800,9 +841,13 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
   if (gone_mask && !*link) return Status::Ok();
   for (int i = 0; i < 2; ++i) {
     if (ids[i].empty() || (gone_mask & (1 << i))) continue;
-    Expected<std::optional<Row>> row = ReadRow(plan.side[i], ids[i]);
-    if (!row.ok()) return row.status();
-    rows[i] = std::move(*row);
+    if (known && i == s && known->id == ids[i]) {
+      rows[i] = *known;
+    } else {
+      Expected<std::optional<Row>> row = ReadRow(plan.side[i], ids[i]);
+      if (!row.ok()) return row.status();
+      rows[i] = std::move(*row);
+    }
     if (rows[i] && !rows[i]->problem.empty()) {
       RecordError(batch, i, ids[i], "bad_data", rows[i]->problem, &*rows[i]);
       return Status::Ok();
@@ -911,11 +956,12 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
     }
     state::Link l{final_rows[0]->id, final_rows[1]->id, EncodeBase(*b),
                   kThisBatch, kThisBatch};
-    if (*link && (*link)->left_id == l.left_id && (*link)->right_id == l.right_id) {
+    bool same_pair = *link && (*link)->left_id == l.left_id && (*link)->right_id == l.right_id;
+    if (same_pair) {
       l.left_seq = (*link)->left_seq;
       l.right_seq = (*link)->right_seq;
     }
-    PutLink(batch, l);
+    if (!same_pair || (*link)->base != l.base) PutLink(batch, l);
     if (kept_fields.empty()) {
       Resolved(batch, l.left_id, l.right_id);
     } else {
@@ -1246,52 +1292,75 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
 Expected<int64_t> SyncEngine::Impl::ProcessChanges(MapPlan& plan, size_t limit) {
   std::vector<endpoint::Change> changes[2];
   int64_t checkpoint[2] = {0, 0};
+  bool advanced = false;
   size_t total = 0;
   for (int s = 0; s < 2; ++s) {
     if (!plan.side[s].transform) continue;
     Expected<int64_t> ck = state->GetCheckpoint(plan.name, plan.side[s].system);
     if (!ck.ok()) return ck.status();
-    checkpoint[s] = *ck;
-    Expected<std::vector<endpoint::Change>> read =
+    Expected<Endpoint::Changes> read =
         plan.side[s].endpoint->ReadChanges(plan.side[s].table, *ck, limit, plan.name);
     if (!read.ok()) return read.status();
-    changes[s] = std::move(*read);
+    changes[s] = std::move(read->changes);
+    checkpoint[s] = read->scanned_to;
+    advanced = advanced || read->scanned_to != *ck;
     total += changes[s].size();
   }
-  if (total == 0) return 0;
+  std::string systems[2] = {plan.side[0].system, plan.side[1].system};
+  std::string name = plan.name;
+  bool read[2] = {plan.side[0].transform != nullptr, plan.side[1].transform != nullptr};
+  auto record = [&](state::StateStore& st, bool synced) -> Status {
+    for (int s = 0; s < 2; ++s) {
+      if (!read[s]) continue;
+      if (Status r = st.SetCheckpoint(name, systems[s], checkpoint[s]); !r.ok()) return r;
+    }
+    if (!synced) return Status::Ok();
+    Expected<state::MapState> m = st.GetMap(name);
+    if (!m.ok()) return m.status();
+    m->last_sync = state::NowIso();
+    return st.PutMap(*m);
+  };
+  if (total == 0) {
+    // Only duet's own changes: pass them without a batch.
+    if (advanced) {
+      if (Status st = state->Begin(); !st.ok()) return st;
+      if (Status st = record(*state, false); !st.ok()) {
+        state->Rollback();
+        return st;
+      }
+      if (Status st = state->Commit(); !st.ok()) return st;
+      PrunePending(plan, checkpoint);
+    }
+    return 0;
+  }
   Batch batch;
   if (Status st = BeginBatch(batch, plan); !st.ok()) return st;
   for (int s = 0; s < 2; ++s) {
     for (const endpoint::Change& c : changes[s]) {
-      if (c.own) continue;
       if (Status st = Reconcile(batch, s, c.row_id, -1); !st.ok()) {
         AbortBatch(batch);
         return st;
       }
     }
   }
-  std::string systems[2] = {plan.side[0].system, plan.side[1].system};
-  for (int s = 0; s < 2; ++s) {
-    if (!changes[s].empty()) checkpoint[s] = changes[s].back().seq;
-  }
-  std::string name = plan.name;
-  bool read[2] = {plan.side[0].transform != nullptr, plan.side[1].transform != nullptr};
-  Status committed = CommitBatch(batch, [&](state::StateStore& st) -> Status {
-    for (int s = 0; s < 2; ++s) {
-      if (!read[s]) continue;
-      if (Status r = st.SetCheckpoint(name, systems[s], checkpoint[s]); !r.ok()) return r;
-    }
-    Expected<state::MapState> m = st.GetMap(name);
-    if (!m.ok()) return m.status();
-    m->last_sync = state::NowIso();
-    return st.PutMap(*m);
-  });
+  Status committed =
+      CommitBatch(batch, [&](state::StateStore& st) { return record(st, true); });
   if (!committed.ok()) return committed;
-  for (int s = 0; s < 2; ++s) {
-    std::erase_if(plan.pending_inserts[s],
-                  [&](const auto& entry) { return entry.second <= checkpoint[s]; });
-  }
+  PrunePending(plan, checkpoint);
   return static_cast<int64_t>(total);
+}
+
+void SyncEngine::Impl::PrunePending(MapPlan& plan, const int64_t checkpoint[2]) {
+  for (int s = 0; s < 2; ++s) {
+    auto& order = plan.pending_order[s];
+    while (!order.empty() && order.front().first <= checkpoint[s]) {
+      auto it = plan.pending_inserts[s].find(order.front().second);
+      if (it != plan.pending_inserts[s].end() && it->second == order.front().first) {
+        plan.pending_inserts[s].erase(it);
+      }
+      order.pop_front();
+    }
+  }
 }
 
 Status SyncEngine::Impl::InitialSync(MapPlan& plan, const ProgressFn& progress,
@@ -1371,7 +1440,16 @@ Status SyncEngine::Impl::InitialSync(MapPlan& plan, const ProgressFn& progress,
       }
     } else {
       for (const Row& row : *rows) {
-        if (Status st = Reconcile(batch, s, row.id, plan.seed); !st.ok()) {
+        if (s != plan.seed) {
+          // The other side's rows: only those the seeding side did not match.
+          Expected<std::optional<state::Link>> linked = FindLink(batch, s, row.id);
+          if (!linked.ok()) {
+            AbortBatch(batch);
+            return linked.status();
+          }
+          if (*linked) continue;
+        }
+        if (Status st = Reconcile(batch, s, row.id, plan.seed, 0, &row); !st.ok()) {
           AbortBatch(batch);
           return st;
         }
@@ -1380,6 +1458,7 @@ Status SyncEngine::Impl::InitialSync(MapPlan& plan, const ProgressFn& progress,
       next.initial_done += static_cast<int64_t>(rows->size());
     }
     if (next.initial_step > 2) next.phase = state::MapPhase::kLive;
+    next.last_sync = state::NowIso();
     Status committed =
         CommitBatch(batch, [&](state::StateStore& st) { return st.PutMap(next); });
     if (!committed.ok()) return committed;

@@ -17,7 +17,8 @@ CREATE TABLE IF NOT EXISTS duet_maps (
   initial_cursor TEXT, initial_done INTEGER NOT NULL DEFAULT 0,
   initial_total INTEGER NOT NULL DEFAULT 0, last_sync TEXT);
 CREATE TABLE IF NOT EXISTS duet_checkpoints (
-  map TEXT NOT NULL, system TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (map, system));
+  map TEXT NOT NULL, system TEXT NOT NULL, seq INTEGER NOT NULL,
+  commit_end INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (map, system));
 CREATE TABLE IF NOT EXISTS duet_links (
   map TEXT NOT NULL, left_id TEXT NOT NULL, right_id TEXT NOT NULL, base BLOB NOT NULL,
   left_seq INTEGER NOT NULL, right_seq INTEGER NOT NULL, PRIMARY KEY (map, left_id)) WITHOUT ROWID;
@@ -94,6 +95,7 @@ Expected<std::unique_ptr<StateStore>> StateStore::Open(const std::string& path) 
 }
 
 Status StateStore::Begin() { return db_->Exec("BEGIN IMMEDIATE"); }
+Status StateStore::BeginRead() { return db_->Exec("BEGIN"); }
 Status StateStore::Commit() { return db_->Exec("COMMIT"); }
 void StateStore::Rollback() { (void)db_->Exec("ROLLBACK"); }
 
@@ -146,9 +148,31 @@ Expected<int64_t> StateStore::GetCheckpoint(const std::string& map, const std::s
   return st->Step() == SQLITE_ROW ? st->ColumnInt(0) : 0;
 }
 
+Expected<int64_t> StateStore::GetCommitEnd(const std::string& map, const std::string& system) {
+  Expected<Statement*> s =
+      db_->Prepare("SELECT commit_end FROM duet_checkpoints WHERE map = ?1 AND system = ?2");
+  if (!s.ok()) return s.status();
+  ScopedStatement st(*s);
+  st->BindText(1, map);
+  st->BindText(2, system);
+  return st->Step() == SQLITE_ROW ? st->ColumnInt(0) : 0;
+}
+
+Status StateStore::SetCommitEnd(const std::string& map, const std::string& system, int64_t end) {
+  Expected<Statement*> s = db_->Prepare(
+      "INSERT INTO duet_checkpoints (map, system, seq, commit_end) VALUES (?1, ?2, 0, ?3) "
+      "ON CONFLICT (map, system) DO UPDATE SET commit_end = excluded.commit_end");
+  if (!s.ok()) return s.status();
+  (*s)->BindText(1, map);
+  (*s)->BindText(2, system);
+  (*s)->BindInt(3, end);
+  return db_->Run(**s);
+}
+
 Status StateStore::SetCheckpoint(const std::string& map, const std::string& system, int64_t seq) {
   Expected<Statement*> s = db_->Prepare(
-      "INSERT OR REPLACE INTO duet_checkpoints (map, system, seq) VALUES (?1, ?2, ?3)");
+      "INSERT INTO duet_checkpoints (map, system, seq) VALUES (?1, ?2, ?3) "
+      "ON CONFLICT (map, system) DO UPDATE SET seq = excluded.seq");
   if (!s.ok()) return s.status();
   (*s)->BindText(1, map);
   (*s)->BindText(2, system);

@@ -74,7 +74,11 @@ class StateStore {
   static Expected<std::unique_ptr<StateStore>> Open(const std::string& path);
   ~StateStore();
 
+  // A write transaction now (Begin), or one that starts reading now and
+  // becomes a write transaction at its first write (BeginRead): the engine
+  // reads links for a whole batch in one snapshot and writes at its end.
   Status Begin();
+  Status BeginRead();
   Status Commit();
   void Rollback();
 
@@ -84,6 +88,11 @@ class StateStore {
   // 0 when the map has no checkpoint for `system` yet.
   Expected<int64_t> GetCheckpoint(const std::string& map, const std::string& system);
   Status SetCheckpoint(const std::string& map, const std::string& system, int64_t seq);
+  // The changelog end of `system` when the map's last batch committed there
+  // (0 before the first): duet's own inserts after it belong to a batch
+  // whose state was never recorded.
+  Expected<int64_t> GetCommitEnd(const std::string& map, const std::string& system);
+  Status SetCommitEnd(const std::string& map, const std::string& system, int64_t end);
 
   Expected<std::optional<Link>> LinkByLeft(const std::string& map, const std::string& left_id);
   Expected<std::optional<Link>> LinkByRight(const std::string& map, const std::string& right_id);

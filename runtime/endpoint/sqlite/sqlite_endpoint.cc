@@ -140,6 +140,8 @@ class SqliteReader : public RowReader {
       : endpoint_(endpoint),
         select_(std::move(select)),
         from_(std::move(from)),
+        read_sql_(select_ + from_ + " WHERE t.rowid = ?1"),
+        scan_sql_(select_ + from_ + " WHERE t.rowid > ?1 ORDER BY t.rowid LIMIT ?2"),
         types_(std::move(types)),
         names_(std::move(names)) {}
 
@@ -153,6 +155,9 @@ class SqliteReader : public RowReader {
   SqliteEndpoint* endpoint_;
   std::string select_;  // "SELECT t.rowid, ... "
   std::string from_;    // "FROM T AS t LEFT JOIN ..."
+  std::string read_sql_;
+  std::string scan_sql_;
+  Statement* read_ = nullptr;  // prepared on first use
   std::vector<bundle::ColumnType> types_;
   std::vector<std::string> names_;
 };
@@ -278,19 +283,23 @@ class SqliteEndpoint : public Endpoint {
     return st->ColumnInt(0);
   }
 
-  Expected<std::vector<Change>> ReadChanges(const std::string& table, int64_t after, size_t limit,
-                                            std::string_view origin) override {
+  Expected<Changes> ReadChanges(const std::string& table, int64_t after, size_t limit,
+                                std::string_view origin) override {
+    Changes out;
+    Expected<int64_t> end = ChangelogEnd();
+    if (!end.ok()) return end.status();
     Expected<Statement*> s = db_->Prepare(
         std::string("SELECT seq, rid, op, (at - ") + std::to_string(kUnixEpochJulianDay) +
-        ") * 86400.0, origin IS NOT NULL AND origin = ?1 FROM " + kChangelog +
-        " WHERE seq > ?2 AND tbl = ?3 ORDER BY seq LIMIT ?4");
+        ") * 86400.0 FROM " + kChangelog +
+        " WHERE seq > ?1 AND seq <= ?2 AND tbl = ?3 AND (origin IS NULL OR origin <> ?4)"
+        " ORDER BY seq LIMIT ?5");
     if (!s.ok()) return s.status();
     ScopedStatement st(*s);
-    st->BindText(1, origin);
-    st->BindInt(2, after);
+    st->BindInt(1, after);
+    st->BindInt(2, *end);
     st->BindText(3, LocalName(table));
-    st->BindInt(4, static_cast<int64_t>(limit));
-    std::vector<Change> out;
+    st->BindText(4, origin);
+    st->BindInt(5, static_cast<int64_t>(limit));
     int rc;
     while ((rc = st->Step()) == SQLITE_ROW) {
       Change c;
@@ -298,26 +307,31 @@ class SqliteEndpoint : public Endpoint {
       c.row_id = std::to_string(st->ColumnInt(1));
       c.op = static_cast<ChangeOp>(st->ColumnInt(2));
       c.at = st->ColumnDouble(3);
-      c.own = st->ColumnInt(4) != 0;
-      out.push_back(std::move(c));
+      out.changes.push_back(std::move(c));
     }
     if (rc != SQLITE_DONE) return db_->Error("reading the changelog");
+    // A full page ends at its last change; a short one read up to the end.
+    out.scanned_to = out.changes.size() == limit ? out.changes.back().seq : std::max(after, *end);
     return out;
   }
 
-  Expected<Inserts> ReadInserts(const std::string& table, int64_t after) override {
+  Expected<Inserts> ReadInserts(const std::string& table, int64_t after, std::string_view origin,
+                                int64_t own_after) override {
     Inserts out;
     Expected<int64_t> end = ChangelogEnd();
     if (!end.ok()) return end.status();
     out.scanned_to = std::max(after, *end);
     Expected<Statement*> s = db_->Prepare(
         std::string("SELECT rid, seq FROM ") + kChangelog +
-        " WHERE seq > ?1 AND seq <= ?2 AND tbl = ?3 AND op = 1");
+        " WHERE seq > ?1 AND seq <= ?2 AND tbl = ?3 AND op = 1 AND"
+        " (origin IS NULL OR origin <> ?4 OR seq > ?5)");
     if (!s.ok()) return s.status();
     ScopedStatement st(*s);
     st->BindInt(1, after);
     st->BindInt(2, out.scanned_to);
     st->BindText(3, LocalName(table));
+    st->BindText(4, origin);
+    st->BindInt(5, own_after);
     int rc;
     while ((rc = st->Step()) == SQLITE_ROW) {
       out.rows.emplace_back(std::to_string(st->ColumnInt(0)), st->ColumnInt(1));
@@ -454,12 +468,12 @@ class SqliteEndpoint : public Endpoint {
 
   void RollbackWrite() override { (void)db_->Exec("ROLLBACK"); }
 
-  Status BeginRow() override { return db_->Exec("SAVEPOINT duet_row"); }
+  Status BeginRow() override { return RunSql("SAVEPOINT duet_row"); }
   Status EndRow(bool keep) override {
     if (!keep) {
-      if (Status s = db_->Exec("ROLLBACK TO duet_row"); !s.ok()) return s;
+      if (Status s = RunSql("ROLLBACK TO duet_row"); !s.ok()) return s;
     }
-    return db_->Exec("RELEASE duet_row");
+    return RunSql("RELEASE duet_row");
   }
 
   Expected<RowId> Insert(const std::string& table, const std::vector<std::string>& columns,
@@ -577,6 +591,13 @@ class SqliteEndpoint : public Endpoint {
   // item ("NOT NULL constraint failed: account.name").
   Status Rejected() const {
     return FailedPreconditionError(sqlite3_errmsg(db_->handle()));
+  }
+
+  // A statement without parameters or results, prepared once.
+  Status RunSql(const std::string& sql) {
+    Expected<Statement*> s = db_->Prepare(sql);
+    if (!s.ok()) return s.status();
+    return db_->Run(**s);
   }
 
   int64_t DataVersion() {
@@ -776,9 +797,12 @@ Row SqliteReader::MakeRow(const Statement& s) const {
 }
 
 Expected<std::optional<Row>> SqliteReader::Read(const RowId& id) {
-  Expected<Statement*> s = endpoint_->db().Prepare(select_ + from_ + " WHERE t.rowid = ?1");
-  if (!s.ok()) return s.status();
-  ScopedStatement st(*s);
+  if (!read_) {
+    Expected<Statement*> s = endpoint_->db().Prepare(read_sql_);
+    if (!s.ok()) return s.status();
+    read_ = *s;
+  }
+  ScopedStatement st(read_);
   st->BindInt(1, std::stoll(id));
   int rc = st->Step();
   if (rc == SQLITE_ROW) return std::optional<Row>(MakeRow(*st));
@@ -787,8 +811,7 @@ Expected<std::optional<Row>> SqliteReader::Read(const RowId& id) {
 }
 
 Expected<std::vector<Row>> SqliteReader::Scan(const std::optional<RowId>& after, size_t limit) {
-  Expected<Statement*> s =
-      endpoint_->db().Prepare(select_ + from_ + " WHERE t.rowid > ?1 ORDER BY t.rowid LIMIT ?2");
+  Expected<Statement*> s = endpoint_->db().Prepare(scan_sql_);
   if (!s.ok()) return s.status();
   ScopedStatement st(*s);
   st->BindInt(1, after ? std::stoll(*after) : std::numeric_limits<int64_t>::min());
