@@ -108,27 +108,65 @@ struct Base {
   std::vector<Value> c[2];
 };
 
-std::string EncodeBase(const Base& b) {
-  std::string out;
-  for (const std::vector<Value>* v : {&b.p[0], &b.c[0], &b.p[1], &b.c[1]}) {
-    std::string part = endpoint::EncodeValues(*v);
-    uint32_t n = static_cast<uint32_t>(part.size());
-    out.append(reinterpret_cast<const char*>(&n), sizeof n);
-    out += part;
+// A base is stored compactly: each C vector is written relative to the P
+// vector over the same output slots (P[0] and C[1], P[1] and C[0]), a value
+// equal to its counterpart as one byte, since in a synced pair they mostly
+// are.
+constexpr uint8_t kSameAsProjection = 0xfe;
+
+void EncodeRelative(const std::vector<Value>& values, const std::vector<Value>& reference,
+                    std::string* out) {
+  uint32_t n = static_cast<uint32_t>(values.size());
+  out->append(reinterpret_cast<const char*>(&n), sizeof n);
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i < reference.size() && !values[i].is_unknown() && values[i] == reference[i] &&
+        values[i].tag() == reference[i].tag() && values[i].scale() == reference[i].scale()) {
+      out->push_back(static_cast<char>(kSameAsProjection));
+    } else {
+      values[i].Encode(out);
+    }
   }
+}
+
+bool DecodeRelative(std::string_view* in, const std::vector<Value>& reference,
+                    std::vector<Value>* out) {
+  uint32_t n;
+  if (in->size() < sizeof n) return false;
+  std::memcpy(&n, in->data(), sizeof n);
+  in->remove_prefix(sizeof n);
+  if (n > in->size()) return false;
+  out->clear();
+  out->reserve(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    if (in->empty()) return false;
+    if (static_cast<uint8_t>(in->front()) == kSameAsProjection) {
+      if (i >= reference.size()) return false;
+      in->remove_prefix(1);
+      out->push_back(reference[i]);
+      continue;
+    }
+    Value v;
+    if (!Value::Decode(in, &v)) return false;
+    out->push_back(std::move(v));
+  }
+  return true;
+}
+
+std::string EncodeBase(const Base& b) {
+  static const std::vector<Value> kNone;
+  std::string out;
+  EncodeRelative(b.p[0], kNone, &out);
+  EncodeRelative(b.c[1], b.p[0], &out);
+  EncodeRelative(b.p[1], kNone, &out);
+  EncodeRelative(b.c[0], b.p[1], &out);
   return out;
 }
 
 bool DecodeBase(std::string_view bytes, Base* b) {
-  for (std::vector<Value>* v : {&b->p[0], &b->c[0], &b->p[1], &b->c[1]}) {
-    uint32_t n;
-    if (bytes.size() < sizeof n) return false;
-    std::memcpy(&n, bytes.data(), sizeof n);
-    bytes.remove_prefix(sizeof n);
-    if (bytes.size() < n || !endpoint::DecodeValues(bytes.substr(0, n), v)) return false;
-    bytes.remove_prefix(n);
-  }
-  return bytes.empty();
+  static const std::vector<Value> kNone;
+  return DecodeRelative(&bytes, kNone, &b->p[0]) && DecodeRelative(&bytes, b->p[0], &b->c[1]) &&
+         DecodeRelative(&bytes, kNone, &b->p[1]) && DecodeRelative(&bytes, b->p[1], &b->c[0]) &&
+         bytes.empty();
 }
 
 // A column's `default` constant (as the map language spells it: strings in
@@ -233,6 +271,12 @@ class SyncEngine::Impl {
                    const Row* known = nullptr);
 
   Projection Project(Side& side, const Row& row);
+  // The row `id` of `side` as the values just written to it give it, if
+  // they cover every column the side's reader reads; nullopt otherwise (the
+  // database filled some: read it back).
+  static std::optional<Row> ImageOfWrite(const Side& side, const RowId& id,
+                                         const std::vector<std::string>& columns,
+                                         const std::vector<Value>& values);
   void RecordError(Batch& batch, int s, const RowId& id, const std::string& kind,
                    const std::string& reason, const Row* row);
   void Resolved(Batch& batch, const std::string& left, const std::string& right);
@@ -624,6 +668,30 @@ Projection SyncEngine::Impl::Project(Side& side, const Row& row) {
   return p;
 }
 
+std::optional<Row> SyncEngine::Impl::ImageOfWrite(const Side& side, const RowId& id,
+                                                   const std::vector<std::string>& columns,
+                                                   const std::vector<Value>& values) {
+  Row row;
+  row.id = id;
+  row.values.reserve(side.shape.size());
+  for (const ColumnPath& path : side.shape) {
+    if (path.path.size() != 1) return std::nullopt;
+    auto it = std::find(columns.begin(), columns.end(), path.path[0]);
+    if (it == columns.end()) return std::nullopt;
+    const Value& v = values[static_cast<size_t>(it - columns.begin())];
+    // What a read gives back: a decimal at the column's scale.
+    if (v.tag() == DUET_DECIMAL && path.type.kind == bundle::ValueKind::kDecimal &&
+        v.scale() != path.type.scale) {
+      return std::nullopt;
+    }
+    if (path.type.kind == bundle::ValueKind::kRef || path.type.kind == bundle::ValueKind::kFloat) {
+      return std::nullopt;  // stored forms that may differ from the written value
+    }
+    row.values.push_back(v);
+  }
+  return row;
+}
+
 Expected<Base> SyncEngine::Impl::ComputeBase(MapPlan& plan, const std::optional<Row> rows[2]) {
   Base b;
   for (int s = 0; s < 2; ++s) {
@@ -888,6 +956,10 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
   // later retry writes them, and the pair waits for that retry.
   std::vector<std::pair<int, int>> deferred_slots;
 
+  // The row the last insert_row made, when its values alone give every
+  // column this side reads (no lookups, no column left to the database).
+  std::optional<Row> last_insert;
+
   // Inserts the partner of side `from`'s row on the other side.
   auto insert_row = [&](int from) -> Expected<std::optional<RowId>> {
     int to = 1 - from;
@@ -926,6 +998,7 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
     if (Status st = target.endpoint->EndRow(true); !st.ok()) return st;
     ++batch.writes;
     for (int j : deferred) deferred_slots.emplace_back(from, j);
+    last_insert = ImageOfWrite(target, *inserted, names, values);
     // The database may hand out the RowId of a deleted row whose deletion is
     // not reconciled yet; that pair has lost its row on this side.
     Expected<std::optional<state::Link>> stale = FindLink(batch, to, *inserted);
@@ -1123,10 +1196,14 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
       if (!*inserted) return Status::Ok();
       ids[o] = **inserted;
       batch.done.insert((o == 0 ? "L:" : "R:") + ids[o]);
-      Expected<std::optional<Row>> reread = ReadRow(plan.side[o], ids[o]);
-      if (!reread.ok()) return reread.status();
-      rows[o] = std::move(*reread);
-      if (!rows[o]) return InternalError("a row duet inserted is not there");
+      if (last_insert) {
+        rows[o] = std::move(last_insert);
+      } else {
+        Expected<std::optional<Row>> reread = ReadRow(plan.side[o], ids[o]);
+        if (!reread.ok()) return reread.status();
+        rows[o] = std::move(*reread);
+        if (!rows[o]) return InternalError("a row duet inserted is not there");
+      }
       return link_pair(rows, nullptr, {});
     }
     Expected<std::optional<state::Link>> taken = FindLink(batch, o, *partner);
@@ -1439,6 +1516,22 @@ Status SyncEngine::Impl::InitialSync(MapPlan& plan, const ProgressFn& progress,
         next.initial_total += *total;
       }
     } else {
+      // The links of the whole page in one query, into the batch's overlay.
+      if (s == 0) {
+        std::vector<std::string> ids;
+        ids.reserve(rows->size());
+        for (const Row& row : *rows) ids.push_back(row.id);
+        Expected<std::vector<state::Link>> links = state->LinksByLeft(plan.name, ids);
+        if (!links.ok()) {
+          AbortBatch(batch);
+          return links.status();
+        }
+        for (const std::string& id : ids) batch.by_left.emplace(id, std::nullopt);
+        for (state::Link& link : *links) {
+          batch.by_right[link.right_id] = link.left_id;
+          batch.by_left[link.left_id] = std::move(link);
+        }
+      }
       for (const Row& row : *rows) {
         if (s != plan.seed) {
           // The other side's rows: only those the seeding side did not match.

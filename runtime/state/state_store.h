@@ -96,6 +96,10 @@ class StateStore {
 
   Expected<std::optional<Link>> LinkByLeft(const std::string& map, const std::string& left_id);
   Expected<std::optional<Link>> LinkByRight(const std::string& map, const std::string& right_id);
+  // The links of these left rows, at most one per row; rows without a link
+  // are absent. One query per few hundred ids.
+  Expected<std::vector<Link>> LinksByLeft(const std::string& map,
+                                          const std::vector<std::string>& left_ids);
   // Replaces any link of either row.
   Status PutLink(const std::string& map, const Link& link);
   Status DeleteLink(const std::string& map, const std::string& left_id);
