@@ -258,7 +258,8 @@ class SyncEngine::Impl {
   void AbortBatch(Batch& batch);
 
   Expected<std::optional<state::Link>> FindLink(Batch& batch, int s, const RowId& id);
-  void PutLink(Batch& batch, const state::Link& link);
+  // Links the pair, dropping any other link either row had.
+  Status PutLink(Batch& batch, const state::Link& link);
   void DropLink(Batch& batch, const state::Link& link);
 
   // Reconciles the pair that row `id` of side `s` belongs to. `seed` >= 0
@@ -557,11 +558,19 @@ Expected<std::optional<state::Link>> SyncEngine::Impl::FindLink(Batch& batch, in
   return state->LinkByRight(map, id);
 }
 
-void SyncEngine::Impl::PutLink(Batch& batch, const state::Link& link) {
+Status SyncEngine::Impl::PutLink(Batch& batch, const state::Link& link) {
   Trace("  link ({}, {})", link.left_id, link.right_id);
-  auto old = batch.by_left.find(link.left_id);
-  if (old != batch.by_left.end() && old->second && old->second->right_id != link.right_id) {
-    batch.by_right[old->second->right_id] = std::nullopt;
+  // The state store replaces the old links of both rows; the overlay must
+  // forget them too, or a later reconcile in this batch would find them.
+  Expected<std::optional<state::Link>> of_left = FindLink(batch, 0, link.left_id);
+  if (!of_left.ok()) return of_left.status();
+  if (*of_left && (*of_left)->right_id != link.right_id) {
+    batch.by_right[(*of_left)->right_id] = std::nullopt;
+  }
+  Expected<std::optional<state::Link>> of_right = FindLink(batch, 1, link.right_id);
+  if (!of_right.ok()) return of_right.status();
+  if (*of_right && (*of_right)->left_id != link.left_id) {
+    batch.by_left[(*of_right)->left_id] = std::nullopt;
   }
   batch.by_left[link.left_id] = link;
   batch.by_right[link.right_id] = link.left_id;
@@ -572,6 +581,7 @@ void SyncEngine::Impl::PutLink(Batch& batch, const state::Link& link) {
     if (l.right_seq == kThisBatch) l.right_seq = (*ends)[1];
     return st.PutLink(map, l);
   });
+  return Status::Ok();
 }
 
 void SyncEngine::Impl::DropLink(Batch& batch, const state::Link& link) {
@@ -1003,6 +1013,13 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
     // not reconciled yet; that pair has lost its row on this side.
     Expected<std::optional<state::Link>> stale = FindLink(batch, to, *inserted);
     if (!stale.ok()) return stale.status();
+    if (!*stale) {
+      if (to == 0) {
+        batch.by_left.emplace(*inserted, std::nullopt);
+      } else {
+        batch.by_right.emplace(*inserted, std::nullopt);
+      }
+    }
     if (*stale) {
       batch.replaced.insert((to == 0 ? "L:" : "R:") + *inserted);
       if (Status st = Reconcile(batch, to, *inserted, -1, 1 << to); !st.ok()) return st;
@@ -1034,7 +1051,9 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
       l.left_seq = (*link)->left_seq;
       l.right_seq = (*link)->right_seq;
     }
-    if (!same_pair || (*link)->base != l.base) PutLink(batch, l);
+    if (!same_pair || (*link)->base != l.base) {
+      if (Status st = PutLink(batch, l); !st.ok()) return st;
+    }
     if (kept_fields.empty()) {
       Resolved(batch, l.left_id, l.right_id);
     } else {
