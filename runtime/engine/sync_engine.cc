@@ -694,8 +694,8 @@ std::optional<Row> SyncEngine::Impl::ImageOfWrite(const Side& side, const RowId&
         v.scale() != path.type.scale) {
       return std::nullopt;
     }
-    if (path.type.kind == bundle::ValueKind::kRef || path.type.kind == bundle::ValueKind::kFloat) {
-      return std::nullopt;  // stored forms that may differ from the written value
+    if (path.type.kind == bundle::ValueKind::kRef) {
+      return std::nullopt;  // the stored reference is the database's
     }
     row.values.push_back(v);
   }

@@ -492,19 +492,25 @@ class SqliteEndpoint : public Endpoint {
         vals.push_back(&new_id);
       }
     }
-    std::string sql = "INSERT INTO " + QuoteIdentifier(LocalName(table));
-    if (cols.empty()) {
-      sql += " DEFAULT VALUES";
-    } else {
-      sql += " (";
-      for (size_t i = 0; i < cols.size(); ++i) sql += (i ? ", " : "") + QuoteIdentifier(cols[i]);
-      sql += ") VALUES (";
-      for (size_t i = 0; i < cols.size(); ++i) sql += i ? ", ?" : "?";
-      sql += ")";
+    // A map inserts the same columns row after row: reuse the statement.
+    if (table != insert_table_ || cols != insert_columns_) {
+      std::string sql = "INSERT INTO " + QuoteIdentifier(LocalName(table));
+      if (cols.empty()) {
+        sql += " DEFAULT VALUES";
+      } else {
+        sql += " (";
+        for (size_t i = 0; i < cols.size(); ++i) sql += (i ? ", " : "") + QuoteIdentifier(cols[i]);
+        sql += ") VALUES (";
+        for (size_t i = 0; i < cols.size(); ++i) sql += i ? ", ?" : "?";
+        sql += ")";
+      }
+      Expected<Statement*> s = db_->Prepare(sql);
+      if (!s.ok()) return s.status();
+      insert_table_ = table;
+      insert_columns_ = cols;
+      insert_ = *s;
     }
-    Expected<Statement*> s = db_->Prepare(sql);
-    if (!s.ok()) return s.status();
-    ScopedStatement st(*s);
+    ScopedStatement st(insert_);
     for (size_t i = 0; i < vals.size(); ++i) BindValue(*st, static_cast<int>(i + 1), *vals[i]);
     if (st->Step() != SQLITE_DONE) return Rejected();
     return std::to_string(sqlite3_last_insert_rowid(db_->handle()));
@@ -775,6 +781,9 @@ class SqliteEndpoint : public Endpoint {
   const bundle::Manifest& manifest_;
   std::string origin_;
   int64_t write_start_ = 0;
+  std::string insert_table_;  // the last Insert's statement, by table and columns
+  std::vector<std::string> insert_columns_;
+  Statement* insert_ = nullptr;
   int64_t last_data_version_ = -1;
 
   friend class SqliteReader;
