@@ -228,15 +228,20 @@ Expected<std::optional<Link>> StateStore::LinkByRight(const std::string& map,
       map, right_id);
 }
 
-Expected<std::vector<Link>> StateStore::LinksByLeft(const std::string& map,
-                                                     const std::vector<std::string>& left_ids) {
+namespace {
+
+Expected<std::vector<Link>> LinksOf(sqlite::Db& db, const std::string& map, const char* column,
+                                    const std::vector<std::string>& ids) {
+  const std::vector<std::string>& left_ids = ids;
+  sqlite::Db* db_ = &db;
   constexpr size_t kChunk = 500;
   std::vector<Link> out;
   for (size_t start = 0; start < left_ids.size(); start += kChunk) {
     size_t n = std::min(kChunk, left_ids.size() - start);
     std::string sql =
-        "SELECT left_id, right_id, base, left_seq, right_seq FROM duet_links WHERE map = ?1 AND "
-        "left_id IN (";
+        std::string("SELECT left_id, right_id, base, left_seq, right_seq FROM duet_links "
+                    "WHERE map = ?1 AND ") +
+        column + " IN (";
     for (size_t i = 0; i < n; ++i) sql += i ? ", ?" : "?";
     sql += ")";
     Expected<Statement*> s = db_->Prepare(sql);
@@ -257,6 +262,18 @@ Expected<std::vector<Link>> StateStore::LinksByLeft(const std::string& map,
     if (rc != SQLITE_DONE) return db_->Error("reading links");
   }
   return out;
+}
+
+}  // namespace
+
+Expected<std::vector<Link>> StateStore::LinksByLeft(const std::string& map,
+                                                     const std::vector<std::string>& left_ids) {
+  return LinksOf(*db_, map, "left_id", left_ids);
+}
+
+Expected<std::vector<Link>> StateStore::LinksByRight(const std::string& map,
+                                                      const std::vector<std::string>& right_ids) {
+  return LinksOf(*db_, map, "right_id", right_ids);
 }
 
 Status StateStore::PutLink(const std::string& map, const Link& link) {

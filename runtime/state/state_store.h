@@ -100,6 +100,8 @@ class StateStore {
   // are absent. One query per few hundred ids.
   Expected<std::vector<Link>> LinksByLeft(const std::string& map,
                                           const std::vector<std::string>& left_ids);
+  Expected<std::vector<Link>> LinksByRight(const std::string& map,
+                                           const std::vector<std::string>& right_ids);
   // Replaces any link of either row.
   Status PutLink(const std::string& map, const Link& link);
   Status DeleteLink(const std::string& map, const std::string& left_id);
