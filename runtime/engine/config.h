@@ -19,7 +19,7 @@ struct Config {
   std::string state;
   std::string trust;      // public key file; empty: any bundle
   std::string cache_dir;  // empty: no cache between runs
-  int batch_size = 500;
+  int batch_size = 2000;
   int initial_batch_size = 5000;
   int poll_interval_ms = 2;
   int64_t lookup_timeout_seconds = 3600;
