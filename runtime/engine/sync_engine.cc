@@ -1082,8 +1082,15 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
       l.left_seq = (*link)->left_seq;
       l.right_seq = (*link)->right_seq;
     }
-    if (!same_pair || (*link)->base != l.base) {
+    if (!same_pair) {
       if (Status st = PutLink(batch, l); !st.ok()) return st;
+    } else if ((*link)->base != l.base) {
+      batch.by_left[l.left_id] = l;
+      batch.by_right[l.right_id] = l.left_id;
+      std::string map = plan.name;
+      batch.state_ops.push_back([map, left = l.left_id, base = l.base](state::StateStore& st) {
+        return st.UpdateBase(map, left, base);
+      });
     }
     if (kept_fields.empty()) {
       Resolved(batch, l.left_id, l.right_id);

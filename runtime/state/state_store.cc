@@ -291,6 +291,17 @@ Status StateStore::PutLink(const std::string& map, const Link& link) {
   return db_->Run(**s);
 }
 
+Status StateStore::UpdateBase(const std::string& map, const std::string& left_id,
+                              const std::string& base) {
+  Expected<Statement*> s =
+      db_->Prepare("UPDATE duet_links SET base = ?3 WHERE map = ?1 AND left_id = ?2");
+  if (!s.ok()) return s.status();
+  (*s)->BindText(1, map);
+  (*s)->BindText(2, left_id);
+  (*s)->BindBlob(3, base);
+  return db_->Run(**s);
+}
+
 Status StateStore::DeleteLink(const std::string& map, const std::string& left_id) {
   Expected<Statement*> s = db_->Prepare("DELETE FROM duet_links WHERE map = ?1 AND left_id = ?2");
   if (!s.ok()) return s.status();

@@ -105,6 +105,8 @@ class StateStore {
   // Replaces any link of either row.
   Status PutLink(const std::string& map, const Link& link);
   Status DeleteLink(const std::string& map, const std::string& left_id);
+  // A new base for an existing link (cheaper than PutLink: no key changes).
+  Status UpdateBase(const std::string& map, const std::string& left_id, const std::string& base);
   Expected<int64_t> CountLinks(const std::string& map);
 
   // Keeps the first `since` of a row that was already waiting.
