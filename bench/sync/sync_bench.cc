@@ -28,10 +28,10 @@
 #include <chrono>
 #include <cinttypes>
 #include <cmath>
-#include <numeric>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <numeric>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -140,25 +140,62 @@ CREATE INDEX bench_account_key ON bench_account (msdyn_companycode, accountnumbe
 
 // The ce columns, in the order of the fo expressions that fill them (the
 // baseline's INSERT ... SELECT and the comparison use both lists).
-constexpr const char* kCeColumns[] = {
-    "msdyn_companycode", "accountnumber", "name", "searchname", "numberofemployees",
-    "customertypecode", "msdyn_customergroup", "transactioncurrencycode", "creditlimit",
-    "msdyn_creditlimitismandatory", "msdyn_onholdstatus", "msdyn_paymenttermsbasedays",
-    "msdyn_customersince", "msdyn_taxexemptnumber", "msdyn_partynumber", "address1_line1",
-    "address1_city", "address1_stateorprovince", "address1_postalcode", "address1_country",
-    "address1_latitude", "address1_longitude", "emailaddress1", "telephone1", "websiteurl",
-    "description", "msdyn_modifiedseq"};
+constexpr const char* kCeColumns[] = {"msdyn_companycode",
+                                      "accountnumber",
+                                      "name",
+                                      "searchname",
+                                      "numberofemployees",
+                                      "customertypecode",
+                                      "msdyn_customergroup",
+                                      "transactioncurrencycode",
+                                      "creditlimit",
+                                      "msdyn_creditlimitismandatory",
+                                      "msdyn_onholdstatus",
+                                      "msdyn_paymenttermsbasedays",
+                                      "msdyn_customersince",
+                                      "msdyn_taxexemptnumber",
+                                      "msdyn_partynumber",
+                                      "address1_line1",
+                                      "address1_city",
+                                      "address1_stateorprovince",
+                                      "address1_postalcode",
+                                      "address1_country",
+                                      "address1_latitude",
+                                      "address1_longitude",
+                                      "emailaddress1",
+                                      "telephone1",
+                                      "websiteurl",
+                                      "description",
+                                      "msdyn_modifiedseq"};
 constexpr const char* kFoExpressions[] = {
-    "DATAAREAID", "CUSTOMERACCOUNT", "ORGANIZATIONNAME", "upper(trim(ORGANIZATIONNAME))",
-    "ORGANIZATIONNUMBEROFEMPLOYEES", "3", "CUSTOMERGROUPID", "SALESCURRENCYCODE", "CREDITLIMIT",
+    "DATAAREAID",
+    "CUSTOMERACCOUNT",
+    "ORGANIZATIONNAME",
+    "upper(trim(ORGANIZATIONNAME))",
+    "ORGANIZATIONNUMBEROFEMPLOYEES",
+    "3",
+    "CUSTOMERGROUPID",
+    "SALESCURRENCYCODE",
+    "CREDITLIMIT",
     "CASE CREDITLIMITISMANDATORY WHEN 'no' THEN 0 WHEN 'yes' THEN 1 END",
     "CASE ONHOLDSTATUS WHEN 'no' THEN 806380000 WHEN 'invoice' THEN 806380001"
     " WHEN 'all' THEN 806380002 WHEN 'payment' THEN 806380003"
     " WHEN 'requisition' THEN 806380004 WHEN 'never' THEN 806380005 END",
-    "PAYMENTTERMSBASEDAYS", "CUSTOMERSINCE", "TAXEXEMPTNUMBER", "PARTYNUMBER",
-    "INVOICEADDRESSSTREET", "INVOICEADDRESSCITY", "INVOICEADDRESSSTATE", "INVOICEADDRESSZIPCODE",
-    "INVOICEADDRESSCOUNTRYREGIONISOCODE", "INVOICEADDRESSLATITUDE", "INVOICEADDRESSLONGITUDE",
-    "PRIMARYCONTACTEMAIL", "PRIMARYCONTACTPHONE", "PRIMARYCONTACTURL", "SALESMEMO",
+    "PAYMENTTERMSBASEDAYS",
+    "CUSTOMERSINCE",
+    "TAXEXEMPTNUMBER",
+    "PARTYNUMBER",
+    "INVOICEADDRESSSTREET",
+    "INVOICEADDRESSCITY",
+    "INVOICEADDRESSSTATE",
+    "INVOICEADDRESSZIPCODE",
+    "INVOICEADDRESSCOUNTRYREGIONISOCODE",
+    "INVOICEADDRESSLATITUDE",
+    "INVOICEADDRESSLONGITUDE",
+    "PRIMARYCONTACTEMAIL",
+    "PRIMARYCONTACTPHONE",
+    "PRIMARYCONTACTURL",
+    "SALESMEMO",
     "MODIFIEDSEQ"};
 
 constexpr char kInsertCustomer[] =
@@ -200,21 +237,21 @@ void BindText(sqlite3_stmt* s, int i, const std::string& text) {
 // Binds one generated customer (account `prefix` + n) to kInsertCustomer.
 void BindCustomer(sqlite3_stmt* s, const char* prefix, int64_t n, int64_t seq) {
   static const char* const kCompanies[] = {"usmf", "usmf", "usmf", "demf", "gbsi", "frsi"};
-  static const char* const kWords[] = {"Contoso", "Fabrikam", "Northwind", "Adventure Works",
-                                       "Litware", "Tailspin", "Wingtip", "Alpine Ski House",
-                                       "Coho Winery", "Fourth Coffee"};
-  static const char* const kKinds[] = {"Retail", "Wholesale", "Traders", "Supplies", "Group",
-                                       "Logistics", "Foods", "Electronics"};
-  static const char* const kCities[] = {"Seattle", "San Diego", "Chicago", "Berlin", "Munich",
-                                        "London", "Paris", "Lyon", "Redmond", "Austin"};
-  static const char* const kStates[] = {"WA", "CA", "IL", "BE", "BY", "LDN", "IDF", "ARA",
-                                        "WA", "TX"};
-  static const char* const kCountries[] = {"US", "US", "US", "DE", "DE", "GB", "FR", "FR",
-                                           "US", "US"};
+  static const char* const kWords[] = {
+      "Contoso",  "Fabrikam", "Northwind",        "Adventure Works", "Litware",
+      "Tailspin", "Wingtip",  "Alpine Ski House", "Coho Winery",     "Fourth Coffee"};
+  static const char* const kKinds[] = {"Retail", "Wholesale", "Traders", "Supplies",
+                                       "Group",  "Logistics", "Foods",   "Electronics"};
+  static const char* const kCities[] = {"Seattle", "San Diego", "Chicago", "Berlin",  "Munich",
+                                        "London",  "Paris",     "Lyon",    "Redmond", "Austin"};
+  static const char* const kStates[] = {"WA",  "CA",  "IL",  "BE", "BY",
+                                        "LDN", "IDF", "ARA", "WA", "TX"};
+  static const char* const kCountries[] = {"US", "US", "US", "DE", "DE",
+                                           "GB", "FR", "FR", "US", "US"};
   static const char* const kGroups[] = {"10", "20", "30", "40", "90"};
   static const char* const kCurrencies[] = {"USD", "USD", "EUR", "GBP"};
-  static const char* const kOnHold[] = {"no", "no", "no", "no", "invoice", "all", "payment",
-                                        "never"};
+  static const char* const kOnHold[] = {"no",      "no",  "no",      "no",
+                                        "invoice", "all", "payment", "never"};
   Random r{static_cast<uint64_t>(n) * 7919 + 17};
   char buf[256];
   int city = static_cast<int>(r.Below(10));
@@ -348,7 +385,8 @@ int Compare(const std::string& ce, const std::string& other) {
   db.Exec("ATTACH DATABASE '" + other + "' AS o");
   // Floats within 1e-9 (duet reads the decimal(32, 6) number as a decimal and
   // converts it to float; SQL copies the stored double); the rest exactly.
-  std::string on = "a.msdyn_companycode = b.msdyn_companycode AND a.accountnumber = b.accountnumber";
+  std::string on =
+      "a.msdyn_companycode = b.msdyn_companycode AND a.accountnumber = b.accountnumber";
   std::string differ;
   for (const char* c : kCeColumns) {
     std::string col = c;
@@ -362,10 +400,10 @@ int Compare(const std::string& ce, const std::string& other) {
   }
   int64_t rows = db.Int("SELECT count(*) FROM bench_account");
   int64_t others = db.Int("SELECT count(*) FROM o.bench_account");
-  int64_t bad = db.Int("SELECT count(*) FROM bench_account a LEFT JOIN o.bench_account b ON " +
-                       on + " WHERE b.accountid IS NULL OR " + differ);
-  std::printf("compare: %" PRId64 " rows vs %" PRId64 "; %" PRId64 " missing or different\n",
-              rows, others, bad);
+  int64_t bad = db.Int("SELECT count(*) FROM bench_account a LEFT JOIN o.bench_account b ON " + on +
+                       " WHERE b.accountid IS NULL OR " + differ);
+  std::printf("compare: %" PRId64 " rows vs %" PRId64 "; %" PRId64 " missing or different\n", rows,
+              others, bad);
   return rows == others && bad == 0 ? 0 : 1;
 }
 
@@ -455,7 +493,7 @@ void Writer(const std::string& fo, double rate, double seconds, int64_t first_se
 // was first read, in microseconds since the start.
 struct Probe {
   std::vector<std::atomic<int64_t>> seen;
-  std::atomic<int64_t> applied{0};  // changes [0, applied) are all seen
+  std::atomic<int64_t> applied{0};                  // changes [0, applied) are all seen
   std::vector<std::pair<double, int64_t>> samples;  // (time, applied)
 };
 
@@ -476,8 +514,8 @@ void Poll(const std::string& ce, int64_t first_seq, Clock::time_point t0,
     sqlite3_reset(version);
     if (v != last_version) {
       last_version = v;
-      int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0)
-                        .count();
+      int64_t now =
+          std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count();
       sqlite3_bind_int64(stamps, 1, first_seq + applied);
       while (sqlite3_step(stamps) == SQLITE_ROW) {
         int64_t i = sqlite3_column_int64(stamps, 0) - first_seq;
@@ -538,8 +576,8 @@ void RunLive(const std::string& fo, const std::string& ce, double rate, double s
   result->written = result->committed.count.load();
   result->write_seconds = result->written ? result->committed.at[result->written - 1] : 0;
   // Drain: wait until every change is on ce.
-  auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                     std::chrono::duration<double>(drain));
+  auto deadline = Clock::now() +
+                  std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(drain));
   while (Clock::now() < deadline &&
          result->probe.applied.load(std::memory_order_acquire) < result->written) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -563,17 +601,18 @@ int Live(const std::string& fo, const std::string& ce, double rate, double secon
     latency.push_back(1000.0 * (seen - r.committed.at[static_cast<size_t>(i)]));
   }
   std::printf("live: %" PRId64 " single-row transactions on fo in %.2f s (%.0f/s; target %.0f/s)\n",
-              r.written, r.write_seconds, static_cast<double>(r.written) / r.write_seconds,
-              rate);
-  std::printf("live: latency fo commit -> seen on ce: p50 %.2f ms, p90 %.2f ms, p99 %.2f ms,"
-              " p99.9 %.2f ms, max %.2f ms; %" PRId64 " not seen within 30 s\n",
-              Percentile(latency, 50), Percentile(latency, 90), Percentile(latency, 99),
-              Percentile(latency, 99.9), Percentile(latency, 100), missing);
+              r.written, r.write_seconds, static_cast<double>(r.written) / r.write_seconds, rate);
+  std::printf(
+      "live: latency fo commit -> seen on ce: p50 %.2f ms, p90 %.2f ms, p99 %.2f ms,"
+      " p99.9 %.2f ms, max %.2f ms; %" PRId64 " not seen within 30 s\n",
+      Percentile(latency, 50), Percentile(latency, 90), Percentile(latency, 99),
+      Percentile(latency, 99.9), Percentile(latency, 100), missing);
   double p50 = Percentile(latency, 50), p99 = Percentile(latency, 99);
-  std::printf("RESULT live latency at %.0f changes/s: p50 %.2f ms (goal < 10 ms: %s), p99 %.2f ms"
-              " (goal < 50 ms: %s)\n",
-              rate, p50, p50 < 10 && missing == 0 ? "met" : "MISSED", p99,
-              p99 < 50 && missing == 0 ? "met" : "MISSED");
+  std::printf(
+      "RESULT live latency at %.0f changes/s: p50 %.2f ms (goal < 10 ms: %s), p99 %.2f ms"
+      " (goal < 50 ms: %s)\n",
+      rate, p50, p50 < 10 && missing == 0 ? "met" : "MISSED", p99,
+      p99 < 50 && missing == 0 ? "met" : "MISSED");
   return missing == 0 ? 0 : 1;
 }
 
@@ -591,18 +630,18 @@ int Flood(const std::string& fo, const std::string& ce, double seconds) {
               r.write_seconds, static_cast<double>(n) / r.write_seconds);
   if (caught_up < 0) {
     int64_t applied = r.probe.applied.load();
-    std::printf("flood: NOT caught up after 300 s: %" PRId64 " of %" PRId64 " on ce\n", applied,
-                n);
+    std::printf("flood: NOT caught up after 300 s: %" PRId64 " of %" PRId64 " on ce\n", applied, n);
     return 1;
   }
   double reconciled = static_cast<double>(n) / caught_up;
-  std::printf("flood: ce caught up %.2f s after the start (%.2f s after the last write):"
-              " %.0f changes/s reconciled\n",
-              caught_up, caught_up - r.write_seconds, reconciled);
-  std::printf("RESULT sustained throughput: %.0f single-row changes/s reconciled (goal >= 10000:"
-              " %s); the generator wrote %.0f/s\n",
-              reconciled, reconciled >= 10000 ? "met" : "MISSED",
-              static_cast<double>(n) / r.write_seconds);
+  std::printf(
+      "flood: ce caught up %.2f s after the start (%.2f s after the last write):"
+      " %.0f changes/s reconciled\n",
+      caught_up, caught_up - r.write_seconds, reconciled);
+  std::printf(
+      "RESULT sustained throughput: %.0f single-row changes/s reconciled (goal >= 10000:"
+      " %s); the generator wrote %.0f/s\n",
+      reconciled, reconciled >= 10000 ? "met" : "MISSED", static_cast<double>(n) / r.write_seconds);
   // Backlog over time: written minus applied, per second.
   std::printf("flood: per second: written, on ce, backlog:");
   size_t w = 0;

@@ -65,8 +65,7 @@ int Main(int argc, char** argv) {
   bool as_json = false;
   CLI::App* install = app.add_subcommand("install", "add change capture to both databases");
   install->add_option("-c,--config", config_path, "the configuration file")->required();
-  CLI::App* uninstall =
-      app.add_subcommand("uninstall", "remove exactly what install added");
+  CLI::App* uninstall = app.add_subcommand("uninstall", "remove exactly what install added");
   uninstall->add_option("-c,--config", config_path, "the configuration file")->required();
   CLI::App* run = app.add_subcommand(
       "run", "sync: initial sync where needed, then live until SIGINT or SIGTERM");

@@ -157,10 +157,10 @@ class ProgressPrinter {
     if (!tty_ && !p.finished && !new_map && now - last_ < std::chrono::seconds(5)) return;
     last_ = now;
     int percent = p.total > 0 ? static_cast<int>(100 * p.done / p.total) : 100;
-    std::string eta = p.rows_per_second > 0
-                          ? FormatDuration(static_cast<double>(p.total - p.done) /
-                                           p.rows_per_second)
-                          : "?";
+    std::string eta =
+        p.rows_per_second > 0
+            ? FormatDuration(static_cast<double>(p.total - p.done) / p.rows_per_second)
+            : "?";
     std::string line = fmt::format("{} {} -> {}: {}/{} rows ({}%), {:.0f} rows/s", p.map, p.from,
                                    p.to, p.done, p.total, percent, p.rows_per_second);
     if (p.finished) {
@@ -236,8 +236,8 @@ int UninstallCommand(const std::string& config_path) {
   for (auto& [system, ep] : *endpoints) {
     Expected<endpoint::CaptureCounts> counts = ep->UninstallCapture();
     if (!counts.ok()) return Fail(counts.status());
-    std::cout << fmt::format("{}: capture removed from {} table(s), {} object(s) dropped\n",
-                             system, counts->tables, counts->objects);
+    std::cout << fmt::format("{}: capture removed from {} table(s), {} object(s) dropped\n", system,
+                             counts->tables, counts->objects);
   }
   return kExitClean;
 }

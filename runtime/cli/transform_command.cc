@@ -14,9 +14,9 @@
 namespace duet::cli {
 namespace {
 
+using jit::ErrorKindName;
 using nlohmann::json;
 using value::int128;
-using jit::ErrorKindName;
 
 // Whether decimal text (as value::ParseDecimal reads it) has a digit other
 // than 0 beyond `scale` digits after the point, which reading it at that

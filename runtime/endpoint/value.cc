@@ -311,11 +311,9 @@ Expected<Value> ValueFromText(std::string_view text, const bundle::ColumnType& t
       return Value::Decimal(*d, type.scale);
     }
     case bundle::ValueKind::kString:
-      if (type.length > 0 &&
-          value::CodePointLength(text) > static_cast<size_t>(type.length)) {
+      if (type.length > 0 && value::CodePointLength(text) > static_cast<size_t>(type.length)) {
         return InvalidArgumentError("value is longer than " + type.ToString() + " allows (" +
-                                    std::to_string(value::CodePointLength(text)) +
-                                    " characters)");
+                                    std::to_string(value::CodePointLength(text)) + " characters)");
       }
       return Value::String(std::string(text));
     case bundle::ValueKind::kDate: {

@@ -81,10 +81,15 @@ Expected<Config> LoadConfig(const std::string& path) {
   Config config;
   config.path = path;
   std::filesystem::path dir = std::filesystem::path(path).parent_path();
-  static const std::set<std::string> kKeys = {
-      "bundle",     "systems",          "state",           "trust",
-      "cache_dir",  "batch_size",       "initial_batch_size", "poll_interval_ms",
-      "lookup_timeout_seconds"};
+  static const std::set<std::string> kKeys = {"bundle",
+                                              "systems",
+                                              "state",
+                                              "trust",
+                                              "cache_dir",
+                                              "batch_size",
+                                              "initial_batch_size",
+                                              "poll_interval_ms",
+                                              "lookup_timeout_seconds"};
   for (const auto& [key, value] : j.items()) {
     if (!kKeys.count(key)) {
       return ConfigError(path, "unknown key '" + key +
@@ -93,8 +98,7 @@ Expected<Config> LoadConfig(const std::string& path) {
                                    "lookup_timeout_seconds)");
     }
   }
-  auto string_value = [&](const std::string& key, bool required,
-                          std::string* out) -> Status {
+  auto string_value = [&](const std::string& key, bool required, std::string* out) -> Status {
     auto it = j.find(key);
     if (it == j.end()) {
       return required ? ConfigError(path, "missing key '" + key + "'") : Status::Ok();
@@ -106,16 +110,14 @@ Expected<Config> LoadConfig(const std::string& path) {
     *out = *expanded;
     return Status::Ok();
   };
-  auto int_value = [&](const std::string& key, int64_t low, int64_t high,
-                       int64_t* out) -> Status {
+  auto int_value = [&](const std::string& key, int64_t low, int64_t high, int64_t* out) -> Status {
     auto it = j.find(key);
     if (it == j.end()) return Status::Ok();
     if (!it->is_number_integer()) return ConfigError(path, "'" + key + "' must be an integer");
     int64_t v = it->get<int64_t>();
     if (v < low || v > high) {
-      return ConfigError(path, "'" + key + "' must be between " + std::to_string(low) +
-                                   " and " + std::to_string(high) + ", got " +
-                                   std::to_string(v));
+      return ConfigError(path, "'" + key + "' must be between " + std::to_string(low) + " and " +
+                                   std::to_string(high) + ", got " + std::to_string(v));
     }
     *out = v;
     return Status::Ok();

@@ -64,8 +64,8 @@ std::optional<std::string> OptionalText(const Statement& s, int i) {
 std::string NowIso() {
   auto now = std::chrono::system_clock::now();
   std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-  auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) %
-                1000;
+  auto millis =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
   std::tm tm;
   gmtime_r(&seconds, &tm);
   char buffer[40];
@@ -76,8 +76,7 @@ std::string NowIso() {
 }
 
 double NowSeconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 StateStore::StateStore(std::unique_ptr<sqlite::Db> db) : db_(std::move(db)) {}
@@ -222,10 +221,10 @@ Expected<std::optional<Link>> StateStore::LinkByLeft(const std::string& map,
 
 Expected<std::optional<Link>> StateStore::LinkByRight(const std::string& map,
                                                       const std::string& right_id) {
-  return ReadLink(
-      *db_, "SELECT left_id, right_id, base, left_seq, right_seq FROM duet_links "
-      "WHERE map = ?1 AND right_id = ?2",
-      map, right_id);
+  return ReadLink(*db_,
+                  "SELECT left_id, right_id, base, left_seq, right_seq FROM duet_links "
+                  "WHERE map = ?1 AND right_id = ?2",
+                  map, right_id);
 }
 
 namespace {
@@ -238,10 +237,10 @@ Expected<std::vector<Link>> LinksOf(sqlite::Db& db, const std::string& map, cons
   std::vector<Link> out;
   for (size_t start = 0; start < left_ids.size(); start += kChunk) {
     size_t n = std::min(kChunk, left_ids.size() - start);
-    std::string sql =
-        std::string("SELECT left_id, right_id, base, left_seq, right_seq FROM duet_links "
-                    "WHERE map = ?1 AND ") +
-        column + " IN (";
+    std::string sql = std::string(
+                          "SELECT left_id, right_id, base, left_seq, right_seq FROM duet_links "
+                          "WHERE map = ?1 AND ") +
+                      column + " IN (";
     for (size_t i = 0; i < n; ++i) sql += i ? ", ?" : "?";
     sql += ")";
     Expected<Statement*> s = db_->Prepare(sql);
@@ -267,12 +266,12 @@ Expected<std::vector<Link>> LinksOf(sqlite::Db& db, const std::string& map, cons
 }  // namespace
 
 Expected<std::vector<Link>> StateStore::LinksByLeft(const std::string& map,
-                                                     const std::vector<std::string>& left_ids) {
+                                                    const std::vector<std::string>& left_ids) {
   return LinksOf(*db_, map, "left_id", left_ids);
 }
 
 Expected<std::vector<Link>> StateStore::LinksByRight(const std::string& map,
-                                                      const std::vector<std::string>& right_ids) {
+                                                     const std::vector<std::string>& right_ids) {
   return LinksOf(*db_, map, "right_id", right_ids);
 }
 
@@ -333,8 +332,8 @@ Status StateStore::AddWaiting(const std::string& map, const Waiting& waiting) {
 
 Status StateStore::RemoveWaiting(const std::string& map, const std::string& system,
                                  const std::string& row_id) {
-  Expected<Statement*> s = db_->Prepare(
-      "DELETE FROM duet_waiting WHERE map = ?1 AND system = ?2 AND row_id = ?3");
+  Expected<Statement*> s =
+      db_->Prepare("DELETE FROM duet_waiting WHERE map = ?1 AND system = ?2 AND row_id = ?3");
   if (!s.ok()) return s.status();
   (*s)->BindText(1, map);
   (*s)->BindText(2, system);

@@ -128,8 +128,10 @@ class ItemsTest : public E2eTest {
     Rows ce = CeItems(ce_);
     EXPECT_TRUE(fo == expected) << context
                                 << ": fo differs from the model: " << FirstDifference(fo, expected)
-                                << (std::getenv("DUET_E2E_VERBOSE") ? "\nfo:\n" + FormatRows(fo) +
-                                    "model:\n" + FormatRows(expected) : std::string());
+                                << (std::getenv("DUET_E2E_VERBOSE")
+                                        ? "\nfo:\n" + FormatRows(fo) + "model:\n" +
+                                              FormatRows(expected)
+                                        : std::string());
     EXPECT_TRUE(ce == expected) << context
                                 << ": ce differs from the model: " << FirstDifference(ce, expected);
   }

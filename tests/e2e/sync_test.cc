@@ -809,9 +809,9 @@ class DeferredTest : public E2eTest {
 };
 
 TEST_F(DeferredTest, DeferredLookupIsFilledOnceBothRowsExistAndDefaultsFillNewRows) {
-  ASSERT_TRUE(
-      fo_.Exec("INSERT INTO Vendor (VENDORID, NAME, PRIMARYCONTACT) VALUES ('V1', 'Fabrikam', 'K1');"
-               "INSERT INTO Contact (CONTACTID, NAME, VENDORID) VALUES ('K1', 'Pat', 'V1');"));
+  ASSERT_TRUE(fo_.Exec(
+      "INSERT INTO Vendor (VENDORID, NAME, PRIMARYCONTACT) VALUES ('V1', 'Fabrikam', 'K1');"
+      "INSERT INTO Contact (CONTACTID, NAME, VENDORID) VALUES ('K1', 'Pat', 'V1');"));
   WriteConfig();
   Install();
   RunOnce();

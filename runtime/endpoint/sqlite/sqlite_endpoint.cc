@@ -78,8 +78,8 @@ Expected<Value> ReadColumn(const Statement& s, int i, const bundle::ColumnType& 
         case ValueKind::kDecimal: {
           std::optional<value::int128> d = value::DoubleToDecimal(v, type.scale);
           if (!d || !value::FitsPrecision(*d, type.precision)) {
-            return InvalidArgumentError("value " + value::FormatFloat(v) +
-                                        " does not fit " + type.ToString());
+            return InvalidArgumentError("value " + value::FormatFloat(v) + " does not fit " +
+                                        type.ToString());
           }
           return Value::Decimal(*d, type.scale);
         }
@@ -166,7 +166,9 @@ class SqliteEndpoint : public Endpoint {
  public:
   SqliteEndpoint(std::unique_ptr<sqlite::Db> db, std::string system, std::string path,
                  const bundle::Manifest& manifest)
-      : db_(std::move(db)), system_(std::move(system)), path_(std::move(path)),
+      : db_(std::move(db)),
+        system_(std::move(system)),
+        path_(std::move(path)),
         manifest_(manifest) {}
 
   sqlite::Db& db() { return *db_; }
@@ -192,8 +194,8 @@ class SqliteEndpoint : public Endpoint {
       }
       for (const bundle::Column& c : table.columns) {
         if (!columns->count(Lower(c.name))) {
-          return FailedPreconditionError(system_ + ": table '" + LocalName(table.name) +
-                                         "' in " + path_ + " has no column '" + c.name +
+          return FailedPreconditionError(system_ + ": table '" + LocalName(table.name) + "' in " +
+                                         path_ + " has no column '" + c.name +
                                          "' (the bundle declares " + table.name + "." + c.name +
                                          " " + c.type.ToString() + ")");
         }
@@ -321,10 +323,10 @@ class SqliteEndpoint : public Endpoint {
     Expected<int64_t> end = ChangelogEnd();
     if (!end.ok()) return end.status();
     out.scanned_to = std::max(after, *end);
-    Expected<Statement*> s = db_->Prepare(
-        std::string("SELECT rid, seq FROM ") + kChangelog +
-        " WHERE seq > ?1 AND seq <= ?2 AND tbl = ?3 AND op = 1 AND"
-        " (origin IS NULL OR origin <> ?4 OR seq > ?5)");
+    Expected<Statement*> s =
+        db_->Prepare(std::string("SELECT rid, seq FROM ") + kChangelog +
+                     " WHERE seq > ?1 AND seq <= ?2 AND tbl = ?3 AND op = 1 AND"
+                     " (origin IS NULL OR origin <> ?4 OR seq > ?5)");
     if (!s.ok()) return s.status();
     ScopedStatement st(*s);
     st->BindInt(1, after);
@@ -342,9 +344,9 @@ class SqliteEndpoint : public Endpoint {
 
   Expected<int64_t> CountChanges(const std::string& table, int64_t after,
                                  std::string_view origin) override {
-    Expected<Statement*> s = db_->Prepare(
-        std::string("SELECT count(*) FROM ") + kChangelog +
-        " WHERE seq > ?1 AND tbl = ?2 AND (origin IS NULL OR origin <> ?3)");
+    Expected<Statement*> s =
+        db_->Prepare(std::string("SELECT count(*) FROM ") + kChangelog +
+                     " WHERE seq > ?1 AND tbl = ?2 AND (origin IS NULL OR origin <> ?3)");
     if (!s.ok()) return s.status();
     ScopedStatement st(*s);
     st->BindInt(1, after);
@@ -356,10 +358,10 @@ class SqliteEndpoint : public Endpoint {
 
   Expected<std::optional<double>> LatestChangeTime(const std::string& table, const RowId& id,
                                                    int64_t after) override {
-    Expected<Statement*> s = db_->Prepare(
-        std::string("SELECT (max(at) - ") + std::to_string(kUnixEpochJulianDay) +
-        ") * 86400.0 FROM " + kChangelog +
-        " WHERE seq > ?1 AND tbl = ?2 AND rid = ?3 AND origin IS NULL");
+    Expected<Statement*> s =
+        db_->Prepare(std::string("SELECT (max(at) - ") + std::to_string(kUnixEpochJulianDay) +
+                     ") * 86400.0 FROM " + kChangelog +
+                     " WHERE seq > ?1 AND tbl = ?2 AND rid = ?3 AND origin IS NULL");
     if (!s.ok()) return s.status();
     ScopedStatement st(*s);
     st->BindInt(1, after);
@@ -393,9 +395,8 @@ class SqliteEndpoint : public Endpoint {
       }
       auto now = std::chrono::steady_clock::now();
       if (now >= deadline) return;
-      std::this_thread::sleep_for(
-          std::min<std::chrono::steady_clock::duration>(deadline - now,
-                                                        std::chrono::microseconds(500)));
+      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+          deadline - now, std::chrono::microseconds(500)));
     }
   }
 
@@ -415,8 +416,8 @@ class SqliteEndpoint : public Endpoint {
       for (size_t hop = 0; hop + 1 < p.path.size(); ++hop) {
         const bundle::Column* ref = FindColumn(*current, p.path[hop]);
         if (!ref || ref->type.kind != bundle::ValueKind::kRef) {
-          return InvalidArgumentError("lookup path hop '" + p.path[hop] + "' of " +
-                                      current->name + " is not a ref column");
+          return InvalidArgumentError("lookup path hop '" + p.path[hop] + "' of " + current->name +
+                                      " is not a ref column");
         }
         const bundle::Table* next = FindTable(ref->type.ref);
         if (!next) return NotFoundError("no table '" + ref->type.ref + "' in the bundle");
@@ -456,8 +457,8 @@ class SqliteEndpoint : public Endpoint {
 
   Status CommitWrite() override {
     if (!origin_.empty()) {
-      Expected<Statement*> s = db_->Prepare(std::string("UPDATE ") + kChangelog +
-                                            " SET origin = ?1 WHERE seq > ?2");
+      Expected<Statement*> s =
+          db_->Prepare(std::string("UPDATE ") + kChangelog + " SET origin = ?1 WHERE seq > ?2");
       if (!s.ok()) return s.status();
       (*s)->BindText(1, origin_);
       (*s)->BindInt(2, write_start_);
@@ -595,9 +596,7 @@ class SqliteEndpoint : public Endpoint {
 
   // The database refused a write: its message, as the reason of an error
   // item ("NOT NULL constraint failed: account.name").
-  Status Rejected() const {
-    return FailedPreconditionError(sqlite3_errmsg(db_->handle()));
-  }
+  Status Rejected() const { return FailedPreconditionError(sqlite3_errmsg(db_->handle())); }
 
   // A statement without parameters or results, prepared once.
   Status RunSql(const std::string& sql) {
@@ -623,8 +622,8 @@ class SqliteEndpoint : public Endpoint {
   }
 
   Expected<bool> Installed(std::string_view kind, std::string_view name) {
-    Expected<Statement*> s = db_->Prepare(std::string("SELECT 1 FROM ") + kInstalled +
-                                          " WHERE kind = ?1 AND name = ?2");
+    Expected<Statement*> s =
+        db_->Prepare(std::string("SELECT 1 FROM ") + kInstalled + " WHERE kind = ?1 AND name = ?2");
     if (!s.ok()) return s.status();
     ScopedStatement st(*s);
     st->BindText(1, kind);
@@ -736,8 +735,8 @@ class SqliteEndpoint : public Endpoint {
         std::string trigger = "duet_" + table + "_" + op.name;
         std::string sql = "CREATE TRIGGER IF NOT EXISTS " + QuoteIdentifier(trigger) + " AFTER " +
                           op.event + " ON " + QuoteIdentifier(table) + " BEGIN INSERT INTO " +
-                          kChangelog + " (tbl, rid, op, at) VALUES (" + QuoteLiteral(table) +
-                          ", " + op.row + ".rowid, " + std::to_string(op.code) +
+                          kChangelog + " (tbl, rid, op, at) VALUES (" + QuoteLiteral(table) + ", " +
+                          op.row + ".rowid, " + std::to_string(op.code) +
                           ", julianday('now')); END";
         if (Status s = db_->Exec(sql); !s.ok()) return s;
         if (Status s = Record("trigger", trigger, &counts); !s.ok()) return s;

@@ -1,0 +1,245 @@
+// Batches: the write transactions of both sides, the state-store work that
+// follows them, and the batch's view of the links (engine_impl.h).
+#include "runtime/engine/engine_impl.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+namespace duet::engine {
+
+using nlohmann::json;
+
+// ---------------------------------------------------------------------------
+// Batches
+
+Status SyncEngine::Impl::BeginBatch(Batch& batch, MapPlan& plan) {
+  batch = Batch();
+  batch.plan = &plan;
+  Endpoint* first = plan.side[0].endpoint;
+  Endpoint* second = plan.side[1].endpoint;
+  if (Status s = first->BeginWrite(plan.name); !s.ok()) return s;
+  if (second != first) {
+    if (Status s = second->BeginWrite(plan.name); !s.ok()) {
+      first->RollbackWrite();
+      return s;
+    }
+  }
+  batch.open = true;
+  if (Status s = state->BeginRead(); !s.ok()) {
+    AbortBatch(batch);
+    return s;
+  }
+  batch.state_open = true;
+  for (int s = 0; s < 2; ++s) {
+    if (!plan.side[s].transform) continue;
+    if (plan.inserts_scanned[s] < 0) {
+      Expected<int64_t> ck = state->GetCheckpoint(plan.name, plan.side[s].system);
+      Expected<int64_t> committed = state->GetCommitEnd(plan.name, plan.side[s].system);
+      if (!ck.ok() || !committed.ok()) {
+        AbortBatch(batch);
+        return ck.ok() ? committed.status() : ck.status();
+      }
+      plan.inserts_scanned[s] = *ck;
+      plan.own_inserts_after[s] = *committed;
+    }
+    Expected<Endpoint::Inserts> inserts = plan.side[s].endpoint->ReadInserts(
+        plan.side[s].table, plan.inserts_scanned[s], plan.name, plan.own_inserts_after[s]);
+    if (!inserts.ok()) {
+      AbortBatch(batch);
+      return inserts.status();
+    }
+    for (auto& [id, seq] : inserts->rows) {
+      plan.pending_inserts[s][id] = seq;
+      plan.pending_order[s].emplace_back(seq, std::move(id));
+    }
+    plan.inserts_scanned[s] = inserts->scanned_to;
+    plan.own_inserts_after[s] = kThisBatch;
+  }
+  Expected<int64_t> errors = state->CountOpenErrors(plan.name);
+  if (!errors.ok()) {
+    AbortBatch(batch);
+    return errors.status();
+  }
+  batch.has_errors = *errors > 0;
+  Expected<std::vector<state::Waiting>> waiting = state->ListWaiting(plan.name);
+  if (!waiting.ok()) {
+    AbortBatch(batch);
+    return waiting.status();
+  }
+  batch.has_waiting = !waiting->empty();
+  return Status::Ok();
+}
+
+void SyncEngine::Impl::AbortBatch(Batch& batch) {
+  if (batch.state_open) {
+    state->Rollback();
+    batch.state_open = false;
+  }
+  if (!batch.open) return;
+  batch.plan->side[0].endpoint->RollbackWrite();
+  if (batch.plan->side[1].endpoint != batch.plan->side[0].endpoint) {
+    batch.plan->side[1].endpoint->RollbackWrite();
+  }
+  batch.open = false;
+}
+
+Status SyncEngine::Impl::CommitBatch(Batch& batch,
+                                     const std::function<Status(state::StateStore&)>& extra) {
+  // The databases first, then the state store: a crash in between leaves the
+  // state store behind, and reconciling again repairs that.
+  MapPlan& plan = *batch.plan;
+  for (int s = 0; s < 2; ++s) {
+    Expected<int64_t> end = plan.side[s].endpoint->ChangelogEnd();
+    if (!end.ok()) {
+      AbortBatch(batch);
+      return end.status();
+    }
+    (*batch.commit_end)[static_cast<size_t>(s)] = *end;
+  }
+  if (Status s = plan.side[0].endpoint->CommitWrite(); !s.ok()) {
+    AbortBatch(batch);
+    return s;
+  }
+  if (plan.side[1].endpoint != plan.side[0].endpoint) {
+    if (Status s = plan.side[1].endpoint->CommitWrite(); !s.ok()) {
+      plan.side[1].endpoint->RollbackWrite();
+      batch.open = false;
+      AbortBatch(batch);
+      return s;
+    }
+  }
+  batch.open = false;
+  batch.state_open = false;  // committed or rolled back below
+  for (auto& op : batch.state_ops) {
+    if (Status s = op(*state); !s.ok()) {
+      state->Rollback();
+      return s;
+    }
+  }
+  if (extra) {
+    if (Status s = extra(*state); !s.ok()) {
+      state->Rollback();
+      return s;
+    }
+  }
+  for (int s = 0; s < 2; ++s) {
+    if (!plan.side[s].transform) continue;
+    if (Status st = state->SetCommitEnd(plan.name, plan.side[s].system,
+                                        (*batch.commit_end)[static_cast<size_t>(s)]);
+        !st.ok()) {
+      state->Rollback();
+      return st;
+    }
+  }
+  if (Status s = state->Commit(); !s.ok()) return s;
+  counts.writes += batch.writes;
+  return Status::Ok();
+}
+
+Expected<std::optional<state::Link>> SyncEngine::Impl::FindLink(Batch& batch, int s,
+                                                                const RowId& id) {
+  const std::string& map = batch.plan->name;
+  if (s == 0) {
+    auto it = batch.by_left.find(id);
+    if (it != batch.by_left.end()) return it->second;
+    return state->LinkByLeft(map, id);
+  }
+  auto it = batch.by_right.find(id);
+  if (it != batch.by_right.end()) {
+    if (!it->second) return std::optional<state::Link>();
+    auto left = batch.by_left.find(*it->second);
+    if (left != batch.by_left.end()) return left->second;
+    return state->LinkByLeft(map, *it->second);
+  }
+  return state->LinkByRight(map, id);
+}
+
+Status SyncEngine::Impl::PutLink(Batch& batch, const state::Link& link) {
+  Trace("  link ({}, {})", link.left_id, link.right_id);
+  // The state store replaces the old links of both rows; the overlay must
+  // forget them too, or a later reconcile in this batch would find them.
+  Expected<std::optional<state::Link>> of_left = FindLink(batch, 0, link.left_id);
+  if (!of_left.ok()) return of_left.status();
+  if (*of_left && (*of_left)->right_id != link.right_id) {
+    batch.by_right[(*of_left)->right_id] = std::nullopt;
+  }
+  Expected<std::optional<state::Link>> of_right = FindLink(batch, 1, link.right_id);
+  if (!of_right.ok()) return of_right.status();
+  if (*of_right && (*of_right)->left_id != link.left_id) {
+    batch.by_left[(*of_right)->left_id] = std::nullopt;
+  }
+  batch.by_left[link.left_id] = link;
+  batch.by_right[link.right_id] = link.left_id;
+  std::string map = batch.plan->name;
+  batch.state_ops.push_back([map, link, ends = batch.commit_end](state::StateStore& st) {
+    state::Link l = link;
+    if (l.left_seq == kThisBatch) l.left_seq = (*ends)[0];
+    if (l.right_seq == kThisBatch) l.right_seq = (*ends)[1];
+    return st.PutLink(map, l);
+  });
+  return Status::Ok();
+}
+
+void SyncEngine::Impl::DropLink(Batch& batch, const state::Link& link) {
+  Trace("  drop link ({}, {})", link.left_id, link.right_id);
+  batch.by_left[link.left_id] = std::nullopt;
+  batch.by_right[link.right_id] = std::nullopt;
+  std::string map = batch.plan->name;
+  std::string left = link.left_id;
+  batch.state_ops.push_back(
+      [map, left](state::StateStore& st) { return st.DeleteLink(map, left); });
+}
+
+void SyncEngine::Impl::RecordError(Batch& batch, int s, const RowId& id, const std::string& kind,
+                                   const std::string& reason, const Row* row) {
+  state::ErrorItem item;
+  item.map = batch.plan->name;
+  item.system = batch.plan->side[s].system;
+  item.row_id = id;
+  item.kind = kind;
+  item.reason = reason;
+  if (row) {
+    json j = json::object();
+    const Side& side = batch.plan->side[s];
+    for (size_t i = 0; i < side.shape.size() && i < row->values.size(); ++i) {
+      const Value& v = row->values[i];
+      j[JoinPath(side.shape[i].path)] = v.is_null() ? json(nullptr) : json(v.ToText());
+    }
+    item.source_row = j.dump();
+  }
+  ++counts.errors;
+  batch.has_errors = true;
+  batch.state_ops.push_back([item](state::StateStore& st) { return st.RecordError(item); });
+}
+
+void SyncEngine::Impl::Resolved(Batch& batch, const std::string& left, const std::string& right) {
+  std::string map = batch.plan->name;
+  std::string systems[2] = {batch.plan->side[0].system, batch.plan->side[1].system};
+  if (batch.has_errors) {
+    batch.state_ops.push_back([=](state::StateStore& st) {
+      if (!left.empty()) {
+        if (Status s = st.ResolveErrors(map, systems[0], left); !s.ok()) return s;
+      }
+      if (!right.empty()) return st.ResolveErrors(map, systems[1], right);
+      return Status::Ok();
+    });
+  }
+  if (batch.has_waiting) {
+    batch.state_ops.push_back([=](state::StateStore& st) {
+      if (!left.empty()) {
+        if (Status s = st.RemoveWaiting(map, systems[0], left); !s.ok()) return s;
+      }
+      if (!right.empty()) return st.RemoveWaiting(map, systems[1], right);
+      return Status::Ok();
+    });
+  }
+}
+
+void SyncEngine::Impl::Wait(Batch& batch, int s, const RowId& id, const std::string& reason) {
+  state::Waiting w{batch.plan->side[s].system, id, state::NowSeconds(), reason};
+  std::string map = batch.plan->name;
+  batch.has_waiting = true;
+  batch.state_ops.push_back([map, w](state::StateStore& st) { return st.AddWaiting(map, w); });
+}
+
+}  // namespace duet::engine

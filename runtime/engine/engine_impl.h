@@ -1,0 +1,231 @@
+// The sync engine's insides, shared by its source files (plan.cc,
+// batch.cc, reconcile.cc, sync_engine.cc) and by nothing else: the plan of
+// each map, the batch, and SyncEngine::Impl. Not an interface.
+#ifndef DUET_RUNTIME_ENGINE_ENGINE_IMPL_H_
+#define DUET_RUNTIME_ENGINE_ENGINE_IMPL_H_
+
+#include <array>
+#include <cstdio>
+#include <deque>
+#include <functional>
+#include <limits>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <variant>
+#include <vector>
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include "runtime/engine/sync_engine.h"
+#include "runtime/jit/helpers.h"
+
+namespace duet::engine {
+
+using endpoint::ColumnPath;
+using endpoint::Endpoint;
+using endpoint::Row;
+using endpoint::RowId;
+using endpoint::Value;
+
+inline std::string JoinPath(const std::vector<std::string>& path) {
+  std::string out;
+  for (const std::string& p : path) out += (out.empty() ? "" : ".") + p;
+  return out;
+}
+
+inline const bundle::Column* FindColumn(const bundle::Table& table, std::string_view name) {
+  for (const bundle::Column& c : table.columns) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+// One side of a map: its table, how its rows are read, and the transform
+// that reads them (absent when the map only writes this side).
+struct Side {
+  int index = 0;
+  std::string system;
+  std::string table;
+  const bundle::Table* info = nullptr;
+  Endpoint* endpoint = nullptr;
+  std::vector<ColumnPath> shape;
+  std::unique_ptr<endpoint::RowReader> reader;
+  const bundle::Transform* transform = nullptr;  // this side -> the other
+  duet_transform_fn function = nullptr;
+  std::vector<int> input_index;              // transform->inputs[i] -> shape index
+  std::vector<int> current_index;            // other transform's outputs[j] -> shape index here
+  std::map<std::string, int> raw_ref_index;  // ref column -> shape index (stored id)
+};
+
+struct FieldPlan {
+  std::string rule;           // a system, "newest", "manual", or "" (none)
+  std::vector<int> slots[2];  // slots[s]: outputs of side s's transform
+};
+
+struct MapPlan {
+  const bundle::Map* map = nullptr;
+  std::string name;
+  Side side[2];
+  std::vector<FieldPlan> fields;
+  int seed = 0;
+  bool initial_none = false;
+  std::vector<int> key_slots[2];  // outputs of side s's transform that are keys of the other side
+  // Application inserts captured but not yet behind the checkpoint, per
+  // side: RowId -> newest seq, read up to inserts_scanned. A linked RowId
+  // inserted after its link was made names a new row (SQLite reuses the
+  // rowid of a deleted last row).
+  std::unordered_map<RowId, int64_t> pending_inserts[2];
+  std::deque<std::pair<int64_t, RowId>> pending_order[2];  // by seq, for pruning
+  int64_t inserts_scanned[2] = {-1, -1};
+  // duet's own inserts count only after this seq: at start, those of a batch
+  // whose state never committed; afterwards none (insert_row checks its own).
+  int64_t own_inserts_after[2] = {0, 0};
+};
+
+// What a transform made of a row.
+struct Projection {
+  int32_t status = DUET_OK;
+  std::vector<Value> values;
+  std::string error_kind;
+  std::string message;
+};
+
+// The four value vectors a link's base keeps (docs/sync.md): per side s,
+// P[s] the outputs of side s's transform, C[s] side s's own values of the
+// columns the other side's transform writes.
+struct Base {
+  std::vector<Value> p[2];
+  std::vector<Value> c[2];
+};
+
+std::string EncodeBase(const Base& b);
+bool DecodeBase(std::string_view bytes, Base* b);
+// A column's `default` constant as a value of its type.
+Expected<Value> DefaultValue(const bundle::Column& column);
+int AddPath(Side& side, const std::vector<std::string>& path, const bundle::ColumnType& type);
+
+// A write the engine could not do because a referenced row is missing.
+struct Missing {
+  std::string reason;
+};
+
+class SyncEngine::Impl {
+ public:
+  // DUET_TRACE=FILE appends one line per reconcile decision to FILE: a
+  // debugging aid for engineers, not an interface.
+  FILE* trace = nullptr;
+  template <typename... Args>
+  void Trace(fmt::format_string<Args...> format, Args&&... args) {
+    if (!trace) return;
+    std::string line = fmt::format(format, std::forward<Args>(args)...);
+    std::fprintf(trace, "%d %s\n", static_cast<int>(::getpid()), line.c_str());
+    std::fflush(trace);
+  }
+  ~Impl() {
+    if (trace) std::fclose(trace);
+  }
+
+  Config config;
+  const bundle::LoadedBundle* bundle = nullptr;
+  std::map<std::string, std::unique_ptr<Endpoint>> endpoints;
+  std::unique_ptr<state::StateStore> state;
+  std::vector<std::unique_ptr<MapPlan>> plans;  // in initial sync order
+  jit::Context ctx;
+  RunCounts counts;
+
+  Status Plan();
+  Status PlanSide(MapPlan& plan, int s);
+
+  // ---- one batch: the write transactions on both sides and the state
+  // changes that follow them ----
+  struct Batch {
+    MapPlan* plan = nullptr;
+    bool open = false;
+    std::vector<std::function<Status(state::StateStore&)>> state_ops;
+    // Links made or dropped in this batch, before the state store has them.
+    std::unordered_map<std::string, std::optional<state::Link>> by_left;
+    std::unordered_map<std::string, std::optional<std::string>> by_right;  // -> left id
+    std::unordered_set<std::string> done;      // pairs reconciled, "L:id" / "R:id"
+    std::unordered_set<std::string> replaced;  // rows handled as replaced, "L:id" / "R:id"
+    bool has_errors = false;
+    bool has_waiting = false;
+    bool state_open = false;  // the state store's transaction of this batch
+    int64_t writes = 0;
+    // Each side's changelog end just before the batch commits: the seq of
+    // the links the batch makes (state::Link), known only then.
+    std::shared_ptr<std::array<int64_t, 2>> commit_end = std::make_shared<std::array<int64_t, 2>>();
+  };
+  // The seq of a link made in the current batch until it commits: newer
+  // than any change captured so far, duet's own inserts included.
+  static constexpr int64_t kThisBatch = std::numeric_limits<int64_t>::max();
+
+  Status BeginBatch(Batch& batch, MapPlan& plan);
+  Status CommitBatch(Batch& batch, const std::function<Status(state::StateStore&)>& extra);
+  void AbortBatch(Batch& batch);
+
+  Expected<std::optional<state::Link>> FindLink(Batch& batch, int s, const RowId& id);
+  // Links the pair, dropping any other link either row had.
+  Status PutLink(Batch& batch, const state::Link& link);
+  void DropLink(Batch& batch, const state::Link& link);
+
+  // Reconciles the pair that row `id` of side `s` belongs to. `seed` >= 0
+  // during initial sync: that side wins every field that differs.
+  // `gone`: bit i set when the linked row of side i was deleted and its
+  // RowId reused by a new row; the pair is reconciled as if that row were
+  // gone.
+  // `known`: row `id` as the caller just read it in this batch.
+  Status Reconcile(Batch& batch, int s, const RowId& id, int seed, int gone = 0,
+                   const Row* known = nullptr);
+
+  Projection Project(Side& side, const Row& row);
+  // The row `id` of `side` as the values just written to it give it, if
+  // they cover every column the side's reader reads; nullopt otherwise (the
+  // database filled some: read it back).
+  // Applies an update's values to the row as read before it; false when
+  // the row must be read again instead.
+  static bool PatchImage(const Side& side, const std::vector<std::string>& columns,
+                         const std::vector<Value>& values, Row* row);
+  static std::optional<Row> ImageOfWrite(const Side& side, const RowId& id,
+                                         const std::vector<std::string>& columns,
+                                         const std::vector<Value>& values);
+  void RecordError(Batch& batch, int s, const RowId& id, const std::string& kind,
+                   const std::string& reason, const Row* row);
+  void Resolved(Batch& batch, const std::string& left, const std::string& right);
+  void Wait(Batch& batch, int s, const RowId& id, const std::string& reason);
+
+  // Values to write on side `to` for `slots` of side (1 - to)'s transform,
+  // with lookups resolved to stored references. `current` is side `to`'s
+  // current row, when it exists, for the references composite keys need.
+  Expected<std::variant<std::pair<std::vector<std::string>, std::vector<Value>>, Missing>> Columns(
+      MapPlan& plan, int to, const std::vector<int>& slots, const std::vector<Value>& values,
+      const Row* current, std::vector<int>* deferred_missing);
+  Expected<std::variant<Value, Missing>> ResolveLookup(MapPlan& plan, int to,
+                                                       const std::vector<std::string>& path,
+                                                       const Value& value,
+                                                       const std::map<std::string, Value>& refs);
+
+  Expected<Base> ComputeBase(MapPlan& plan, const std::optional<Row> rows[2]);
+  Expected<std::optional<Row>> ReadRow(Side& side, const RowId& id);
+
+  Expected<int> Winner(MapPlan& plan, const FieldPlan& field, const RowId ids[2], int trigger);
+
+  Expected<int64_t> ProcessChanges(MapPlan& plan, size_t limit);
+  // Reads the links of every row of the changes into the batch's overlay,
+  // a few queries instead of one per change.
+  Status PrefetchLinks(Batch& batch, const std::vector<endpoint::Change> changes[2]);
+  // Forgets pending inserts at or before the checkpoints.
+  void PrunePending(MapPlan& plan, const int64_t checkpoint[2]);
+  Status InitialSync(MapPlan& plan, const ProgressFn& progress, const std::atomic<bool>* stop);
+  Expected<int64_t> RetryWaiting(MapPlan& plan, bool retry_errors);
+  Status Prune();
+  Expected<RunCounts> Run(const std::atomic<bool>* stop, const ProgressFn& progress);
+};
+
+}  // namespace duet::engine
+
+#endif  // DUET_RUNTIME_ENGINE_ENGINE_IMPL_H_

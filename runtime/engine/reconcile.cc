@@ -1,0 +1,867 @@
+// Reconciling a pair of rows: projections, lookups, the per-field merge and
+// the base (docs/sync.md, "How a pair of rows is reconciled").
+#include "runtime/engine/engine_impl.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "runtime/jit/error_kinds.h"
+
+namespace duet::engine {
+
+// A base is stored compactly: each C vector is written relative to the P
+// vector over the same output slots (P[0] and C[1], P[1] and C[0]), a value
+// equal to its counterpart as one byte, since in a synced pair they mostly
+// are.
+constexpr uint8_t kSameAsProjection = 0xfe;
+
+void EncodeRelative(const std::vector<Value>& values, const std::vector<Value>& reference,
+                    std::string* out) {
+  uint32_t n = static_cast<uint32_t>(values.size());
+  out->append(reinterpret_cast<const char*>(&n), sizeof n);
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i < reference.size() && !values[i].is_unknown() && values[i] == reference[i] &&
+        values[i].tag() == reference[i].tag() && values[i].scale() == reference[i].scale()) {
+      out->push_back(static_cast<char>(kSameAsProjection));
+    } else {
+      values[i].Encode(out);
+    }
+  }
+}
+
+bool DecodeRelative(std::string_view* in, const std::vector<Value>& reference,
+                    std::vector<Value>* out) {
+  uint32_t n;
+  if (in->size() < sizeof n) return false;
+  std::memcpy(&n, in->data(), sizeof n);
+  in->remove_prefix(sizeof n);
+  if (n > in->size()) return false;
+  out->clear();
+  out->reserve(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    if (in->empty()) return false;
+    if (static_cast<uint8_t>(in->front()) == kSameAsProjection) {
+      if (i >= reference.size()) return false;
+      in->remove_prefix(1);
+      out->push_back(reference[i]);
+      continue;
+    }
+    Value v;
+    if (!Value::Decode(in, &v)) return false;
+    out->push_back(std::move(v));
+  }
+  return true;
+}
+
+std::string EncodeBase(const Base& b) {
+  static const std::vector<Value> kNone;
+  std::string out;
+  EncodeRelative(b.p[0], kNone, &out);
+  EncodeRelative(b.c[1], b.p[0], &out);
+  EncodeRelative(b.p[1], kNone, &out);
+  EncodeRelative(b.c[0], b.p[1], &out);
+  return out;
+}
+
+bool DecodeBase(std::string_view bytes, Base* b) {
+  static const std::vector<Value> kNone;
+  return DecodeRelative(&bytes, kNone, &b->p[0]) && DecodeRelative(&bytes, b->p[0], &b->c[1]) &&
+         DecodeRelative(&bytes, kNone, &b->p[1]) && DecodeRelative(&bytes, b->p[1], &b->c[0]) &&
+         bytes.empty();
+}
+
+// A column's `default` constant (as the map language spells it: strings in
+// double quotes with backslash escapes) as a value of the column's type.
+Expected<Value> DefaultValue(const bundle::Column& column) {
+  std::string text = column.default_value;
+  if (text == "null") return Value::Null();
+  if (text.size() >= 2 && text.front() == '"' && text.back() == '"') {
+    std::string unquoted;
+    for (size_t i = 1; i + 1 < text.size(); ++i) {
+      char c = text[i];
+      if (c == '\\' && i + 2 < text.size()) {
+        char e = text[++i];
+        unquoted += e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e;
+      } else {
+        unquoted += c;
+      }
+    }
+    text = std::move(unquoted);
+  }
+  Expected<Value> v = endpoint::ValueFromText(text, column.type);
+  if (!v.ok()) {
+    return InvalidArgumentError("bundle: default of column " + column.name + ": " +
+                                v.status().message());
+  }
+  return v;
+}
+
+// ---------------------------------------------------------------------------
+// Rows and projections
+
+Expected<std::optional<Row>> SyncEngine::Impl::ReadRow(Side& side, const RowId& id) {
+  return side.reader->Read(id);
+}
+
+Projection SyncEngine::Impl::Project(Side& side, const Row& row) {
+  Projection p;
+  const bundle::Transform& t = *side.transform;
+  std::vector<duet_value> in(t.inputs.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    in[i] = row.values[static_cast<size_t>(side.input_index[i])].ToAbi();
+  }
+  std::vector<duet_value> out(t.outputs.size());
+  ctx.Reset();
+  p.status = side.function(in.data(), out.data(), ctx.get());
+  if (p.status == DUET_ERROR) {
+    duet_ctx* c = ctx.get();
+    p.error_kind = jit::ErrorKindName(c->error_kind);
+    p.message = c->error_message;
+    if (c->error_slot >= 0 && static_cast<size_t>(c->error_slot) < t.outputs.size()) {
+      p.message = t.outputs[static_cast<size_t>(c->error_slot)].Name() + ": " + p.message;
+    }
+    return p;
+  }
+  if (p.status != DUET_OK) return p;
+  p.values.reserve(out.size());
+  for (const duet_value& v : out) p.values.push_back(Value::FromAbi(v));
+  return p;
+}
+
+std::optional<Row> SyncEngine::Impl::ImageOfWrite(const Side& side, const RowId& id,
+                                                  const std::vector<std::string>& columns,
+                                                  const std::vector<Value>& values) {
+  Row row;
+  row.id = id;
+  row.values.reserve(side.shape.size());
+  for (const ColumnPath& path : side.shape) {
+    if (path.path.size() != 1) return std::nullopt;
+    auto it = std::find(columns.begin(), columns.end(), path.path[0]);
+    if (it == columns.end()) return std::nullopt;
+    const Value& v = values[static_cast<size_t>(it - columns.begin())];
+    // What a read gives back: a decimal at the column's scale.
+    if (v.tag() == DUET_DECIMAL && path.type.kind == bundle::ValueKind::kDecimal &&
+        v.scale() != path.type.scale) {
+      return std::nullopt;
+    }
+    if (path.type.kind == bundle::ValueKind::kRef) {
+      return std::nullopt;  // the stored reference is the database's
+    }
+    row.values.push_back(v);
+  }
+  return row;
+}
+
+bool SyncEngine::Impl::PatchImage(const Side& side, const std::vector<std::string>& columns,
+                                  const std::vector<Value>& values, Row* row) {
+  // Only plain columns: a changed reference changes what lookup paths
+  // through it read, which only the database can say.
+  for (const std::string& c : columns) {
+    for (const ColumnPath& path : side.shape) {
+      if (path.path.size() > 1 && path.path[0] == c) return false;
+    }
+  }
+  for (size_t i = 0; i < side.shape.size(); ++i) {
+    const ColumnPath& path = side.shape[i];
+    if (path.path.size() != 1) continue;
+    auto it = std::find(columns.begin(), columns.end(), path.path[0]);
+    if (it == columns.end()) continue;
+    const Value& v = values[static_cast<size_t>(it - columns.begin())];
+    if (path.type.kind == bundle::ValueKind::kRef ||
+        (v.tag() == DUET_DECIMAL && v.scale() != path.type.scale)) {
+      return false;
+    }
+    row->values[i] = v;
+  }
+  return true;
+}
+
+Expected<Base> SyncEngine::Impl::ComputeBase(MapPlan& plan, const std::optional<Row> rows[2]) {
+  Base b;
+  for (int s = 0; s < 2; ++s) {
+    Side& side = plan.side[s];
+    Side& other = plan.side[1 - s];
+    if (side.transform) {
+      Projection p = rows[s] ? Project(side, *rows[s]) : Projection{DUET_FILTERED, {}, {}, {}};
+      if (p.status == DUET_OK) {
+        b.p[s] = std::move(p.values);
+      } else {
+        b.p[s].assign(side.transform->outputs.size(), Value::Null());
+      }
+    }
+    if (other.transform) {
+      for (int index : side.current_index) {
+        b.c[s].push_back(rows[s] ? rows[s]->values[static_cast<size_t>(index)] : Value::Null());
+      }
+    }
+  }
+  return b;
+}
+
+Expected<std::variant<Value, Missing>> SyncEngine::Impl::ResolveLookup(
+    MapPlan& plan, int to, const std::vector<std::string>& path, const Value& value,
+    const std::map<std::string, Value>& refs) {
+  using Result = std::variant<Value, Missing>;
+  if (value.is_null()) return Result(Value::Null());
+  const bundle::Manifest& m = bundle->manifest();
+  Side& side = plan.side[to];
+  // The tables along the path: tables[i] holds column path[i].
+  std::vector<const bundle::Table*> tables = {side.info};
+  for (size_t hop = 0; hop + 1 < path.size(); ++hop) {
+    const bundle::Column* ref = FindColumn(*tables.back(), path[hop]);
+    if (!ref || ref->type.kind != bundle::ValueKind::kRef) {
+      return InvalidArgumentError("map " + plan.name + ": '" + path[hop] + "' is not a ref");
+    }
+    const bundle::Table* next = m.FindTable(ref->type.ref);
+    if (!next) return InvalidArgumentError("bundle: unknown table " + ref->type.ref);
+    tables.push_back(next);
+  }
+  // From the last hop back: find the row whose key column holds the value,
+  // then use its reference as the value of the hop before.
+  Value current = value;
+  for (size_t hop = path.size() - 1; hop >= 1; --hop) {
+    const bundle::Table& table = *tables[hop];
+    std::vector<std::string> columns = {path[hop]};
+    std::vector<Value> values = {current};
+    std::string described = table.name + " with " + path[hop] + " = '" + current.ToText() + "'";
+    for (const std::string& key : table.key) {
+      if (key == path[hop]) continue;
+      // A composite key: its other columns are refs to tables the row being
+      // written refers to as well (docs/language.md, composite keys).
+      const bundle::Column* kc = FindColumn(table, key);
+      std::optional<Value> stripe;
+      if (kc && kc->type.kind == bundle::ValueKind::kRef) {
+        for (const bundle::Column& c : side.info->columns) {
+          if (c.type.kind == bundle::ValueKind::kRef && c.type.ref == kc->type.ref &&
+              c.name != path[0]) {
+            auto it = refs.find(c.name);
+            if (it != refs.end()) stripe = it->second;
+            break;
+          }
+        }
+      }
+      if (!stripe || stripe->is_null()) {
+        return Result(Missing{"no reference for key column " + table.name + "." + key +
+                              " to find " + described});
+      }
+      columns.push_back(key);
+      values.push_back(*stripe);
+      described += " and " + key + " = '" + stripe->ToText() + "'";
+    }
+    Expected<std::optional<RowId>> found = side.endpoint->FindRow(table.name, columns, values);
+    if (!found.ok()) return found.status();
+    if (!*found) return Result(Missing{"waiting for " + described});
+    Expected<Value> ref = side.endpoint->RefValue(table.name, **found);
+    if (!ref.ok()) return ref.status();
+    current = *ref;
+  }
+  return Result(current);
+}
+
+Expected<std::variant<std::pair<std::vector<std::string>, std::vector<Value>>, Missing>>
+SyncEngine::Impl::Columns(MapPlan& plan, int to, const std::vector<int>& slots,
+                          const std::vector<Value>& values, const Row* current,
+                          std::vector<int>* deferred_missing) {
+  using Pair = std::pair<std::vector<std::string>, std::vector<Value>>;
+  using Result = std::variant<Pair, Missing>;
+  const bundle::Transform& t = *plan.side[1 - to].transform;
+  Side& side = plan.side[to];
+  Pair out;
+  // References the row will hold: its current ones, then the ones written.
+  std::map<std::string, Value> refs;
+  if (current) {
+    for (const auto& [column, index] : side.raw_ref_index) {
+      refs[column] = current->values[static_cast<size_t>(index)];
+    }
+  }
+  // Plain columns and lookups into one-column keys first: composite-key
+  // lookups take the rest of their key from those references.
+  for (int pass = 0; pass < 2; ++pass) {
+    for (int j : slots) {
+      const bundle::Slot& slot = t.outputs[static_cast<size_t>(j)];
+      const Value& v = values[static_cast<size_t>(j)];
+      if (slot.path.size() == 1) {
+        if (pass == 0) {
+          out.first.push_back(slot.path[0]);
+          out.second.push_back(v);
+        }
+        continue;
+      }
+      const bundle::Column* ref = FindColumn(*side.info, slot.path[0]);
+      const bundle::Table* target = ref ? bundle->manifest().FindTable(ref->type.ref) : nullptr;
+      bool composite = target && target->key.size() > 1;
+      if ((pass == 1) != composite) continue;
+      Expected<std::variant<Value, Missing>> resolved = ResolveLookup(plan, to, slot.path, v, refs);
+      if (!resolved.ok()) return resolved.status();
+      if (auto* missing = std::get_if<Missing>(&*resolved)) {
+        if (!slot.deferred || !deferred_missing) {
+          return Result(Missing{slot.Name() + ": " + missing->reason});
+        }
+        deferred_missing->push_back(j);
+        out.first.push_back(slot.path[0]);
+        out.second.push_back(Value::Null());
+        refs[slot.path[0]] = Value::Null();
+        continue;
+      }
+      Value& ref_value = std::get<Value>(*resolved);
+      refs[slot.path[0]] = ref_value;
+      out.first.push_back(slot.path[0]);
+      out.second.push_back(std::move(ref_value));
+    }
+  }
+  return Result(std::move(out));
+}
+
+Expected<int> SyncEngine::Impl::Winner(MapPlan& plan, const FieldPlan& field, const RowId ids[2],
+                                       int trigger) {
+  const std::string& rule = field.rule;
+  if (rule == plan.side[0].system) return 0;
+  if (rule == plan.side[1].system) return 1;
+  if (rule == "manual") return -1;
+  if (rule == "newest") {
+    std::optional<double> at[2];
+    for (int s = 0; s < 2; ++s) {
+      if (ids[s].empty()) continue;
+      Expected<int64_t> ck = state->GetCheckpoint(plan.name, plan.side[s].system);
+      if (!ck.ok()) return ck.status();
+      Expected<std::optional<double>> t =
+          plan.side[s].endpoint->LatestChangeTime(plan.side[s].table, ids[s], *ck);
+      if (!t.ok()) return t.status();
+      at[s] = *t;
+    }
+    if (at[0] && at[1]) return *at[1] > *at[0] ? 1 : 0;
+    if (at[0]) return 0;
+    if (at[1]) return 1;
+  }
+  return trigger;
+}
+
+// ---------------------------------------------------------------------------
+// Reconcile
+
+Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int seed, int gone_mask,
+                                   const Row* known) {
+  MapPlan& plan = *batch.plan;
+  std::string key = (s == 0 ? "L:" : "R:") + id;
+  if (batch.done.count(key)) return Status::Ok();
+
+  Expected<std::optional<state::Link>> link = FindLink(batch, s, id);
+  if (!link.ok()) return link.status();
+  RowId ids[2];
+  ids[s] = id;
+  if (*link) {
+    ids[0] = (*link)->left_id;
+    ids[1] = (*link)->right_id;
+  }
+  if (*link && gone_mask == 0) {
+    int reused = 0;
+    for (int i = 0; i < 2; ++i) {
+      auto it = plan.pending_inserts[i].find(ids[i]);
+      int64_t linked_at = i == 0 ? (*link)->left_seq : (*link)->right_seq;
+      if (it != plan.pending_inserts[i].end() && it->second > linked_at &&
+          !batch.replaced.count((i == 0 ? "L:" : "R:") + ids[i])) {
+        reused |= 1 << i;
+      }
+    }
+    if (reused != 0) {
+      // A linked row is gone and a new row has its RowId (on either side, or
+      // both): settle the deletion first, then reconcile the new rows.
+      for (int i = 0; i < 2; ++i) {
+        if (reused & (1 << i)) batch.replaced.insert((i == 0 ? "L:" : "R:") + ids[i]);
+      }
+      int first = (reused & 1) ? 0 : 1;
+      if (Status st = Reconcile(batch, first, ids[first], seed, reused); !st.ok()) return st;
+      RowId old_ids[2] = {ids[0], ids[1]};
+      for (int i = 0; i < 2; ++i) {
+        batch.done.erase("L:" + old_ids[0]);
+        batch.done.erase("R:" + old_ids[1]);
+        if (reused & (1 << i)) {
+          if (Status st = Reconcile(batch, i, old_ids[i], seed); !st.ok()) return st;
+        }
+      }
+      if (!(reused & (1 << s))) return Reconcile(batch, s, id, seed);
+      return Status::Ok();
+    }
+  }
+  batch.done.insert("L:" + ids[0]);
+  batch.done.insert("R:" + ids[1]);
+  Trace("reconcile {} side {} row {}{}: pair ({}, {})", plan.name, s, id,
+        gone_mask ? " (reused id)" : "", ids[0], ids[1]);
+
+  std::optional<Row> rows[2];
+  if (gone_mask && !*link) return Status::Ok();
+  for (int i = 0; i < 2; ++i) {
+    if (ids[i].empty() || (gone_mask & (1 << i))) continue;
+    if (known && i == s && known->id == ids[i]) {
+      rows[i] = *known;
+    } else {
+      Expected<std::optional<Row>> row = ReadRow(plan.side[i], ids[i]);
+      if (!row.ok()) return row.status();
+      rows[i] = std::move(*row);
+    }
+    if (rows[i] && !rows[i]->problem.empty()) {
+      RecordError(batch, i, ids[i], "bad_data", rows[i]->problem, &*rows[i]);
+      return Status::Ok();
+    }
+  }
+  ++counts.pairs;
+
+  Projection proj[2];
+  for (int i = 0; i < 2; ++i) {
+    if (!rows[i] || !plan.side[i].transform) {
+      proj[i].status = DUET_FILTERED;
+      continue;
+    }
+    proj[i] = Project(plan.side[i], *rows[i]);
+    if (proj[i].status == DUET_ERROR) {
+      RecordError(batch, i, ids[i], proj[i].error_kind, proj[i].message, &*rows[i]);
+      return Status::Ok();
+    }
+  }
+
+  Base base;
+  bool has_base = false;
+  if (*link) {
+    if (!DecodeBase((*link)->base, &base)) {
+      return DataLossError("state store: the base of a link of map " + plan.name + " is damaged");
+    }
+    has_base = true;
+    for (int i = 0; i < 2; ++i) {
+      size_t outputs = plan.side[i].transform ? plan.side[i].transform->outputs.size() : 0;
+      if (base.p[i].size() != outputs || base.c[1 - i].size() != outputs) has_base = false;
+    }
+    if (!has_base) base = Base();
+  }
+
+  // Lookups marked `deferred` that could not be resolved yet: (side whose
+  // transform produced the value, output slot). Their base is unknown so a
+  // later retry writes them, and the pair waits for that retry.
+  std::vector<std::pair<int, int>> deferred_slots;
+
+  // The row the last insert_row made, when its values alone give every
+  // column this side reads (no lookups, no column left to the database).
+  std::optional<Row> last_insert;
+
+  // Inserts the partner of side `from`'s row on the other side.
+  auto insert_row = [&](int from) -> Expected<std::optional<RowId>> {
+    int to = 1 - from;
+    std::vector<int> all(plan.side[from].transform->outputs.size());
+    for (size_t j = 0; j < all.size(); ++j) all[j] = static_cast<int>(j);
+    std::vector<int> deferred;
+    auto columns = Columns(plan, to, all, proj[from].values, nullptr, &deferred);
+    if (!columns.ok()) return columns.status();
+    if (auto* missing = std::get_if<Missing>(&*columns)) {
+      Wait(batch, from, ids[from], missing->reason);
+      return std::optional<RowId>();
+    }
+    auto& [names, values] = std::get<0>(*columns);
+    Side& target = plan.side[to];
+    // Columns no mapping writes get their declared default.
+    for (const bundle::Column& c : target.info->columns) {
+      if (c.default_value.empty() || c.name == target.info->id ||
+          std::find(names.begin(), names.end(), c.name) != names.end()) {
+        continue;
+      }
+      Expected<Value> v = DefaultValue(c);
+      if (!v.ok()) return v.status();
+      names.push_back(c.name);
+      values.push_back(std::move(*v));
+    }
+    if (Status st = target.endpoint->BeginRow(); !st.ok()) return st;
+    Expected<RowId> inserted = target.endpoint->Insert(target.table, names, values);
+    Trace("  insert into {} -> {}", target.table,
+          inserted.ok() ? *inserted : inserted.status().message());
+    if (!inserted.ok()) {
+      if (Status st = target.endpoint->EndRow(false); !st.ok()) return st;
+      RecordError(batch, from, ids[from], "rejected", inserted.status().message(), &*rows[from]);
+      return std::optional<RowId>();
+    }
+    if (Status st = target.endpoint->EndRow(true); !st.ok()) return st;
+    ++batch.writes;
+    for (int j : deferred) deferred_slots.emplace_back(from, j);
+    last_insert = ImageOfWrite(target, *inserted, names, values);
+    // The database may hand out the RowId of a deleted row whose deletion is
+    // not reconciled yet; that pair has lost its row on this side.
+    Expected<std::optional<state::Link>> stale = FindLink(batch, to, *inserted);
+    if (!stale.ok()) return stale.status();
+    if (!*stale) {
+      if (to == 0) {
+        batch.by_left.emplace(*inserted, std::nullopt);
+      } else {
+        batch.by_right.emplace(*inserted, std::nullopt);
+      }
+    }
+    if (*stale) {
+      batch.replaced.insert((to == 0 ? "L:" : "R:") + *inserted);
+      if (Status st = Reconcile(batch, to, *inserted, -1, 1 << to); !st.ok()) return st;
+    }
+    return std::optional<RowId>(*inserted);
+  };
+
+  auto link_pair = [&](const std::optional<Row> final_rows[2], const Base* keep,
+                       const std::vector<const FieldPlan*>& kept_fields) -> Status {
+    Expected<Base> b = ComputeBase(plan, final_rows);
+    if (!b.ok()) return b.status();
+    if (keep) {
+      for (const FieldPlan* f : kept_fields) {
+        for (int i = 0; i < 2; ++i) {
+          for (int j : f->slots[i]) {
+            b->p[i][static_cast<size_t>(j)] = keep->p[i][static_cast<size_t>(j)];
+            b->c[1 - i][static_cast<size_t>(j)] = keep->c[1 - i][static_cast<size_t>(j)];
+          }
+        }
+      }
+    }
+    for (const auto& [side, j] : deferred_slots) {
+      b->p[side][static_cast<size_t>(j)] = Value::Unknown();
+    }
+    state::Link l{final_rows[0]->id, final_rows[1]->id, EncodeBase(*b), kThisBatch, kThisBatch};
+    // The pair as linked now: a link dropped earlier in this reconcile (a
+    // recreated row may get its old RowId back) is not there any more.
+    Expected<std::optional<state::Link>> current = FindLink(batch, 0, l.left_id);
+    if (!current.ok()) return current.status();
+    bool same_pair = *current && (*current)->right_id == l.right_id;
+    if (same_pair) {
+      l.left_seq = (*current)->left_seq;
+      l.right_seq = (*current)->right_seq;
+    }
+    if (!same_pair) {
+      if (Status st = PutLink(batch, l); !st.ok()) return st;
+    } else if ((*current)->base != l.base) {
+      batch.by_left[l.left_id] = l;
+      batch.by_right[l.right_id] = l.left_id;
+      std::string map = plan.name;
+      batch.state_ops.push_back([map, left = l.left_id, base = l.base](state::StateStore& st) {
+        return st.UpdateBase(map, left, base);
+      });
+    }
+    if (kept_fields.empty()) {
+      Resolved(batch, l.left_id, l.right_id);
+    } else {
+      // A conflict stays open: its item is recorded again after this.
+      bool errors = batch.has_errors;
+      batch.has_errors = false;
+      Resolved(batch, l.left_id, l.right_id);
+      batch.has_errors = errors;
+    }
+    for (const auto& [side, j] : deferred_slots) {
+      Wait(batch, side, final_rows[side]->id,
+           plan.side[side].transform->outputs[static_cast<size_t>(j)].Name() +
+               ": deferred lookup not resolved yet");
+    }
+    return Status::Ok();
+  };
+
+  // ---- a linked pair with a row missing or filtered ----
+  if (*link) {
+    if (!rows[0] && !rows[1]) {
+      DropLink(batch, **link);
+      Resolved(batch, ids[0], ids[1]);
+      return Status::Ok();
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (rows[i] && plan.side[i].transform && proj[i].status == DUET_FILTERED) {
+        // The row stopped matching its filter: it stops syncing, and its
+        // partner stays as it is.
+        DropLink(batch, **link);
+        Resolved(batch, ids[0], ids[1]);
+        return Status::Ok();
+      }
+    }
+    for (int gone = 0; gone < 2; ++gone) {
+      if (rows[gone]) continue;
+      int kept = 1 - gone;
+      // Did the surviving row change since the last sync?
+      bool changed = !has_base;
+      if (has_base && plan.side[kept].transform && proj[kept].status == DUET_OK) {
+        for (size_t j = 0; j < proj[kept].values.size(); ++j) {
+          changed = changed || !(proj[kept].values[j] == base.p[kept][j]);
+        }
+      }
+      if (has_base && plan.side[gone].transform) {
+        for (size_t j = 0; j < plan.side[kept].current_index.size(); ++j) {
+          const Value& v =
+              rows[kept]->values[static_cast<size_t>(plan.side[kept].current_index[j])];
+          changed = changed || !(v == base.c[kept][j]);
+        }
+      }
+      int winner = gone;
+      if (!plan.side[gone].transform) {
+        // The target of a one-way map: the link goes, and the next change of
+        // the source inserts a new partner.
+        DropLink(batch, **link);
+        Resolved(batch, ids[0], ids[1]);
+        return Status::Ok();
+      }
+      if (changed) {
+        FieldPlan map_rule{plan.map->master, {}};
+        Expected<int> w = Winner(plan, map_rule, ids, gone);
+        if (!w.ok()) return w.status();
+        winner = *w;
+      }
+      if (winner < 0) {
+        RecordError(batch, kept, ids[kept], "conflict",
+                    "the row was deleted in " + plan.side[gone].system + " and changed in " +
+                        plan.side[kept].system + "; the map's rule is manual",
+                    &*rows[kept]);
+        return Status::Ok();
+      }
+      if (winner == gone) {
+        Side& target = plan.side[kept];
+        if (Status st = target.endpoint->BeginRow(); !st.ok()) return st;
+        Status deleted = target.endpoint->Delete(target.table, ids[kept]);
+        Trace("  delete {} row {}", target.table, ids[kept]);
+        if (!deleted.ok()) {
+          if (Status st = target.endpoint->EndRow(false); !st.ok()) return st;
+          RecordError(batch, gone, ids[gone], "rejected", deleted.message(), nullptr);
+          return Status::Ok();
+        }
+        if (Status st = target.endpoint->EndRow(true); !st.ok()) return st;
+        ++batch.writes;
+        DropLink(batch, **link);
+        Resolved(batch, ids[0], ids[1]);
+        return Status::Ok();
+      }
+      // The changed row wins: its partner comes back. After a crash between
+      // the commits of an earlier attempt it may be back already, so look
+      // for it by key first.
+      if (!plan.side[kept].transform || proj[kept].status != DUET_OK) {
+        DropLink(batch, **link);
+        return Status::Ok();
+      }
+      auto key_columns =
+          Columns(plan, gone, plan.key_slots[kept], proj[kept].values, &*rows[kept], nullptr);
+      if (!key_columns.ok()) return key_columns.status();
+      std::optional<RowId> existing;
+      if (auto* cols = std::get_if<0>(&*key_columns)) {
+        Expected<std::optional<RowId>> found =
+            plan.side[gone].endpoint->FindRow(plan.side[gone].table, cols->first, cols->second);
+        if (!found.ok()) return found.status();
+        if (*found) {
+          Expected<std::optional<state::Link>> taken = FindLink(batch, gone, **found);
+          if (!taken.ok()) return taken.status();
+          if (!*taken) existing = *found;
+        }
+      }
+      if (!existing) {
+        Expected<std::optional<RowId>> inserted = insert_row(kept);
+        if (!inserted.ok()) return inserted.status();
+        if (!*inserted) return Status::Ok();
+        DropLink(batch, **link);
+        Expected<std::optional<Row>> reread = ReadRow(plan.side[gone], **inserted);
+        if (!reread.ok()) return reread.status();
+        rows[gone] = std::move(*reread);
+        if (!rows[gone]) return InternalError("a row duet inserted is not there");
+        return link_pair(rows, nullptr, {});
+      }
+      DropLink(batch, **link);
+      ids[gone] = *existing;
+      batch.done.insert((gone == 0 ? "L:" : "R:") + ids[gone]);
+      Expected<std::optional<Row>> found_row = ReadRow(plan.side[gone], ids[gone]);
+      if (!found_row.ok()) return found_row.status();
+      rows[gone] = std::move(*found_row);
+      if (!rows[gone] || !rows[gone]->problem.empty()) return Status::Ok();
+      if (plan.side[gone].transform) {
+        proj[gone] = Project(plan.side[gone], *rows[gone]);
+        if (proj[gone].status == DUET_ERROR) {
+          RecordError(batch, gone, ids[gone], proj[gone].error_kind, proj[gone].message,
+                      &*rows[gone]);
+          return Status::Ok();
+        }
+      }
+      // Merge below as a new pair whose surviving row wins.
+      has_base = false;
+      base = Base();
+      seed = kept;
+      break;
+    }
+  }
+
+  // ---- an unlinked row: find its partner by alternate key, or insert it ----
+  if (!*link) {
+    if (!rows[s] || !plan.side[s].transform || proj[s].status != DUET_OK) return Status::Ok();
+    int o = 1 - s;
+    auto key_columns = Columns(plan, o, plan.key_slots[s], proj[s].values, nullptr, nullptr);
+    if (!key_columns.ok()) return key_columns.status();
+    std::optional<RowId> partner;
+    if (auto* cols = std::get_if<0>(&*key_columns)) {
+      Expected<std::optional<RowId>> found =
+          plan.side[o].endpoint->FindRow(plan.side[o].table, cols->first, cols->second);
+      if (!found.ok()) return found.status();
+      partner = *found;
+    }
+    if (!partner) {
+      Expected<std::optional<RowId>> inserted = insert_row(s);
+      if (!inserted.ok()) return inserted.status();
+      if (!*inserted) return Status::Ok();
+      ids[o] = **inserted;
+      batch.done.insert((o == 0 ? "L:" : "R:") + ids[o]);
+      if (last_insert) {
+        rows[o] = std::move(last_insert);
+      } else {
+        Expected<std::optional<Row>> reread = ReadRow(plan.side[o], ids[o]);
+        if (!reread.ok()) return reread.status();
+        rows[o] = std::move(*reread);
+        if (!rows[o]) return InternalError("a row duet inserted is not there");
+      }
+      return link_pair(rows, nullptr, {});
+    }
+    Expected<std::optional<state::Link>> taken = FindLink(batch, o, *partner);
+    if (!taken.ok()) return taken.status();
+    if (*taken) {
+      RecordError(batch, s, id, "duplicate_key",
+                  "the alternate key matches row " + *partner + " of " + plan.side[o].table +
+                      ", which is already linked to row " +
+                      (o == 0 ? (*taken)->right_id : (*taken)->left_id) + " of " +
+                      plan.side[s].table,
+                  &*rows[s]);
+      return Status::Ok();
+    }
+    ids[o] = *partner;
+    batch.done.insert((o == 0 ? "L:" : "R:") + ids[o]);
+    Expected<std::optional<Row>> other = ReadRow(plan.side[o], ids[o]);
+    if (!other.ok()) return other.status();
+    rows[o] = std::move(*other);
+    if (!rows[o]) return Status::Ok();
+    if (!rows[o]->problem.empty()) {
+      RecordError(batch, o, ids[o], "bad_data", rows[o]->problem, &*rows[o]);
+      return Status::Ok();
+    }
+    if (plan.side[o].transform) {
+      proj[o] = Project(plan.side[o], *rows[o]);
+      if (proj[o].status == DUET_ERROR) {
+        RecordError(batch, o, ids[o], proj[o].error_kind, proj[o].message, &*rows[o]);
+        return Status::Ok();
+      }
+    }
+  }
+
+  // ---- both rows exist: merge field by field ----
+  std::vector<int> write_slots[2];  // per winning side: its transform's slots to write
+  std::vector<const FieldPlan*> conflicts;
+  for (const FieldPlan& field : plan.fields) {
+    bool flows[2] = {!field.slots[0].empty() && proj[0].status == DUET_OK,
+                     !field.slots[1].empty() && proj[1].status == DUET_OK};
+    if (!flows[0] && !flows[1]) continue;
+    auto current = [&](int side, int j) -> const Value& {
+      const std::vector<int>& index = plan.side[side].current_index;
+      return rows[side]->values[static_cast<size_t>(index[static_cast<size_t>(j)])];
+    };
+    bool differs = false;
+    for (int i = 0; i < 2; ++i) {
+      if (!flows[i]) continue;
+      for (int j : field.slots[i]) {
+        differs = differs || !(proj[i].values[static_cast<size_t>(j)] == current(1 - i, j));
+      }
+    }
+    if (!differs) continue;
+    bool changed[2] = {!has_base, !has_base};
+    if (has_base) {
+      for (int i = 0; i < 2; ++i) {
+        for (int j : field.slots[i]) {
+          // Side i's projection, and the other side's own value of the column.
+          if (flows[i] &&
+              !(proj[i].values[static_cast<size_t>(j)] == base.p[i][static_cast<size_t>(j)])) {
+            changed[i] = true;
+          }
+          if (!(current(1 - i, j) == base.c[1 - i][static_cast<size_t>(j)])) {
+            changed[1 - i] = true;
+          }
+        }
+      }
+    }
+    int winner;
+    if (flows[0] != flows[1]) {
+      // One-way: only the source's changes flow; edits of the target column
+      // are left alone until the source changes.
+      int source = flows[0] ? 0 : 1;
+      if (!changed[source]) continue;
+      winner = source;
+    } else if (seed >= 0) {
+      winner = seed;
+    } else if (changed[0] != changed[1]) {
+      winner = changed[0] ? 0 : 1;
+    } else if (!changed[0]) {
+      continue;  // neither side changed: values that do not round-trip
+    } else {
+      Expected<int> w = Winner(plan, field, ids, s);
+      if (!w.ok()) return w.status();
+      winner = *w;
+      if (winner < 0) {
+        conflicts.push_back(&field);
+        continue;
+      }
+    }
+    for (int j : field.slots[winner]) {
+      if (!(proj[winner].values[static_cast<size_t>(j)] == current(1 - winner, j))) {
+        write_slots[winner].push_back(j);
+      }
+    }
+  }
+
+  // Resolve every lookup before writing anything: a missing reference makes
+  // the whole pair wait.
+  struct Write {
+    int to;
+    std::vector<std::string> columns;
+    std::vector<Value> values;
+    std::vector<int> deferred;
+  };
+  std::vector<Write> writes;
+  for (int w = 0; w < 2; ++w) {
+    if (write_slots[w].empty()) continue;
+    Write write;
+    write.to = 1 - w;
+    auto columns =
+        Columns(plan, write.to, write_slots[w], proj[w].values, &*rows[write.to], &write.deferred);
+    if (!columns.ok()) return columns.status();
+    if (auto* missing = std::get_if<Missing>(&*columns)) {
+      Wait(batch, s, ids[s], missing->reason);
+      return Status::Ok();
+    }
+    write.columns = std::move(std::get<0>(*columns).first);
+    write.values = std::move(std::get<0>(*columns).second);
+    writes.push_back(std::move(write));
+  }
+  for (const Write& write : writes) {
+    Side& target = plan.side[write.to];
+    if (Status st = target.endpoint->BeginRow(); !st.ok()) return st;
+    Status updated =
+        target.endpoint->Update(target.table, ids[write.to], write.columns, write.values);
+    Trace("  update {} row {}: {} column(s)", target.table, ids[write.to], write.columns.size());
+    if (!updated.ok()) {
+      if (Status st = target.endpoint->EndRow(false); !st.ok()) return st;
+      // Keep the other side's write out too: the pair stays as it was.
+      int from = 1 - write.to;
+      RecordError(batch, from, ids[from], "rejected", updated.message(), &*rows[from]);
+      return Status::Ok();
+    }
+    if (Status st = target.endpoint->EndRow(true); !st.ok()) return st;
+    ++batch.writes;
+    for (int j : write.deferred) deferred_slots.emplace_back(1 - write.to, j);
+    if (!PatchImage(target, write.columns, write.values, &*rows[write.to])) {
+      Expected<std::optional<Row>> reread = ReadRow(target, ids[write.to]);
+      if (!reread.ok()) return reread.status();
+      rows[write.to] = std::move(*reread);
+      if (!rows[write.to]) return InternalError("a row duet updated is not there");
+    }
+  }
+  if (Status st = link_pair(rows, has_base ? &base : nullptr, conflicts); !st.ok()) return st;
+  for (const FieldPlan* f : conflicts) {
+    std::string fields;
+    for (int i = 0; i < 2; ++i) {
+      for (int j : f->slots[i]) {
+        std::string name = plan.side[1 - i].table + "." +
+                           plan.side[i].transform->outputs[static_cast<size_t>(j)].Name();
+        fields += (fields.empty() ? "" : ", ") + name;
+      }
+    }
+    RecordError(batch, s, ids[s], "conflict",
+                "both sides changed " + fields + " since the last sync; the rule is manual",
+                &*rows[s]);
+  }
+
+  return Status::Ok();
+}
+
+}  // namespace duet::engine
