@@ -12,6 +12,7 @@
 #include "runtime/bundle/loaded_bundle.h"
 #include "runtime/cli/sync_commands.h"
 #include "runtime/cli/transform_command.h"
+#include "runtime/cli/trust.h"
 #include "runtime/jit/engine.h"
 
 namespace duet::cli {
@@ -24,19 +25,6 @@ constexpr int kExitUsage = 2;
 int Fail(const Status& status) {
   std::cerr << "duet: " << status.message() << "\n";
   return kExitUsage;
-}
-
-Expected<bundle::ReadOptions> TrustOptions(const std::string& trust_file) {
-  bundle::ReadOptions options;
-  if (trust_file.empty()) return options;
-  std::ifstream file(trust_file);
-  if (!file) return NotFoundError("cannot open public key file '" + trust_file + "'");
-  std::ostringstream text;
-  text << file.rdbuf();
-  Expected<bundle::PublicKey> key = bundle::ParsePublicKey(text.str());
-  if (!key.ok()) return Status(key.status().code(), trust_file + ": " + key.status().message());
-  options.trusted_key = *key;
-  return options;
 }
 
 }  // namespace

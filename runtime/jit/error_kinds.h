@@ -1,5 +1,6 @@
 // The names of duet_error_kind values as the runtime's users see them: in
-// `duet transform` error lines and in the sync engine's error items.
+// `duet transform` error lines, in the sync engine's error items and in the
+// differential tests' reports. A kind that is not one of them is "error".
 #ifndef DUET_RUNTIME_JIT_ERROR_KINDS_H_
 #define DUET_RUNTIME_JIT_ERROR_KINDS_H_
 
@@ -11,6 +12,8 @@ namespace duet::jit {
 
 inline const char* ErrorKindName(int32_t kind) {
   switch (kind) {
+    case DUET_ERR_NONE:
+      return "none";
     case DUET_ERR_STRING_TOO_LONG:
       return "string_too_long";
     case DUET_ERR_DECIMAL_OVERFLOW:

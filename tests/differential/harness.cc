@@ -170,30 +170,6 @@ Compiled CompilePaths(const std::vector<std::string>& paths, const codegen::Opti
 
 // ---- formatting and comparing ----
 
-const char* ErrorKindName(int32_t kind) {
-  switch (kind) {
-    case DUET_ERR_NONE:
-      return "none";
-    case DUET_ERR_STRING_TOO_LONG:
-      return "string_too_long";
-    case DUET_ERR_DECIMAL_OVERFLOW:
-      return "decimal_overflow";
-    case DUET_ERR_INT_OVERFLOW:
-      return "int_overflow";
-    case DUET_ERR_DIVISION_BY_ZERO:
-      return "division_by_zero";
-    case DUET_ERR_NO_VALUE_MAPPING:
-      return "no_value_mapping";
-    case DUET_ERR_NULL_IN_NOT_NULL:
-      return "null_in_not_null";
-    case DUET_ERR_BAD_CONVERSION:
-      return "bad_conversion";
-    case DUET_ERR_OUT_OF_MEMORY:
-      return "out_of_memory";
-  }
-  return "unknown";
-}
-
 namespace {
 
 // Whether `s` is valid UTF-8 without control characters other than the

@@ -23,6 +23,7 @@
 #include "compiler/frontend/frontend.h"
 #include "compiler/interp/interp.h"
 #include "compiler/ir/ir.h"
+#include "runtime/jit/error_kinds.h"
 
 namespace duet::differential {
 
@@ -67,7 +68,7 @@ std::string DescribeValue(const ir::Value& v);
 std::string FormatRow(const ir::Transform& t, std::span<const ir::Value> row);
 std::string FormatResult(const ir::Transform& t, const interp::RowResult& r,
                          const std::vector<ir::Value>& outputs);
-const char* ErrorKindName(int32_t kind);
+using jit::ErrorKindName;
 
 // Exact agreement of two output values (see the file comment).
 bool SameValue(const ir::Value& a, const ir::Value& b);
