@@ -14,6 +14,7 @@
 
 #include "runtime/bundle/bundle_file.h"
 #include "runtime/bundle/loaded_bundle.h"
+#include "runtime/cli/trust.h"
 #include "runtime/endpoint/endpoint.h"
 #include "runtime/engine/config.h"
 #include "runtime/engine/sync_engine.h"
@@ -34,19 +35,6 @@ extern "C" void OnSignal(int) { g_stop.store(true); }
 int Fail(const Status& status) {
   std::cerr << "duet: " << status.message() << "\n";
   return kExitFailure;
-}
-
-Expected<bundle::ReadOptions> ReadOptionsFor(const engine::Config& config) {
-  bundle::ReadOptions options;
-  if (config.trust.empty()) return options;
-  std::ifstream file(config.trust);
-  if (!file) return NotFoundError("cannot open public key file '" + config.trust + "'");
-  std::ostringstream text;
-  text << file.rdbuf();
-  Expected<bundle::PublicKey> key = bundle::ParsePublicKey(text.str());
-  if (!key.ok()) return Status(key.status().code(), config.trust + ": " + key.status().message());
-  options.trusted_key = *key;
-  return options;
 }
 
 // Every system of the manifest has a connection, and every connection names
@@ -82,7 +70,7 @@ Expected<std::map<std::string, std::unique_ptr<endpoint::Endpoint>>> OpenEndpoin
 
 // The manifest of a verified bundle, without loading its code.
 Expected<bundle::Manifest> ReadManifest(const engine::Config& config) {
-  Expected<bundle::ReadOptions> options = ReadOptionsFor(config);
+  Expected<bundle::ReadOptions> options = TrustOptions(config.trust);
   if (!options.ok()) return options.status();
   Expected<bundle::Verified> verified = bundle::ReadFile(config.bundle, *options);
   if (!verified.ok()) return verified.status();
@@ -103,7 +91,7 @@ Expected<std::unique_ptr<Session>> OpenSession(const std::string& config_path) {
   Expected<engine::Config> config = engine::LoadConfig(config_path);
   if (!config.ok()) return config.status();
   session->config = *config;
-  Expected<bundle::ReadOptions> options = ReadOptionsFor(*config);
+  Expected<bundle::ReadOptions> options = TrustOptions(config->trust);
   if (!options.ok()) return options.status();
   // A sync runs for long: when the bundle has no object code for this
   // machine, spend the load time on faster rows.
@@ -199,23 +187,40 @@ Expected<int> LockState(const engine::Config& config) {
   return fd;
 }
 
+// What install and uninstall work on: the verified bundle's manifest (its
+// code is not loaded) and an endpoint per system.
+struct CaptureSession {
+  bundle::Manifest manifest;
+  std::map<std::string, std::unique_ptr<endpoint::Endpoint>> endpoints;
+};
+
+Expected<std::unique_ptr<CaptureSession>> OpenCaptureSession(const std::string& config_path) {
+  Expected<engine::Config> config = engine::LoadConfig(config_path);
+  if (!config.ok()) return config.status();
+  auto session = std::make_unique<CaptureSession>();
+  Expected<bundle::Manifest> manifest = ReadManifest(*config);
+  if (!manifest.ok()) return manifest.status();
+  session->manifest = std::move(*manifest);
+  if (Status s = CheckSystems(*config, session->manifest); !s.ok()) return s;
+  // The endpoints refer to the manifest: it lives in the session, beside them.
+  Expected<std::map<std::string, std::unique_ptr<endpoint::Endpoint>>> endpoints =
+      OpenEndpoints(*config, session->manifest);
+  if (!endpoints.ok()) return endpoints.status();
+  session->endpoints = std::move(*endpoints);
+  return session;
+}
+
 }  // namespace
 
 int InstallCommand(const std::string& config_path) {
-  Expected<engine::Config> config = engine::LoadConfig(config_path);
-  if (!config.ok()) return Fail(config.status());
-  Expected<bundle::Manifest> manifest = ReadManifest(*config);
-  if (!manifest.ok()) return Fail(manifest.status());
-  if (Status s = CheckSystems(*config, *manifest); !s.ok()) return Fail(s);
-  Expected<std::map<std::string, std::unique_ptr<endpoint::Endpoint>>> endpoints =
-      OpenEndpoints(*config, *manifest);
-  if (!endpoints.ok()) return Fail(endpoints.status());
+  Expected<std::unique_ptr<CaptureSession>> session = OpenCaptureSession(config_path);
+  if (!session.ok()) return Fail(session.status());
   std::map<std::string, std::vector<std::string>> captured =
-      engine::SyncEngine::CapturedTables(*manifest);
-  for (auto& [system, ep] : *endpoints) {
+      engine::SyncEngine::CapturedTables((*session)->manifest);
+  for (auto& [system, ep] : (*session)->endpoints) {
     if (Status s = ep->CheckSchema(); !s.ok()) return Fail(s);
   }
-  for (auto& [system, ep] : *endpoints) {
+  for (auto& [system, ep] : (*session)->endpoints) {
     Expected<endpoint::CaptureCounts> counts = ep->InstallCapture(captured[system]);
     if (!counts.ok()) return Fail(counts.status());
     std::cout << fmt::format("{}: capture installed for {} table(s), {} new object(s)\n", system,
@@ -225,15 +230,9 @@ int InstallCommand(const std::string& config_path) {
 }
 
 int UninstallCommand(const std::string& config_path) {
-  Expected<engine::Config> config = engine::LoadConfig(config_path);
-  if (!config.ok()) return Fail(config.status());
-  Expected<bundle::Manifest> manifest = ReadManifest(*config);
-  if (!manifest.ok()) return Fail(manifest.status());
-  if (Status s = CheckSystems(*config, *manifest); !s.ok()) return Fail(s);
-  Expected<std::map<std::string, std::unique_ptr<endpoint::Endpoint>>> endpoints =
-      OpenEndpoints(*config, *manifest);
-  if (!endpoints.ok()) return Fail(endpoints.status());
-  for (auto& [system, ep] : *endpoints) {
+  Expected<std::unique_ptr<CaptureSession>> session = OpenCaptureSession(config_path);
+  if (!session.ok()) return Fail(session.status());
+  for (auto& [system, ep] : (*session)->endpoints) {
     Expected<endpoint::CaptureCounts> counts = ep->UninstallCapture();
     if (!counts.ok()) return Fail(counts.status());
     std::cout << fmt::format("{}: capture removed from {} table(s), {} object(s) dropped\n", system,

@@ -212,10 +212,11 @@ void SyncEngine::Impl::RecordError(Batch& batch, int s, const RowId& id, const s
   batch.state_ops.push_back([item](state::StateStore& st) { return st.RecordError(item); });
 }
 
-void SyncEngine::Impl::Resolved(Batch& batch, const std::string& left, const std::string& right) {
+void SyncEngine::Impl::Resolved(Batch& batch, const std::string& left, const std::string& right,
+                                bool keep_errors) {
   std::string map = batch.plan->name;
   std::string systems[2] = {batch.plan->side[0].system, batch.plan->side[1].system};
-  if (batch.has_errors) {
+  if (batch.has_errors && !keep_errors) {
     batch.state_ops.push_back([=](state::StateStore& st) {
       if (!left.empty()) {
         if (Status s = st.ResolveErrors(map, systems[0], left); !s.ok()) return s;

@@ -195,7 +195,10 @@ class SyncEngine::Impl {
                                          const std::vector<Value>& values);
   void RecordError(Batch& batch, int s, const RowId& id, const std::string& kind,
                    const std::string& reason, const Row* row);
-  void Resolved(Batch& batch, const std::string& left, const std::string& right);
+  // The pair synced: its waiting changes are done and, unless `keep_errors`
+  // (a conflict still open), its open error items resolved.
+  void Resolved(Batch& batch, const std::string& left, const std::string& right,
+                bool keep_errors = false);
   void Wait(Batch& batch, int s, const RowId& id, const std::string& reason);
 
   // Values to write on side `to` for `slots` of side (1 - to)'s transform,

@@ -535,15 +535,8 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
         return st.UpdateBase(map, left, base);
       });
     }
-    if (kept_fields.empty()) {
-      Resolved(batch, l.left_id, l.right_id);
-    } else {
-      // A conflict stays open: its item is recorded again after this.
-      bool errors = batch.has_errors;
-      batch.has_errors = false;
-      Resolved(batch, l.left_id, l.right_id);
-      batch.has_errors = errors;
-    }
+    // A conflict stays open: its item is recorded again after this.
+    Resolved(batch, l.left_id, l.right_id, /*keep_errors=*/!kept_fields.empty());
     for (const auto& [side, j] : deferred_slots) {
       Wait(batch, side, final_rows[side]->id,
            plan.side[side].transform->outputs[static_cast<size_t>(j)].Name() +
