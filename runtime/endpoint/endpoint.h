@@ -69,6 +69,8 @@ class RowReader {
   // At most `limit` rows after `after` (from the first row when nullopt), in
   // RowId order, for scans that resume from a checkpoint.
   virtual Expected<std::vector<Row>> Scan(const std::optional<RowId>& after, size_t limit) = 0;
+  // Scan's RowIds alone, for passes that read few of the rows.
+  virtual Expected<std::vector<RowId>> ScanIds(const std::optional<RowId>& after, size_t limit) = 0;
   virtual Expected<int64_t> Count() = 0;
 };
 
@@ -135,11 +137,11 @@ class Endpoint {
   virtual Status BeginWrite(std::string_view origin) = 0;
   virtual Status CommitWrite() = 0;
   virtual void RollbackWrite() = 0;
-  // A nested unit inside the write transaction that can be undone alone
-  // (one row's write that the database rejects).
-  virtual Status BeginRow() = 0;
-  virtual Status EndRow(bool keep) = 0;
-
+  // Insert, Update and Delete are each atomic inside the write transaction:
+  // a write the database refuses (a constraint, a too-long value) returns
+  // FailedPrecondition with the database's reason, has changed nothing, and
+  // the transaction goes on. Any other error means the transaction is lost:
+  // the caller abandons the batch.
   // Inserts a row; the table's `id` column, when it is a guid, gets a new
   // UUIDv7 unless `columns` names it. Returns the new row's RowId.
   virtual Expected<RowId> Insert(const std::string& table, const std::vector<std::string>& columns,

@@ -180,6 +180,27 @@ Status SyncEngine::Impl::PutLink(Batch& batch, const state::Link& link) {
   return Status::Ok();
 }
 
+void SyncEngine::Impl::AddNewLink(Batch& batch, state::Link link) {
+  Trace("  link ({}, {})", link.left_id, link.right_id);
+  batch.by_right[link.right_id] = link.left_id;
+  if (!batch.new_links || batch.new_links_op != batch.state_ops.size()) {
+    batch.new_links = std::make_shared<std::vector<state::Link>>();
+    std::string map = batch.plan->name;
+    batch.state_ops.push_back(
+        [map, links = batch.new_links, ends = batch.commit_end](state::StateStore& st) {
+          for (state::Link& l : *links) {
+            if (l.left_seq == kThisBatch) l.left_seq = (*ends)[0];
+            if (l.right_seq == kThisBatch) l.right_seq = (*ends)[1];
+            if (Status s = st.PutLink(map, l); !s.ok()) return s;
+          }
+          return Status::Ok();
+        });
+    batch.new_links_op = batch.state_ops.size();
+  }
+  batch.new_links->push_back(link);
+  batch.by_left[batch.new_links->back().left_id] = std::move(link);
+}
+
 void SyncEngine::Impl::DropLink(Batch& batch, const state::Link& link) {
   Trace("  drop link ({}, {})", link.left_id, link.right_id);
   batch.by_left[link.left_id] = std::nullopt;

@@ -60,7 +60,25 @@ struct Side {
   std::vector<int> input_index;              // transform->inputs[i] -> shape index
   std::vector<int> current_index;            // other transform's outputs[j] -> shape index here
   std::map<std::string, int> raw_ref_index;  // ref column -> shape index (stored id)
+  std::vector<int> all_outputs;              // 0 .. transform->outputs.size() - 1
+  // What an insert on this side adds to the other transform's columns:
+  // the columns with a `default` that no mapping writes.
+  std::vector<std::pair<std::string, Value>> insert_defaults;
+  // Inserting this side's rows on the other side when no output is a
+  // lookup: the projection is the row to insert, in insert_columns (the
+  // outputs' columns, then the other side's defaults); key_columns are
+  // the key outputs' columns; image_from[i] is where the other side's
+  // shape entry i comes from in insert_columns, when image_complete.
+  bool plain_insert = false;
+  std::vector<std::string> insert_columns;
+  std::vector<std::string> key_columns;
+  std::vector<int> image_from;
+  bool image_complete = false;
 };
+
+// A write the database refused (Endpoint: constraint, too-long value); any
+// other failure of a write loses the batch.
+inline bool IsRejected(const Status& s) { return s.code() == StatusCode::kFailedPrecondition; }
 
 struct FieldPlan {
   std::string rule;           // a system, "newest", "manual", or "" (none)
@@ -103,7 +121,20 @@ struct Base {
   std::vector<Value> c[2];
 };
 
+// A row as pointers to its values in its side's shape order: what the
+// initial sync's fast path has of a row it just wrote, without copying.
+using RowRef = std::vector<const Value*>;
+RowRef RefOf(const Row& row);
+
+// A base as pointers to values held elsewhere (rows, projections): the one
+// place that says which values make a base, and what EncodeBase encodes.
+struct BaseRef {
+  std::vector<const Value*> p[2];
+  std::vector<const Value*> c[2];
+};
+std::string EncodeBase(const BaseRef& b);
 std::string EncodeBase(const Base& b);
+Base CopyBase(const BaseRef& b);
 bool DecodeBase(std::string_view bytes, Base* b);
 // A column's `default` constant as a value of its type.
 Expected<Value> DefaultValue(const bundle::Column& column);
@@ -159,6 +190,10 @@ class SyncEngine::Impl {
     // Each side's changelog end just before the batch commits: the seq of
     // the links the batch makes (state::Link), known only then.
     std::shared_ptr<std::array<int64_t, 2>> commit_end = std::make_shared<std::array<int64_t, 2>>();
+    // Links of pairs made new, neither row linked before (AddNewLink): one
+    // state op writes each run of them that no other state op interrupts.
+    std::shared_ptr<std::vector<state::Link>> new_links;
+    size_t new_links_op = 0;  // state_ops.size() once new_links' op was added
   };
   // The seq of a link made in the current batch until it commits: newer
   // than any change captured so far, duet's own inserts included.
@@ -172,6 +207,9 @@ class SyncEngine::Impl {
   // Links the pair, dropping any other link either row had.
   Status PutLink(Batch& batch, const state::Link& link);
   void DropLink(Batch& batch, const state::Link& link);
+  // PutLink for a pair neither of whose rows has a link, in this batch or
+  // the state store: nothing to drop.
+  void AddNewLink(Batch& batch, state::Link link);
 
   // Reconciles the pair that row `id` of side `s` belongs to. `seed` >= 0
   // during initial sync: that side wins every field that differs.
@@ -183,6 +221,7 @@ class SyncEngine::Impl {
                    const Row* known = nullptr);
 
   Projection Project(Side& side, const Row& row);
+  Projection Project(Side& side, const RowRef& row);
   // The row `id` of `side` as the values just written to it give it, if
   // they cover every column the side's reader reads; nullopt otherwise (the
   // database filled some: read it back).
@@ -213,6 +252,9 @@ class SyncEngine::Impl {
                                                        const std::map<std::string, Value>& refs);
 
   Expected<Base> ComputeBase(MapPlan& plan, const std::optional<Row> rows[2]);
+  // The base of a pair whose rows (null when missing) projected to `proj`;
+  // it points into both.
+  static BaseRef BaseOf(const MapPlan& plan, const RowRef* const rows[2], const Projection proj[2]);
   Expected<std::optional<Row>> ReadRow(Side& side, const RowId& id);
 
   Expected<int> Winner(MapPlan& plan, const FieldPlan& field, const RowId ids[2], int trigger);
@@ -221,9 +263,19 @@ class SyncEngine::Impl {
   // Reads the links of every row of the changes into the batch's overlay,
   // a few queries instead of one per change.
   Status PrefetchLinks(Batch& batch, const std::vector<endpoint::Change> changes[2]);
+  Status PrefetchLinks(Batch& batch, int s, std::vector<std::string> ids);
   // Forgets pending inserts at or before the checkpoints.
   void PrunePending(MapPlan& plan, const int64_t checkpoint[2]);
   Status InitialSync(MapPlan& plan, const ProgressFn& progress, const std::atomic<bool>* stop);
+  // The initial sync's common case: row `row` of side `from` has no link
+  // and no partner by alternate key, so its partner is inserted and the
+  // pair linked, as Reconcile would, from the values at hand. False, having
+  // changed nothing, when the row needs Reconcile.
+  Expected<bool> InsertPartner(Batch& batch, int from, const Row& row);
+  // The row a plain insert of `values` made on `target`, as pointers into
+  // `values`; empty when the database fills a column the target reads.
+  static RowRef ImageOfInsert(const Side& source, const Side& target,
+                              const std::vector<Value>& values);
   Expected<int64_t> RetryWaiting(MapPlan& plan, bool retry_errors);
   Status Prune();
   Expected<RunCounts> Run(const std::atomic<bool>* stop, const ProgressFn& progress);

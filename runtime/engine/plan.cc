@@ -17,6 +17,36 @@ int AddPath(Side& side, const std::vector<std::string>& path, const bundle::Colu
 // ---------------------------------------------------------------------------
 // Planning
 
+// Side::plain_insert and what goes with it, for side `s` as the source.
+void PlanPlainInsert(MapPlan& plan, int s) {
+  Side& source = plan.side[s];
+  const Side& target = plan.side[1 - s];
+  if (!source.transform) return;
+  for (const bundle::Slot& slot : source.transform->outputs) {
+    if (slot.path.size() != 1) return;
+    source.insert_columns.push_back(slot.path[0]);
+  }
+  for (const auto& [column, value] : target.insert_defaults) {
+    source.insert_columns.push_back(column);
+  }
+  for (int j : plan.key_slots[s]) {
+    source.key_columns.push_back(source.transform->outputs[static_cast<size_t>(j)].path[0]);
+  }
+  source.image_complete = true;
+  for (const ColumnPath& path : target.shape) {
+    auto it = std::find(source.insert_columns.begin(), source.insert_columns.end(), path.path[0]);
+    // A stored reference is the database's to give back.
+    if (path.path.size() != 1 || path.type.kind == bundle::ValueKind::kRef ||
+        it == source.insert_columns.end()) {
+      source.image_complete = false;
+      source.image_from.push_back(-1);
+      continue;
+    }
+    source.image_from.push_back(static_cast<int>(it - source.insert_columns.begin()));
+  }
+  source.plain_insert = true;
+}
+
 Status SyncEngine::Impl::PlanSide(MapPlan& plan, int s) {
   Side& side = plan.side[s];
   Side& other = plan.side[1 - s];
@@ -25,9 +55,25 @@ Status SyncEngine::Impl::PlanSide(MapPlan& plan, int s) {
       side.input_index.push_back(AddPath(side, slot.path, slot.type));
     }
   }
+  if (side.transform) {
+    for (size_t j = 0; j < side.transform->outputs.size(); ++j) {
+      side.all_outputs.push_back(static_cast<int>(j));
+    }
+  }
   if (other.transform) {
     for (const bundle::Slot& slot : other.transform->outputs) {
       side.current_index.push_back(AddPath(side, slot.path, slot.type));
+    }
+    // Columns no mapping writes get their declared default on insert.
+    for (const bundle::Column& c : side.info->columns) {
+      if (c.default_value.empty() || c.name == side.info->id ||
+          std::any_of(other.transform->outputs.begin(), other.transform->outputs.end(),
+                      [&](const bundle::Slot& slot) { return slot.path[0] == c.name; })) {
+        continue;
+      }
+      Expected<Value> v = DefaultValue(c);
+      if (!v.ok()) return v.status();
+      side.insert_defaults.emplace_back(c.name, std::move(*v));
     }
   }
   // Stored references of every ref column: composite-key lookups take the
@@ -106,6 +152,7 @@ Status SyncEngine::Impl::Plan() {
         if (t->outputs[j].key) plan->key_slots[s].push_back(static_cast<int>(j));
       }
     }
+    for (int s = 0; s < 2; ++s) PlanPlainInsert(*plan, s);
     plan->initial_none = map->initial == "none";
     plan->seed = map->initial == plan->side[1].system ? 1 : 0;
     if (!plan->side[plan->seed].transform) plan->seed = 1 - plan->seed;

@@ -15,16 +15,17 @@ namespace duet::engine {
 // are.
 constexpr uint8_t kSameAsProjection = 0xfe;
 
-void EncodeRelative(const std::vector<Value>& values, const std::vector<Value>& reference,
-                    std::string* out) {
+void EncodeRelative(const std::vector<const Value*>& values,
+                    const std::vector<const Value*>& reference, std::string* out) {
   uint32_t n = static_cast<uint32_t>(values.size());
   out->append(reinterpret_cast<const char*>(&n), sizeof n);
   for (size_t i = 0; i < values.size(); ++i) {
-    if (i < reference.size() && !values[i].is_unknown() && values[i] == reference[i] &&
-        values[i].tag() == reference[i].tag() && values[i].scale() == reference[i].scale()) {
+    const Value& v = *values[i];
+    if (i < reference.size() && !v.is_unknown() && v == *reference[i] &&
+        v.tag() == reference[i]->tag() && v.scale() == reference[i]->scale()) {
       out->push_back(static_cast<char>(kSameAsProjection));
     } else {
-      values[i].Encode(out);
+      v.Encode(out);
     }
   }
 }
@@ -53,14 +54,41 @@ bool DecodeRelative(std::string_view* in, const std::vector<Value>& reference,
   return true;
 }
 
-std::string EncodeBase(const Base& b) {
-  static const std::vector<Value> kNone;
+std::string EncodeBase(const BaseRef& b) {
+  static const std::vector<const Value*> kNone;
   std::string out;
   EncodeRelative(b.p[0], kNone, &out);
   EncodeRelative(b.c[1], b.p[0], &out);
   EncodeRelative(b.p[1], kNone, &out);
   EncodeRelative(b.c[0], b.p[1], &out);
   return out;
+}
+
+std::string EncodeBase(const Base& b) {
+  BaseRef ref;
+  for (int s = 0; s < 2; ++s) {
+    for (const Value& v : b.p[s]) ref.p[s].push_back(&v);
+    for (const Value& v : b.c[s]) ref.c[s].push_back(&v);
+  }
+  return EncodeBase(ref);
+}
+
+Base CopyBase(const BaseRef& b) {
+  Base out;
+  for (int s = 0; s < 2; ++s) {
+    out.p[s].reserve(b.p[s].size());
+    for (const Value* v : b.p[s]) out.p[s].push_back(*v);
+    out.c[s].reserve(b.c[s].size());
+    for (const Value* v : b.c[s]) out.c[s].push_back(*v);
+  }
+  return out;
+}
+
+RowRef RefOf(const Row& row) {
+  RowRef ref;
+  ref.reserve(row.values.size());
+  for (const Value& v : row.values) ref.push_back(&v);
+  return ref;
 }
 
 bool DecodeBase(std::string_view bytes, Base* b) {
@@ -104,11 +132,15 @@ Expected<std::optional<Row>> SyncEngine::Impl::ReadRow(Side& side, const RowId& 
 }
 
 Projection SyncEngine::Impl::Project(Side& side, const Row& row) {
+  return Project(side, RefOf(row));
+}
+
+Projection SyncEngine::Impl::Project(Side& side, const RowRef& row) {
   Projection p;
   const bundle::Transform& t = *side.transform;
   std::vector<duet_value> in(t.inputs.size());
   for (size_t i = 0; i < in.size(); ++i) {
-    in[i] = row.values[static_cast<size_t>(side.input_index[i])].ToAbi();
+    in[i] = row[static_cast<size_t>(side.input_index[i])]->ToAbi();
   }
   std::vector<duet_value> out(t.outputs.size());
   ctx.Reset();
@@ -176,26 +208,41 @@ bool SyncEngine::Impl::PatchImage(const Side& side, const std::vector<std::strin
   return true;
 }
 
-Expected<Base> SyncEngine::Impl::ComputeBase(MapPlan& plan, const std::optional<Row> rows[2]) {
-  Base b;
+BaseRef SyncEngine::Impl::BaseOf(const MapPlan& plan, const RowRef* const rows[2],
+                                 const Projection proj[2]) {
+  static const Value kNull;
+  BaseRef b;
   for (int s = 0; s < 2; ++s) {
-    Side& side = plan.side[s];
-    Side& other = plan.side[1 - s];
+    const Side& side = plan.side[s];
+    const Side& other = plan.side[1 - s];
     if (side.transform) {
-      Projection p = rows[s] ? Project(side, *rows[s]) : Projection{DUET_FILTERED, {}, {}, {}};
-      if (p.status == DUET_OK) {
-        b.p[s] = std::move(p.values);
+      if (rows[s] && proj[s].status == DUET_OK) {
+        for (const Value& v : proj[s].values) b.p[s].push_back(&v);
       } else {
-        b.p[s].assign(side.transform->outputs.size(), Value::Null());
+        b.p[s].assign(side.transform->outputs.size(), &kNull);
       }
     }
     if (other.transform) {
+      b.c[s].reserve(side.current_index.size());
       for (int index : side.current_index) {
-        b.c[s].push_back(rows[s] ? rows[s]->values[static_cast<size_t>(index)] : Value::Null());
+        b.c[s].push_back(rows[s] ? (*rows[s])[static_cast<size_t>(index)] : &kNull);
       }
     }
   }
   return b;
+}
+
+Expected<Base> SyncEngine::Impl::ComputeBase(MapPlan& plan, const std::optional<Row> rows[2]) {
+  Projection proj[2];
+  RowRef refs[2];
+  const RowRef* row[2] = {nullptr, nullptr};
+  for (int s = 0; s < 2; ++s) {
+    if (!rows[s]) continue;
+    refs[s] = RefOf(*rows[s]);
+    row[s] = &refs[s];
+    if (plan.side[s].transform) proj[s] = Project(plan.side[s], refs[s]);
+  }
+  return CopyBase(BaseOf(plan, row, proj));
 }
 
 Expected<std::variant<Value, Missing>> SyncEngine::Impl::ResolveLookup(
@@ -445,10 +492,9 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
   // Inserts the partner of side `from`'s row on the other side.
   auto insert_row = [&](int from) -> Expected<std::optional<RowId>> {
     int to = 1 - from;
-    std::vector<int> all(plan.side[from].transform->outputs.size());
-    for (size_t j = 0; j < all.size(); ++j) all[j] = static_cast<int>(j);
     std::vector<int> deferred;
-    auto columns = Columns(plan, to, all, proj[from].values, nullptr, &deferred);
+    auto columns =
+        Columns(plan, to, plan.side[from].all_outputs, proj[from].values, nullptr, &deferred);
     if (!columns.ok()) return columns.status();
     if (auto* missing = std::get_if<Missing>(&*columns)) {
       Wait(batch, from, ids[from], missing->reason);
@@ -456,27 +502,18 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
     }
     auto& [names, values] = std::get<0>(*columns);
     Side& target = plan.side[to];
-    // Columns no mapping writes get their declared default.
-    for (const bundle::Column& c : target.info->columns) {
-      if (c.default_value.empty() || c.name == target.info->id ||
-          std::find(names.begin(), names.end(), c.name) != names.end()) {
-        continue;
-      }
-      Expected<Value> v = DefaultValue(c);
-      if (!v.ok()) return v.status();
-      names.push_back(c.name);
-      values.push_back(std::move(*v));
+    for (const auto& [column, value] : target.insert_defaults) {
+      names.push_back(column);
+      values.push_back(value);
     }
-    if (Status st = target.endpoint->BeginRow(); !st.ok()) return st;
     Expected<RowId> inserted = target.endpoint->Insert(target.table, names, values);
     Trace("  insert into {} -> {}", target.table,
           inserted.ok() ? *inserted : inserted.status().message());
     if (!inserted.ok()) {
-      if (Status st = target.endpoint->EndRow(false); !st.ok()) return st;
+      if (!IsRejected(inserted.status())) return inserted.status();
       RecordError(batch, from, ids[from], "rejected", inserted.status().message(), &*rows[from]);
       return std::optional<RowId>();
     }
-    if (Status st = target.endpoint->EndRow(true); !st.ok()) return st;
     ++batch.writes;
     for (int j : deferred) deferred_slots.emplace_back(from, j);
     last_insert = ImageOfWrite(target, *inserted, names, values);
@@ -601,15 +638,13 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
       }
       if (winner == gone) {
         Side& target = plan.side[kept];
-        if (Status st = target.endpoint->BeginRow(); !st.ok()) return st;
         Status deleted = target.endpoint->Delete(target.table, ids[kept]);
         Trace("  delete {} row {}", target.table, ids[kept]);
         if (!deleted.ok()) {
-          if (Status st = target.endpoint->EndRow(false); !st.ok()) return st;
+          if (!IsRejected(deleted)) return deleted;
           RecordError(batch, gone, ids[gone], "rejected", deleted.message(), nullptr);
           return Status::Ok();
         }
-        if (Status st = target.endpoint->EndRow(true); !st.ok()) return st;
         ++batch.writes;
         DropLink(batch, **link);
         Resolved(batch, ids[0], ids[1]);
@@ -818,18 +853,16 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
   }
   for (const Write& write : writes) {
     Side& target = plan.side[write.to];
-    if (Status st = target.endpoint->BeginRow(); !st.ok()) return st;
     Status updated =
         target.endpoint->Update(target.table, ids[write.to], write.columns, write.values);
     Trace("  update {} row {}: {} column(s)", target.table, ids[write.to], write.columns.size());
     if (!updated.ok()) {
-      if (Status st = target.endpoint->EndRow(false); !st.ok()) return st;
+      if (!IsRejected(updated)) return updated;
       // Keep the other side's write out too: the pair stays as it was.
       int from = 1 - write.to;
       RecordError(batch, from, ids[from], "rejected", updated.message(), &*rows[from]);
       return Status::Ok();
     }
-    if (Status st = target.endpoint->EndRow(true); !st.ok()) return st;
     ++batch.writes;
     for (int j : write.deferred) deferred_slots.emplace_back(1 - write.to, j);
     if (!PatchImage(target, write.columns, write.values, &*rows[write.to])) {

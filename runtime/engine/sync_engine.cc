@@ -82,28 +82,36 @@ Status SyncEngine::Impl::PrefetchLinks(Batch& batch,
                                        const std::vector<endpoint::Change> changes[2]) {
   for (int s = 0; s < 2; ++s) {
     std::vector<std::string> ids;
-    for (const endpoint::Change& c : changes[s]) {
-      if ((s == 0 ? batch.by_left.count(c.row_id) : batch.by_right.count(c.row_id)) == 0) {
-        ids.push_back(c.row_id);
-      }
+    ids.reserve(changes[s].size());
+    for (const endpoint::Change& c : changes[s]) ids.push_back(c.row_id);
+    if (Status st = PrefetchLinks(batch, s, std::move(ids)); !st.ok()) return st;
+  }
+  return Status::Ok();
+}
+
+Status SyncEngine::Impl::PrefetchLinks(Batch& batch, int s, std::vector<std::string> ids) {
+  ids.erase(std::remove_if(ids.begin(), ids.end(),
+                           [&](const std::string& id) {
+                             return (s == 0 ? batch.by_left.count(id) : batch.by_right.count(id)) !=
+                                    0;
+                           }),
+            ids.end());
+  if (ids.empty()) return Status::Ok();
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  Expected<std::vector<state::Link>> links = s == 0 ? state->LinksByLeft(batch.plan->name, ids)
+                                                    : state->LinksByRight(batch.plan->name, ids);
+  if (!links.ok()) return links.status();
+  for (std::string& id : ids) {
+    if (s == 0) {
+      batch.by_left.emplace(std::move(id), std::nullopt);
+    } else {
+      batch.by_right.emplace(std::move(id), std::nullopt);
     }
-    if (ids.empty()) continue;
-    std::sort(ids.begin(), ids.end());
-    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-    Expected<std::vector<state::Link>> links = s == 0 ? state->LinksByLeft(batch.plan->name, ids)
-                                                      : state->LinksByRight(batch.plan->name, ids);
-    if (!links.ok()) return links.status();
-    for (const std::string& id : ids) {
-      if (s == 0) {
-        batch.by_left.emplace(id, std::nullopt);
-      } else {
-        batch.by_right.emplace(id, std::nullopt);
-      }
-    }
-    for (state::Link& link : *links) {
-      batch.by_right[link.right_id] = link.left_id;
-      batch.by_left[link.left_id] = std::move(link);
-    }
+  }
+  for (state::Link& link : *links) {
+    batch.by_right[link.right_id] = link.left_id;
+    batch.by_left[link.left_id] = std::move(link);
   }
   return Status::Ok();
 }
@@ -119,139 +127,6 @@ void SyncEngine::Impl::PrunePending(MapPlan& plan, const int64_t checkpoint[2]) 
       order.pop_front();
     }
   }
-}
-
-Status SyncEngine::Impl::InitialSync(MapPlan& plan, const ProgressFn& progress,
-                                     const std::atomic<bool>* stop) {
-  Expected<state::MapState> loaded = state->GetMap(plan.name);
-  if (!loaded.ok()) return loaded.status();
-  state::MapState m = *loaded;
-  if (m.phase == state::MapPhase::kLive) return Status::Ok();
-  if (plan.initial_none) {
-    // Rows are linked when they first change: every change captured since
-    // install counts, so the checkpoints stay at 0.
-    m.phase = state::MapPhase::kLive;
-    if (Status s = state->Begin(); !s.ok()) return s;
-    if (Status s = state->PutMap(m); !s.ok()) {
-      state->Rollback();
-      return s;
-    }
-    return state->Commit();
-  }
-  if (m.phase == state::MapPhase::kNew) {
-    // Everything after these positions is reconciled by live sync afterwards,
-    // so changes made during the initial sync are not lost.
-    int64_t end[2];
-    for (int s = 0; s < 2; ++s) {
-      Expected<int64_t> e = plan.side[s].endpoint->ChangelogEnd();
-      if (!e.ok()) return e.status();
-      end[s] = *e;
-    }
-    Expected<int64_t> total = plan.side[plan.seed].reader->Count();
-    if (!total.ok()) return total.status();
-    m.phase = state::MapPhase::kInitial;
-    m.initial_step = 1;
-    m.initial_cursor.reset();
-    m.initial_done = 0;
-    m.initial_total = *total;
-    if (Status s = state->Begin(); !s.ok()) return s;
-    for (int s = 0; s < 2; ++s) {
-      if (Status st = state->SetCheckpoint(plan.name, plan.side[s].system, end[s]); !st.ok()) {
-        state->Rollback();
-        return st;
-      }
-    }
-    if (Status s = state->PutMap(m); !s.ok()) {
-      state->Rollback();
-      return s;
-    }
-    if (Status s = state->Commit(); !s.ok()) return s;
-  }
-  auto started = std::chrono::steady_clock::now();
-  int64_t done_at_start = m.initial_done;
-  while (m.initial_step <= 2) {
-    if (stop && stop->load()) return Status::Ok();  // resumes from the cursor next time
-    int s = m.initial_step == 1 ? plan.seed : 1 - plan.seed;
-    if (!plan.side[s].transform) {
-      m.initial_step++;
-      continue;
-    }
-    Batch batch;
-    if (Status st = BeginBatch(batch, plan); !st.ok()) return st;
-    Expected<std::vector<Row>> rows =
-        plan.side[s].reader->Scan(m.initial_cursor, static_cast<size_t>(config.initial_batch_size));
-    if (!rows.ok()) {
-      AbortBatch(batch);
-      return rows.status();
-    }
-    state::MapState next = m;
-    if (rows->empty()) {
-      next.initial_step++;
-      next.initial_cursor.reset();
-      if (next.initial_step == 2 && plan.side[1 - plan.seed].transform) {
-        Expected<int64_t> total = plan.side[1 - plan.seed].reader->Count();
-        if (!total.ok()) {
-          AbortBatch(batch);
-          return total.status();
-        }
-        next.initial_total += *total;
-      }
-    } else {
-      // The links of the whole page in one query, into the batch's overlay.
-      if (s == 0) {
-        std::vector<std::string> ids;
-        ids.reserve(rows->size());
-        for (const Row& row : *rows) ids.push_back(row.id);
-        Expected<std::vector<state::Link>> links = state->LinksByLeft(plan.name, ids);
-        if (!links.ok()) {
-          AbortBatch(batch);
-          return links.status();
-        }
-        for (const std::string& id : ids) batch.by_left.emplace(id, std::nullopt);
-        for (state::Link& link : *links) {
-          batch.by_right[link.right_id] = link.left_id;
-          batch.by_left[link.left_id] = std::move(link);
-        }
-      }
-      for (const Row& row : *rows) {
-        if (s != plan.seed) {
-          // The other side's rows: only those the seeding side did not match.
-          Expected<std::optional<state::Link>> linked = FindLink(batch, s, row.id);
-          if (!linked.ok()) {
-            AbortBatch(batch);
-            return linked.status();
-          }
-          if (*linked) continue;
-        }
-        if (Status st = Reconcile(batch, s, row.id, plan.seed, 0, &row); !st.ok()) {
-          AbortBatch(batch);
-          return st;
-        }
-      }
-      next.initial_cursor = rows->back().id;
-      next.initial_done += static_cast<int64_t>(rows->size());
-    }
-    if (next.initial_step > 2) next.phase = state::MapPhase::kLive;
-    next.last_sync = state::NowIso();
-    Status committed = CommitBatch(batch, [&](state::StateStore& st) { return st.PutMap(next); });
-    if (!committed.ok()) return committed;
-    m = next;
-    if (progress) {
-      Progress p;
-      p.map = plan.name;
-      p.from = plan.side[s].system;
-      p.to = plan.side[1 - s].system;
-      p.done = m.initial_done;
-      p.total = std::max(m.initial_total, m.initial_done);
-      double seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-      p.rows_per_second =
-          seconds > 0 ? static_cast<double>(m.initial_done - done_at_start) / seconds : 0;
-      p.finished = m.phase == state::MapPhase::kLive;
-      progress(p);
-    }
-  }
-  return Status::Ok();
 }
 
 Expected<int64_t> SyncEngine::Impl::RetryWaiting(MapPlan& plan, bool retry_errors) {

@@ -275,6 +275,30 @@ Expected<std::vector<Link>> StateStore::LinksByRight(const std::string& map,
   return LinksOf(*db_, map, "right_id", right_ids);
 }
 
+Expected<std::vector<std::string>> StateStore::LinkedAmong(const std::string& map, int side,
+                                                           const std::vector<std::string>& ids) {
+  // Index-only: both id columns have a unique index on (map, id).
+  const char* column = side == 0 ? "left_id" : "right_id";
+  constexpr size_t kChunk = 500;
+  std::vector<std::string> out;
+  for (size_t start = 0; start < ids.size(); start += kChunk) {
+    size_t n = std::min(kChunk, ids.size() - start);
+    std::string sql =
+        std::string("SELECT ") + column + " FROM duet_links WHERE map = ?1 AND " + column + " IN (";
+    for (size_t i = 0; i < n; ++i) sql += i ? ", ?" : "?";
+    sql += ")";
+    Expected<Statement*> s = db_->Prepare(sql);
+    if (!s.ok()) return s.status();
+    ScopedStatement st(*s);
+    st->BindText(1, map);
+    for (size_t i = 0; i < n; ++i) st->BindText(static_cast<int>(i + 2), ids[start + i]);
+    int rc;
+    while ((rc = st->Step()) == SQLITE_ROW) out.emplace_back(st->ColumnText(0));
+    if (rc != SQLITE_DONE) return db_->Error("reading links");
+  }
+  return out;
+}
+
 Status StateStore::PutLink(const std::string& map, const Link& link) {
   // REPLACE removes the old link of either row: both ids are unique keys.
   Expected<Statement*> s = db_->Prepare(

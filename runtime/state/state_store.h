@@ -100,6 +100,9 @@ class StateStore {
   // are absent. One query per few hundred ids.
   Expected<std::vector<Link>> LinksByLeft(const std::string& map,
                                           const std::vector<std::string>& left_ids);
+  // Which of `ids` of side `side` (0 left, 1 right) have a link.
+  Expected<std::vector<std::string>> LinkedAmong(const std::string& map, int side,
+                                                 const std::vector<std::string>& ids);
   Expected<std::vector<Link>> LinksByRight(const std::string& map,
                                            const std::vector<std::string>& right_ids);
   // Replaces any link of either row.

@@ -33,15 +33,20 @@ class Statement {
   void BindText(int i, std::string_view v) {
     sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
   }
+  // For text that outlives the statement's next step and reset: SQLite
+  // keeps the pointer instead of a copy.
+  void BindTextNoCopy(int i, std::string_view v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  }
   void BindBlob(int i, std::string_view v) {
     sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
   }
 
   // SQLITE_ROW, SQLITE_DONE or an error code (see Db::Error).
   int Step() { return sqlite3_step(stmt_); }
-  void Reset() {
+  void Reset(bool clear_bindings = true) {
     sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
+    if (clear_bindings) sqlite3_clear_bindings(stmt_);
   }
 
   int64_t ColumnInt(int i) const { return sqlite3_column_int64(stmt_, i); }
@@ -68,9 +73,12 @@ class Statement {
 // bindings never outlive the code that used it.
 class ScopedStatement {
  public:
-  explicit ScopedStatement(Statement* s) : s_(s) {}
+  // `clear_bindings` false: for statements that bind every parameter before
+  // each step, which saves freeing and copying the bound values again.
+  explicit ScopedStatement(Statement* s, bool clear_bindings = true)
+      : s_(s), clear_bindings_(clear_bindings) {}
   ~ScopedStatement() {
-    if (s_) s_->Reset();
+    if (s_) s_->Reset(clear_bindings_);
   }
   ScopedStatement(const ScopedStatement&) = delete;
   ScopedStatement& operator=(const ScopedStatement&) = delete;
@@ -79,6 +87,7 @@ class ScopedStatement {
 
  private:
   Statement* s_;
+  bool clear_bindings_;
 };
 
 class Db {

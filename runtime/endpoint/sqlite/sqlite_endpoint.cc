@@ -105,6 +105,8 @@ Expected<Value> ReadColumn(const Statement& s, int i, const bundle::ColumnType& 
   }
 }
 
+// Binds `v`, which must live until the statement has stepped and been
+// reset (strings are bound without a copy).
 void BindValue(Statement& s, int i, const Value& v) {
   switch (v.tag()) {
     case DUET_BOOL:
@@ -118,7 +120,7 @@ void BindValue(Statement& s, int i, const Value& v) {
       s.BindText(i, value::FormatDecimal(v.decimal_value(), v.scale()));
       break;
     case DUET_STRING:
-      s.BindText(i, v.string_value());
+      s.BindTextNoCopy(i, v.string_value());
       break;
     case DUET_DATE:
     case DUET_DATETIME:
@@ -147,10 +149,12 @@ class SqliteReader : public RowReader {
 
   Expected<std::optional<Row>> Read(const RowId& id) override;
   Expected<std::vector<Row>> Scan(const std::optional<RowId>& after, size_t limit) override;
+  Expected<std::vector<RowId>> ScanIds(const std::optional<RowId>& after, size_t limit) override;
   Expected<int64_t> Count() override;
 
  private:
   Row MakeRow(const Statement& s) const;
+  std::string TableOnly() const;  // from_ without the lookups' joins
 
   SqliteEndpoint* endpoint_;
   std::string select_;  // "SELECT t.rowid, ... "
@@ -469,68 +473,54 @@ class SqliteEndpoint : public Endpoint {
 
   void RollbackWrite() override { (void)db_->Exec("ROLLBACK"); }
 
-  Status BeginRow() override { return RunSql("SAVEPOINT duet_row"); }
-  Status EndRow(bool keep) override {
-    if (!keep) {
-      if (Status s = RunSql("ROLLBACK TO duet_row"); !s.ok()) return s;
-    }
-    return RunSql("RELEASE duet_row");
-  }
-
   Expected<RowId> Insert(const std::string& table, const std::vector<std::string>& columns,
                          const std::vector<Value>& values) override {
-    const bundle::Table* t = FindTable(table);
-    if (!t) return NotFoundError("no table '" + table + "' in the bundle");
-    std::vector<std::string> cols = columns;
-    std::vector<const Value*> vals;
-    for (const Value& v : values) vals.push_back(&v);
+    // A map inserts the same columns row after row: the statements are
+    // made once for a table and list of columns.
+    if (!insert_ || table != insert_table_ || columns != insert_columns_) {
+      if (Status s = PrepareInsert(table, columns); !s.ok()) return s;
+    }
     Value new_id;
-    if (!t->id.empty() && std::find(cols.begin(), cols.end(), t->id) == cols.end()) {
-      const bundle::Column* id = FindColumn(*t, t->id);
-      if (id && id->type.kind == bundle::ValueKind::kGuid) {
-        new_id = Value::Guid(NewUuidV7());
-        cols.push_back(t->id);
-        vals.push_back(&new_id);
+    if (insert_new_guid_) new_id = Value::Guid(NewUuidV7());
+    // OR IGNORE: a row a constraint refuses is skipped, not aborted, so the
+    // statement needs no statement journal (a copy of every page it
+    // touches, since the capture trigger makes it write two tables). A
+    // skipped row is tried again with OR ABORT for the database's reason.
+    for (Statement* statement : {insert_, insert_abort_}) {
+      ScopedStatement st(statement, /*clear_bindings=*/false);
+      for (size_t i = 0; i < values.size(); ++i) {
+        BindValue(*st, static_cast<int>(i + 1), values[i]);
+      }
+      if (insert_new_guid_) BindValue(*st, static_cast<int>(values.size() + 1), new_id);
+      if (st->Step() != SQLITE_DONE) return Rejected();
+      if (sqlite3_changes(db_->handle()) > 0) {
+        return std::to_string(sqlite3_last_insert_rowid(db_->handle()));
       }
     }
-    // A map inserts the same columns row after row: reuse the statement.
-    if (table != insert_table_ || cols != insert_columns_) {
-      std::string sql = "INSERT INTO " + QuoteIdentifier(LocalName(table));
-      if (cols.empty()) {
-        sql += " DEFAULT VALUES";
-      } else {
-        sql += " (";
-        for (size_t i = 0; i < cols.size(); ++i) sql += (i ? ", " : "") + QuoteIdentifier(cols[i]);
-        sql += ") VALUES (";
-        for (size_t i = 0; i < cols.size(); ++i) sql += i ? ", ?" : "?";
-        sql += ")";
-      }
-      Expected<Statement*> s = db_->Prepare(sql);
-      if (!s.ok()) return s.status();
-      insert_table_ = table;
-      insert_columns_ = cols;
-      insert_ = *s;
-    }
-    ScopedStatement st(insert_);
-    for (size_t i = 0; i < vals.size(); ++i) BindValue(*st, static_cast<int>(i + 1), *vals[i]);
-    if (st->Step() != SQLITE_DONE) return Rejected();
-    return std::to_string(sqlite3_last_insert_rowid(db_->handle()));
+    return InternalError(path_ + ": an insert into " + table + " was neither done nor refused");
   }
 
   Status Update(const std::string& table, const RowId& id, const std::vector<std::string>& columns,
                 const std::vector<Value>& values) override {
     if (columns.empty()) return Status::Ok();
-    std::string sql = "UPDATE " + QuoteIdentifier(LocalName(table)) + " SET ";
+    std::string rest = QuoteIdentifier(LocalName(table)) + " SET ";
     for (size_t i = 0; i < columns.size(); ++i) {
-      sql += (i ? ", " : "") + QuoteIdentifier(columns[i]) + " = ?";
+      rest += (i ? ", " : "") + QuoteIdentifier(columns[i]) + " = ?";
     }
-    sql += " WHERE rowid = ?";
-    Expected<Statement*> s = db_->Prepare(sql);
-    if (!s.ok()) return s.status();
-    ScopedStatement st(*s);
-    for (size_t i = 0; i < values.size(); ++i) BindValue(*st, static_cast<int>(i + 1), values[i]);
-    st->BindInt(static_cast<int>(values.size() + 1), std::stoll(id));
-    if (st->Step() != SQLITE_DONE) return Rejected();
+    rest += " WHERE rowid = ?";
+    // OR IGNORE first, as Insert does; no change means a refused row or no
+    // row at all, which OR ABORT tells apart.
+    for (const char* verb : {"UPDATE OR IGNORE ", "UPDATE OR ABORT "}) {
+      Expected<Statement*> s = db_->Prepare(verb + rest);
+      if (!s.ok()) return s.status();
+      ScopedStatement st(*s, /*clear_bindings=*/false);
+      for (size_t i = 0; i < values.size(); ++i) {
+        BindValue(*st, static_cast<int>(i + 1), values[i]);
+      }
+      st->BindInt(static_cast<int>(values.size() + 1), std::stoll(id));
+      if (st->Step() != SQLITE_DONE) return Rejected();
+      if (sqlite3_changes(db_->handle()) > 0) break;
+    }
     return Status::Ok();
   }
 
@@ -594,9 +584,52 @@ class SqliteEndpoint : public Endpoint {
     return nullptr;
   }
 
+  Status PrepareInsert(const std::string& table, const std::vector<std::string>& columns) {
+    const bundle::Table* t = FindTable(table);
+    if (!t) return NotFoundError("no table '" + table + "' in the bundle");
+    std::vector<std::string> cols = columns;
+    insert_new_guid_ = false;
+    if (!t->id.empty() && std::find(cols.begin(), cols.end(), t->id) == cols.end()) {
+      const bundle::Column* id = FindColumn(*t, t->id);
+      if (id && id->type.kind == bundle::ValueKind::kGuid) {
+        insert_new_guid_ = true;
+        cols.push_back(t->id);
+      }
+    }
+    std::string rest = QuoteIdentifier(LocalName(table));
+    if (cols.empty()) {
+      rest += " DEFAULT VALUES";
+    } else {
+      rest += " (";
+      for (size_t i = 0; i < cols.size(); ++i) rest += (i ? ", " : "") + QuoteIdentifier(cols[i]);
+      rest += ") VALUES (";
+      for (size_t i = 0; i < cols.size(); ++i) rest += i ? ", ?" : "?";
+      rest += ")";
+    }
+    Expected<Statement*> ignore = db_->Prepare("INSERT OR IGNORE INTO " + rest);
+    if (!ignore.ok()) return ignore.status();
+    Expected<Statement*> abort = db_->Prepare("INSERT OR ABORT INTO " + rest);
+    if (!abort.ok()) return abort.status();
+    insert_table_ = table;
+    insert_columns_ = columns;
+    insert_ = *ignore;
+    insert_abort_ = *abort;
+    return Status::Ok();
+  }
+
   // The database refused a write: its message, as the reason of an error
-  // item ("NOT NULL constraint failed: account.name").
-  Status Rejected() const { return FailedPreconditionError(sqlite3_errmsg(db_->handle())); }
+  // item ("NOT NULL constraint failed: account.name"). Writes say OR ABORT,
+  // which overrides a table's own conflict clause, so a refused write has
+  // undone itself and the transaction goes on without a savepoint per row;
+  // if the transaction is gone even so (RAISE(ROLLBACK) in an application's
+  // trigger, a full disk), the batch cannot go on.
+  Status Rejected() const {
+    if (sqlite3_get_autocommit(db_->handle())) {
+      return UnavailableError(
+          path_ + ": the write transaction was rolled back: " + sqlite3_errmsg(db_->handle()));
+    }
+    return FailedPreconditionError(sqlite3_errmsg(db_->handle()));
+  }
 
   // A statement without parameters or results, prepared once.
   Status RunSql(const std::string& sql) {
@@ -780,9 +813,11 @@ class SqliteEndpoint : public Endpoint {
   const bundle::Manifest& manifest_;
   std::string origin_;
   int64_t write_start_ = 0;
-  std::string insert_table_;  // the last Insert's statement, by table and columns
+  std::string insert_table_;  // the last Insert's statements, by table and columns
   std::vector<std::string> insert_columns_;
-  Statement* insert_ = nullptr;
+  Statement* insert_ = nullptr;        // OR IGNORE
+  Statement* insert_abort_ = nullptr;  // OR ABORT, for the reason a row was refused
+  bool insert_new_guid_ = false;       // the table's guid `id` gets a new UUIDv7
   int64_t last_data_version_ = -1;
 
   friend class SqliteReader;
@@ -831,10 +866,28 @@ Expected<std::vector<Row>> SqliteReader::Scan(const std::optional<RowId>& after,
   return rows;
 }
 
-Expected<int64_t> SqliteReader::Count() {
+Expected<std::vector<RowId>> SqliteReader::ScanIds(const std::optional<RowId>& after,
+                                                   size_t limit) {
+  Expected<Statement*> s = endpoint_->db().Prepare("SELECT t.rowid " + TableOnly() +
+                                                   " WHERE t.rowid > ?1 ORDER BY t.rowid LIMIT ?2");
+  if (!s.ok()) return s.status();
+  ScopedStatement st(*s);
+  st->BindInt(1, after ? std::stoll(*after) : std::numeric_limits<int64_t>::min());
+  st->BindInt(2, static_cast<int64_t>(limit));
+  std::vector<RowId> ids;
+  int rc;
+  while ((rc = st->Step()) == SQLITE_ROW) ids.push_back(std::to_string(st->ColumnInt(0)));
+  if (rc != SQLITE_DONE) return endpoint_->db().Error("reading row ids");
+  return ids;
+}
+
+std::string SqliteReader::TableOnly() const {
   size_t from = from_.find(" LEFT JOIN ");
-  std::string table_only = from == std::string::npos ? from_ : from_.substr(0, from);
-  Expected<Statement*> s = endpoint_->db().Prepare("SELECT count(*) " + table_only);
+  return from == std::string::npos ? from_ : from_.substr(0, from);
+}
+
+Expected<int64_t> SqliteReader::Count() {
+  Expected<Statement*> s = endpoint_->db().Prepare("SELECT count(*) " + TableOnly());
   if (!s.ok()) return s.status();
   ScopedStatement st(*s);
   if (st->Step() != SQLITE_ROW) return endpoint_->db().Error("counting rows");

@@ -1,0 +1,322 @@
+// The initial sync (docs/sync.md, "Initial sync"): each map's rows read in
+// pages, in dependency order, from a cursor kept in the state store; and its
+// common case, a row with no partner yet, done without the general
+// reconcile's reads and re-projections.
+#include <algorithm>
+#include <chrono>
+#include <unordered_set>
+
+#include "runtime/engine/engine_impl.h"
+
+namespace duet::engine {
+
+Status SyncEngine::Impl::InitialSync(MapPlan& plan, const ProgressFn& progress,
+                                     const std::atomic<bool>* stop) {
+  Expected<state::MapState> loaded = state->GetMap(plan.name);
+  if (!loaded.ok()) return loaded.status();
+  state::MapState m = *loaded;
+  if (m.phase == state::MapPhase::kLive) return Status::Ok();
+  if (plan.initial_none) {
+    // Rows are linked when they first change: every change captured since
+    // install counts, so the checkpoints stay at 0.
+    m.phase = state::MapPhase::kLive;
+    if (Status s = state->Begin(); !s.ok()) return s;
+    if (Status s = state->PutMap(m); !s.ok()) {
+      state->Rollback();
+      return s;
+    }
+    return state->Commit();
+  }
+  if (m.phase == state::MapPhase::kNew) {
+    // Everything after these positions is reconciled by live sync afterwards,
+    // so changes made during the initial sync are not lost.
+    int64_t end[2];
+    for (int s = 0; s < 2; ++s) {
+      Expected<int64_t> e = plan.side[s].endpoint->ChangelogEnd();
+      if (!e.ok()) return e.status();
+      end[s] = *e;
+    }
+    Expected<int64_t> total = plan.side[plan.seed].reader->Count();
+    if (!total.ok()) return total.status();
+    m.phase = state::MapPhase::kInitial;
+    m.initial_step = 1;
+    m.initial_cursor.reset();
+    m.initial_done = 0;
+    m.initial_total = *total;
+    if (Status s = state->Begin(); !s.ok()) return s;
+    for (int s = 0; s < 2; ++s) {
+      if (Status st = state->SetCheckpoint(plan.name, plan.side[s].system, end[s]); !st.ok()) {
+        state->Rollback();
+        return st;
+      }
+    }
+    if (Status s = state->PutMap(m); !s.ok()) {
+      state->Rollback();
+      return s;
+    }
+    if (Status s = state->Commit(); !s.ok()) return s;
+  }
+  auto started = std::chrono::steady_clock::now();
+  int64_t done_at_start = m.initial_done;
+  while (m.initial_step <= 2) {
+    if (stop && stop->load()) return Status::Ok();  // resumes from the cursor next time
+    int s = m.initial_step == 1 ? plan.seed : 1 - plan.seed;
+    if (!plan.side[s].transform) {
+      m.initial_step++;
+      continue;
+    }
+    Batch batch;
+    if (Status st = BeginBatch(batch, plan); !st.ok()) return st;
+    Side& side = plan.side[s];
+    size_t limit = static_cast<size_t>(config.initial_batch_size);
+    // The seeding side's rows are read whole; of the other side's, only
+    // those no link names (the seeding side matched the others).
+    std::vector<RowId> ids;
+    std::vector<Row> rows;
+    if (s == plan.seed) {
+      Expected<std::vector<Row>> read = side.reader->Scan(m.initial_cursor, limit);
+      if (!read.ok()) {
+        AbortBatch(batch);
+        return read.status();
+      }
+      rows = std::move(*read);
+      ids.reserve(rows.size());
+      for (const Row& row : rows) ids.push_back(row.id);
+    } else {
+      Expected<std::vector<RowId>> read = side.reader->ScanIds(m.initial_cursor, limit);
+      Expected<std::vector<std::string>> linked =
+          read.ok() ? state->LinkedAmong(plan.name, s, *read)
+                    : Expected<std::vector<std::string>>(read.status());
+      if (!linked.ok()) {
+        AbortBatch(batch);
+        return linked.status();
+      }
+      ids = std::move(*read);
+      std::unordered_set<std::string> is_linked(linked->begin(), linked->end());
+      for (const RowId& id : ids) {
+        if (is_linked.count(id)) continue;
+        Expected<std::optional<Row>> row = side.reader->Read(id);
+        if (!row.ok()) {
+          AbortBatch(batch);
+          return row.status();
+        }
+        if (*row) rows.push_back(std::move(**row));
+      }
+    }
+    state::MapState next = m;
+    if (ids.empty()) {
+      next.initial_step++;
+      next.initial_cursor.reset();
+      if (next.initial_step == 2 && plan.side[1 - plan.seed].transform) {
+        Expected<int64_t> total = plan.side[1 - plan.seed].reader->Count();
+        if (!total.ok()) {
+          AbortBatch(batch);
+          return total.status();
+        }
+        next.initial_total += *total;
+      }
+    } else {
+      // The links of the whole page in one query, into the batch's overlay.
+      std::vector<std::string> read_ids;
+      read_ids.reserve(rows.size());
+      for (const Row& row : rows) read_ids.push_back(row.id);
+      if (Status st = PrefetchLinks(batch, s, std::move(read_ids)); !st.ok()) {
+        AbortBatch(batch);
+        return st;
+      }
+      for (const Row& row : rows) {
+        if (s != plan.seed) {
+          // Linked since the page was read, by a row before it.
+          Expected<std::optional<state::Link>> linked = FindLink(batch, s, row.id);
+          if (!linked.ok()) {
+            AbortBatch(batch);
+            return linked.status();
+          }
+          if (*linked) continue;
+        }
+        Expected<bool> inserted = InsertPartner(batch, s, row);
+        if (!inserted.ok()) {
+          AbortBatch(batch);
+          return inserted.status();
+        }
+        if (*inserted) continue;
+        if (Status st = Reconcile(batch, s, row.id, plan.seed, 0, &row); !st.ok()) {
+          AbortBatch(batch);
+          return st;
+        }
+      }
+      next.initial_cursor = ids.back();
+      next.initial_done += static_cast<int64_t>(ids.size());
+    }
+    if (next.initial_step > 2) next.phase = state::MapPhase::kLive;
+    next.last_sync = state::NowIso();
+    Status committed = CommitBatch(batch, [&](state::StateStore& st) { return st.PutMap(next); });
+    if (!committed.ok()) return committed;
+    m = next;
+    if (progress) {
+      Progress p;
+      p.map = plan.name;
+      p.from = plan.side[s].system;
+      p.to = plan.side[1 - s].system;
+      p.done = m.initial_done;
+      p.total = std::max(m.initial_total, m.initial_done);
+      double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      p.rows_per_second =
+          seconds > 0 ? static_cast<double>(m.initial_done - done_at_start) / seconds : 0;
+      p.finished = m.phase == state::MapPhase::kLive;
+      progress(p);
+    }
+  }
+  return Status::Ok();
+}
+
+Expected<bool> SyncEngine::Impl::InsertPartner(Batch& batch, int from, const Row& row) {
+  MapPlan& plan = *batch.plan;
+  int to = 1 - from;
+  Side& source = plan.side[from];
+  Side& target = plan.side[to];
+  if (!source.transform || !row.problem.empty()) return false;
+  std::string from_key = (from == 0 ? "L:" : "R:") + row.id;
+  if (batch.done.count(from_key)) return false;
+  Expected<std::optional<state::Link>> link = FindLink(batch, from, row.id);
+  if (!link.ok()) return link.status();
+  if (*link) return false;
+
+  // From here on as Reconcile does it for an unlinked row, step for step,
+  // leaving out what cannot apply to a row without a partner.
+  Projection proj[2];
+  proj[from] = Project(source, row);
+  if (proj[from].status == DUET_FILTERED) {
+    batch.done.insert(std::move(from_key));
+    ++counts.pairs;
+    return true;
+  }
+  if (proj[from].status == DUET_ERROR) {
+    batch.done.insert(std::move(from_key));
+    ++counts.pairs;
+    RecordError(batch, from, row.id, proj[from].error_kind, proj[from].message, &row);
+    return true;
+  }
+  if (proj[from].status != DUET_OK) return false;
+  // The columns and values to insert: straight from the projection when
+  // the map has no lookups this way (Side::plain_insert), else as Columns
+  // resolves them.
+  const std::vector<std::string>* names = &source.insert_columns;
+  const std::vector<Value>* values = &proj[from].values;
+  std::vector<Value> with_defaults;
+  std::optional<std::pair<std::vector<std::string>, std::vector<Value>>> resolved;
+  if (source.plain_insert) {
+    std::vector<Value> key;
+    key.reserve(plan.key_slots[from].size());
+    for (int j : plan.key_slots[from]) key.push_back(proj[from].values[static_cast<size_t>(j)]);
+    Expected<std::optional<RowId>> partner =
+        target.endpoint->FindRow(target.table, source.key_columns, key);
+    if (!partner.ok()) return partner.status();
+    if (*partner) return false;  // a pair to merge
+    if (!target.insert_defaults.empty()) {
+      with_defaults = proj[from].values;
+      for (const auto& [column, value] : target.insert_defaults) with_defaults.push_back(value);
+      values = &with_defaults;
+    }
+  } else {
+    auto key_columns = Columns(plan, to, plan.key_slots[from], proj[from].values, nullptr, nullptr);
+    if (!key_columns.ok()) return key_columns.status();
+    auto* keys = std::get_if<0>(&*key_columns);
+    if (!keys) return false;  // a key lookup waits: Reconcile records it
+    Expected<std::optional<RowId>> partner =
+        target.endpoint->FindRow(target.table, keys->first, keys->second);
+    if (!partner.ok()) return partner.status();
+    if (*partner) return false;  // a pair to merge
+    std::vector<int> deferred;
+    auto columns = Columns(plan, to, source.all_outputs, proj[from].values, nullptr, &deferred);
+    if (!columns.ok()) return columns.status();
+    auto* written = std::get_if<0>(&*columns);
+    if (!written || !deferred.empty()) return false;
+    resolved = std::move(*written);
+    for (const auto& [column, value] : target.insert_defaults) {
+      resolved->first.push_back(column);
+      resolved->second.push_back(value);
+    }
+    names = &resolved->first;
+    values = &resolved->second;
+  }
+
+  batch.done.insert(std::move(from_key));
+  ++counts.pairs;
+  Expected<RowId> inserted = target.endpoint->Insert(target.table, *names, *values);
+  Trace("reconcile {} side {} row {}: insert into {} -> {}", plan.name, from, row.id, target.table,
+        inserted.ok() ? *inserted : inserted.status().message());
+  if (!inserted.ok()) {
+    if (!IsRejected(inserted.status())) return inserted.status();
+    RecordError(batch, from, row.id, "rejected", inserted.status().message(), &row);
+    return true;
+  }
+  ++batch.writes;
+  const RowId& id = *inserted;
+  batch.done.insert((to == 0 ? "L:" : "R:") + id);
+  // The database may hand out the RowId of a deleted row whose deletion is
+  // not reconciled yet: settle that pair first, as Reconcile does.
+  Expected<std::optional<state::Link>> stale = FindLink(batch, to, id);
+  if (!stale.ok()) return stale.status();
+  if (*stale) {
+    batch.replaced.insert((to == 0 ? "L:" : "R:") + id);
+    if (Status st = Reconcile(batch, to, id, -1, 1 << to); !st.ok()) return st;
+  }
+
+  // The new row as the other side's reader would read it: the values just
+  // written, or, when the database filled some, read back.
+  RowRef image;
+  std::optional<Row> reread;
+  if (source.plain_insert) image = ImageOfInsert(source, target, *values);
+  if (image.empty()) {
+    if (!source.plain_insert) reread = ImageOfWrite(target, id, *names, *values);
+    if (!reread) {
+      Expected<std::optional<Row>> read = ReadRow(target, id);
+      if (!read.ok()) return read.status();
+      reread = std::move(*read);
+      if (!reread) return InternalError("a row duet inserted is not there");
+    }
+    image = RefOf(*reread);
+  }
+  if (target.transform) {
+    proj[to] = Project(target, image);
+  } else {
+    proj[to].status = DUET_FILTERED;
+  }
+  RowRef source_row = RefOf(row);
+  const RowRef* rows[2];
+  rows[from] = &source_row;
+  rows[to] = &image;
+  state::Link l;
+  l.left_id = from == 0 ? row.id : id;
+  l.right_id = from == 0 ? id : row.id;
+  l.base = EncodeBase(BaseOf(plan, rows, proj));
+  l.left_seq = kThisBatch;
+  l.right_seq = kThisBatch;
+  std::string left = l.left_id;
+  std::string right = l.right_id;
+  if (*stale) {
+    if (Status st = PutLink(batch, l); !st.ok()) return st;
+  } else {
+    AddNewLink(batch, std::move(l));
+  }
+  Resolved(batch, left, right);
+  return true;
+}
+
+RowRef SyncEngine::Impl::ImageOfInsert(const Side& source, const Side& target,
+                                       const std::vector<Value>& values) {
+  RowRef image;
+  if (!source.image_complete) return image;
+  image.reserve(target.shape.size());
+  for (size_t i = 0; i < target.shape.size(); ++i) {
+    const Value& v = values[static_cast<size_t>(source.image_from[i])];
+    // What a read gives back: a decimal at the column's scale.
+    if (v.tag() == DUET_DECIMAL && v.scale() != target.shape[i].type.scale) return RowRef();
+    image.push_back(&v);
+  }
+  return image;
+}
+
+}  // namespace duet::engine
