@@ -9,6 +9,13 @@
 //   baseline FO.db CE.db        the plain SQL floor: ATTACH + INSERT INTO ... SELECT
 //                               of the same rows and columns, with the map's value
 //                               maps, constants and computed field written in SQL
+//   floor FO.db CE.db STATE.db  the SQLite work any row-at-a-time sync with duet's
+//                               guarantees must do, and nothing else: read each
+//                               mapped row (the baseline's SELECT), look its key
+//                               up on CE, insert it there with a capture trigger
+//                               like duet's, and insert a link with a base of two
+//                               row images into a state table like duet's; a
+//                               commit on CE and STATE per 5,000 rows
 //   compare CE.db OTHER.db      every account of CE.db equals OTHER.db's (by key)
 //   capture DB ROWS             application writes on DB: ROWS inserts and ROWS
 //                               updates, in one transaction and one row a
@@ -53,8 +60,10 @@ double Seconds(Clock::time_point a, Clock::time_point b) {
 class Db {
  public:
   explicit Db(const std::string& path, bool app_settings = true) {
-    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
-        SQLITE_OK) {
+    // Each connection is used by one thread at a time, as duet's are.
+    if (sqlite3_open_v2(path.c_str(), &db_,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        nullptr) != SQLITE_OK) {
       Die("cannot open " + path);
     }
     sqlite3_busy_timeout(db_, 30000);
@@ -87,6 +96,7 @@ class Db {
     statements_.push_back(s);
     return s;
   }
+  sqlite3* handle() const { return db_; }
   void Step(sqlite3_stmt* s) {
     int rc = sqlite3_step(s);
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) Die(sqlite3_errmsg(db_));
@@ -376,6 +386,105 @@ int Baseline(const std::string& fo, const std::string& ce) {
   double seconds = Seconds(start, Clock::now());
   int64_t rows = db.Int("SELECT count(*) FROM bench_account");
   std::printf("baseline: %" PRId64 " rows in %.2f s: %.0f rows/s\n", rows, seconds,
+              static_cast<double>(rows) / seconds);
+  return 0;
+}
+
+bool Skip(const char* part) {
+  const char* skip = std::getenv("DUET_BENCH_FLOOR_SKIP");
+  return skip && std::strstr(skip, part) != nullptr;
+}
+
+int Floor(const std::string& fo, const std::string& ce, const std::string& state_path) {
+  Db target(ce, false);
+  target.Exec("PRAGMA journal_mode=WAL");
+  target.Exec("PRAGMA synchronous=FULL");
+  target.Exec(
+      "CREATE TABLE IF NOT EXISTS duet_changelog (seq INTEGER PRIMARY KEY, tbl TEXT NOT NULL,"
+      " rid INTEGER NOT NULL, op INTEGER NOT NULL, at REAL NOT NULL, origin TEXT);"
+      "CREATE TRIGGER IF NOT EXISTS floor_insert AFTER INSERT ON bench_account BEGIN"
+      " INSERT INTO duet_changelog (tbl, rid, op, at)"
+      " VALUES ('bench_account', NEW.rowid, 1, julianday('now')); END");
+  if (Skip("trigger")) target.Exec("DROP TRIGGER floor_insert");
+  Db state(state_path, false);
+  state.Exec("PRAGMA journal_mode=WAL");
+  state.Exec("PRAGMA synchronous=NORMAL");
+  state.Exec(
+      "CREATE TABLE IF NOT EXISTS duet_links (map TEXT NOT NULL, left_id TEXT NOT NULL,"
+      " right_id TEXT NOT NULL, base BLOB NOT NULL, left_seq INTEGER NOT NULL,"
+      " right_seq INTEGER NOT NULL);"
+      "CREATE UNIQUE INDEX IF NOT EXISTS duet_links_left ON duet_links (map, left_id);"
+      "CREATE UNIQUE INDEX IF NOT EXISTS duet_links_right ON duet_links (map, right_id)");
+  Db source(fo, false);
+  std::string columns, marks, select;
+  for (size_t i = 0; i < std::size(kCeColumns); ++i) {
+    columns += std::string(i ? ", " : "") + kCeColumns[i];
+    marks += i ? ", ?" : "?";
+    select += std::string(", ") + kFoExpressions[i];
+  }
+  sqlite3_stmt* read = source.Prepare(
+      "SELECT RECID" + select +
+      " FROM BenchCustomer WHERE PARTYTYPE = 'Organization' AND RECID > ?1 ORDER BY RECID"
+      " LIMIT 5000");
+  sqlite3_stmt* find = target.Prepare(
+      "SELECT rowid FROM bench_account WHERE msdyn_companycode = ?1 AND accountnumber = ?2");
+  sqlite3_stmt* insert =
+      target.Prepare(std::string(Skip("ignore") ? "INSERT" : "INSERT OR IGNORE") +
+                     " INTO bench_account (" + columns + ") VALUES (" + marks + ")");
+  sqlite3_stmt* link = state.Prepare(
+      "INSERT INTO duet_links (map, left_id, right_id, base, left_seq, right_seq)"
+      " VALUES ('customers', ?1, ?2, ?3, 0, 0)");
+  const int n = static_cast<int>(std::size(kCeColumns));
+  std::string base;
+  int64_t rows = 0;
+  int64_t cursor = 0;
+  auto start = Clock::now();
+  for (;;) {
+    target.Exec("BEGIN IMMEDIATE");
+    state.Exec("BEGIN IMMEDIATE");
+    sqlite3_bind_int64(read, 1, cursor);
+    int page = 0;
+    while (sqlite3_step(read) == SQLITE_ROW) {
+      ++page;
+      cursor = sqlite3_column_int64(read, 0);
+      sqlite3_bind_value(find, 1, sqlite3_column_value(read, 1));
+      sqlite3_bind_value(find, 2, sqlite3_column_value(read, 2));
+      if (!Skip("find") && sqlite3_step(find) == SQLITE_ROW) Die("floor: the target is not empty");
+      sqlite3_reset(find);
+      // Two images of the row, as a base holds (a value a byte of tag and
+      // its text).
+      base.clear();
+      for (int copy = 0; copy < 2; ++copy) {
+        for (int i = 0; i < n; ++i) {
+          int type = sqlite3_column_type(read, i + 1);
+          base.push_back(static_cast<char>(type));
+          if (type == SQLITE_INTEGER || type == SQLITE_FLOAT) {
+            int64_t bits = sqlite3_column_int64(read, i + 1);
+            base.append(reinterpret_cast<const char*>(&bits), sizeof bits);
+          } else if (type == SQLITE_TEXT) {
+            base.append(reinterpret_cast<const char*>(sqlite3_column_text(read, i + 1)),
+                        static_cast<size_t>(sqlite3_column_bytes(read, i + 1)));
+          }
+        }
+      }
+      for (int i = 0; i < n; ++i)
+        sqlite3_bind_value(insert, i + 1, sqlite3_column_value(read, i + 1));
+      target.Step(insert);
+      std::string left = std::to_string(cursor);
+      std::string right = std::to_string(sqlite3_last_insert_rowid(target.handle()));
+      sqlite3_bind_text(link, 1, left.data(), static_cast<int>(left.size()), SQLITE_STATIC);
+      sqlite3_bind_text(link, 2, right.data(), static_cast<int>(right.size()), SQLITE_STATIC);
+      sqlite3_bind_blob(link, 3, base.data(), static_cast<int>(base.size()), SQLITE_STATIC);
+      if (!Skip("link")) state.Step(link);
+    }
+    sqlite3_reset(read);
+    target.Exec("COMMIT");
+    state.Exec("COMMIT");
+    rows += page;
+    if (page == 0) break;
+  }
+  double seconds = Seconds(start, Clock::now());
+  std::printf("floor: %" PRId64 " rows in %.2f s: %.0f rows/s\n", rows, seconds,
               static_cast<double>(rows) / seconds);
   return 0;
 }
@@ -688,6 +797,7 @@ int main(int argc, char** argv) {
   if (cmd == "schema") return need(3), Schema(a[1], a[2]);
   if (cmd == "generate") return need(3), Generate(a[1], Arg(a[2].c_str()));
   if (cmd == "baseline") return need(3), Baseline(a[1], a[2]);
+  if (cmd == "floor") return need(4), Floor(a[1], a[2], a[3]);
   if (cmd == "compare") return need(3), Compare(a[1], a[2]);
   if (cmd == "capture") return need(3), Capture(a[1], Arg(a[2].c_str()));
   if (cmd == "live") {

@@ -794,6 +794,81 @@ TEST_F(BadDataTest, RejectedRowsAreQueuedOthersArriveAndFixedRowsResolve) {
   EXPECT_EQ(state_.Int("SELECT count(*) FROM duet_errors"), 4) << "items are closed, not added";
 }
 
+// The same at initial sync, whose rows take a faster path than live sync's;
+// and an update the target refuses, which leaves the target row as it was.
+TEST_F(BadDataTest, RejectedRowsAtInitialSyncAndRejectedUpdatesAreQueued) {
+  ASSERT_TRUE(
+      fo_.Exec("INSERT INTO Product (CODE, NAME, QTY, NOTE) VALUES "
+               "('P1', 'fine', 1, 'n1'),"
+               "('P2', 'negative', -2, 'n2'),"  // CHECK (qty >= 0)
+               "('P3', 'no note', 3, NULL),"    // note NOT NULL
+               "('P4', 'fine too', 4, 'n4');"));
+  WriteConfig();
+  Install();
+  RunOnce(kExitRowErrors);
+  EXPECT_EQ(ce_.Query("SELECT code, name, qty, note FROM product ORDER BY code"),
+            (Rows{{"P1", "fine", "1", "n1"}, {"P4", "fine too", "4", "n4"}}));
+  Rows items = ErrorItems("products");
+  ASSERT_EQ(items.size(), 2u) << FormatRows(items);
+  EXPECT_EQ(items[0][0], "rejected");
+  EXPECT_EQ(items[1][0], "rejected");
+  EXPECT_EQ(state_.Query("SELECT reason LIKE '%CHECK%', reason LIKE '%NOT NULL%' FROM duet_errors "
+                         "ORDER BY row_id"),
+            (Rows{{"1", "0"}, {"0", "1"}}))
+      << "a rejection's reason is SQLite's message";
+
+  ASSERT_TRUE(fo_.Exec("UPDATE Product SET QTY = -1, NAME = 'changed' WHERE CODE = 'P1';"));
+  RunOnce(kExitRowErrors);
+  EXPECT_EQ(ce_.Query("SELECT name, qty FROM product WHERE code = 'P1'"), (Rows{{"fine", "1"}}))
+      << "a refused update changes nothing of the row";
+  EXPECT_EQ(OpenErrors(), 3);
+  ASSERT_TRUE(
+      fo_.Exec("UPDATE Product SET QTY = 1 WHERE CODE = 'P1';"
+               "UPDATE Product SET QTY = 2 WHERE CODE = 'P2';"
+               "UPDATE Product SET NOTE = 'n3' WHERE CODE = 'P3';"));
+  RunOnce(kExitOk);
+  EXPECT_EQ(ce_.Query("SELECT code, name, qty, note FROM product ORDER BY code"),
+            (Rows{{"P1", "changed", "1", "n1"},
+                  {"P2", "negative", "2", "n2"},
+                  {"P3", "no note", "3", "n3"},
+                  {"P4", "fine too", "4", "n4"}}));
+  EXPECT_EQ(OpenErrors(), 0);
+}
+
+// Writes are not wrapped in a savepoint each (docs/sync.md, "Rows the target
+// refuses"): a trigger of the application that rolls the whole transaction
+// back stops the run with an error and loses nothing, and one that ignores
+// the row is an error item, not a row silently missing.
+TEST_F(BadDataTest, ApplicationTriggersThatRollBackOrIgnoreAreNotSilent) {
+  WriteConfig();
+  Install();
+  RunOnce();
+  ASSERT_TRUE(
+      ce_.Exec("CREATE TRIGGER app_refuses BEFORE INSERT ON product WHEN NEW.code = 'P2' "
+               "BEGIN SELECT RAISE(ROLLBACK, 'P2 is refused'); END;"
+               "CREATE TRIGGER app_ignores BEFORE INSERT ON product WHEN NEW.code = 'P3' "
+               "BEGIN SELECT RAISE(IGNORE); END;"));
+  ASSERT_TRUE(
+      fo_.Exec("INSERT INTO Product (CODE, NAME, QTY, NOTE) VALUES "
+               "('P1', 'one', 1, 'n1'), ('P2', 'two', 2, 'n2'), ('P3', 'three', 3, 'n3');"));
+  RunResult failed = RunOnce(kExitError);
+  EXPECT_THAT(failed.err, HasSubstr("rolled back")) << failed.err;
+  EXPECT_THAT(failed.err, HasSubstr("P2 is refused")) << failed.err;
+  EXPECT_EQ(ce_.Int("SELECT count(*) FROM product"), 0) << "the batch was rolled back whole";
+
+  ASSERT_TRUE(ce_.Exec("DROP TRIGGER app_refuses;"));
+  RunOnce(kExitRowErrors);
+  EXPECT_EQ(ce_.Query("SELECT code FROM product ORDER BY code"), (Rows{{"P1"}, {"P2"}}));
+  Rows items = state_.Query("SELECT kind, reason FROM duet_errors WHERE status = 'open'");
+  ASSERT_EQ(items.size(), 1u) << FormatRows(items);
+  EXPECT_EQ(items[0][0], "rejected");
+  EXPECT_THAT(items[0][1], HasSubstr("RAISE(IGNORE)"));
+
+  ASSERT_TRUE(ce_.Exec("DROP TRIGGER app_ignores;"));
+  RunOnce(kExitOk);
+  EXPECT_EQ(ce_.Query("SELECT code FROM product ORDER BY code"), (Rows{{"P1"}, {"P2"}, {"P3"}}));
+}
+
 // Lookups that refer to each other: `deferred` lets the vendor sync before
 // its primary contact exists and fills the reference once the contact has
 // synced; a not-null column no mapping writes gets the bundle's default.

@@ -497,7 +497,10 @@ class SqliteEndpoint : public Endpoint {
         return std::to_string(sqlite3_last_insert_rowid(db_->handle()));
       }
     }
-    return InternalError(path_ + ": an insert into " + table + " was neither done nor refused");
+    // Skipped without an error both times: a trigger of the table said
+    // RAISE(IGNORE).
+    return FailedPreconditionError("a trigger of " + LocalName(table) +
+                                   " ignored the row (RAISE(IGNORE))");
   }
 
   Status Update(const std::string& table, const RowId& id, const std::vector<std::string>& columns,
@@ -519,8 +522,21 @@ class SqliteEndpoint : public Endpoint {
       }
       st->BindInt(static_cast<int>(values.size() + 1), std::stoll(id));
       if (st->Step() != SQLITE_DONE) return Rejected();
-      if (sqlite3_changes(db_->handle()) > 0) break;
+      if (sqlite3_changes(db_->handle()) > 0) return Status::Ok();
     }
+    // No change and no error: the row is gone, which is the caller's to
+    // notice, or a trigger ignored the update.
+    Expected<Statement*> exists =
+        db_->Prepare("SELECT 1 FROM " + QuoteIdentifier(LocalName(table)) + " WHERE rowid = ?");
+    if (!exists.ok()) return exists.status();
+    ScopedStatement st(*exists);
+    st->BindInt(1, std::stoll(id));
+    int rc = st->Step();
+    if (rc == SQLITE_ROW) {
+      return FailedPreconditionError("a trigger of " + LocalName(table) +
+                                     " ignored the update (RAISE(IGNORE))");
+    }
+    if (rc != SQLITE_DONE) return db_->Error("looking for a row of " + table);
     return Status::Ok();
   }
 
