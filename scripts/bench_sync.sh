@@ -26,6 +26,7 @@
 #                          (default: 50000)
 #   DUET_BENCH_CAPTURE_ROWS  rows per capture-overhead phase (default: 100000)
 #   DUET_BENCH_RUNS        capture-overhead runs per variant (default: 5)
+#   DUET_BENCH_INITIAL_ONLY  1: stop after the initial sync measurement
 #   DUET_BENCH_PERF        1: also record `perf record -g` profiles of duet
 #                          (initial sync and the throughput run) in the
 #                          scratch directory (needs linux-perf)
@@ -148,6 +149,21 @@ awk -v rows="${ROWS}" -v wall="${wall}" -v b1="$(rate "${b1}")" -v b2="$(rate "$
            d, b, b1, b2, 100 * d / b, (d >= b / 2 ? "met" : "MISSED"), rss / 1024,
            (rss / 1024 < 200 ? "met" : "MISSED") }'
 rm -f baseline2.db*
+# The floor: the SQLite work alone that any row-at-a-time sync with duet's
+# guarantees does (bench/sync/sync_bench.cc, `floor`), no engine.
+"${APP}" schema - floor_ce.db
+fl="$("${APP}" floor fo.db floor_ce.db floor_state.db)"
+echo "bench_sync: ${fl}"
+"${APP}" compare floor_ce.db baseline1.db | sed 's/^/bench_sync: floor vs baseline output: /'
+awk -v rows="${ROWS}" -v wall="${wall}" -v b1="$(rate "${b1}")" -v b2="$(rate "${b2}")" \
+  -v f="$(rate "${fl}")" 'BEGIN {
+    d = rows / wall; b = (b1 > b2 ? b1 : b2);
+    printf "bench_sync: RESULT initial sync floor: %.0f rows/s = %.1f%% of the baseline;" \
+           " duet runs at %.0f%% of the floor\n", f, 100 * f / b, 100 * d / f }'
+rm -f floor_ce.db* floor_state.db*
+if [[ "${DUET_BENCH_INITIAL_ONLY:-0}" == 1 ]]; then
+  exit 0
+fi
 
 echo
 echo "bench_sync: [2/4] live latency at 1,000 changes/s for ${LIVE_SECONDS} s (load $(load))"
