@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "runtime/bundle/loaded_bundle.h"
+#include "runtime/cli/errors_command.h"
 #include "runtime/cli/sync_commands.h"
 #include "runtime/cli/transform_command.h"
 #include "runtime/cli/trust.h"
@@ -63,6 +64,47 @@ int Main(int argc, char** argv) {
   status->add_option("-c,--config", config_path, "the configuration file")->required();
   status->add_flag("--json", as_json, "print JSON");
 
+  ErrorsOptions errors_options;
+  CLI::App* errors =
+      app.add_subcommand("errors", "the error queue: list, show, retry, resolve, discard");
+  errors->require_subcommand(1);
+  // -c and --json may come before or after the action ("errors -c F list").
+  errors->add_option("-c,--config", errors_options.config_path, "the configuration file")
+      ->required();
+  errors->add_flag("--json", errors_options.as_json, "print JSON");
+  auto errors_common = [](CLI::App* sub) { sub->fallthrough(); };
+  CLI::App* errors_list =
+      errors->add_subcommand("list", "open items (with --all, closed ones too)");
+  errors_common(errors_list);
+  errors_list->add_option("--map", errors_options.map, "only this map");
+  errors_list->add_option("--kind", errors_options.kind,
+                          "only this kind (rejected, conflict, ...)");
+  errors_list->add_option("--older-than", errors_options.older_than,
+                          "only items first recorded longer ago than this (90s, 15m, 2h, 7d)");
+  errors_list->add_flag("--all", errors_options.all, "resolved and discarded items too");
+  CLI::App* errors_show =
+      errors->add_subcommand("show", "items in full: both rows, reason, detail");
+  errors_common(errors_show);
+  errors_show->add_option("ids", errors_options.ids, "item ids")->required();
+  CLI::App* errors_retry =
+      errors->add_subcommand("retry", "reconcile the items' pairs again from current data");
+  errors_common(errors_retry);
+  errors_retry->add_option("ids", errors_options.ids, "item ids");
+  errors_retry->add_flag("--all", errors_options.all, "every open item");
+  errors_retry->add_option("--map", errors_options.map, "with --all: only this map's");
+  errors_retry->add_option("--kind", errors_options.kind, "with --all: only this kind");
+  CLI::App* errors_resolve = errors->add_subcommand(
+      "resolve", "settle conflict items: the chosen system's values win on both sides");
+  errors_common(errors_resolve);
+  errors_resolve->add_option("ids", errors_options.ids, "item ids")->required();
+  errors_resolve->add_option("--take", errors_options.take, "the system whose values win")
+      ->required();
+  CLI::App* errors_discard =
+      errors->add_subcommand("discard", "close items without touching the data");
+  errors_common(errors_discard);
+  errors_discard->add_option("ids", errors_options.ids, "item ids")->required();
+  errors_discard->add_option("--by", errors_options.by, "who discards them (default: $USER)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -74,6 +116,11 @@ int Main(int argc, char** argv) {
   if (uninstall->parsed()) return UninstallCommand(config_path);
   if (run->parsed()) return RunCommand(config_path, once);
   if (status->parsed()) return StatusCommand(config_path, as_json);
+  if (errors_list->parsed()) return ErrorsListCommand(errors_options);
+  if (errors_show->parsed()) return ErrorsShowCommand(errors_options);
+  if (errors_retry->parsed()) return ErrorsRetryCommand(errors_options);
+  if (errors_resolve->parsed()) return ErrorsResolveCommand(errors_options);
+  if (errors_discard->parsed()) return ErrorsDiscardCommand(errors_options);
 
   Expected<bundle::ReadOptions> options = TrustOptions(trust);
   if (!options.ok()) return Fail(options.status());

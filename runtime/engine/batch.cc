@@ -211,23 +211,28 @@ void SyncEngine::Impl::DropLink(Batch& batch, const state::Link& link) {
       [map, left](state::StateStore& st) { return st.DeleteLink(map, left); });
 }
 
+std::string SyncEngine::Impl::RowJson(const Side& side, const Row& row) const {
+  json j = json::object();
+  for (size_t i = 0; i < side.shape.size() && i < row.values.size(); ++i) {
+    const Value& v = row.values[i];
+    j[JoinPath(side.shape[i].path)] = v.is_null() ? json(nullptr) : json(v.ToText());
+  }
+  return j.dump();
+}
+
 void SyncEngine::Impl::RecordError(Batch& batch, int s, const RowId& id, const std::string& kind,
-                                   const std::string& reason, const Row* row) {
+                                   const std::string& reason, const Row* row, const RowId& other_id,
+                                   const Row* other_row, std::string detail) {
   state::ErrorItem item;
   item.map = batch.plan->name;
   item.system = batch.plan->side[s].system;
   item.row_id = id;
   item.kind = kind;
   item.reason = reason;
-  if (row) {
-    json j = json::object();
-    const Side& side = batch.plan->side[s];
-    for (size_t i = 0; i < side.shape.size() && i < row->values.size(); ++i) {
-      const Value& v = row->values[i];
-      j[JoinPath(side.shape[i].path)] = v.is_null() ? json(nullptr) : json(v.ToText());
-    }
-    item.source_row = j.dump();
-  }
+  if (row) item.source_row = RowJson(batch.plan->side[s], *row);
+  item.other_id = other_row ? other_row->id : other_id;
+  if (other_row) item.other_row = RowJson(batch.plan->side[1 - s], *other_row);
+  item.detail = std::move(detail);
   ++counts.errors;
   batch.has_errors = true;
   batch.state_ops.push_back([item](state::StateStore& st) { return st.RecordError(item); });

@@ -186,6 +186,9 @@ class SyncEngine::Impl {
     bool has_errors = false;
     bool has_waiting = false;
     bool state_open = false;  // the state store's transaction of this batch
+    // An operator's `duet errors resolve --take`: this side wins every field
+    // that differs and an update against a delete; -1 otherwise.
+    int take = -1;
     int64_t writes = 0;
     // Each side's changelog end just before the batch commits: the seq of
     // the links the batch makes (state::Link), known only then.
@@ -232,8 +235,12 @@ class SyncEngine::Impl {
   static std::optional<Row> ImageOfWrite(const Side& side, const RowId& id,
                                          const std::vector<std::string>& columns,
                                          const std::vector<Value>& values);
+  // `other`: the other side's row of the pair, when there is one (its id
+  // alone when `other_row` is null); `detail`: JSON for the item.
   void RecordError(Batch& batch, int s, const RowId& id, const std::string& kind,
-                   const std::string& reason, const Row* row);
+                   const std::string& reason, const Row* row, const RowId& other_id = {},
+                   const Row* other_row = nullptr, std::string detail = {});
+  std::string RowJson(const Side& side, const Row& row) const;
   // The pair synced: its waiting changes are done and, unless `keep_errors`
   // (a conflict still open), its open error items resolved.
   void Resolved(Batch& batch, const std::string& left, const std::string& right,
@@ -277,6 +284,9 @@ class SyncEngine::Impl {
   static RowRef ImageOfInsert(const Side& source, const Side& target,
                               const std::vector<Value>& values);
   Expected<int64_t> RetryWaiting(MapPlan& plan, bool retry_errors);
+  // Reconciles the pairs of the map's error items an operator asked to
+  // retry or resolve (`duet errors`); the number of items.
+  Expected<int64_t> ProcessRequests(MapPlan& plan);
   Status Prune();
   Expected<RunCounts> Run(const std::atomic<bool>* stop, const ProgressFn& progress);
 };

@@ -62,7 +62,28 @@ Status SyncEngine::Impl::InitialSync(MapPlan& plan, const ProgressFn& progress,
     if (stop && stop->load()) return Status::Ok();  // resumes from the cursor next time
     int s = m.initial_step == 1 ? plan.seed : 1 - plan.seed;
     if (!plan.side[s].transform) {
+      // A one-way map reads only one side: its second step has nothing to
+      // read, and the map is live once the first is done.
       m.initial_step++;
+      if (m.initial_step > 2) {
+        m.phase = state::MapPhase::kLive;
+        if (Status st = state->Begin(); !st.ok()) return st;
+        if (Status st = state->PutMap(m); !st.ok()) {
+          state->Rollback();
+          return st;
+        }
+        if (Status st = state->Commit(); !st.ok()) return st;
+        if (progress) {
+          Progress p;
+          p.map = plan.name;
+          p.from = plan.side[plan.seed].system;
+          p.to = plan.side[1 - plan.seed].system;
+          p.done = m.initial_done;
+          p.total = std::max(m.initial_total, m.initial_done);
+          p.finished = true;
+          progress(p);
+        }
+      }
       continue;
     }
     Batch batch;

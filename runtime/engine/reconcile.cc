@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <nlohmann/json.hpp>
 
 #include "runtime/jit/error_kinds.h"
 
@@ -623,7 +624,9 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
         Resolved(batch, ids[0], ids[1]);
         return Status::Ok();
       }
-      if (changed) {
+      if (batch.take >= 0) {
+        winner = batch.take;
+      } else if (changed) {
         FieldPlan map_rule{plan.map->master, {}};
         Expected<int> w = Winner(plan, map_rule, ids, gone);
         if (!w.ok()) return w.status();
@@ -633,7 +636,7 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
         RecordError(batch, kept, ids[kept], "conflict",
                     "the row was deleted in " + plan.side[gone].system + " and changed in " +
                         plan.side[kept].system + "; the map's rule is manual",
-                    &*rows[kept]);
+                    &*rows[kept], ids[gone]);
         return Status::Ok();
       }
       if (winner == gone) {
@@ -742,7 +745,7 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
                       ", which is already linked to row " +
                       (o == 0 ? (*taken)->right_id : (*taken)->left_id) + " of " +
                       plan.side[s].table,
-                  &*rows[s]);
+                  &*rows[s], *partner);
       return Status::Ok();
     }
     ids[o] = *partner;
@@ -805,6 +808,8 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
       int source = flows[0] ? 0 : 1;
       if (!changed[source]) continue;
       winner = source;
+    } else if (batch.take >= 0) {
+      winner = batch.take;
     } else if (seed >= 0) {
       winner = seed;
     } else if (changed[0] != changed[1]) {
@@ -860,7 +865,8 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
       if (!IsRejected(updated)) return updated;
       // Keep the other side's write out too: the pair stays as it was.
       int from = 1 - write.to;
-      RecordError(batch, from, ids[from], "rejected", updated.message(), &*rows[from]);
+      RecordError(batch, from, ids[from], "rejected", updated.message(), &*rows[from], {},
+                  &*rows[write.to]);
       return Status::Ok();
     }
     ++batch.writes;
@@ -873,18 +879,32 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
     }
   }
   if (Status st = link_pair(rows, has_base ? &base : nullptr, conflicts); !st.ok()) return st;
-  for (const FieldPlan* f : conflicts) {
+  if (!conflicts.empty()) {
+    // Per conflicting column: what each side's row gives it now and what it
+    // was at the last sync.
     std::string fields;
-    for (int i = 0; i < 2; ++i) {
-      for (int j : f->slots[i]) {
-        std::string name = plan.side[1 - i].table + "." +
-                           plan.side[i].transform->outputs[static_cast<size_t>(j)].Name();
-        fields += (fields.empty() ? "" : ", ") + name;
+    nlohmann::json detail = nlohmann::json::array();
+    auto text = [](const Value& v) {
+      return v.is_null() || v.is_unknown() ? nlohmann::json(nullptr) : nlohmann::json(v.ToText());
+    };
+    for (const FieldPlan* f : conflicts) {
+      for (int i = 0; i < 2; ++i) {
+        for (int j : f->slots[i]) {
+          const bundle::Slot& slot = plan.side[i].transform->outputs[static_cast<size_t>(j)];
+          std::string name = plan.side[1 - i].table + "." + slot.Name();
+          fields += (fields.empty() ? "" : ", ") + name;
+          size_t at = static_cast<size_t>(plan.side[1 - i].current_index[static_cast<size_t>(j)]);
+          nlohmann::json field = {{"column", name}};
+          field[plan.side[i].system] = text(proj[i].values[static_cast<size_t>(j)]);
+          field[plan.side[1 - i].system] = text(rows[1 - i]->values[at]);
+          field["base"] = has_base ? text(base.p[i][static_cast<size_t>(j)]) : nullptr;
+          detail.push_back(std::move(field));
+        }
       }
     }
     RecordError(batch, s, ids[s], "conflict",
                 "both sides changed " + fields + " since the last sync; the rule is manual",
-                &*rows[s]);
+                &*rows[s], {}, &*rows[1 - s], nlohmann::json{{"fields", detail}}.dump());
   }
 
   return Status::Ok();

@@ -129,6 +129,39 @@ void SyncEngine::Impl::PrunePending(MapPlan& plan, const int64_t checkpoint[2]) 
   }
 }
 
+Expected<int64_t> SyncEngine::Impl::ProcessRequests(MapPlan& plan) {
+  Expected<std::vector<state::ErrorItem>> requested = state->RequestedErrors(plan.name);
+  if (!requested.ok()) return requested.status();
+  if (requested->empty()) return 0;
+  Expected<state::MapState> m = state->GetMap(plan.name);
+  if (!m.ok()) return m.status();
+  if (m->phase != state::MapPhase::kLive) return 0;  // after the map's initial sync
+  // One batch per kind of request: a `take` decides only its own pairs.
+  std::map<std::string, std::vector<const state::ErrorItem*>> by_request;
+  for (const state::ErrorItem& e : *requested) by_request[e.request].push_back(&e);
+  for (const auto& [request, items] : by_request) {
+    Batch batch;
+    if (Status st = BeginBatch(batch, plan); !st.ok()) return st;
+    if (request.rfind("take:", 0) == 0) {
+      std::string system = request.substr(5);
+      batch.take = system == plan.side[0].system ? 0 : system == plan.side[1].system ? 1 : -1;
+    }
+    for (const state::ErrorItem* e : items) {
+      int s = e->system == plan.side[0].system ? 0 : 1;
+      Trace("request {} of item {}: map {} side {} row {}", request, e->id, plan.name, s,
+            e->row_id);
+      if (Status st = Reconcile(batch, s, e->row_id, -1); !st.ok()) {
+        AbortBatch(batch);
+        return st;
+      }
+      int64_t id = e->id;
+      batch.state_ops.push_back([id](state::StateStore& st) { return st.ClearRequest(id); });
+    }
+    if (Status st = CommitBatch(batch, nullptr); !st.ok()) return st;
+  }
+  return static_cast<int64_t>(requested->size());
+}
+
 Expected<int64_t> SyncEngine::Impl::RetryWaiting(MapPlan& plan, bool retry_errors) {
   Expected<std::vector<state::Waiting>> waiting = state->ListWaiting(plan.name);
   if (!waiting.ok()) return waiting.status();
@@ -241,6 +274,12 @@ Expected<RunCounts> SyncEngine::Impl::Run(const std::atomic<bool>* stop,
     bool idle = handled == 0;
     if (idle || now - last_retry > std::chrono::seconds(1)) {
       int64_t resolved = 0;
+      // What an operator asked for with `duet errors retry|resolve`.
+      for (auto& plan : plans) {
+        Expected<int64_t> r = ProcessRequests(*plan);
+        if (!r.ok()) return r.status();
+        resolved += *r;
+      }
       for (auto& plan : plans) {
         Expected<int64_t> r = RetryWaiting(*plan, /*retry_errors=*/false);
         if (!r.ok()) return r.status();
@@ -332,6 +371,16 @@ Expected<RunCounts> SyncEngine::RunOnce(const ProgressFn& progress) {
 Expected<RunCounts> SyncEngine::RunUntil(const std::atomic<bool>& stop,
                                          const ProgressFn& progress) {
   return impl_->Run(&stop, progress);
+}
+
+Expected<int64_t> SyncEngine::ProcessRequests() {
+  int64_t n = 0;
+  for (auto& plan : impl_->plans) {
+    Expected<int64_t> r = impl_->ProcessRequests(*plan);
+    if (!r.ok()) return r.status();
+    n += *r;
+  }
+  return n;
 }
 
 Expected<std::string> SyncEngine::StatusJson() {

@@ -65,6 +65,12 @@ class SyncEngine {
   // batches).
   Expected<RunCounts> RunUntil(const std::atomic<bool>& stop, const ProgressFn& progress);
 
+  // Reconciles the pairs of error items an operator asked to retry or
+  // resolve (state::StateStore::RequestRetry), in maps past their initial
+  // sync; the number of items. What `duet errors` does itself when no
+  // `duet run` is running; a running one does it every cycle.
+  Expected<int64_t> ProcessRequests();
+
   // `duet status --json`.
   Expected<std::string> StatusJson();
   // `duet status`: a table for people.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <set>
 
 #include "runtime/endpoint/sqlite/sqlite_db.h"
 
@@ -54,6 +55,52 @@ MapPhase ParsePhase(std::string_view text) {
   return MapPhase::kNew;
 }
 
+// Columns added to duet_errors after its first release; a store made
+// before gets them on open.
+Status AddMissingColumns(sqlite::Db& db) {
+  std::set<std::string> have;
+  {
+    Expected<Statement*> s = db.Prepare("SELECT name FROM pragma_table_info('duet_errors')");
+    if (!s.ok()) return s.status();
+    ScopedStatement st(*s);
+    while (st->Step() == SQLITE_ROW) have.emplace(st->ColumnText(0));
+  }
+  for (const char* column : {"other_id", "other_row", "detail", "request", "closed_by"}) {
+    if (have.count(column)) continue;
+    if (Status s = db.Exec(std::string("ALTER TABLE duet_errors ADD COLUMN ") + column + " TEXT");
+        !s.ok()) {
+      return s;
+    }
+  }
+  return Status::Ok();
+}
+
+constexpr char kErrorColumns[] =
+    "id, map, system, row_id, kind, reason, coalesce(source_row, ''), coalesce(other_id, ''), "
+    "coalesce(other_row, ''), coalesce(detail, ''), attempts, first_at, last_at, status, "
+    "coalesce(request, ''), coalesce(closed_by, '')";
+
+ErrorItem ReadErrorItem(const Statement& st) {
+  ErrorItem e;
+  e.id = st.ColumnInt(0);
+  e.map = std::string(st.ColumnText(1));
+  e.system = std::string(st.ColumnText(2));
+  e.row_id = std::string(st.ColumnText(3));
+  e.kind = std::string(st.ColumnText(4));
+  e.reason = std::string(st.ColumnText(5));
+  e.source_row = std::string(st.ColumnText(6));
+  e.other_id = std::string(st.ColumnText(7));
+  e.other_row = std::string(st.ColumnText(8));
+  e.detail = std::string(st.ColumnText(9));
+  e.attempts = st.ColumnInt(10);
+  e.first_at = std::string(st.ColumnText(11));
+  e.last_at = std::string(st.ColumnText(12));
+  e.status = std::string(st.ColumnText(13));
+  e.request = std::string(st.ColumnText(14));
+  e.closed_by = std::string(st.ColumnText(15));
+  return e;
+}
+
 std::optional<std::string> OptionalText(const Statement& s, int i) {
   if (s.ColumnType(i) == SQLITE_NULL) return std::nullopt;
   return std::string(s.ColumnText(i));
@@ -61,19 +108,19 @@ std::optional<std::string> OptionalText(const Statement& s, int i) {
 
 }  // namespace
 
-std::string NowIso() {
-  auto now = std::chrono::system_clock::now();
-  std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-  auto millis =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
+std::string IsoAt(double unix_seconds) {
+  std::time_t seconds = static_cast<std::time_t>(unix_seconds);
+  int millis = static_cast<int>((unix_seconds - static_cast<double>(seconds)) * 1000);
   std::tm tm;
   gmtime_r(&seconds, &tm);
   char buffer[40];
   std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &tm);
   char out[48];
-  std::snprintf(out, sizeof out, "%s.%03dZ", buffer, static_cast<int>(millis.count()));
+  std::snprintf(out, sizeof out, "%s.%03dZ", buffer, millis);
   return out;
 }
+
+std::string NowIso() { return IsoAt(NowSeconds()); }
 
 double NowSeconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -97,6 +144,7 @@ Expected<std::unique_ptr<StateStore>> StateStore::Open(const std::string& path) 
     return s;
   }
   if (Status s = (*db)->Exec(kSchema); !s.ok()) return s;
+  if (Status s = AddMissingColumns(**db); !s.ok()) return s;
   return std::unique_ptr<StateStore>(new StateStore(std::move(*db)));
 }
 
@@ -383,7 +431,8 @@ Status StateStore::RecordError(const ErrorItem& item) {
   std::string now = NowIso();
   Expected<Statement*> update = db_->Prepare(
       "UPDATE duet_errors SET kind = ?4, reason = ?5, source_row = ?6, attempts = attempts + 1, "
-      "last_at = ?7 WHERE map = ?1 AND system = ?2 AND row_id = ?3 AND status = 'open'");
+      "last_at = ?7, other_id = ?8, other_row = ?9, detail = ?10 "
+      "WHERE map = ?1 AND system = ?2 AND row_id = ?3 AND status = 'open'");
   if (!update.ok()) return update.status();
   Statement& u = **update;
   u.BindText(1, item.map);
@@ -393,11 +442,15 @@ Status StateStore::RecordError(const ErrorItem& item) {
   u.BindText(5, item.reason);
   u.BindText(6, item.source_row);
   u.BindText(7, now);
+  u.BindText(8, item.other_id);
+  u.BindText(9, item.other_row);
+  u.BindText(10, item.detail);
   if (Status s = db_->Run(u); !s.ok()) return s;
   if (sqlite3_changes(db_->handle()) > 0) return Status::Ok();
   Expected<Statement*> insert = db_->Prepare(
       "INSERT INTO duet_errors (map, system, row_id, kind, reason, source_row, attempts, "
-      "first_at, last_at, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?7, 'open')");
+      "first_at, last_at, status, other_id, other_row, detail) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?7, 'open', ?8, ?9, ?10)");
   if (!insert.ok()) return insert.status();
   Statement& i = **insert;
   i.BindText(1, item.map);
@@ -407,6 +460,9 @@ Status StateStore::RecordError(const ErrorItem& item) {
   i.BindText(5, item.reason);
   i.BindText(6, item.source_row);
   i.BindText(7, now);
+  i.BindText(8, item.other_id);
+  i.BindText(9, item.other_row);
+  i.BindText(10, item.detail);
   return db_->Run(i);
 }
 
@@ -424,29 +480,92 @@ Status StateStore::ResolveErrors(const std::string& map, const std::string& syst
 }
 
 Expected<std::vector<ErrorItem>> StateStore::OpenErrors(const std::string& map) {
-  Expected<Statement*> s = db_->Prepare(
-      "SELECT id, system, row_id, kind, reason, coalesce(source_row, ''), attempts, first_at, "
-      "last_at FROM duet_errors WHERE map = ?1 AND status = 'open' ORDER BY id");
+  ErrorFilter filter;
+  filter.map = map;
+  return ListErrors(filter);
+}
+
+Expected<std::vector<ErrorItem>> StateStore::ListErrors(const ErrorFilter& filter) {
+  Expected<Statement*> s =
+      db_->Prepare(std::string("SELECT ") + kErrorColumns +
+                   " FROM duet_errors WHERE (?1 = '' OR map = ?1) AND (?2 = '' OR kind = ?2)"
+                   " AND (?3 = 0 OR status = 'open') AND first_at <= ?4 ORDER BY id");
+  if (!s.ok()) return s.status();
+  ScopedStatement st(*s);
+  st->BindText(1, filter.map);
+  st->BindText(2, filter.kind);
+  st->BindInt(3, filter.open_only ? 1 : 0);
+  std::string cutoff = filter.older_than_seconds > 0
+                           ? IsoAt(NowSeconds() - filter.older_than_seconds)
+                           : std::string("9999");
+  st->BindText(4, cutoff);
+  std::vector<ErrorItem> out;
+  int rc;
+  while ((rc = st->Step()) == SQLITE_ROW) out.push_back(ReadErrorItem(**s));
+  if (rc != SQLITE_DONE) return db_->Error("reading the error queue");
+  return out;
+}
+
+Expected<std::optional<ErrorItem>> StateStore::GetError(int64_t id) {
+  Expected<Statement*> s =
+      db_->Prepare(std::string("SELECT ") + kErrorColumns + " FROM duet_errors WHERE id = ?1");
+  if (!s.ok()) return s.status();
+  ScopedStatement st(*s);
+  st->BindInt(1, id);
+  int rc = st->Step();
+  if (rc == SQLITE_ROW) return std::optional<ErrorItem>(ReadErrorItem(**s));
+  if (rc != SQLITE_DONE) return db_->Error("reading an error item");
+  return std::optional<ErrorItem>();
+}
+
+Status StateStore::RequestRetry(int64_t id, const std::string& request) {
+  Expected<Statement*> s =
+      db_->Prepare("UPDATE duet_errors SET request = ?2 WHERE id = ?1 AND status = 'open'");
+  if (!s.ok()) return s.status();
+  (*s)->BindInt(1, id);
+  (*s)->BindText(2, request);
+  if (Status st = db_->Run(**s); !st.ok()) return st;
+  if (sqlite3_changes(db_->handle()) == 0) {
+    return NotFoundError("no open error item " + std::to_string(id));
+  }
+  return Status::Ok();
+}
+
+Expected<std::vector<ErrorItem>> StateStore::RequestedErrors(const std::string& map) {
+  Expected<Statement*> s =
+      db_->Prepare(std::string("SELECT ") + kErrorColumns +
+                   " FROM duet_errors WHERE map = ?1 AND status = 'open' AND request IS NOT NULL"
+                   " AND request <> '' ORDER BY id");
   if (!s.ok()) return s.status();
   ScopedStatement st(*s);
   st->BindText(1, map);
   std::vector<ErrorItem> out;
-  while (st->Step() == SQLITE_ROW) {
-    ErrorItem e;
-    e.id = st->ColumnInt(0);
-    e.map = map;
-    e.system = std::string(st->ColumnText(1));
-    e.row_id = std::string(st->ColumnText(2));
-    e.kind = std::string(st->ColumnText(3));
-    e.reason = std::string(st->ColumnText(4));
-    e.source_row = std::string(st->ColumnText(5));
-    e.attempts = st->ColumnInt(6);
-    e.first_at = std::string(st->ColumnText(7));
-    e.last_at = std::string(st->ColumnText(8));
-    e.status = "open";
-    out.push_back(std::move(e));
-  }
+  int rc;
+  while ((rc = st->Step()) == SQLITE_ROW) out.push_back(ReadErrorItem(**s));
+  if (rc != SQLITE_DONE) return db_->Error("reading the error queue");
   return out;
+}
+
+Status StateStore::ClearRequest(int64_t id) {
+  Expected<Statement*> s = db_->Prepare("UPDATE duet_errors SET request = NULL WHERE id = ?1");
+  if (!s.ok()) return s.status();
+  (*s)->BindInt(1, id);
+  return db_->Run(**s);
+}
+
+Status StateStore::DiscardError(int64_t id, const std::string& by) {
+  Expected<Statement*> s = db_->Prepare(
+      "UPDATE duet_errors SET status = 'discarded', closed_by = ?2, last_at = ?3, request = NULL "
+      "WHERE id = ?1 AND status = 'open'");
+  if (!s.ok()) return s.status();
+  (*s)->BindInt(1, id);
+  (*s)->BindText(2, by);
+  (*s)->BindText(3, NowIso());
+  if (Status st = db_->Run(**s); !st.ok()) return st;
+  if (sqlite3_changes(db_->handle()) == 0) {
+    return NotFoundError("no open error item " + std::to_string(id));
+  }
+  return Status::Ok();
 }
 
 Expected<int64_t> StateStore::CountOpenErrors(const std::string& map) {

@@ -55,6 +55,8 @@ struct Waiting {
   std::string reason;
 };
 
+// An item of the error queue (docs/operations.md). `system` is the side the
+// change came from; the other side's row, when there is one, is `other_id`.
 struct ErrorItem {
   int64_t id = 0;
   std::string map;
@@ -62,11 +64,23 @@ struct ErrorItem {
   std::string row_id;
   std::string kind;
   std::string reason;
-  std::string source_row;  // JSON
+  std::string source_row;  // JSON, as read when the item was last recorded
+  std::string other_id;
+  std::string other_row;  // JSON, likewise; empty when there is no partner
+  std::string detail;     // JSON; for a conflict: each field's values and base
   int64_t attempts = 0;
   std::string first_at;
   std::string last_at;
-  std::string status;
+  std::string status;   // open, resolved or discarded
+  std::string request;  // open items: "retry", "take:SYSTEM", or empty
+  std::string closed_by;
+};
+
+struct ErrorFilter {
+  std::string map;   // empty: every map
+  std::string kind;  // empty: every kind
+  bool open_only = true;
+  double older_than_seconds = 0;  // first recorded at least this long ago
 };
 
 class StateStore {
@@ -125,6 +139,17 @@ class StateStore {
                        const std::string& row_id);
   Expected<std::vector<ErrorItem>> OpenErrors(const std::string& map);
   Expected<int64_t> CountOpenErrors(const std::string& map);
+  Expected<std::vector<ErrorItem>> ListErrors(const ErrorFilter& filter);
+  Expected<std::optional<ErrorItem>> GetError(int64_t id);
+  // Asks whoever runs the map next (a running `duet run`, or the command
+  // itself) to reconcile the item's pair again: `request` is "retry" or
+  // "take:SYSTEM". NotFound unless the item is open.
+  Status RequestRetry(int64_t id, const std::string& request);
+  // Open items of the map with a request, oldest first.
+  Expected<std::vector<ErrorItem>> RequestedErrors(const std::string& map);
+  Status ClearRequest(int64_t id);
+  // Closes an open item without touching the data. NotFound unless open.
+  Status DiscardError(int64_t id, const std::string& by);
 
  private:
   explicit StateStore(std::unique_ptr<sqlite::Db> db);
@@ -133,6 +158,7 @@ class StateStore {
 
 // The current time as ISO text with milliseconds, "2026-11-26T10:04:11.120Z".
 std::string NowIso();
+std::string IsoAt(double unix_seconds);
 double NowSeconds();
 
 }  // namespace duet::state

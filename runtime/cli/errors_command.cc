@@ -1,0 +1,308 @@
+#include "runtime/cli/errors_command.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "runtime/cli/session.h"
+#include "runtime/state/state_store.h"
+
+namespace duet::cli {
+namespace {
+
+using nlohmann::json;
+
+struct StateSession {
+  engine::Config config;
+  std::unique_ptr<state::StateStore> state;
+};
+
+Expected<StateSession> OpenState(const std::string& config_path) {
+  Expected<engine::Config> config = engine::LoadConfig(config_path);
+  if (!config.ok()) return config.status();
+  Expected<std::string> path = engine::SqlitePath(config->state, "state");
+  if (!path.ok()) return path.status();
+  Expected<std::unique_ptr<state::StateStore>> state = state::StateStore::Open(*path);
+  if (!state.ok()) return state.status();
+  return StateSession{*config, std::move(*state)};
+}
+
+// "90s", "15m", "2h", "7d" -> seconds.
+Expected<double> ParseAge(const std::string& text) {
+  if (text.size() < 2)
+    return InvalidArgumentError("--older-than: expected e.g. 15m, got '" + text + "'");
+  double unit = 0;
+  switch (text.back()) {
+    case 's':
+      unit = 1;
+      break;
+    case 'm':
+      unit = 60;
+      break;
+    case 'h':
+      unit = 3600;
+      break;
+    case 'd':
+      unit = 86400;
+      break;
+    default:
+      break;
+  }
+  std::string digits = text.substr(0, text.size() - 1);
+  char* end = nullptr;
+  double n = std::strtod(digits.c_str(), &end);
+  if (unit == 0 || end != digits.c_str() + digits.size() || n < 0) {
+    return InvalidArgumentError("--older-than: expected a number and s, m, h or d (15m), got '" +
+                                text + "'");
+  }
+  return n * unit;
+}
+
+json JsonOrNull(const std::string& text) {
+  if (text.empty()) return nullptr;
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return j.is_discarded() ? json(text) : j;
+}
+
+// The other system of the deployment: where the item's change was going.
+std::string OtherSystem(const engine::Config& config, const std::string& system) {
+  for (const auto& [name, url] : config.systems) {
+    if (name != system) return name;
+  }
+  return "";
+}
+
+json ItemJson(const engine::Config& config, const state::ErrorItem& e) {
+  return json{{"id", e.id},
+              {"map", e.map},
+              {"from", e.system},
+              {"to", OtherSystem(config, e.system)},
+              {"row_id", e.row_id},
+              {"other_id", e.other_id.empty() ? json(nullptr) : json(e.other_id)},
+              {"kind", e.kind},
+              {"reason", e.reason},
+              {"status", e.status},
+              {"attempts", e.attempts},
+              {"first_at", e.first_at},
+              {"last_at", e.last_at},
+              {"source_row", JsonOrNull(e.source_row)},
+              {"other_row", JsonOrNull(e.other_row)},
+              {"detail", JsonOrNull(e.detail)},
+              {"request", e.request.empty() ? json(nullptr) : json(e.request)},
+              {"closed_by", e.closed_by.empty() ? json(nullptr) : json(e.closed_by)}};
+}
+
+std::string Shorten(const std::string& text, size_t n) {
+  return text.size() <= n ? text : text.substr(0, n - 3) + "...";
+}
+
+// The items named by id (each must exist), or with --all every open item
+// (of --map, when given).
+Expected<std::vector<state::ErrorItem>> SelectItems(state::StateStore& state,
+                                                    const ErrorsOptions& options) {
+  std::vector<state::ErrorItem> items;
+  if (options.all) {
+    state::ErrorFilter filter;
+    filter.map = options.map;
+    filter.kind = options.kind;
+    return state.ListErrors(filter);
+  }
+  if (options.ids.empty()) return InvalidArgumentError("name the items by id, or say --all");
+  for (int64_t id : options.ids) {
+    Expected<std::optional<state::ErrorItem>> item = state.GetError(id);
+    if (!item.ok()) return item.status();
+    if (!*item) return NotFoundError("no error item " + std::to_string(id));
+    items.push_back(std::move(**item));
+  }
+  return items;
+}
+
+// Marks each item with `request`, then reconciles them here when no `duet
+// run` holds the state store, or leaves them to the running one.
+int RequestAndProcess(const ErrorsOptions& options, StateSession& session,
+                      const std::vector<state::ErrorItem>& items, const std::string& request) {
+  for (const state::ErrorItem& e : items) {
+    if (e.status != "open") {
+      return Fail(FailedPreconditionError("error item " + std::to_string(e.id) + " is " + e.status +
+                                          ", not open"));
+    }
+  }
+  for (const state::ErrorItem& e : items) {
+    if (Status s = session.state->RequestRetry(e.id, request); !s.ok()) return Fail(s);
+  }
+  Expected<int> lock = LockState(session.config);
+  if (!lock.ok()) {
+    if (lock.status().code() != StatusCode::kFailedPrecondition) return Fail(lock.status());
+    // A `duet run` is running: it takes the requests in its next cycle.
+    if (options.as_json) {
+      json ids = json::array();
+      for (const state::ErrorItem& e : items) ids.push_back(e.id);
+      std::cout << json{{"requested", ids}, {"processed", false}}.dump() << "\n";
+    } else {
+      std::cout << fmt::format(
+          "{} item(s) marked; the running duet process reconciles them in its next cycle\n",
+          items.size());
+    }
+    return kExitClean;
+  }
+  Expected<std::unique_ptr<Session>> run = OpenSession(options.config_path);
+  if (!run.ok()) return Fail(run.status());
+  if (Status s = (*run)->engine->CheckReady(); !s.ok()) return Fail(s);
+  Expected<int64_t> processed = (*run)->engine->ProcessRequests();
+  if (!processed.ok()) return Fail(processed.status());
+  ::close(*lock);
+  bool all_closed = true;
+  json out = json::array();
+  for (const state::ErrorItem& e : items) {
+    Expected<std::optional<state::ErrorItem>> now = session.state->GetError(e.id);
+    if (!now.ok()) return Fail(now.status());
+    if (!*now) continue;
+    const state::ErrorItem& item = **now;
+    bool closed = item.status != "open";
+    all_closed = all_closed && closed;
+    if (options.as_json) {
+      out.push_back(ItemJson(session.config, item));
+    } else if (closed) {
+      std::cout << fmt::format("item {}: {}\n", item.id, item.status);
+    } else if (!item.request.empty()) {
+      std::cout << fmt::format(
+          "item {}: not reconciled yet (map {} has not finished its initial "
+          "sync)\n",
+          item.id, item.map);
+    } else {
+      std::cout << fmt::format("item {}: still open after {} attempt(s): {}: {}\n", item.id,
+                               item.attempts, item.kind, item.reason);
+    }
+  }
+  if (options.as_json) std::cout << json{{"items", out}, {"processed", true}}.dump() << "\n";
+  return all_closed ? kExitClean : kExitRowErrors;
+}
+
+}  // namespace
+
+int ErrorsListCommand(const ErrorsOptions& options) {
+  Expected<StateSession> session = OpenState(options.config_path);
+  if (!session.ok()) return Fail(session.status());
+  state::ErrorFilter filter;
+  filter.map = options.map;
+  filter.kind = options.kind;
+  filter.open_only = !options.all;
+  if (!options.older_than.empty()) {
+    Expected<double> age = ParseAge(options.older_than);
+    if (!age.ok()) return Fail(age.status());
+    filter.older_than_seconds = *age;
+  }
+  Expected<std::vector<state::ErrorItem>> items = session->state->ListErrors(filter);
+  if (!items.ok()) return Fail(items.status());
+  if (options.as_json) {
+    json out = json::array();
+    for (const state::ErrorItem& e : *items) out.push_back(ItemJson(session->config, e));
+    std::cout << out.dump() << "\n";
+    return kExitClean;
+  }
+  if (items->empty()) {
+    std::cout << (options.all ? "no error items\n" : "no open error items\n");
+    return kExitClean;
+  }
+  std::cout << fmt::format("{:>6}  {:<16} {:<9} {:<10} {:<17} {:>8}  {:<24} {}\n", "ID", "MAP",
+                           "FROM", "ROW", "KIND", "ATTEMPTS", "LAST", "REASON");
+  for (const state::ErrorItem& e : *items) {
+    std::cout << fmt::format("{:>6}  {:<16} {:<9} {:<10} {:<17} {:>8}  {:<24} {}{}\n", e.id,
+                             Shorten(e.map, 16), Shorten(e.system, 9), Shorten(e.row_id, 10),
+                             Shorten(e.kind, 17), e.attempts, e.last_at, Shorten(e.reason, 70),
+                             e.status == "open" ? "" : " [" + e.status + "]");
+  }
+  return kExitClean;
+}
+
+int ErrorsShowCommand(const ErrorsOptions& options) {
+  Expected<StateSession> session = OpenState(options.config_path);
+  if (!session.ok()) return Fail(session.status());
+  Expected<std::vector<state::ErrorItem>> items = SelectItems(*session->state, options);
+  if (!items.ok()) return Fail(items.status());
+  for (const state::ErrorItem& e : *items) {
+    json j = ItemJson(session->config, e);
+    if (options.as_json) {
+      std::cout << j.dump() << "\n";
+      continue;
+    }
+    std::cout << fmt::format("item {} ({})\n", e.id, e.status);
+    std::cout << fmt::format("  map:       {}, {} -> {}\n", e.map, e.system,
+                             OtherSystem(session->config, e.system));
+    std::cout << fmt::format("  rows:      {} row {}, {} row {}\n", e.system, e.row_id,
+                             OtherSystem(session->config, e.system),
+                             e.other_id.empty() ? "(none)" : e.other_id);
+    std::cout << fmt::format("  kind:      {}\n  reason:    {}\n", e.kind, e.reason);
+    std::cout << fmt::format("  attempts:  {} (first {}, last {})\n", e.attempts, e.first_at,
+                             e.last_at);
+    if (!e.closed_by.empty()) std::cout << fmt::format("  closed by: {}\n", e.closed_by);
+    if (!e.request.empty()) std::cout << fmt::format("  requested: {}\n", e.request);
+    if (!j["source_row"].is_null()) {
+      std::cout << fmt::format("  {} row:\n{}\n", e.system, j["source_row"].dump(4));
+    }
+    if (!j["other_row"].is_null()) {
+      std::cout << fmt::format("  {} row:\n{}\n", OtherSystem(session->config, e.system),
+                               j["other_row"].dump(4));
+    }
+    if (!j["detail"].is_null()) std::cout << fmt::format("  detail:\n{}\n", j["detail"].dump(4));
+  }
+  return kExitClean;
+}
+
+int ErrorsRetryCommand(const ErrorsOptions& options) {
+  Expected<StateSession> session = OpenState(options.config_path);
+  if (!session.ok()) return Fail(session.status());
+  Expected<std::vector<state::ErrorItem>> items = SelectItems(*session->state, options);
+  if (!items.ok()) return Fail(items.status());
+  if (items->empty()) {
+    std::cout << (options.as_json ? "{\"items\":[],\"processed\":true}\n"
+                                  : "no open error items\n");
+    return kExitClean;
+  }
+  return RequestAndProcess(options, *session, *items, "retry");
+}
+
+int ErrorsResolveCommand(const ErrorsOptions& options) {
+  Expected<StateSession> session = OpenState(options.config_path);
+  if (!session.ok()) return Fail(session.status());
+  if (!session->config.systems.count(options.take)) {
+    return Fail(InvalidArgumentError("--take: '" + options.take +
+                                     "' is not a system of the configuration"));
+  }
+  Expected<std::vector<state::ErrorItem>> items = SelectItems(*session->state, options);
+  if (!items.ok()) return Fail(items.status());
+  for (const state::ErrorItem& e : *items) {
+    if (e.kind != "conflict") {
+      return Fail(FailedPreconditionError(
+          "error item " + std::to_string(e.id) + " is " + e.kind +
+          ", not a conflict: fix the data and use `duet errors retry`, or discard it"));
+    }
+  }
+  return RequestAndProcess(options, *session, *items, "take:" + options.take);
+}
+
+int ErrorsDiscardCommand(const ErrorsOptions& options) {
+  Expected<StateSession> session = OpenState(options.config_path);
+  if (!session.ok()) return Fail(session.status());
+  std::string by = options.by;
+  if (by.empty()) {
+    const char* user = std::getenv("USER");
+    by = user && *user ? user : "unknown";
+  }
+  Expected<std::vector<state::ErrorItem>> items = SelectItems(*session->state, options);
+  if (!items.ok()) return Fail(items.status());
+  json out = json::array();
+  for (const state::ErrorItem& e : *items) {
+    if (Status s = session->state->DiscardError(e.id, by); !s.ok()) return Fail(s);
+    out.push_back(e.id);
+    if (!options.as_json) std::cout << fmt::format("item {}: discarded by {}\n", e.id, by);
+  }
+  if (options.as_json) std::cout << json{{"discarded", out}, {"by", by}}.dump() << "\n";
+  return kExitClean;
+}
+
+}  // namespace duet::cli

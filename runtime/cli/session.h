@@ -1,0 +1,63 @@
+// What the duet commands that work on a deployment share: opening its
+// bundle, endpoints and state store from the configuration file, and the
+// lock that allows one `duet run` per state store. Not an interface.
+#ifndef DUET_RUNTIME_CLI_SESSION_H_
+#define DUET_RUNTIME_CLI_SESSION_H_
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "runtime/base/status.h"
+#include "runtime/bundle/loaded_bundle.h"
+#include "runtime/bundle/manifest.h"
+#include "runtime/endpoint/endpoint.h"
+#include "runtime/engine/config.h"
+#include "runtime/engine/sync_engine.h"
+#include "runtime/jit/engine.h"
+
+namespace duet::cli {
+
+constexpr int kExitClean = 0;
+constexpr int kExitRowErrors = 1;
+constexpr int kExitFailure = 2;
+
+// Prints "duet: MESSAGE" on stderr; returns kExitFailure.
+int Fail(const Status& status);
+
+// Every system of the manifest has a connection, and every connection names
+// a system of the manifest.
+Status CheckSystems(const engine::Config& config, const bundle::Manifest& manifest);
+Expected<std::map<std::string, std::unique_ptr<endpoint::Endpoint>>> OpenEndpoints(
+    const engine::Config& config, const bundle::Manifest& manifest);
+// The manifest of a verified bundle, without loading its code.
+Expected<bundle::Manifest> ReadManifest(const engine::Config& config);
+
+// What `run` and `status` share: the bundle in the JIT, endpoints, the
+// state store and the engine over them.
+struct Session {
+  engine::Config config;
+  std::unique_ptr<jit::Engine> jit;
+  std::unique_ptr<bundle::LoadedBundle> bundle;
+  std::unique_ptr<engine::SyncEngine> engine;
+};
+
+Expected<std::unique_ptr<Session>> OpenSession(const std::string& config_path);
+
+// Takes the state store's lock (a file next to it, released when the
+// process ends, also on kill -9): the file descriptor, or FailedPrecondition
+// when another duet process holds it.
+Expected<int> LockState(const engine::Config& config);
+
+// What install and uninstall work on: the verified bundle's manifest (its
+// code is not loaded) and an endpoint per system.
+struct CaptureSession {
+  bundle::Manifest manifest;
+  std::map<std::string, std::unique_ptr<endpoint::Endpoint>> endpoints;
+};
+
+Expected<std::unique_ptr<CaptureSession>> OpenCaptureSession(const std::string& config_path);
+
+}  // namespace duet::cli
+
+#endif  // DUET_RUNTIME_CLI_SESSION_H_

@@ -1,0 +1,215 @@
+// Operating duet (docs/operations.md): the error queue commands, driven as
+// an operator would, with the sqlite3 client as the applications and duet
+// as a separate process, next to a running `duet run` and without one.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+
+#include "tests/e2e/harness.h"
+#include "tests/e2e/schemas.h"
+
+namespace duet::e2e {
+namespace {
+
+using nlohmann::json;
+using ::testing::HasSubstr;
+
+class ErrorQueueTest : public E2eTest {
+ protected:
+  // `duet errors -c duet.json ARGS...`
+  RunResult Errors(int exit_code, const std::vector<std::string>& args) {
+    return DuetExpect(exit_code, "errors", args);
+  }
+  json ErrorsJson(const std::vector<std::string>& args) {
+    std::vector<std::string> with_json = args;
+    with_json.push_back("--json");
+    RunResult r = Errors(kExitOk, with_json);
+    json j = json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+    EXPECT_FALSE(j.is_discarded()) << r.out;
+    return j;
+  }
+  std::string Recid(const std::string& code) {
+    return fo_.Value("SELECT RECID FROM Product WHERE CODE = '" + code + "'");
+  }
+};
+
+class BadRowsTest : public ErrorQueueTest {
+ protected:
+  void SetUp() override {
+    ErrorQueueTest::SetUp();
+    if (HasFatalFailure()) return;
+    Compile({"baddata.duet"});
+    ASSERT_TRUE(fo_.Exec(kBadDataFo));
+    ASSERT_TRUE(ce_.Exec(kBadDataCe));
+    ASSERT_TRUE(
+        fo_.Exec("INSERT INTO Product (CODE, NAME, QTY, NOTE) VALUES "
+                 "('P1', 'fine', 1, 'n1'), ('P2', 'negative', -2, 'n2'), "
+                 "('P3', 'no note', 3, NULL);"));
+    WriteConfig();
+    Install();
+    RunOnce(kExitRowErrors);
+  }
+};
+
+// Issue 5, the error queue's life cycle: bad row -> item -> list and show ->
+// fix -> retry -> synced and closed; discard closes an item and leaves the
+// data as it is.
+TEST_F(BadRowsTest, ListShowFixRetryAndDiscard) {
+  EXPECT_EQ(state_.Value("SELECT state FROM duet_maps WHERE name = 'products'"), "live")
+      << "a one-way map is live after its one initial-sync pass";
+  json items = ErrorsJson({"list"});
+  ASSERT_TRUE(items.is_array());
+  ASSERT_EQ(items.size(), 2u) << items.dump(2);
+  const json& negative = items[0];
+  EXPECT_EQ(negative["map"], "products");
+  EXPECT_EQ(negative["from"], "fo");
+  EXPECT_EQ(negative["to"], "ce");
+  EXPECT_EQ(negative["row_id"], Recid("P2"));
+  EXPECT_EQ(negative["kind"], "rejected");
+  EXPECT_THAT(negative["reason"].get<std::string>(), HasSubstr("CHECK"));
+  EXPECT_EQ(negative["status"], "open");
+  EXPECT_GE(negative["attempts"], 1);
+  EXPECT_EQ(negative["source_row"]["QTY"], "-2") << "the row as read is kept";
+  EXPECT_EQ(items[1]["row_id"], Recid("P3"));
+  EXPECT_THAT(items[1]["reason"].get<std::string>(), HasSubstr("NOT NULL"));
+
+  // Text output names the items and kinds; show has the row.
+  RunResult list = Errors(kExitOk, {"list"});
+  EXPECT_THAT(list.out, HasSubstr("products"));
+  EXPECT_THAT(list.out, HasSubstr("rejected"));
+  RunResult show = Errors(kExitOk, {"show", std::to_string(negative["id"].get<int64_t>())});
+  EXPECT_THAT(show.out, HasSubstr("\"QTY\": \"-2\""));
+  EXPECT_THAT(show.out, HasSubstr("CHECK"));
+
+  // Filters.
+  EXPECT_EQ(ErrorsJson({"list", "--kind", "conflict"}).size(), 0u);
+  EXPECT_EQ(ErrorsJson({"list", "--map", "products", "--kind", "rejected"}).size(), 2u);
+  EXPECT_EQ(ErrorsJson({"list", "--older-than", "1h"}).size(), 0u);
+  EXPECT_EQ(ErrorsJson({"list", "--older-than", "0s"}).size(), 2u);
+
+  // A retry before the data is fixed fails again and counts an attempt.
+  std::string p2 = std::to_string(negative["id"].get<int64_t>());
+  std::string p3 = std::to_string(items[1]["id"].get<int64_t>());
+  RunResult again = Errors(kExitRowErrors, {"retry", p2});
+  EXPECT_THAT(again.out, HasSubstr("still open after"));
+  EXPECT_EQ(ce_.Int("SELECT count(*) FROM product WHERE code = 'P2'"), 0);
+
+  ASSERT_TRUE(fo_.Exec("UPDATE Product SET QTY = 2 WHERE CODE = 'P2';"));
+  RunResult fixed = Errors(kExitOk, {"retry", p2});
+  EXPECT_THAT(fixed.out, HasSubstr("item " + p2 + ": resolved"));
+  EXPECT_EQ(ce_.Query("SELECT code, qty FROM product WHERE code = 'P2'"), (Rows{{"P2", "2"}}));
+
+  RunResult discarded = Errors(kExitOk, {"discard", p3, "--by", "alice"});
+  EXPECT_THAT(discarded.out, HasSubstr("discarded by alice"));
+  EXPECT_EQ(ce_.Int("SELECT count(*) FROM product WHERE code = 'P3'"), 0)
+      << "discard leaves the data as it is";
+  EXPECT_EQ(ErrorsJson({"list"}).size(), 0u);
+  json all = ErrorsJson({"list", "--all"});
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0]["status"], "resolved");
+  EXPECT_EQ(all[1]["status"], "discarded");
+  EXPECT_EQ(all[1]["closed_by"], "alice");
+
+  // Closed items cannot be retried or discarded again; unknown ids are errors.
+  Errors(kExitError, {"retry", p3});
+  Errors(kExitError, {"discard", p3});
+  RunResult unknown = Errors(kExitError, {"show", "999"});
+  EXPECT_THAT(unknown.err, HasSubstr("no error item 999"));
+  // A rejected row is not a conflict: resolve refuses it.
+  ASSERT_TRUE(fo_.Exec("UPDATE Product SET QTY = -5 WHERE CODE = 'P1';"));
+  RunOnce(kExitRowErrors);
+  json open = ErrorsJson({"list"});
+  ASSERT_EQ(open.size(), 1u);
+  RunResult refused =
+      Errors(kExitError, {"resolve", std::to_string(open[0]["id"].get<int64_t>()), "--take", "fo"});
+  EXPECT_THAT(refused.err, HasSubstr("not a conflict"));
+}
+
+// With `duet run` running, retry marks the items and the running process
+// reconciles them; nothing waits for a restart.
+TEST_F(BadRowsTest, RetryNextToARunningDuetRun) {
+  int64_t attempts = state_.Int("SELECT min(attempts) FROM duet_errors WHERE status = 'open'");
+  Process run = StartRun();
+  // The runner retries open items once at its start; wait for that.
+  ASSERT_TRUE(PollUntil([&] {
+    return state_.Int("SELECT min(attempts) FROM duet_errors WHERE status = 'open'") > attempts;
+  }));
+  // Fix the rows behind the changelog's back, so that only the request can
+  // bring them over.
+  ASSERT_TRUE(
+      fo_.Exec("DROP TRIGGER duet_Product_update;"
+               "UPDATE Product SET QTY = 2 WHERE CODE = 'P2';"
+               "UPDATE Product SET NOTE = 'n3' WHERE CODE = 'P3';"));
+  RunResult requested = Errors(kExitOk, {"retry", "--all"});
+  EXPECT_THAT(requested.out, HasSubstr("running duet process"));
+  EXPECT_TRUE(PollUntil([&] { return OpenErrors() == 0; }));
+  EXPECT_EQ(ce_.Query("SELECT code, qty, note FROM product ORDER BY code"),
+            (Rows{{"P1", "1", "n1"}, {"P2", "2", "n2"}, {"P3", "3", "n3"}}));
+  StopRun(run);
+  EXPECT_EQ(state_.Int("SELECT count(*) FROM duet_errors WHERE request IS NOT NULL"), 0)
+      << "requests are cleared once handled";
+}
+
+class ConflictQueueTest : public ErrorQueueTest {
+ protected:
+  void SetUp() override {
+    ErrorQueueTest::SetUp();
+    if (HasFatalFailure()) return;
+    Compile({"conflicts.duet"});
+    ASSERT_TRUE(fo_.Exec(kConflictsFo));
+    ASSERT_TRUE(ce_.Exec(kConflictsCe));
+    ASSERT_TRUE(
+        fo_.Exec("INSERT INTO ConfManual (CODE, A, B) VALUES ('R1', 'a0', 'b0'), "
+                 "('R2', 'a0', 'b0');"));
+    WriteConfig();
+    Install();
+    RunOnce();
+  }
+};
+
+// A conflict under `manual` carries both sides' values and the base, and
+// `resolve --take` makes the chosen side's values win on both sides.
+TEST_F(ConflictQueueTest, ConflictShowsBothValuesAndResolveTakesASide) {
+  ASSERT_TRUE(fo_.Exec("UPDATE ConfManual SET A = 'fo-edit' WHERE CODE IN ('R1', 'R2');"));
+  ASSERT_TRUE(ce_.Exec("UPDATE conf_manual SET a = 'ce-edit' WHERE code IN ('R1', 'R2');"));
+  RunOnce(kExitRowErrors);
+  json items = ErrorsJson({"list", "--kind", "conflict"});
+  ASSERT_EQ(items.size(), 2u) << items.dump(2);
+  const json& item = items[0];
+  EXPECT_FALSE(item["other_id"].is_null());
+  EXPECT_EQ(item["other_row"]["a"], item["from"] == "fo" ? "ce-edit" : "fo-edit");
+  const json& fields = item["detail"]["fields"];
+  ASSERT_TRUE(fields.is_array()) << item.dump(2);
+  bool found = false;
+  for (const json& f : fields) {
+    if (f["fo"] == "fo-edit" && f["ce"] == "ce-edit" && f["base"] == "a0") found = true;
+  }
+  EXPECT_TRUE(found) << "each side's value and the base: " << fields.dump(2);
+
+  auto id_of = [&](const std::string& code) -> std::string {
+    for (const json& i : items) {
+      if (i["source_row"].contains("CODE") ? i["source_row"]["CODE"] == code
+                                           : i["source_row"]["code"] == code) {
+        return std::to_string(i["id"].get<int64_t>());
+      }
+    }
+    return "?";
+  };
+  Errors(kExitOk, {"resolve", id_of("R1"), "--take", "ce"});
+  Errors(kExitOk, {"resolve", id_of("R2"), "--take", "fo"});
+  EXPECT_EQ(fo_.Query("SELECT CODE, A FROM ConfManual ORDER BY CODE"),
+            (Rows{{"R1", "ce-edit"}, {"R2", "fo-edit"}}));
+  EXPECT_EQ(ce_.Query("SELECT code, a FROM conf_manual ORDER BY code"),
+            (Rows{{"R1", "ce-edit"}, {"R2", "fo-edit"}}));
+  EXPECT_EQ(ErrorsJson({"list"}).size(), 0u);
+  RunOnce();  // and it stays settled
+  EXPECT_EQ(OpenErrors(), 0);
+  Errors(kExitError, {"resolve", id_of("R1"), "--take", "crm"});
+}
+
+}  // namespace
+}  // namespace duet::e2e
