@@ -11,6 +11,7 @@
 
 #include "runtime/bundle/loaded_bundle.h"
 #include "runtime/cli/errors_command.h"
+#include "runtime/cli/pause_command.h"
 #include "runtime/cli/sync_commands.h"
 #include "runtime/cli/transform_command.h"
 #include "runtime/cli/trust.h"
@@ -105,6 +106,18 @@ int Main(int argc, char** argv) {
   errors_discard->add_option("ids", errors_options.ids, "item ids")->required();
   errors_discard->add_option("--by", errors_options.by, "who discards them (default: $USER)");
 
+  PauseOptions pause_options;
+  CLI::App* pause = app.add_subcommand(
+      "pause", "stop syncing a map; its changes wait in the changelogs until resume");
+  CLI::App* resume = app.add_subcommand("resume", "sync a paused map again");
+  for (CLI::App* sub : {pause, resume}) {
+    sub->add_option("map", pause_options.map, "the map")->required();
+    sub->add_option("-c,--config", pause_options.config_path, "the configuration file")->required();
+    sub->add_flag("--json", pause_options.as_json, "print JSON");
+  }
+  pause->add_option("--by", pause_options.by, "who pauses it (default: $USER)");
+  pause->add_option("--reason", pause_options.reason, "why, for status and the log");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -116,6 +129,8 @@ int Main(int argc, char** argv) {
   if (uninstall->parsed()) return UninstallCommand(config_path);
   if (run->parsed()) return RunCommand(config_path, once);
   if (status->parsed()) return StatusCommand(config_path, as_json);
+  if (pause->parsed()) return PauseCommand(pause_options);
+  if (resume->parsed()) return ResumeCommand(pause_options);
   if (errors_list->parsed()) return ErrorsListCommand(errors_options);
   if (errors_show->parsed()) return ErrorsShowCommand(errors_options);
   if (errors_retry->parsed()) return ErrorsRetryCommand(errors_options);

@@ -126,6 +126,7 @@ int RunCommand(const std::string& config_path, bool once) {
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
 
+  engine.SetLog([](const std::string& line) { std::cerr << "duet: " << line << "\n"; });
   ProgressPrinter printer;
   engine::ProgressFn progress = [&printer](const engine::Progress& p) { printer(p); };
   Expected<engine::RunCounts> counts =
@@ -135,6 +136,10 @@ int RunCommand(const std::string& config_path, bool once) {
       "duet: {} pair(s) reconciled, {} row write(s), {} new error item(s); {} open error "
       "item(s), {} change(s) waiting for a referenced row\n",
       counts->pairs, counts->writes, counts->errors, counts->open_errors, counts->waiting);
+  for (const std::string& map : counts->paused) {
+    std::cerr << fmt::format("duet: map {} is paused: its changes wait until `duet resume {}`\n",
+                             map, map);
+  }
   if (once && counts->open_errors > 0) return kExitRowErrors;
   return kExitClean;
 }

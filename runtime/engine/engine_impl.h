@@ -166,6 +166,12 @@ class SyncEngine::Impl {
   std::map<std::string, std::unique_ptr<Endpoint>> endpoints;
   std::unique_ptr<state::StateStore> state;
   std::vector<std::unique_ptr<MapPlan>> plans;  // in initial sync order
+  // Maps an operator paused, as of the last RefreshPaused (once a cycle and
+  // once an initial-sync batch); LogFn tells when that changes.
+  std::map<std::string, state::Pause> paused;
+  std::function<void(const std::string&)> log;
+  Status RefreshPaused();
+  bool IsPaused(const MapPlan& plan) const { return paused.count(plan.name) != 0; }
   jit::Context ctx;
   RunCounts counts;
 

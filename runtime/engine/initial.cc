@@ -60,6 +60,8 @@ Status SyncEngine::Impl::InitialSync(MapPlan& plan, const ProgressFn& progress,
   int64_t done_at_start = m.initial_done;
   while (m.initial_step <= 2) {
     if (stop && stop->load()) return Status::Ok();  // resumes from the cursor next time
+    if (Status st = RefreshPaused(); !st.ok()) return st;
+    if (IsPaused(plan)) return Status::Ok();  // likewise, once resumed
     int s = m.initial_step == 1 ? plan.seed : 1 - plan.seed;
     if (!plan.side[s].transform) {
       // A one-way map reads only one side: its second step has nothing to

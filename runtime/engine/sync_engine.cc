@@ -212,6 +212,24 @@ Expected<int64_t> SyncEngine::Impl::RetryWaiting(MapPlan& plan, bool retry_error
   return static_cast<int64_t>(waiting->size()) - static_cast<int64_t>(after->size());
 }
 
+Status SyncEngine::Impl::RefreshPaused() {
+  Expected<std::map<std::string, state::Pause>> now = state->Paused();
+  if (!now.ok()) return now.status();
+  if (log) {
+    for (const auto& [map, p] : *now) {
+      if (!paused.count(map)) {
+        log(fmt::format("map {} paused by {}{}; its changes wait until `duet resume {}`", map, p.by,
+                        p.reason.empty() ? "" : " (" + p.reason + ")", map));
+      }
+    }
+    for (const auto& [map, p] : paused) {
+      if (!now->count(map)) log(fmt::format("map {} resumed", map));
+    }
+  }
+  paused = std::move(*now);
+  return Status::Ok();
+}
+
 Status SyncEngine::Impl::Prune() {
   std::map<std::string, int64_t> lowest;
   for (const auto& plan : plans) {
@@ -253,8 +271,10 @@ Expected<RunCounts> SyncEngine::Impl::Run(const std::atomic<bool>* stop,
       }
     }
   }
+  if (Status s = RefreshPaused(); !s.ok()) return s;
   for (auto& plan : plans) {
     if (stopped()) break;
+    if (IsPaused(*plan)) continue;
     if (Status s = InitialSync(*plan, progress, stop); !s.ok()) return s;
   }
   // Open items get another chance at every start, once the pending changes
@@ -264,7 +284,11 @@ Expected<RunCounts> SyncEngine::Impl::Run(const std::atomic<bool>* stop,
   auto last_prune = last_retry;
   while (!stopped()) {
     int64_t handled = 0;
+    if (Status s = RefreshPaused(); !s.ok()) return s;
     for (auto& plan : plans) {
+      if (IsPaused(*plan)) continue;
+      // A map resumed before it finished its initial sync finishes it now.
+      if (Status s = InitialSync(*plan, progress, stop); !s.ok()) return s;
       Expected<int64_t> n = ProcessChanges(*plan, static_cast<size_t>(config.batch_size));
       if (!n.ok()) return n.status();
       handled += *n;
@@ -276,11 +300,13 @@ Expected<RunCounts> SyncEngine::Impl::Run(const std::atomic<bool>* stop,
       int64_t resolved = 0;
       // What an operator asked for with `duet errors retry|resolve`.
       for (auto& plan : plans) {
+        if (IsPaused(*plan)) continue;
         Expected<int64_t> r = ProcessRequests(*plan);
         if (!r.ok()) return r.status();
         resolved += *r;
       }
       for (auto& plan : plans) {
+        if (IsPaused(*plan)) continue;
         Expected<int64_t> r = RetryWaiting(*plan, /*retry_errors=*/false);
         if (!r.ok()) return r.status();
         resolved += *r;
@@ -292,6 +318,7 @@ Expected<RunCounts> SyncEngine::Impl::Run(const std::atomic<bool>* stop,
     if (!errors_retried) {
       errors_retried = true;
       for (auto& plan : plans) {
+        if (IsPaused(*plan)) continue;
         Expected<int64_t> r = RetryWaiting(*plan, /*retry_errors=*/true);
         if (!r.ok()) return r.status();
       }
@@ -306,6 +333,7 @@ Expected<RunCounts> SyncEngine::Impl::Run(const std::atomic<bool>* stop,
         std::chrono::milliseconds(config.poll_interval_ms));
   }
   if (Status s = Prune(); !s.ok()) return s;
+  for (const auto& [map, p] : paused) counts.paused.push_back(map);
   for (auto& plan : plans) {
     Expected<std::vector<state::Waiting>> w = state->ListWaiting(plan->name);
     if (!w.ok()) return w.status();
@@ -373,9 +401,15 @@ Expected<RunCounts> SyncEngine::RunUntil(const std::atomic<bool>& stop,
   return impl_->Run(&stop, progress);
 }
 
+void SyncEngine::SetLog(std::function<void(const std::string&)> log) {
+  impl_->log = std::move(log);
+}
+
 Expected<int64_t> SyncEngine::ProcessRequests() {
   int64_t n = 0;
+  if (Status s = impl_->RefreshPaused(); !s.ok()) return s;
   for (auto& plan : impl_->plans) {
+    if (impl_->IsPaused(*plan)) continue;
     Expected<int64_t> r = impl_->ProcessRequests(*plan);
     if (!r.ok()) return r.status();
     n += *r;
@@ -385,6 +419,8 @@ Expected<int64_t> SyncEngine::ProcessRequests() {
 
 Expected<std::string> SyncEngine::StatusJson() {
   json maps = json::array();
+  Expected<std::map<std::string, state::Pause>> paused = impl_->state->Paused();
+  if (!paused.ok()) return paused.status();
   for (auto& plan : impl_->plans) {
     Expected<state::MapState> m = impl_->state->GetMap(plan->name);
     if (!m.ok()) return m.status();
@@ -417,6 +453,11 @@ Expected<std::string> SyncEngine::StatusJson() {
     if (m->phase == state::MapPhase::kInitial) {
       entry["initial"] = {{"done", m->initial_done}, {"total", m->initial_total}};
     }
+    auto pause = paused->find(plan->name);
+    entry["paused"] = pause == paused->end() ? json(nullptr)
+                                             : json{{"since", pause->second.since},
+                                                    {"by", pause->second.by},
+                                                    {"reason", pause->second.reason}};
     maps.push_back(std::move(entry));
   }
   json out;
@@ -437,7 +478,8 @@ Expected<std::string> SyncEngine::StatusText() {
     }
     char line[512];
     std::snprintf(line, sizeof line, "%-25s %-8s %7lld  %-16s %6lld  %7lld  %s\n",
-                  m["name"].get<std::string>().c_str(), m["state"].get<std::string>().c_str(),
+                  m["name"].get<std::string>().c_str(),
+                  m["paused"].is_null() ? m["state"].get<std::string>().c_str() : "paused",
                   static_cast<long long>(m["linked"].get<int64_t>()), backlog.c_str(),
                   static_cast<long long>(m["errors"].get<int64_t>()),
                   static_cast<long long>(m["waiting"].get<int64_t>()),

@@ -34,11 +34,12 @@ struct Progress {
 using ProgressFn = std::function<void(const Progress&)>;
 
 struct RunCounts {
-  int64_t pairs = 0;        // pairs reconciled
-  int64_t writes = 0;       // rows inserted, updated or deleted
-  int64_t errors = 0;       // error items recorded in this run
-  int64_t waiting = 0;      // changes still waiting for a referenced row at the end
-  int64_t open_errors = 0;  // open error items at the end
+  int64_t pairs = 0;                // pairs reconciled
+  int64_t writes = 0;               // rows inserted, updated or deleted
+  int64_t errors = 0;               // error items recorded in this run
+  int64_t waiting = 0;              // changes still waiting for a referenced row at the end
+  int64_t open_errors = 0;          // open error items at the end
+  std::vector<std::string> paused;  // maps paused at the end (not synced)
 };
 
 class SyncEngine {
@@ -64,6 +65,10 @@ class SyncEngine {
   // Like RunOnce, then keeps syncing until `stop` is set (checked between
   // batches).
   Expected<RunCounts> RunUntil(const std::atomic<bool>& stop, const ProgressFn& progress);
+
+  // Where the engine tells what an operator did to a running deployment
+  // (a map paused or resumed); nothing by default.
+  void SetLog(std::function<void(const std::string&)> log);
 
   // Reconciles the pairs of error items an operator asked to retry or
   // resolve (state::StateStore::RequestRetry), in maps past their initial

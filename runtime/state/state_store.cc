@@ -35,6 +35,8 @@ CREATE TABLE IF NOT EXISTS duet_errors (
   first_at TEXT NOT NULL, last_at TEXT NOT NULL, status TEXT NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS duet_errors_open ON duet_errors (map, system, row_id)
   WHERE status = 'open';
+CREATE TABLE IF NOT EXISTS duet_paused (
+  map TEXT PRIMARY KEY, since TEXT NOT NULL, by TEXT NOT NULL, reason TEXT NOT NULL);
 )sql";
 
 const char* PhaseName(MapPhase phase) {
@@ -477,6 +479,42 @@ Status StateStore::ResolveErrors(const std::string& map, const std::string& syst
   (*s)->BindText(3, row_id);
   (*s)->BindText(4, NowIso());
   return db_->Run(**s);
+}
+
+Status StateStore::PauseMap(const Pause& pause) {
+  Expected<Statement*> s = db_->Prepare(
+      "INSERT INTO duet_paused (map, since, by, reason) VALUES (?1, ?2, ?3, ?4) "
+      "ON CONFLICT (map) DO NOTHING");
+  if (!s.ok()) return s.status();
+  (*s)->BindText(1, pause.map);
+  (*s)->BindText(2, pause.since.empty() ? NowIso() : pause.since);
+  (*s)->BindText(3, pause.by);
+  (*s)->BindText(4, pause.reason);
+  return db_->Run(**s);
+}
+
+Status StateStore::ResumeMap(const std::string& map) {
+  Expected<Statement*> s = db_->Prepare("DELETE FROM duet_paused WHERE map = ?1");
+  if (!s.ok()) return s.status();
+  (*s)->BindText(1, map);
+  if (Status st = db_->Run(**s); !st.ok()) return st;
+  if (sqlite3_changes(db_->handle()) == 0) return NotFoundError("map " + map + " is not paused");
+  return Status::Ok();
+}
+
+Expected<std::map<std::string, Pause>> StateStore::Paused() {
+  Expected<Statement*> s = db_->Prepare("SELECT map, since, by, reason FROM duet_paused");
+  if (!s.ok()) return s.status();
+  ScopedStatement st(*s);
+  std::map<std::string, Pause> out;
+  int rc;
+  while ((rc = st->Step()) == SQLITE_ROW) {
+    Pause p{std::string(st->ColumnText(0)), std::string(st->ColumnText(1)),
+            std::string(st->ColumnText(2)), std::string(st->ColumnText(3))};
+    out.emplace(p.map, std::move(p));
+  }
+  if (rc != SQLITE_DONE) return db_->Error("reading paused maps");
+  return out;
 }
 
 Expected<std::vector<ErrorItem>> StateStore::OpenErrors(const std::string& map) {

@@ -10,6 +10,7 @@
 #define DUET_RUNTIME_STATE_STATE_STORE_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -76,6 +77,15 @@ struct ErrorItem {
   std::string closed_by;
 };
 
+// A map an operator paused (`duet pause`): nothing of it is read or
+// written until it is resumed; its changes wait in the changelogs.
+struct Pause {
+  std::string map;
+  std::string since;  // ISO time
+  std::string by;
+  std::string reason;
+};
+
 struct ErrorFilter {
   std::string map;   // empty: every map
   std::string kind;  // empty: every kind
@@ -137,6 +147,12 @@ class StateStore {
   // Resolves the open items of the row; no-op when there are none.
   Status ResolveErrors(const std::string& map, const std::string& system,
                        const std::string& row_id);
+  // Pausing a paused map keeps its first pause; resuming one that is not
+  // paused is NotFound.
+  Status PauseMap(const Pause& pause);
+  Status ResumeMap(const std::string& map);
+  Expected<std::map<std::string, Pause>> Paused();
+
   Expected<std::vector<ErrorItem>> OpenErrors(const std::string& map);
   Expected<int64_t> CountOpenErrors(const std::string& map);
   Expected<std::vector<ErrorItem>> ListErrors(const ErrorFilter& filter);

@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -209,6 +212,99 @@ TEST_F(ConflictQueueTest, ConflictShowsBothValuesAndResolveTakesASide) {
   RunOnce();  // and it stays settled
   EXPECT_EQ(OpenErrors(), 0);
   Errors(kExitError, {"resolve", id_of("R1"), "--take", "crm"});
+}
+
+// Pause and resume (conflicts.duet: four two-way maps over tables with
+// rows R1..R4, A and B).
+class PauseTest : public ErrorQueueTest {
+ protected:
+  void SetUp() override {
+    ErrorQueueTest::SetUp();
+    if (HasFatalFailure()) return;
+    Compile({"conflicts.duet"});
+    ASSERT_TRUE(fo_.Exec(kConflictsFo));
+    ASSERT_TRUE(ce_.Exec(kConflictsCe));
+    ASSERT_TRUE(
+        fo_.Exec("INSERT INTO ConfFo (CODE, A, B) VALUES ('R1', 'a0', 'b0');"
+                 "INSERT INTO ConfCe (CODE, A, B) VALUES ('R1', 'a0', 'b0');"));
+    WriteConfig();
+    Install();
+    RunOnce();
+  }
+  json MapStatus(const std::string& map) {
+    RunResult r = DuetExpect(kExitOk, "status", {"--json"});
+    json j = json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+    for (const json& m : j["maps"]) {
+      if (m["name"] == map) return m;
+    }
+    ADD_FAILURE() << "no map " << map << " in " << r.out;
+    return json();
+  }
+  // Everything the background runs wrote on stderr so far.
+  std::string RunLogs() {
+    std::string all;
+    for (const auto& entry : fs::directory_iterator(dir_)) {
+      if (entry.path().extension() == ".err") {
+        std::ifstream in(entry.path());
+        all += std::string(std::istreambuf_iterator<char>(in), {});
+      }
+    }
+    return all;
+  }
+};
+
+// While paused, changes on both sides are kept (the changelog is the
+// queue) and nothing of the map is written; resume reconciles them, with
+// different fields edited on the two sides both surviving.
+TEST_F(PauseTest, ChangesOnBothSidesWaitAndArriveOnResume) {
+  RunResult paused = DuetExpect(kExitOk, "pause", {"conf_fo", "--reason", "drift check"});
+  EXPECT_THAT(paused.out, HasSubstr("map conf_fo paused"));
+  ASSERT_TRUE(fo_.Exec("UPDATE ConfFo SET A = 'fo-edit'; UPDATE ConfCe SET A = 'other-map';"));
+  ASSERT_TRUE(ce_.Exec("UPDATE conf_fo SET b = 'ce-edit';"));
+  RunResult once = RunOnce();
+  EXPECT_THAT(once.err, HasSubstr("map conf_fo is paused"));
+  EXPECT_EQ(ce_.Query("SELECT a FROM conf_ce"), (Rows{{"other-map"}})) << "other maps sync";
+  EXPECT_EQ(ce_.Query("SELECT a, b FROM conf_fo"), (Rows{{"a0", "ce-edit"}}));
+  EXPECT_EQ(fo_.Query("SELECT A, B FROM ConfFo"), (Rows{{"fo-edit", "b0"}}));
+  json status = MapStatus("conf_fo");
+  EXPECT_EQ(status["paused"]["by"].is_string(), true) << status.dump();
+  EXPECT_EQ(status["paused"]["reason"], "drift check");
+  EXPECT_EQ(status["backlog"]["fo"], 1);
+  EXPECT_EQ(status["backlog"]["ce"], 1);
+  RunResult text = DuetExpect(kExitOk, "status");
+  EXPECT_THAT(text.out, HasSubstr("paused"));
+
+  RunOnce();  // still paused: the changes stay in the changelogs
+  EXPECT_EQ(MapStatus("conf_fo")["backlog"]["fo"], 1);
+
+  DuetExpect(kExitOk, "resume", {"conf_fo"});
+  RunOnce();
+  EXPECT_EQ(ce_.Query("SELECT a, b FROM conf_fo"), (Rows{{"fo-edit", "ce-edit"}}));
+  EXPECT_EQ(fo_.Query("SELECT A, B FROM ConfFo"), (Rows{{"fo-edit", "ce-edit"}}));
+  EXPECT_TRUE(MapStatus("conf_fo")["paused"].is_null());
+
+  RunResult unknown = DuetExpect(kExitError, "pause", {"no_such_map"});
+  EXPECT_THAT(unknown.err, HasSubstr("no map 'no_such_map'"));
+  RunResult not_paused = DuetExpect(kExitError, "resume", {"conf_fo"});
+  EXPECT_THAT(not_paused.err, HasSubstr("is not paused"));
+}
+
+// A running `duet run` sees a pause and a resume made by another process.
+TEST_F(PauseTest, ARunningDuetRunHonoursPauseAndResume) {
+  Process run = StartRun();
+  DuetExpect(kExitOk, "pause", {"conf_fo"});
+  ASSERT_TRUE(PollUntil([&] { return RunLogs().find("map conf_fo paused") != std::string::npos; }))
+      << RunLogs();
+  // Once the runner has seen the pause, a change of the paused map written
+  // before a change of another map stays behind while the other arrives.
+  ASSERT_TRUE(fo_.Exec("UPDATE ConfFo SET A = 'held';"));
+  ASSERT_TRUE(fo_.Exec("UPDATE ConfCe SET A = 'flows';"));
+  ASSERT_TRUE(PollUntil([&] { return ce_.Value("SELECT a FROM conf_ce") == "flows"; }));
+  EXPECT_EQ(ce_.Value("SELECT a FROM conf_fo"), "a0");
+  DuetExpect(kExitOk, "resume", {"conf_fo"});
+  EXPECT_TRUE(PollUntil([&] { return ce_.Value("SELECT a FROM conf_fo") == "held"; }));
+  EXPECT_THAT(RunLogs(), HasSubstr("map conf_fo resumed"));
+  StopRun(run);
 }
 
 }  // namespace
