@@ -13,6 +13,8 @@
 //   in between (SQLite: BEGIN IMMEDIATE; PostgreSQL: row locks). Changes the
 //   transaction makes are captured with the origin given to BeginWrite, so
 //   the map that made them can skip them (echo suppression).
+// - Failures: Unavailable when trying again later may succeed (a lock held
+//   too long, I/O, an unreachable database); other codes are not retried.
 // - Values cross the interface as endpoint::Value of the column's type in
 //   the bundle; a stored value that cannot be read as that type is reported
 //   in Row::problem, never silently converted.
@@ -133,6 +135,10 @@ class Endpoint {
 
   virtual Expected<std::unique_ptr<RowReader>> Reader(const std::string& table,
                                                       const std::vector<ColumnPath>& paths) = 0;
+
+  // How long a read or write waits for another process's lock before it
+  // fails with Unavailable (which the engine retries later).
+  virtual void SetLockTimeout(std::chrono::milliseconds timeout) = 0;
 
   virtual Status BeginWrite(std::string_view origin) = 0;
   virtual Status CommitWrite() = 0;

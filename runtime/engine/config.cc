@@ -89,13 +89,14 @@ Expected<Config> LoadConfig(const std::string& path) {
                                               "batch_size",
                                               "initial_batch_size",
                                               "poll_interval_ms",
-                                              "lookup_timeout_seconds"};
+                                              "lookup_timeout_seconds",
+                                              "lock_timeout_ms"};
   for (const auto& [key, value] : j.items()) {
     if (!kKeys.count(key)) {
       return ConfigError(path, "unknown key '" + key +
                                    "' (known: bundle, systems, state, trust, cache_dir, "
                                    "batch_size, initial_batch_size, poll_interval_ms, "
-                                   "lookup_timeout_seconds)");
+                                   "lookup_timeout_seconds, lock_timeout_ms)");
     }
   }
   auto string_value = [&](const std::string& key, bool required, std::string* out) -> Status {
@@ -164,6 +165,9 @@ Expected<Config> LoadConfig(const std::string& path) {
       !s.ok()) {
     return s;
   }
+  v = config.lock_timeout_ms;
+  if (Status s = int_value("lock_timeout_ms", 0, 3600000, &v); !s.ok()) return s;
+  config.lock_timeout_ms = static_cast<int>(v);
   return config;
 }
 

@@ -23,6 +23,9 @@ struct Config {
   int initial_batch_size = 5000;
   int poll_interval_ms = 2;
   int64_t lookup_timeout_seconds = 3600;
+  // How long duet waits for an application's lock on a database before the
+  // batch counts as a transient failure, retried with backoff.
+  int lock_timeout_ms = 30000;
 };
 
 // Reads and validates the file. Relative paths in it are made relative to

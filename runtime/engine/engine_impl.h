@@ -171,6 +171,9 @@ class SyncEngine::Impl {
   std::map<std::string, state::Pause> paused;
   std::function<void(const std::string&)> log;
   Status RefreshPaused();
+  // After a failed run: no transaction left open anywhere, and nothing kept
+  // in memory that the failed batch may have changed.
+  void Recover();
   bool IsPaused(const MapPlan& plan) const { return paused.count(plan.name) != 0; }
   jit::Context ctx;
   RunCounts counts;

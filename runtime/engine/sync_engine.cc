@@ -212,6 +212,21 @@ Expected<int64_t> SyncEngine::Impl::RetryWaiting(MapPlan& plan, bool retry_error
   return static_cast<int64_t>(waiting->size()) - static_cast<int64_t>(after->size());
 }
 
+void SyncEngine::Impl::Recover() {
+  for (auto& [system, endpoint] : endpoints) endpoint->RollbackWrite();
+  state->Rollback();
+  // What the engine keeps between batches is read again from the state
+  // store and the changelogs.
+  for (auto& plan : plans) {
+    for (int s = 0; s < 2; ++s) {
+      plan->pending_inserts[s].clear();
+      plan->pending_order[s].clear();
+      plan->inserts_scanned[s] = -1;
+      plan->own_inserts_after[s] = 0;
+    }
+  }
+}
+
 Status SyncEngine::Impl::RefreshPaused() {
   Expected<std::map<std::string, state::Pause>> now = state->Paused();
   if (!now.ok()) return now.status();
@@ -359,6 +374,9 @@ Expected<std::unique_ptr<SyncEngine>> SyncEngine::Create(
   impl->config = config;
   impl->bundle = &bundle;
   impl->endpoints = std::move(endpoints);
+  for (auto& [system, endpoint] : impl->endpoints) {
+    endpoint->SetLockTimeout(std::chrono::milliseconds(config.lock_timeout_ms));
+  }
   impl->state = std::move(state);
   if (const char* trace = std::getenv("DUET_TRACE"); trace && *trace) {
     impl->trace = std::fopen(trace, "a");
@@ -393,12 +411,48 @@ Status SyncEngine::CheckReady() {
 }
 
 Expected<RunCounts> SyncEngine::RunOnce(const ProgressFn& progress) {
-  return impl_->Run(nullptr, progress);
+  return RunWithRetries(nullptr, progress);
 }
 
 Expected<RunCounts> SyncEngine::RunUntil(const std::atomic<bool>& stop,
                                          const ProgressFn& progress) {
-  return impl_->Run(&stop, progress);
+  return RunWithRetries(&stop, progress);
+}
+
+Expected<RunCounts> SyncEngine::RunWithRetries(const std::atomic<bool>* stop,
+                                               const ProgressFn& progress) {
+  // A transient failure (Unavailable: a lock held too long, I/O) abandons
+  // the batch, which the next attempt does again from the changelogs and
+  // the state store. Waits 1 s, 2 s, 4 s ... up to a minute between
+  // attempts; `--once` gives up after kOnceAttempts in a row.
+  constexpr int kOnceAttempts = 5;
+  RunCounts total;
+  int failures = 0;
+  for (;;) {
+    Expected<RunCounts> counts = impl_->Run(stop, progress);
+    if (counts.ok()) {
+      counts->pairs += total.pairs;
+      counts->writes += total.writes;
+      counts->errors += total.errors;
+      return counts;
+    }
+    if (counts.status().code() != StatusCode::kUnavailable) return counts.status();
+    total.pairs += impl_->counts.pairs;
+    total.writes += impl_->counts.writes;
+    total.errors += impl_->counts.errors;
+    ++failures;
+    if (!stop && failures >= kOnceAttempts) return counts.status();
+    impl_->Recover();
+    int seconds = std::min(60, 1 << std::min(failures - 1, 6));
+    if (impl_->log) {
+      impl_->log(fmt::format("transient failure ({}); retrying in {} s", counts.status().message(),
+                             seconds));
+    }
+    for (int tick = 0; tick < seconds * 10; ++tick) {
+      if (stop && stop->load()) return total;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
 }
 
 void SyncEngine::SetLog(std::function<void(const std::string&)> log) {

@@ -63,7 +63,8 @@ class SyncEngine {
   // error items and waiting changes; returns when caught up.
   Expected<RunCounts> RunOnce(const ProgressFn& progress);
   // Like RunOnce, then keeps syncing until `stop` is set (checked between
-  // batches).
+  // batches). Both retry transient failures (Unavailable) with backoff,
+  // telling the log; RunOnce gives up after five in a row.
   Expected<RunCounts> RunUntil(const std::atomic<bool>& stop, const ProgressFn& progress);
 
   // Where the engine tells what an operator did to a running deployment
@@ -84,6 +85,7 @@ class SyncEngine {
   class Impl;
 
  private:
+  Expected<RunCounts> RunWithRetries(const std::atomic<bool>* stop, const ProgressFn& progress);
   explicit SyncEngine(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -307,5 +307,39 @@ TEST_F(PauseTest, ARunningDuetRunHonoursPauseAndResume) {
   StopRun(run);
 }
 
+// A database an application keeps locked for longer than lock_timeout_ms
+// is a transient failure: duet says so, waits, tries again, and the change
+// arrives once the lock is gone; nothing goes to the error queue.
+TEST_F(PauseTest, ALockedDatabaseIsRetriedNotQueued) {
+  WriteConfig({{"lock_timeout_ms", 50}});
+  std::ofstream(dir_ / "hold.sql") << "CREATE TABLE IF NOT EXISTS app_lock (x);\n"
+                                      "BEGIN IMMEDIATE;\n"
+                                      "INSERT INTO app_lock VALUES (1);\n"
+                                      ".shell touch locked\n"
+                                      ".shell while [ ! -e release ]; do sleep 0.05; done\n"
+                                      "COMMIT;\n";
+  Process holder;
+  ASSERT_TRUE(holder.Start({GetTools().sqlite3, (dir_ / "ce.db").string()}, dir_,
+                           dir_ / "holder.out", dir_ / "holder.log", dir_ / "hold.sql"));
+  ASSERT_TRUE(PollUntil([&] { return fs::exists(dir_ / "locked"); }));
+  ASSERT_TRUE(fo_.Exec("UPDATE ConfFo SET A = 'after-lock';"));
+  Process once;
+  ASSERT_TRUE(once.Start({GetTools().duet, "run", "-c", config().string(), "--once"}, dir_,
+                         dir_ / "once.out", dir_ / "once.err"));
+  auto once_log = [&] {
+    std::ifstream in(dir_ / "once.err");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  EXPECT_TRUE(PollUntil([&] { return once_log().find("transient failure") != std::string::npos; }))
+      << once_log();
+  std::ofstream(dir_ / "release") << "";
+  RunResult r = once.Wait(std::chrono::minutes(2));
+  EXPECT_EQ(r.exit_code, kExitOk) << once_log();
+  EXPECT_THAT(once_log(), HasSubstr("retrying in"));
+  holder.Wait(std::chrono::minutes(1));
+  EXPECT_EQ(ce_.Value("SELECT a FROM conf_fo"), "after-lock");
+  EXPECT_EQ(state_.Int("SELECT count(*) FROM duet_errors"), 0);
+}
+
 }  // namespace
 }  // namespace duet::e2e

@@ -44,6 +44,20 @@ Expected<std::unique_ptr<Db>> Db::Open(const std::string& path, bool create, std
   return std::unique_ptr<Db>(new Db(db, std::move(label)));
 }
 
+Status Classified(int code, std::string message) {
+  switch (code & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_FULL:
+    case SQLITE_PROTOCOL:
+      return UnavailableError(std::move(message));
+    default:
+      return IoError(std::move(message));
+  }
+}
+
 Db::~Db() {
   for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt->get());
   sqlite3_close_v2(db_);
@@ -52,10 +66,11 @@ Db::~Db() {
 Status Db::Exec(std::string_view sql) {
   char* error = nullptr;
   std::string text(sql);
-  if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
+  int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &error);
+  if (rc != SQLITE_OK) {
     std::string message = error ? error : sqlite3_errmsg(db_);
     sqlite3_free(error);
-    return UnavailableError(label_ + ": " + message);
+    return Classified(sqlite3_extended_errcode(db_), label_ + ": " + message);
   }
   return Status::Ok();
 }
@@ -89,8 +104,7 @@ Status Db::Error(std::string_view what) const { return Error(what, sqlite3_errco
 
 Status Db::Error(std::string_view what, int code) const {
   std::string message = label_ + ": " + std::string(what) + ": " + sqlite3_errmsg(db_);
-  (void)code;
-  return UnavailableError(std::move(message));
+  return Classified(code, std::move(message));
 }
 
 }  // namespace duet::sqlite

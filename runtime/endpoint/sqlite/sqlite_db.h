@@ -21,6 +21,11 @@ std::string QuoteIdentifier(std::string_view name);
 // 'text' with embedded quotes doubled: a safe SQL string literal.
 std::string QuoteLiteral(std::string_view text);
 
+// A failure of SQLite as a Status: Unavailable when waiting and trying
+// again may help (a lock held too long, I/O, a full disk, a file that cannot
+// be opened), IoError otherwise.
+Status Classified(int code, std::string message);
+
 class Statement {
  public:
   explicit Statement(sqlite3_stmt* stmt) : stmt_(stmt) {}
@@ -110,7 +115,8 @@ class Db {
   // Step to completion, ignoring rows.
   Status Run(Statement& s);
 
-  // The last error as a Status naming this database and `what`.
+  // The last error as a Status naming this database and `what` (see
+  // Classified).
   Status Error(std::string_view what) const;
   Status Error(std::string_view what, int code) const;
 

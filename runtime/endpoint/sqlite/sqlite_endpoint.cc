@@ -447,6 +447,10 @@ class SqliteEndpoint : public Endpoint {
         new SqliteReader(this, select + " ", from, std::move(types), std::move(names)));
   }
 
+  void SetLockTimeout(std::chrono::milliseconds timeout) override {
+    sqlite3_busy_timeout(db_->handle(), static_cast<int>(timeout.count()));
+  }
+
   Status BeginWrite(std::string_view origin) override {
     if (Status s = db_->Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
     origin_ = std::string(origin);
@@ -641,8 +645,9 @@ class SqliteEndpoint : public Endpoint {
   // trigger, a full disk), the batch cannot go on.
   Status Rejected() const {
     if (sqlite3_get_autocommit(db_->handle())) {
-      return UnavailableError(
-          path_ + ": the write transaction was rolled back: " + sqlite3_errmsg(db_->handle()));
+      // Not worth waiting for: the same rows would roll it back again.
+      return IoError(path_ +
+                     ": the write transaction was rolled back: " + sqlite3_errmsg(db_->handle()));
     }
     return FailedPreconditionError(sqlite3_errmsg(db_->handle()));
   }
