@@ -133,7 +133,7 @@ int RunCommand(const std::string& config_path, bool once) {
       once ? engine.RunOnce(progress) : engine.RunUntil(g_stop, progress);
   if (!counts.ok()) return Fail(counts.status());
   std::cerr << fmt::format(
-      "duet: {} pair(s) reconciled, {} row write(s), {} new error item(s); {} open error "
+      "duet: {} pair(s) reconciled, {} row write(s), {} row error(s) recorded; {} open error "
       "item(s), {} change(s) waiting for a referenced row\n",
       counts->pairs, counts->writes, counts->errors, counts->open_errors, counts->waiting);
   for (const std::string& map : counts->paused) {
