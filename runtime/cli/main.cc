@@ -118,6 +118,18 @@ int Main(int argc, char** argv) {
   pause->add_option("--by", pause_options.by, "who pauses it (default: $USER)");
   pause->add_option("--reason", pause_options.reason, "why, for status and the log");
 
+  ResyncOptions resync_options;
+  CLI::App* resync = app.add_subcommand(
+      "resync", "reconcile every pair of a map again, one side winning every difference");
+  resync->add_option("map", resync_options.map, "the map")->required();
+  resync->add_option("-c,--config", resync_options.config_path, "the configuration file")
+      ->required();
+  resync->add_option("--from", resync_options.from,
+                     "the system whose values win (default: the map's master)");
+  resync->add_option("--by", resync_options.by, "who starts it (default: $USER)");
+  resync->add_flag("--restart", resync_options.restart, "start a resync under way again");
+  resync->add_flag("--json", resync_options.as_json, "print JSON");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -129,6 +141,7 @@ int Main(int argc, char** argv) {
   if (uninstall->parsed()) return UninstallCommand(config_path);
   if (run->parsed()) return RunCommand(config_path, once);
   if (status->parsed()) return StatusCommand(config_path, as_json);
+  if (resync->parsed()) return ResyncCommand(resync_options);
   if (pause->parsed()) return PauseCommand(pause_options);
   if (resume->parsed()) return ResumeCommand(pause_options);
   if (errors_list->parsed()) return ErrorsListCommand(errors_options);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -69,6 +70,87 @@ int ResumeCommand(const PauseOptions& options) {
         "map {} resumed: the next duet run cycle reconciles what changed meanwhile\n", options.map);
   }
   return kExitClean;
+}
+
+int ResyncCommand(const ResyncOptions& options) {
+  Expected<engine::Config> config = engine::LoadConfig(options.config_path);
+  if (!config.ok()) return Fail(config.status());
+  Expected<bundle::Manifest> manifest = ReadManifest(*config);
+  if (!manifest.ok()) return Fail(manifest.status());
+  const bundle::Map* map = manifest->FindMap(options.map);
+  if (!map) {
+    return Fail(
+        NotFoundError("the bundle " + config->bundle + " has no map '" + options.map + "'"));
+  }
+  std::string from = options.from.empty() ? map->master : options.from;
+  bool reads_from = std::any_of(map->transforms.begin(), map->transforms.end(),
+                                [&](const bundle::Transform& t) { return t.from == from; });
+  if (!reads_from) {
+    return Fail(InvalidArgumentError(
+        options.from.empty()
+            ? "map " + map->name + ": say which side wins with --from (its master is '" +
+                  map->master + "')"
+            : "map " + map->name + ": --from " + from + " is not a side whose rows the map reads"));
+  }
+  Expected<std::string> path = engine::SqlitePath(config->state, "state");
+  if (!path.ok()) return Fail(path.status());
+  Expected<std::unique_ptr<state::StateStore>> state = state::StateStore::Open(*path);
+  if (!state.ok()) return Fail(state.status());
+  Expected<std::optional<state::Resync>> running = (*state)->GetResync(map->name);
+  if (!running.ok()) return Fail(running.status());
+  if (*running && !options.restart) {
+    std::cout << fmt::format(
+        "map {}: a resync from {} is under way ({}/{} rows); --restart starts it again\n",
+        map->name, (*running)->from, (*running)->done, (*running)->total);
+  } else {
+    state::Resync r;
+    r.map = map->name;
+    r.from = from;
+    r.by = options.by;
+    if (r.by.empty()) {
+      const char* user = std::getenv("USER");
+      r.by = user && *user ? user : "unknown";
+    }
+    // The first side's row count, for progress; the second side's is added
+    // when the resync gets there.
+    Expected<std::unique_ptr<Session>> counting = OpenSession(options.config_path);
+    if (!counting.ok()) return Fail(counting.status());
+    Expected<int64_t> total = (*counting)->engine->CountRows(map->name, from);
+    if (!total.ok()) return Fail(total.status());
+    r.total = *total;
+    if (Status s = (*state)->PutResync(r); !s.ok()) return Fail(s);
+  }
+  Expected<int> lock = LockState(*config);
+  if (!lock.ok()) {
+    if (lock.status().code() != StatusCode::kFailedPrecondition) return Fail(lock.status());
+    std::cout
+        << (options.as_json
+                ? nlohmann::json{{"map", map->name}, {"from", from}, {"processed", false}}.dump()
+                : fmt::format("map {}: the running duet process resyncs it a page a "
+                              "cycle; `duet status` shows how far it is",
+                              map->name))
+        << "\n";
+    return kExitClean;
+  }
+  Expected<std::unique_ptr<Session>> session = OpenSession(options.config_path);
+  if (!session.ok()) return Fail(session.status());
+  engine::SyncEngine& engine = *(*session)->engine;
+  if (Status s = engine.CheckReady(); !s.ok()) return Fail(s);
+  engine.SetLog([](const std::string& line) { std::cerr << "duet: " << line << "\n"; });
+  Expected<engine::RunCounts> counts = engine.RunOnce(nullptr);
+  if (!counts.ok()) return Fail(counts.status());
+  if (options.as_json) {
+    std::cout << nlohmann::json{{"map", map->name},         {"from", from},
+                                {"processed", true},        {"pairs", counts->pairs},
+                                {"writes", counts->writes}, {"open_errors", counts->open_errors}}
+                     .dump()
+              << "\n";
+  } else {
+    std::cout << fmt::format(
+        "map {}: resync from {} done: {} pair(s) reconciled, {} row write(s)\n", map->name, from,
+        counts->pairs, counts->writes);
+  }
+  return counts->open_errors > 0 ? kExitRowErrors : kExitClean;
 }
 
 }  // namespace duet::cli

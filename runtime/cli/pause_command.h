@@ -1,6 +1,6 @@
-// `duet pause MAP` and `duet resume MAP` (docs/operations.md, "Pause and
-// resume"): recorded in the state store, where a running `duet run` sees
-// them within a cycle.
+// `duet pause MAP`, `duet resume MAP` and `duet resync MAP`
+// (docs/operations.md): recorded in the state store, where a running `duet
+// run` sees them within a cycle.
 #ifndef DUET_RUNTIME_CLI_PAUSE_COMMAND_H_
 #define DUET_RUNTIME_CLI_PAUSE_COMMAND_H_
 
@@ -18,6 +18,20 @@ struct PauseOptions {
 
 int PauseCommand(const PauseOptions& options);
 int ResumeCommand(const PauseOptions& options);
+
+struct ResyncOptions {
+  std::string config_path;
+  std::string map;
+  std::string from;  // default: the map's master, when it is a system
+  std::string by;    // default $USER
+  bool restart = false;
+  bool as_json = false;
+};
+
+// `duet resync MAP [--from SYSTEM]` (docs/operations.md, "Resync"): records
+// the resync in the state store; a running `duet run` does it a page a
+// cycle, else the command runs it (and whatever else is pending) itself.
+int ResyncCommand(const ResyncOptions& options);
 
 }  // namespace duet::cli
 

@@ -288,6 +288,9 @@ class SyncEngine::Impl {
   // pair linked, as Reconcile would, from the values at hand. False, having
   // changed nothing, when the row needs Reconcile.
   Expected<bool> InsertPartner(Batch& batch, int from, const Row& row);
+  // One page of the map's resync (state::Resync), if one is under way and
+  // the map is live; whether it did one.
+  Expected<bool> ResyncBatch(MapPlan& plan, const ProgressFn& progress);
   // The row a plain insert of `values` made on `target`, as pointers into
   // `values`; empty when the database fills a column the target reads.
   static RowRef ImageOfInsert(const Side& source, const Side& target,

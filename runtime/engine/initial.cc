@@ -194,6 +194,86 @@ Status SyncEngine::Impl::InitialSync(MapPlan& plan, const ProgressFn& progress,
   return Status::Ok();
 }
 
+Expected<bool> SyncEngine::Impl::ResyncBatch(MapPlan& plan, const ProgressFn& progress) {
+  Expected<std::optional<state::Resync>> loaded = state->GetResync(plan.name);
+  if (!loaded.ok()) return loaded.status();
+  if (!*loaded) return false;
+  Expected<state::MapState> m = state->GetMap(plan.name);
+  if (!m.ok()) return m.status();
+  if (m->phase != state::MapPhase::kLive) return false;  // after the initial sync
+  state::Resync r = **loaded;
+  int seed = r.from == plan.side[0].system ? 0 : r.from == plan.side[1].system ? 1 : -1;
+  if (seed < 0 || !plan.side[seed].transform) {
+    return InvalidArgumentError("resync of map " + plan.name + ": '" + r.from +
+                                "' is not a side whose rows the map reads");
+  }
+  int s = r.step == 1 ? seed : 1 - seed;
+  Batch batch;
+  if (Status st = BeginBatch(batch, plan); !st.ok()) return st;
+  batch.take = seed;
+  state::Resync next = r;
+  Expected<std::vector<Row>> rows =
+      plan.side[s].reader->Scan(r.cursor, static_cast<size_t>(config.initial_batch_size));
+  if (!rows.ok()) {
+    AbortBatch(batch);
+    return rows.status();
+  }
+  if (rows->empty()) {
+    next.step++;
+    next.cursor.reset();
+    if (next.step == 2) {
+      Expected<int64_t> more = plan.side[1 - seed].reader->Count();
+      if (!more.ok()) {
+        AbortBatch(batch);
+        return more.status();
+      }
+      next.total += *more;
+    }
+  } else {
+    std::vector<std::string> ids;
+    ids.reserve(rows->size());
+    for (const Row& row : *rows) ids.push_back(row.id);
+    if (Status st = PrefetchLinks(batch, s, std::move(ids)); !st.ok()) {
+      AbortBatch(batch);
+      return st;
+    }
+    // Every pair again, linked or not: rows the other side lost come back,
+    // pairs that drifted get `from`'s values, rows without a partner get one
+    // (as in an initial sync).
+    for (const Row& row : *rows) {
+      Expected<bool> inserted = InsertPartner(batch, s, row);
+      if (!inserted.ok()) {
+        AbortBatch(batch);
+        return inserted.status();
+      }
+      if (*inserted) continue;
+      if (Status st = Reconcile(batch, s, row.id, seed, 0, &row); !st.ok()) {
+        AbortBatch(batch);
+        return st;
+      }
+    }
+    next.cursor = rows->back().id;
+    next.done += static_cast<int64_t>(rows->size());
+  }
+  bool finished = next.step > 2;
+  Status committed = CommitBatch(batch, [next, finished](state::StateStore& st) {
+    return finished ? st.EndResync(next.map) : st.PutResync(next);
+  });
+  if (!committed.ok()) return committed;
+  if (progress) {
+    Progress p;
+    p.map = plan.name + " (resync)";
+    p.from = plan.side[s].system;
+    p.to = plan.side[1 - s].system;
+    p.done = next.done;
+    p.total = std::max(next.total, next.done);
+    p.finished = finished;
+    progress(p);
+  }
+  if (finished && log) log(fmt::format("resync of map {} from {} done", plan.name, r.from));
+  return true;
+}
+
 Expected<bool> SyncEngine::Impl::InsertPartner(Batch& batch, int from, const Row& row) {
   MapPlan& plan = *batch.plan;
   int to = 1 - from;

@@ -307,6 +307,10 @@ Expected<RunCounts> SyncEngine::Impl::Run(const std::atomic<bool>* stop,
       Expected<int64_t> n = ProcessChanges(*plan, static_cast<size_t>(config.batch_size));
       if (!n.ok()) return n.status();
       handled += *n;
+      // A resync goes a page a cycle, so live changes keep flowing.
+      Expected<bool> resynced = ResyncBatch(*plan, progress);
+      if (!resynced.ok()) return resynced.status();
+      if (*resynced) ++handled;
       if (stopped()) break;
     }
     auto now = std::chrono::steady_clock::now();
@@ -471,6 +475,16 @@ Expected<int64_t> SyncEngine::ProcessRequests() {
   return n;
 }
 
+Expected<int64_t> SyncEngine::CountRows(const std::string& map, const std::string& system) {
+  for (auto& plan : impl_->plans) {
+    if (plan->name != map) continue;
+    for (Side& side : plan->side) {
+      if (side.system == system) return side.reader->Count();
+    }
+  }
+  return NotFoundError("map " + map + " has no side " + system);
+}
+
 Expected<std::string> SyncEngine::StatusJson() {
   json maps = json::array();
   Expected<std::map<std::string, state::Pause>> paused = impl_->state->Paused();
@@ -507,6 +521,14 @@ Expected<std::string> SyncEngine::StatusJson() {
     if (m->phase == state::MapPhase::kInitial) {
       entry["initial"] = {{"done", m->initial_done}, {"total", m->initial_total}};
     }
+    Expected<std::optional<state::Resync>> resync = impl_->state->GetResync(plan->name);
+    if (!resync.ok()) return resync.status();
+    entry["resync"] = !*resync ? json(nullptr)
+                               : json{{"from", (*resync)->from},
+                                      {"done", (*resync)->done},
+                                      {"total", (*resync)->total},
+                                      {"started", (*resync)->started},
+                                      {"by", (*resync)->by}};
     auto pause = paused->find(plan->name);
     entry["paused"] = pause == paused->end() ? json(nullptr)
                                              : json{{"since", pause->second.since},
@@ -533,7 +555,9 @@ Expected<std::string> SyncEngine::StatusText() {
     char line[512];
     std::snprintf(line, sizeof line, "%-25s %-8s %7lld  %-16s %6lld  %7lld  %s\n",
                   m["name"].get<std::string>().c_str(),
-                  m["paused"].is_null() ? m["state"].get<std::string>().c_str() : "paused",
+                  !m["paused"].is_null()   ? "paused"
+                  : !m["resync"].is_null() ? "resync"
+                                           : m["state"].get<std::string>().c_str(),
                   static_cast<long long>(m["linked"].get<int64_t>()), backlog.c_str(),
                   static_cast<long long>(m["errors"].get<int64_t>()),
                   static_cast<long long>(m["waiting"].get<int64_t>()),

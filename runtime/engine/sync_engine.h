@@ -77,6 +77,9 @@ class SyncEngine {
   // `duet run` is running; a running one does it every cycle.
   Expected<int64_t> ProcessRequests();
 
+  // Rows of the map's table on `system`'s side.
+  Expected<int64_t> CountRows(const std::string& map, const std::string& system);
+
   // `duet status --json`.
   Expected<std::string> StatusJson();
   // `duet status`: a table for people.

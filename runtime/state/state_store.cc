@@ -35,6 +35,9 @@ CREATE TABLE IF NOT EXISTS duet_errors (
   first_at TEXT NOT NULL, last_at TEXT NOT NULL, status TEXT NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS duet_errors_open ON duet_errors (map, system, row_id)
   WHERE status = 'open';
+CREATE TABLE IF NOT EXISTS duet_resync (
+  map TEXT PRIMARY KEY, from_system TEXT NOT NULL, step INTEGER NOT NULL, cursor TEXT,
+  done INTEGER NOT NULL, total INTEGER NOT NULL, started TEXT NOT NULL, by TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS duet_paused (
   map TEXT PRIMARY KEY, since TEXT NOT NULL, by TEXT NOT NULL, reason TEXT NOT NULL);
 )sql";
@@ -478,6 +481,55 @@ Status StateStore::ResolveErrors(const std::string& map, const std::string& syst
   (*s)->BindText(2, system);
   (*s)->BindText(3, row_id);
   (*s)->BindText(4, NowIso());
+  return db_->Run(**s);
+}
+
+Status StateStore::PutResync(const Resync& r) {
+  Expected<Statement*> s = db_->Prepare(
+      "INSERT OR REPLACE INTO duet_resync (map, from_system, step, cursor, done, total, started, "
+      "by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+  if (!s.ok()) return s.status();
+  Statement& st = **s;
+  st.BindText(1, r.map);
+  st.BindText(2, r.from);
+  st.BindInt(3, r.step);
+  if (r.cursor) {
+    st.BindText(4, *r.cursor);
+  } else {
+    st.BindNull(4);
+  }
+  st.BindInt(5, r.done);
+  st.BindInt(6, r.total);
+  st.BindText(7, r.started.empty() ? NowIso() : r.started);
+  st.BindText(8, r.by);
+  return db_->Run(st);
+}
+
+Expected<std::optional<Resync>> StateStore::GetResync(const std::string& map) {
+  Expected<Statement*> s = db_->Prepare(
+      "SELECT from_system, step, cursor, done, total, started, by FROM duet_resync WHERE map = ?1");
+  if (!s.ok()) return s.status();
+  ScopedStatement st(*s);
+  st->BindText(1, map);
+  int rc = st->Step();
+  if (rc == SQLITE_DONE) return std::optional<Resync>();
+  if (rc != SQLITE_ROW) return db_->Error("reading a resync");
+  Resync r;
+  r.map = map;
+  r.from = std::string(st->ColumnText(0));
+  r.step = static_cast<int>(st->ColumnInt(1));
+  r.cursor = OptionalText(*st, 2);
+  r.done = st->ColumnInt(3);
+  r.total = st->ColumnInt(4);
+  r.started = std::string(st->ColumnText(5));
+  r.by = std::string(st->ColumnText(6));
+  return std::optional<Resync>(std::move(r));
+}
+
+Status StateStore::EndResync(const std::string& map) {
+  Expected<Statement*> s = db_->Prepare("DELETE FROM duet_resync WHERE map = ?1");
+  if (!s.ok()) return s.status();
+  (*s)->BindText(1, map);
   return db_->Run(**s);
 }
 

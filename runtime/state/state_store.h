@@ -86,6 +86,19 @@ struct Pause {
   std::string reason;
 };
 
+// A resync an operator started (`duet resync`): the map's rows read again
+// in pages, `from`'s side first, with `from` winning every difference.
+struct Resync {
+  std::string map;
+  std::string from;  // a system
+  int step = 1;      // 1: `from`'s side, 2: the other side
+  std::optional<std::string> cursor;
+  int64_t done = 0;
+  int64_t total = 0;
+  std::string started;  // ISO time
+  std::string by;
+};
+
 struct ErrorFilter {
   std::string map;   // empty: every map
   std::string kind;  // empty: every kind
@@ -152,6 +165,11 @@ class StateStore {
   Status PauseMap(const Pause& pause);
   Status ResumeMap(const std::string& map);
   Expected<std::map<std::string, Pause>> Paused();
+
+  // At most one resync per map: PutResync starts or advances it.
+  Status PutResync(const Resync& resync);
+  Expected<std::optional<Resync>> GetResync(const std::string& map);
+  Status EndResync(const std::string& map);
 
   Expected<std::vector<ErrorItem>> OpenErrors(const std::string& map);
   Expected<int64_t> CountOpenErrors(const std::string& map);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -339,6 +340,103 @@ TEST_F(PauseTest, ALockedDatabaseIsRetriedNotQueued) {
   holder.Wait(std::chrono::minutes(1));
   EXPECT_EQ(ce_.Value("SELECT a FROM conf_fo"), "after-lock");
   EXPECT_EQ(state_.Int("SELECT count(*) FROM duet_errors"), 0);
+}
+
+// Drift made behind duet's back (capture triggers dropped, writes, triggers
+// back with `duet install`), repaired by `duet resync` (conflicts.duet's
+// conf_fo map: ConfFo on fo, conf_fo on ce).
+class ResyncTest : public PauseTest {
+ protected:
+  void SetUp() override {
+    PauseTest::SetUp();
+    if (HasFatalFailure()) return;
+    std::string rows;
+    for (int i = 2; i <= kRows; ++i) {
+      rows += "('R" + std::to_string(i) + "', 'a0', 'b0')" + (i < kRows ? ", " : ";");
+    }
+    ASSERT_TRUE(fo_.Exec("INSERT INTO ConfFo (CODE, A, B) VALUES " + rows));
+    RunOnce();
+    ASSERT_EQ(ce_.Int("SELECT count(*) FROM conf_fo"), kRows);
+  }
+  // Edits both sides without capture: duet cannot see them as changes.
+  void MakeDrift() {
+    ASSERT_TRUE(
+        ce_.Exec("DROP TRIGGER duet_conf_fo_insert; DROP TRIGGER duet_conf_fo_update;"
+                 "DROP TRIGGER duet_conf_fo_delete;"
+                 "UPDATE conf_fo SET a = 'ce-drift' WHERE code = 'R1';"
+                 "DELETE FROM conf_fo WHERE code = 'R2';"
+                 "INSERT INTO conf_fo (code, a, b) VALUES ('X1', 'only-ce', 'b0');"));
+    ASSERT_TRUE(
+        fo_.Exec("DROP TRIGGER duet_ConfFo_update;"
+                 "UPDATE ConfFo SET A = 'fo-drift' WHERE CODE = 'R3';"));
+    Install();
+    RunOnce();  // nothing to see: the drift was never captured
+    ASSERT_EQ(ce_.Value("SELECT a FROM conf_fo WHERE code = 'R1'"), "ce-drift");
+  }
+  void ExpectRepaired() {
+    EXPECT_EQ(ce_.Value("SELECT a FROM conf_fo WHERE code = 'R1'"), "a0") << "fo's value wins";
+    EXPECT_EQ(fo_.Value("SELECT A FROM ConfFo WHERE CODE = 'R1'"), "a0");
+    EXPECT_EQ(ce_.Value("SELECT a FROM conf_fo WHERE code = 'R2'"), "a0") << "the lost row is back";
+    EXPECT_EQ(ce_.Value("SELECT a FROM conf_fo WHERE code = 'R3'"), "fo-drift");
+    EXPECT_EQ(fo_.Value("SELECT A FROM ConfFo WHERE CODE = 'X1'"), "only-ce")
+        << "a row without a partner gets one, as in an initial sync";
+    EXPECT_EQ(ce_.Int("SELECT count(*) FROM conf_fo"), kRows + extra_ + 1);
+    EXPECT_EQ(fo_.Int("SELECT count(*) FROM ConfFo"), kRows + extra_ + 1);
+    EXPECT_EQ(state_.Int("SELECT count(*) FROM duet_resync"), 0) << "the resync is over";
+    EXPECT_EQ(OpenErrors(), 0);
+  }
+  static constexpr int kRows = 40;
+  static constexpr int kMore = 3000;
+  int extra_ = 0;  // rows added by a test
+};
+
+TEST_F(ResyncTest, ResyncRepairsDriftWithTheChosenSideWinning) {
+  MakeDrift();
+  RunResult r = DuetExpect(kExitOk, "resync", {"conf_fo", "--from", "fo"});
+  EXPECT_THAT(r.out, HasSubstr("resync from fo done"));
+  ExpectRepaired();
+  RunResult bad = DuetExpect(kExitError, "resync", {"conf_manual"});
+  EXPECT_THAT(bad.err, HasSubstr("--from")) << "manual has no side to default to";
+}
+
+// Next to a running `duet run`, a page a cycle; live changes keep flowing.
+TEST_F(ResyncTest, ResyncNextToARunningDuetRun) {
+  WriteConfig({{"initial_batch_size", 3}});
+  MakeDrift();
+  Process run = StartRun();
+  RunResult r = DuetExpect(kExitOk, "resync", {"conf_fo", "--from", "fo"});
+  EXPECT_THAT(r.out, HasSubstr("running duet process"));
+  ASSERT_TRUE(fo_.Exec("UPDATE ConfCe SET A = 'live' WHERE CODE = 'R1';"));
+  EXPECT_TRUE(PollUntil([&] { return state_.Int("SELECT count(*) FROM duet_resync") == 0; }));
+  EXPECT_TRUE(PollUntil([&] { return ce_.Value("SELECT a FROM conf_ce") == "live"; }));
+  StopRun(run);
+  ExpectRepaired();
+}
+
+// A resync killed with SIGKILL resumes where it stopped. Enough rows that
+// a page at a time takes a while: the kill lands in the middle.
+TEST_F(ResyncTest, KilledResyncResumes) {
+  std::string rows;
+  for (int i = 0; i < kMore; ++i) {
+    rows += "('M" + std::to_string(i) + "', 'a0', 'b0')" + (i + 1 < kMore ? ", " : ";");
+  }
+  ASSERT_TRUE(fo_.Exec("INSERT INTO ConfFo (CODE, A, B) VALUES " + rows));
+  RunOnce();
+  extra_ = kMore;
+  WriteConfig({{"initial_batch_size", 1}});
+  MakeDrift();
+  Process run = StartRun();
+  DuetExpect(kExitOk, "resync", {"conf_fo", "--from", "fo"});
+  ASSERT_TRUE(
+      PollUntil([&] { return state_.Int("SELECT coalesce(max(done), 0) FROM duet_resync") > 0; }));
+  run.Signal(SIGKILL);
+  run.Wait(std::chrono::minutes(1));
+  ASSERT_EQ(state_.Int("SELECT count(*) FROM duet_resync"), 1)
+      << "killed in the middle of the resync";
+  int64_t done = state_.Int("SELECT done FROM duet_resync");
+  EXPECT_GT(done, 0);
+  RunOnce();
+  ExpectRepaired();
 }
 
 }  // namespace
