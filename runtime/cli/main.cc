@@ -130,6 +130,13 @@ int Main(int argc, char** argv) {
   resync->add_flag("--restart", resync_options.restart, "start a resync under way again");
   resync->add_flag("--json", resync_options.as_json, "print JSON");
 
+  std::string drift_map;
+  CLI::App* drift = app.add_subcommand(
+      "drift", "compare a map's two sides without writing: disagreeing pairs, lone rows");
+  drift->add_option("map", drift_map, "the map")->required();
+  drift->add_option("-c,--config", config_path, "the configuration file")->required();
+  drift->add_flag("--json", as_json, "print JSON");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -142,6 +149,7 @@ int Main(int argc, char** argv) {
   if (run->parsed()) return RunCommand(config_path, once);
   if (status->parsed()) return StatusCommand(config_path, as_json);
   if (resync->parsed()) return ResyncCommand(resync_options);
+  if (drift->parsed()) return DriftCommand(config_path, drift_map, as_json);
   if (pause->parsed()) return PauseCommand(pause_options);
   if (resume->parsed()) return ResumeCommand(pause_options);
   if (errors_list->parsed()) return ErrorsListCommand(errors_options);

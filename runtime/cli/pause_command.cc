@@ -153,4 +153,56 @@ int ResyncCommand(const ResyncOptions& options) {
   return counts->open_errors > 0 ? kExitRowErrors : kExitClean;
 }
 
+int DriftCommand(const std::string& config_path, const std::string& map, bool as_json) {
+  Expected<std::unique_ptr<Session>> session = OpenSession(config_path);
+  if (!session.ok()) return Fail(session.status());
+  // Progress on stderr, as the initial sync's: a drift check of a large
+  // table takes a while.
+  Expected<std::string> report = (*session)->engine->DriftJson(map, [](const engine::Progress& p) {
+    if (p.finished) return;
+    std::cerr << fmt::format("duet: {} drift: {}/{} rows read, {:.0f} rows/s\n", p.map, p.done,
+                             p.total, p.rows_per_second);
+  });
+  if (!report.ok()) return Fail(report.status());
+  nlohmann::json j = nlohmann::json::parse(*report);
+  bool drift = j["drift"].get<bool>();
+  if (as_json) {
+    std::cout << *report << "\n";
+    return drift ? kExitRowErrors : kExitClean;
+  }
+  std::string left = j["left"], right = j["right"];
+  std::cout << fmt::format("map {}: {} rows read, {} pairs compared\n", map,
+                           j["rows_read"].get<int64_t>(), j["pairs_compared"].get<int64_t>());
+  const nlohmann::json& differing = j["differing_pairs"];
+  std::cout << fmt::format("  pairs whose mapped fields disagree: {}\n",
+                           differing["count"].get<int64_t>());
+  int shown = 0;
+  for (const nlohmann::json& pair : differing["listed"]) {
+    if (++shown > 20) break;
+    for (const nlohmann::json& f : pair["fields"]) {
+      std::cout << fmt::format("    {} row {} / {} row {}: {} is {}, {} maps it to {}\n", left,
+                               pair["left_id"].get<std::string>(), right,
+                               pair["right_id"].get<std::string>(), f["column"].get<std::string>(),
+                               f["current"].dump(), f["from"].get<std::string>(),
+                               f["mapped"].dump());
+    }
+  }
+  for (const std::string& system : {left, right}) {
+    const nlohmann::json& w = j["without_partner"][system];
+    std::cout << fmt::format("  {} rows without a partner: {}{}\n", system,
+                             w["count"].get<int64_t>(),
+                             w["listed"].empty() ? "" : " (" + w["listed"].dump() + ")");
+    const nlohmann::json& v = j["links_to_vanished_rows"][system];
+    std::cout << fmt::format("  links whose {} row is gone: {}\n", system,
+                             v["count"].get<int64_t>());
+  }
+  std::cout << fmt::format(
+      "  changes not reconciled yet: {} (they count as differences until "
+      "duet run reconciles them)\n",
+      j["pending_changes"].dump());
+  std::cout << (drift ? "drift: repair with `duet resync " + map + " --from SYSTEM`\n"
+                      : "no drift\n");
+  return drift ? kExitRowErrors : kExitClean;
+}
+
 }  // namespace duet::cli

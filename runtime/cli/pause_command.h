@@ -33,6 +33,10 @@ struct ResyncOptions {
 // cycle, else the command runs it (and whatever else is pending) itself.
 int ResyncCommand(const ResyncOptions& options);
 
+// `duet drift MAP` (docs/operations.md, "Drift and resync"): compares the
+// two sides without writing; exit 0 when they agree, 1 when they drift.
+int DriftCommand(const std::string& config_path, const std::string& map, bool as_json);
+
 }  // namespace duet::cli
 
 #endif  // DUET_RUNTIME_CLI_PAUSE_COMMAND_H_

@@ -57,10 +57,10 @@ class ProgressPrinter {
         p.rows_per_second > 0
             ? FormatDuration(static_cast<double>(p.total - p.done) / p.rows_per_second)
             : "?";
-    std::string line = fmt::format("{} {} -> {}: {}/{} rows ({}%), {:.0f} rows/s", p.map, p.from,
-                                   p.to, p.done, p.total, percent, p.rows_per_second);
+    std::string line = fmt::format("{} {} {} -> {}: {}/{} rows ({}%), {:.0f} rows/s", p.map, p.task,
+                                   p.from, p.to, p.done, p.total, percent, p.rows_per_second);
     if (p.finished) {
-      line = fmt::format("{}: initial sync done, {} rows", p.map, p.done);
+      line = fmt::format("{}: {} done, {} rows", p.map, p.task, p.done);
     } else {
       line += ", ETA " + eta;
     }

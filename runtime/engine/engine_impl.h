@@ -210,6 +210,9 @@ class SyncEngine::Impl {
   // The seq of a link made in the current batch until it commits: newer
   // than any change captured so far, duet's own inserts included.
   static constexpr int64_t kThisBatch = std::numeric_limits<int64_t>::max();
+  // Reconcile's `seed` for a new pair both of whose rows changed since the
+  // initial sync began: each differing field goes by the map's rules.
+  static constexpr int kByRule = -2;
 
   Status BeginBatch(Batch& batch, MapPlan& plan);
   Status CommitBatch(Batch& batch, const std::function<Status(state::StateStore&)>& extra);
@@ -291,6 +294,7 @@ class SyncEngine::Impl {
   // One page of the map's resync (state::Resync), if one is under way and
   // the map is live; whether it did one.
   Expected<bool> ResyncBatch(MapPlan& plan, const ProgressFn& progress);
+  Expected<std::string> Drift(MapPlan& plan, const ProgressFn& progress);
   // The row a plain insert of `values` made on `target`, as pointers into
   // `values`; empty when the database fills a column the target reads.
   static RowRef ImageOfInsert(const Side& source, const Side& target,

@@ -262,7 +262,8 @@ Expected<bool> SyncEngine::Impl::ResyncBatch(MapPlan& plan, const ProgressFn& pr
   if (!committed.ok()) return committed;
   if (progress) {
     Progress p;
-    p.map = plan.name + " (resync)";
+    p.map = plan.name;
+    p.task = "resync";
     p.from = plan.side[s].system;
     p.to = plan.side[1 - s].system;
     p.done = next.done;

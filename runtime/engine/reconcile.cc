@@ -765,6 +765,28 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
         return Status::Ok();
       }
     }
+    if (seed >= 0 && batch.take < 0) {
+      // The seeding side's rule is for rows as they were when the initial
+      // sync began. A row an application edited since (captured after the
+      // map's checkpoint) is newer than that: its edit must not be lost
+      // (docs/sync.md, "Initial sync"). This also covers a partner duet
+      // inserted in a batch whose state a crash kept from being recorded,
+      // and that was edited before the batch was done again.
+      bool edited[2];
+      for (int i = 0; i < 2; ++i) {
+        Expected<int64_t> ck = state->GetCheckpoint(plan.name, plan.side[i].system);
+        if (!ck.ok()) return ck.status();
+        Expected<std::optional<double>> at =
+            plan.side[i].endpoint->LatestChangeTime(plan.side[i].table, ids[i], *ck);
+        if (!at.ok()) return at.status();
+        edited[i] = at->has_value();
+      }
+      if (edited[1 - seed]) {
+        Trace("  edited since the initial sync began: {}{}", plan.side[1 - seed].system,
+              edited[seed] ? " and " + plan.side[seed].system : "");
+        seed = edited[seed] ? kByRule : 1 - seed;
+      }
+    }
   }
 
   // ---- both rows exist: merge field by field ----

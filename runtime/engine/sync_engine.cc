@@ -289,7 +289,8 @@ Expected<RunCounts> SyncEngine::Impl::Run(const std::atomic<bool>* stop,
   if (Status s = RefreshPaused(); !s.ok()) return s;
   for (auto& plan : plans) {
     if (stopped()) break;
-    if (IsPaused(*plan)) continue;
+    // A paused map's initial sync records where it begins, and stops there:
+    // what changes while it is paused is reconciled after it.
     if (Status s = InitialSync(*plan, progress, stop); !s.ok()) return s;
   }
   // Open items get another chance at every start, once the pending changes
@@ -473,6 +474,13 @@ Expected<int64_t> SyncEngine::ProcessRequests() {
     n += *r;
   }
   return n;
+}
+
+Expected<std::string> SyncEngine::DriftJson(const std::string& map, const ProgressFn& progress) {
+  for (auto& plan : impl_->plans) {
+    if (plan->name == map) return impl_->Drift(*plan, progress);
+  }
+  return NotFoundError("the bundle has no map '" + map + "'");
 }
 
 Expected<int64_t> SyncEngine::CountRows(const std::string& map, const std::string& system) {

@@ -24,7 +24,8 @@ namespace duet::engine {
 
 struct Progress {
   std::string map;
-  std::string from;  // system rows are read from
+  std::string task = "initial sync";  // or "resync", "drift"
+  std::string from;                   // system rows are read from
   std::string to;
   int64_t done = 0;
   int64_t total = 0;
@@ -76,6 +77,11 @@ class SyncEngine {
   // sync; the number of items. What `duet errors` does itself when no
   // `duet run` is running; a running one does it every cycle.
   Expected<int64_t> ProcessRequests();
+
+  // `duet drift MAP`: the map's pairs whose mapped fields disagree, rows
+  // without a partner, links whose rows are gone, as JSON
+  // (docs/operations.md); reads only.
+  Expected<std::string> DriftJson(const std::string& map, const ProgressFn& progress);
 
   // Rows of the map's table on `system`'s side.
   Expected<int64_t> CountRows(const std::string& map, const std::string& system);

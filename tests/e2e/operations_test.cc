@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iterator>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -345,6 +346,48 @@ TEST_F(PauseTest, ALockedDatabaseIsRetriedNotQueued) {
 // Drift made behind duet's back (capture triggers dropped, writes, triggers
 // back with `duet install`), repaired by `duet resync` (conflicts.duet's
 // conf_fo map: ConfFo on fo, conf_fo on ce).
+// Issue 4, item 7, for rows matched by key: the initial sync's rule (the
+// seeding side wins) is for rows as they were when it began; an edit made
+// since is not lost. A map paused before its first run records where its
+// initial sync begins and stops there, which makes "since" testable.
+class InitialEditsTest : public ErrorQueueTest {
+ protected:
+  void SetUp() override {
+    ErrorQueueTest::SetUp();
+    if (HasFatalFailure()) return;
+    Compile({"conflicts.duet"});
+    ASSERT_TRUE(fo_.Exec(kConflictsFo));
+    ASSERT_TRUE(ce_.Exec(kConflictsCe));
+    ASSERT_TRUE(
+        fo_.Exec("INSERT INTO ConfFo (CODE, A, B) VALUES ('R1', 'fo1', 'b'), ('R2', 'fo2', 'b'), "
+                 "('R3', 'fo3', 'b');"));
+    ASSERT_TRUE(
+        ce_.Exec("INSERT INTO conf_fo (code, a, b) VALUES ('R1', 'ce1', 'b'), ('R2', 'ce2', 'b'), "
+                 "('R3', 'ce3', 'b');"));
+    WriteConfig();
+    Install();
+  }
+};
+
+TEST_F(InitialEditsTest, EditsMadeSinceTheInitialSyncBeganAreNotLost) {
+  DuetExpect(kExitOk, "pause", {"conf_fo"});
+  RunOnce();
+  EXPECT_EQ(state_.Value("SELECT state FROM duet_maps WHERE name = 'conf_fo'"), "initial");
+  EXPECT_EQ(ce_.Value("SELECT a FROM conf_fo WHERE code = 'R1'"), "ce1") << "nothing copied yet";
+  ASSERT_TRUE(
+      ce_.Exec("UPDATE conf_fo SET a = 'ce1-edited' WHERE code = 'R1';"
+               "UPDATE conf_fo SET a = 'ce3-edited' WHERE code = 'R3';"));
+  ASSERT_TRUE(fo_.Exec("UPDATE ConfFo SET A = 'fo3-edited' WHERE CODE = 'R3';"));
+  DuetExpect(kExitOk, "resume", {"conf_fo"});
+  RunOnce();
+  // R1: edited on ce only since the start: ce's edit wins. R2: nobody
+  // edited it: fo, the seeding side, wins. R3: edited on both: the map's
+  // rule (master fo).
+  Rows expected = {{"R1", "ce1-edited"}, {"R2", "fo2"}, {"R3", "fo3-edited"}};
+  EXPECT_EQ(fo_.Query("SELECT CODE, A FROM ConfFo ORDER BY CODE"), expected);
+  EXPECT_EQ(ce_.Query("SELECT code, a FROM conf_fo ORDER BY code"), expected);
+}
+
 class ResyncTest : public PauseTest {
  protected:
   void SetUp() override {
@@ -389,6 +432,39 @@ class ResyncTest : public PauseTest {
   static constexpr int kMore = 3000;
   int extra_ = 0;  // rows added by a test
 };
+
+TEST_F(ResyncTest, DriftFindsWhatChangedBehindDuetsBackAndResyncRepairsIt) {
+  MakeDrift();
+  RunResult found = DuetExpect(kExitRowErrors, "drift", {"conf_fo", "--json"});
+  json report = json::parse(found.out, nullptr, /*allow_exceptions=*/false);
+  ASSERT_FALSE(report.is_discarded()) << found.out;
+  EXPECT_EQ(report["drift"], true);
+  EXPECT_EQ(report["pairs_compared"], kRows - 1) << "R2's ce row is gone";
+  EXPECT_EQ(report["differing_pairs"]["count"], 2) << report.dump(2);
+  std::set<std::string> columns;
+  for (const json& pair : report["differing_pairs"]["listed"]) {
+    for (const json& f : pair["fields"]) {
+      columns.insert(f["column"].get<std::string>() + "=" + f["current"].get<std::string>());
+    }
+  }
+  EXPECT_TRUE(columns.count("ce.conf_fo.a=ce-drift")) << report.dump(2);
+  EXPECT_TRUE(columns.count("fo.ConfFo.A=fo-drift")) << report.dump(2);
+  EXPECT_EQ(report["without_partner"]["ce"]["count"], 1);
+  EXPECT_EQ(report["without_partner"]["fo"]["count"], 0);
+  EXPECT_EQ(report["links_to_vanished_rows"]["ce"]["count"], 1);
+  EXPECT_EQ(report["links_to_vanished_rows"]["fo"]["count"], 0);
+  RunResult text = DuetExpect(kExitRowErrors, "drift", {"conf_fo"});
+  EXPECT_THAT(text.out, HasSubstr("pairs whose mapped fields disagree: 2"));
+  EXPECT_THAT(text.out, HasSubstr("duet resync conf_fo"));
+  EXPECT_EQ(ce_.Value("SELECT a FROM conf_fo WHERE code = 'R1'"), "ce-drift")
+      << "drift writes nothing";
+
+  RunResult r = DuetExpect(kExitOk, "resync", {"conf_fo", "--from", "fo"});
+  EXPECT_THAT(r.out, HasSubstr("resync from fo done"));
+  ExpectRepaired();
+  RunResult clean = DuetExpect(kExitOk, "drift", {"conf_fo"});
+  EXPECT_THAT(clean.out, HasSubstr("no drift"));
+}
 
 TEST_F(ResyncTest, ResyncRepairsDriftWithTheChosenSideWinning) {
   MakeDrift();
