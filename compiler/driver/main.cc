@@ -18,6 +18,7 @@
 #include "compiler/diag/diagnostic.h"
 #include "compiler/diag/render.h"
 #include "compiler/driver/bundle_commands.h"
+#include "compiler/driver/diff_command.h"
 #include "compiler/driver/test_command.h"
 #include "compiler/frontend/frontend.h"
 #include "compiler/ir/ir.h"
@@ -210,6 +211,17 @@ int Main(int argc, char** argv) {
   CLI::App* keygen = app.add_subcommand("keygen", "make an ed25519 key pair for signing bundles");
   keygen->add_option("-o,--output", keygen_name, "writes NAME.key and NAME.pub")->required();
 
+  std::string diff_old;
+  std::string diff_new;
+  bool diff_json = false;
+  CLI::App* diff = app.add_subcommand(
+      "diff",
+      "what upgrading from one bundle to another changes: exit 0 compatible, 3 resync, 4 "
+      "breaking");
+  diff->add_option("old", diff_old, "the bundle running now")->required();
+  diff->add_option("new", diff_new, "the bundle to upgrade to")->required();
+  diff->add_flag("--json", diff_json, "print JSON");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -234,6 +246,7 @@ int Main(int argc, char** argv) {
   }
   if (inspect->parsed()) return InspectBundle(inspect_path, inspect_json, inspect_trust);
   if (keygen->parsed()) return GenerateKeys(keygen_name);
+  if (diff->parsed()) return DiffBundles(diff_old, diff_new, diff_json);
   return kExitUsage;
 }
 
