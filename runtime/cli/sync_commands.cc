@@ -136,6 +136,10 @@ int RunCommand(const std::string& config_path, bool once) {
       "duet: {} pair(s) reconciled, {} row write(s), {} row error(s) recorded; {} open error "
       "item(s), {} change(s) waiting for a referenced row\n",
       counts->pairs, counts->writes, counts->errors, counts->open_errors, counts->waiting);
+  if (once && !counts->stopped.empty()) {
+    // Said in the log as it happened; the exit code tells a scheduler.
+    return kExitFailure;
+  }
   for (const std::string& map : counts->paused) {
     std::cerr << fmt::format("duet: map {} is paused: its changes wait until `duet resume {}`\n",
                              map, map);

@@ -90,6 +90,8 @@ class Endpoint {
   // Every table of this system in the manifest exists with every declared
   // column; otherwise an error naming the system, table and column.
   virtual Status CheckSchema() = 0;
+  // The same for the tables named (qualified names) only.
+  virtual Status CheckTables(const std::vector<std::string>& tables) = 0;
 
   // Adds capture for `tables` (qualified names, "fo.CustCustomerV3Entity").
   // Idempotent. Uninstall removes exactly what Install added.

@@ -171,6 +171,11 @@ class SyncEngine::Impl {
   std::map<std::string, state::Pause> paused;
   std::function<void(const std::string&)> log;
   Status RefreshPaused();
+  // A failure of one map's work that is the map's alone: a table of the map
+  // no longer matches the bundle (a column dropped or renamed while duet
+  // runs). Then the map is paused with that reason and Ok comes back, so
+  // the other maps go on; otherwise `failure` comes back.
+  Status StopMapIfSchemaChanged(MapPlan& plan, Status failure);
   // After a failed run: no transaction left open anywhere, and nothing kept
   // in memory that the failed batch may have changed.
   void Recover();

@@ -212,6 +212,37 @@ Expected<int64_t> SyncEngine::Impl::RetryWaiting(MapPlan& plan, bool retry_error
   return static_cast<int64_t>(waiting->size()) - static_cast<int64_t>(after->size());
 }
 
+Status SyncEngine::Impl::StopMapIfSchemaChanged(MapPlan& plan, Status failure) {
+  if (failure.ok() || failure.code() == StatusCode::kUnavailable) return failure;
+  for (int s = 0; s < 2; ++s) {
+    // The map's tables on this side: its own and those its lookups read.
+    std::vector<std::string> tables = {plan.side[s].table};
+    for (const bundle::Column& c : plan.side[s].info->columns) {
+      if (c.type.kind == bundle::ValueKind::kRef) tables.push_back(c.type.ref);
+    }
+    Status schema = plan.side[s].endpoint->CheckTables(tables);
+    if (schema.ok()) continue;
+    state->Rollback();  // nothing should be open; the failed batch was abandoned
+    state::Pause pause{plan.name, state::NowIso(), "duet", "schema changed: " + schema.message()};
+    if (Status st = state->Begin(); !st.ok()) return st;
+    if (Status st = state->PauseMap(pause); !st.ok()) {
+      state->Rollback();
+      return st;
+    }
+    if (Status st = state->Commit(); !st.ok()) return st;
+    paused[plan.name] = pause;
+    counts.stopped.push_back(plan.name);
+    if (log) {
+      log(
+          fmt::format("map {} stopped: {} ({}); the other maps go on. Make the table match the "
+                      "bundle, then `duet resume {}`",
+                      plan.name, schema.message(), failure.message(), plan.name));
+    }
+    return Status::Ok();
+  }
+  return failure;
+}
+
 void SyncEngine::Impl::Recover() {
   for (auto& [system, endpoint] : endpoints) endpoint->RollbackWrite();
   state->Rollback();
@@ -291,7 +322,8 @@ Expected<RunCounts> SyncEngine::Impl::Run(const std::atomic<bool>* stop,
     if (stopped()) break;
     // A paused map's initial sync records where it begins, and stops there:
     // what changes while it is paused is reconciled after it.
-    if (Status s = InitialSync(*plan, progress, stop); !s.ok()) return s;
+    Status s = InitialSync(*plan, progress, stop);
+    if (Status f = StopMapIfSchemaChanged(*plan, s); !f.ok()) return f;
   }
   // Open items get another chance at every start, once the pending changes
   // are in (a missing reference may arrive with them).
@@ -304,13 +336,22 @@ Expected<RunCounts> SyncEngine::Impl::Run(const std::atomic<bool>* stop,
     for (auto& plan : plans) {
       if (IsPaused(*plan)) continue;
       // A map resumed before it finished its initial sync finishes it now.
-      if (Status s = InitialSync(*plan, progress, stop); !s.ok()) return s;
+      if (Status s = InitialSync(*plan, progress, stop); !s.ok()) {
+        if (Status f = StopMapIfSchemaChanged(*plan, s); !f.ok()) return f;
+        continue;
+      }
       Expected<int64_t> n = ProcessChanges(*plan, static_cast<size_t>(config.batch_size));
-      if (!n.ok()) return n.status();
+      if (!n.ok()) {
+        if (Status f = StopMapIfSchemaChanged(*plan, n.status()); !f.ok()) return f;
+        continue;
+      }
       handled += *n;
       // A resync goes a page a cycle, so live changes keep flowing.
       Expected<bool> resynced = ResyncBatch(*plan, progress);
-      if (!resynced.ok()) return resynced.status();
+      if (!resynced.ok()) {
+        if (Status f = StopMapIfSchemaChanged(*plan, resynced.status()); !f.ok()) return f;
+        continue;
+      }
       if (*resynced) ++handled;
       if (stopped()) break;
     }
@@ -322,13 +363,19 @@ Expected<RunCounts> SyncEngine::Impl::Run(const std::atomic<bool>* stop,
       for (auto& plan : plans) {
         if (IsPaused(*plan)) continue;
         Expected<int64_t> r = ProcessRequests(*plan);
-        if (!r.ok()) return r.status();
+        if (!r.ok()) {
+          if (Status f = StopMapIfSchemaChanged(*plan, r.status()); !f.ok()) return f;
+          continue;
+        }
         resolved += *r;
       }
       for (auto& plan : plans) {
         if (IsPaused(*plan)) continue;
         Expected<int64_t> r = RetryWaiting(*plan, /*retry_errors=*/false);
-        if (!r.ok()) return r.status();
+        if (!r.ok()) {
+          if (Status f = StopMapIfSchemaChanged(*plan, r.status()); !f.ok()) return f;
+          continue;
+        }
         resolved += *r;
       }
       last_retry = now;
@@ -340,7 +387,10 @@ Expected<RunCounts> SyncEngine::Impl::Run(const std::atomic<bool>* stop,
       for (auto& plan : plans) {
         if (IsPaused(*plan)) continue;
         Expected<int64_t> r = RetryWaiting(*plan, /*retry_errors=*/true);
-        if (!r.ok()) return r.status();
+        if (!r.ok()) {
+          if (Status f = StopMapIfSchemaChanged(*plan, r.status()); !f.ok()) return f;
+          continue;
+        }
       }
       continue;
     }

@@ -35,12 +35,13 @@ struct Progress {
 using ProgressFn = std::function<void(const Progress&)>;
 
 struct RunCounts {
-  int64_t pairs = 0;                // pairs reconciled
-  int64_t writes = 0;               // rows inserted, updated or deleted
-  int64_t errors = 0;               // error items recorded in this run
-  int64_t waiting = 0;              // changes still waiting for a referenced row at the end
-  int64_t open_errors = 0;          // open error items at the end
-  std::vector<std::string> paused;  // maps paused at the end (not synced)
+  int64_t pairs = 0;                 // pairs reconciled
+  int64_t writes = 0;                // rows inserted, updated or deleted
+  int64_t errors = 0;                // error items recorded in this run
+  int64_t waiting = 0;               // changes still waiting for a referenced row at the end
+  int64_t open_errors = 0;           // open error items at the end
+  std::vector<std::string> paused;   // maps paused at the end (not synced)
+  std::vector<std::string> stopped;  // maps duet paused in this run: their tables changed
 };
 
 class SyncEngine {

@@ -346,6 +346,37 @@ TEST_F(PauseTest, ALockedDatabaseIsRetriedNotQueued) {
 // Drift made behind duet's back (capture triggers dropped, writes, triggers
 // back with `duet install`), repaired by `duet resync` (conflicts.duet's
 // conf_fo map: ConfFo on fo, conf_fo on ce).
+// A synced table whose columns change while duet runs stops that map with
+// a clear reason; the other maps go on, and a resume after the repair
+// brings the map's changes over.
+TEST_F(PauseTest, ATableChangedUnderARunningDuetStopsOnlyItsMap) {
+  Process run = StartRun();
+  // Past its start-up checks: syncing.
+  ASSERT_TRUE(fo_.Exec("UPDATE ConfCe SET A = 'warm';"));
+  ASSERT_TRUE(PollUntil([&] { return ce_.Value("SELECT a FROM conf_ce") == "warm"; }));
+  ASSERT_TRUE(ce_.Exec("ALTER TABLE conf_fo DROP COLUMN b;"));
+  ASSERT_TRUE(fo_.Exec("UPDATE ConfFo SET A = 'held'; UPDATE ConfCe SET A = 'flows';"));
+  ASSERT_TRUE(PollUntil([&] { return RunLogs().find("map conf_fo stopped") != std::string::npos; }))
+      << RunLogs();
+  EXPECT_THAT(RunLogs(), HasSubstr("has no column 'b'"));
+  EXPECT_TRUE(PollUntil([&] { return ce_.Value("SELECT a FROM conf_ce") == "flows"; }))
+      << "the other maps go on";
+  EXPECT_TRUE(run.running()) << "no crash";
+  json status = MapStatus("conf_fo");
+  EXPECT_EQ(status["paused"]["by"], "duet") << status.dump();
+  EXPECT_THAT(status["paused"]["reason"].get<std::string>(), HasSubstr("schema changed"));
+
+  ASSERT_TRUE(ce_.Exec("ALTER TABLE conf_fo ADD COLUMN b TEXT;"));
+  DuetExpect(kExitOk, "resume", {"conf_fo"});
+  EXPECT_TRUE(PollUntil([&] { return ce_.Value("SELECT a FROM conf_fo") == "held"; }));
+  StopRun(run);
+
+  // A run that starts on a changed table refuses before it syncs anything.
+  ASSERT_TRUE(ce_.Exec("ALTER TABLE conf_fo DROP COLUMN b;"));
+  RunResult once = RunOnce(kExitError);
+  EXPECT_THAT(once.err, HasSubstr("has no column 'b'"));
+}
+
 // Issue 4, item 7, for rows matched by key: the initial sync's rule (the
 // seeding side wins) is for rows as they were when it began; an edit made
 // since is not lost. A map paused before its first run records where its

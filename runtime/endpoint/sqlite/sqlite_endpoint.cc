@@ -186,9 +186,12 @@ class SqliteEndpoint : public Endpoint {
 
   const std::string& system() const override { return system_; }
 
-  Status CheckSchema() override {
+  Status CheckSchema() override { return CheckTables({}); }
+
+  Status CheckTables(const std::vector<std::string>& only) override {
     for (const bundle::Table& table : manifest_.tables) {
       if (table.system != system_) continue;
+      if (!only.empty() && std::find(only.begin(), only.end(), table.name) == only.end()) continue;
       Expected<std::set<std::string>> columns = LiveColumns(LocalName(table.name));
       if (!columns.ok()) return columns.status();
       if (columns->empty()) {
