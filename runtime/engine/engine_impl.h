@@ -5,6 +5,7 @@
 #define DUET_RUNTIME_ENGINE_ENGINE_IMPL_H_
 
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <deque>
 #include <functional>
@@ -13,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 #include <variant>
@@ -171,6 +173,12 @@ class SyncEngine::Impl {
   std::map<std::string, state::Pause> paused;
   std::function<void(const std::string&)> log;
   Status RefreshPaused();
+  // Latencies of reconciled changes (capture -> duet's commit), per (map,
+  // direction, minute), until FlushLatency writes them to the state store
+  // (about once a second while busy; `duet status` reads them there).
+  std::map<std::tuple<std::string, std::string, int64_t>, state::LatencyHistogram> pending_latency;
+  std::chrono::steady_clock::time_point last_latency_flush{};
+  Status FlushLatency();
   // A failure of one map's work that is the map's alone: a table of the map
   // no longer matches the bundle (a column dropped or renamed while duet
   // runs). Then the map is paused with that reason and Ok comes back, so

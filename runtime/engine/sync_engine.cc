@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -75,6 +76,14 @@ Expected<int64_t> SyncEngine::Impl::ProcessChanges(MapPlan& plan, size_t limit) 
   Status committed = CommitBatch(batch, [&](state::StateStore& st) { return record(st, true); });
   if (!committed.ok()) return committed;
   PrunePending(plan, checkpoint);
+  double now = state::NowSeconds();
+  int64_t minute = static_cast<int64_t>(now / 60);
+  for (int s = 0; s < 2; ++s) {
+    if (changes[s].empty()) continue;
+    state::LatencyHistogram& h =
+        pending_latency[{plan.name, plan.side[s].system + "->" + plan.side[1 - s].system, minute}];
+    for (const endpoint::Change& c : changes[s]) h.Add(std::max(0.0, now - c.at));
+  }
   return static_cast<int64_t>(total);
 }
 
@@ -258,6 +267,22 @@ void SyncEngine::Impl::Recover() {
   }
 }
 
+Status SyncEngine::Impl::FlushLatency() {
+  last_latency_flush = std::chrono::steady_clock::now();
+  if (pending_latency.empty()) return Status::Ok();
+  if (Status s = state->Begin(); !s.ok()) return s;
+  for (const auto& [key, h] : pending_latency) {
+    const auto& [map, direction, minute] = key;
+    if (Status s = state->AddLatency(map, direction, minute, h); !s.ok()) {
+      state->Rollback();
+      return s;
+    }
+  }
+  if (Status s = state->Commit(); !s.ok()) return s;
+  pending_latency.clear();
+  return Status::Ok();
+}
+
 Status SyncEngine::Impl::RefreshPaused() {
   Expected<std::map<std::string, state::Pause>> now = state->Paused();
   if (!now.ok()) return now.status();
@@ -291,7 +316,8 @@ Status SyncEngine::Impl::Prune() {
     if (seq <= 0) continue;
     if (Status s = endpoints[system]->PruneChangelog(seq); !s.ok()) return s;
   }
-  return Status::Ok();
+  // Latency is shown over the last 15 minutes; an hour is kept.
+  return state->PruneLatency(static_cast<int64_t>(state::NowSeconds() / 60) - 60);
 }
 
 Expected<RunCounts> SyncEngine::Impl::Run(const std::atomic<bool>* stop,
@@ -357,6 +383,9 @@ Expected<RunCounts> SyncEngine::Impl::Run(const std::atomic<bool>* stop,
     }
     auto now = std::chrono::steady_clock::now();
     bool idle = handled == 0;
+    if (!pending_latency.empty() && (idle || now - last_latency_flush > std::chrono::seconds(1))) {
+      if (Status s = FlushLatency(); !s.ok()) return s;
+    }
     if (idle || now - last_retry > std::chrono::seconds(1)) {
       int64_t resolved = 0;
       // What an operator asked for with `duet errors retry|resolve`.
@@ -403,6 +432,7 @@ Expected<RunCounts> SyncEngine::Impl::Run(const std::atomic<bool>* stop,
         std::chrono::milliseconds(config.poll_interval_ms));
   }
   if (Status s = Prune(); !s.ok()) return s;
+  if (Status s = FlushLatency(); !s.ok()) return s;
   for (const auto& [map, p] : paused) counts.paused.push_back(map);
   for (auto& plan : plans) {
     Expected<std::vector<state::Waiting>> w = state->ListWaiting(plan->name);
@@ -579,6 +609,25 @@ Expected<std::string> SyncEngine::StatusJson() {
     if (m->phase == state::MapPhase::kInitial) {
       entry["initial"] = {{"done", m->initial_done}, {"total", m->initial_total}};
     }
+    // Latency per direction over the last 1, 5 and 15 minutes (the current
+    // minute counts in each).
+    int64_t minute = static_cast<int64_t>(state::NowSeconds() / 60);
+    json latency = json::object();
+    for (int window : {1, 5, 15}) {
+      Expected<std::map<std::string, state::LatencyHistogram>> h =
+          impl_->state->LatencySince(plan->name, minute - window + 1);
+      if (!h.ok()) return h.status();
+      for (const auto& [direction, hist] : *h) {
+        auto ms = [](double seconds) { return std::round(seconds * 1e6) / 1e3; };
+        latency[direction][std::to_string(window) + "m"] = {
+            {"changes", hist.n},
+            {"per_second", static_cast<double>(hist.n) / (60.0 * window)},
+            {"p50_ms", ms(hist.Quantile(0.50))},
+            {"p95_ms", ms(hist.Quantile(0.95))},
+            {"p99_ms", ms(hist.Quantile(0.99))}};
+      }
+    }
+    entry["latency"] = latency;
     Expected<std::optional<state::Resync>> resync = impl_->state->GetResync(plan->name);
     if (!resync.ok()) return resync.status();
     entry["resync"] = !*resync ? json(nullptr)
@@ -621,6 +670,25 @@ Expected<std::string> SyncEngine::StatusText() {
                   static_cast<long long>(m["waiting"].get<int64_t>()),
                   m["last_sync"].is_null() ? "never" : m["last_sync"].get<std::string>().c_str());
     out += line;
+  }
+  std::string latency;
+  for (const json& m : j["maps"]) {
+    for (const auto& [direction, windows] : m["latency"].items()) {
+      if (!windows.contains("5m")) continue;
+      const json& w = windows["5m"];
+      char line[256];
+      std::snprintf(line, sizeof line, "%-25s %-10s %8lld  %8.2f  %8.2f  %8.2f\n",
+                    m["name"].get<std::string>().c_str(), direction.c_str(),
+                    static_cast<long long>(w["changes"].get<int64_t>()), w["p50_ms"].get<double>(),
+                    w["p95_ms"].get<double>(), w["p99_ms"].get<double>());
+      latency += line;
+    }
+  }
+  if (!latency.empty()) {
+    out +=
+        "\nlatency, last 5 minutes (capture -> commit on the other side; a bucket's upper bound)\n";
+    out +=
+        "map                       direction   changes    p50 ms    p95 ms    p99 ms\n" + latency;
   }
   return out;
 }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <cstdlib>
 #include <ctime>
 #include <set>
 
@@ -35,6 +37,9 @@ CREATE TABLE IF NOT EXISTS duet_errors (
   first_at TEXT NOT NULL, last_at TEXT NOT NULL, status TEXT NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS duet_errors_open ON duet_errors (map, system, row_id)
   WHERE status = 'open';
+CREATE TABLE IF NOT EXISTS duet_latency (
+  map TEXT NOT NULL, direction TEXT NOT NULL, minute INTEGER NOT NULL, n INTEGER NOT NULL,
+  counts TEXT NOT NULL, PRIMARY KEY (map, direction, minute));
 CREATE TABLE IF NOT EXISTS duet_resync (
   map TEXT PRIMARY KEY, from_system TEXT NOT NULL, step INTEGER NOT NULL, cursor TEXT,
   done INTEGER NOT NULL, total INTEGER NOT NULL, started TEXT NOT NULL, by TEXT NOT NULL);
@@ -481,6 +486,110 @@ Status StateStore::ResolveErrors(const std::string& map, const std::string& syst
   (*s)->BindText(2, system);
   (*s)->BindText(3, row_id);
   (*s)->BindText(4, NowIso());
+  return db_->Run(**s);
+}
+
+void LatencyHistogram::Add(double seconds) {
+  int i = 0;
+  double bound = kLatencyBase;
+  while (i + 1 < kLatencyBuckets && seconds > bound) {
+    bound *= 2;
+    ++i;
+  }
+  ++counts[static_cast<size_t>(i)];
+  ++n;
+}
+
+void LatencyHistogram::Merge(const LatencyHistogram& other) {
+  for (size_t i = 0; i < counts.size() && i < other.counts.size(); ++i)
+    counts[i] += other.counts[i];
+  n += other.n;
+}
+
+double LatencyHistogram::Quantile(double p) const {
+  if (n == 0) return 0;
+  int64_t rank = static_cast<int64_t>(std::ceil(p * static_cast<double>(n)));
+  int64_t seen = 0;
+  double bound = kLatencyBase;
+  for (size_t i = 0; i < counts.size(); ++i, bound *= 2) {
+    seen += counts[i];
+    if (seen >= rank) return bound;
+  }
+  return bound;
+}
+
+namespace {
+
+std::string CountsText(const LatencyHistogram& h) {
+  std::string out;
+  for (size_t i = 0; i < h.counts.size(); ++i) out += (i ? "," : "") + std::to_string(h.counts[i]);
+  return out;
+}
+
+LatencyHistogram ParseCounts(std::string_view text, int64_t n) {
+  LatencyHistogram h;
+  size_t i = 0;
+  while (!text.empty() && i < h.counts.size()) {
+    size_t comma = text.find(',');
+    std::string part(text.substr(0, comma));
+    h.counts[i++] = std::strtoll(part.c_str(), nullptr, 10);
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  h.n = n;
+  return h;
+}
+
+}  // namespace
+
+Status StateStore::AddLatency(const std::string& map, const std::string& direction, int64_t minute,
+                              const LatencyHistogram& h) {
+  Expected<Statement*> read = db_->Prepare(
+      "SELECT n, counts FROM duet_latency WHERE map = ?1 AND direction = ?2 AND minute = ?3");
+  if (!read.ok()) return read.status();
+  LatencyHistogram merged = h;
+  {
+    ScopedStatement st(*read);
+    st->BindText(1, map);
+    st->BindText(2, direction);
+    st->BindInt(3, minute);
+    int rc = st->Step();
+    if (rc == SQLITE_ROW) merged.Merge(ParseCounts(st->ColumnText(1), st->ColumnInt(0)));
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_->Error("reading latency");
+  }
+  Expected<Statement*> write = db_->Prepare(
+      "INSERT OR REPLACE INTO duet_latency (map, direction, minute, n, counts) "
+      "VALUES (?1, ?2, ?3, ?4, ?5)");
+  if (!write.ok()) return write.status();
+  (*write)->BindText(1, map);
+  (*write)->BindText(2, direction);
+  (*write)->BindInt(3, minute);
+  (*write)->BindInt(4, merged.n);
+  (*write)->BindText(5, CountsText(merged));
+  return db_->Run(**write);
+}
+
+Expected<std::map<std::string, LatencyHistogram>> StateStore::LatencySince(const std::string& map,
+                                                                           int64_t since_minute) {
+  Expected<Statement*> s =
+      db_->Prepare("SELECT direction, n, counts FROM duet_latency WHERE map = ?1 AND minute >= ?2");
+  if (!s.ok()) return s.status();
+  ScopedStatement st(*s);
+  st->BindText(1, map);
+  st->BindInt(2, since_minute);
+  std::map<std::string, LatencyHistogram> out;
+  int rc;
+  while ((rc = st->Step()) == SQLITE_ROW) {
+    out[std::string(st->ColumnText(0))].Merge(ParseCounts(st->ColumnText(2), st->ColumnInt(1)));
+  }
+  if (rc != SQLITE_DONE) return db_->Error("reading latency");
+  return out;
+}
+
+Status StateStore::PruneLatency(int64_t before_minute) {
+  Expected<Statement*> s = db_->Prepare("DELETE FROM duet_latency WHERE minute < ?1");
+  if (!s.ok()) return s.status();
+  (*s)->BindInt(1, before_minute);
   return db_->Run(**s);
 }
 

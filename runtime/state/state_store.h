@@ -99,6 +99,22 @@ struct Resync {
   std::string by;
 };
 
+// Latency from a change's capture on one side to duet's commit on the
+// other, per map, direction ("fo->ce") and minute: a histogram whose
+// bucket i counts latencies up to kLatencyBase * 2^i seconds (the last one
+// everything above).
+inline constexpr int kLatencyBuckets = 28;
+inline constexpr double kLatencyBase = 0.00025;
+struct LatencyHistogram {
+  std::vector<int64_t> counts = std::vector<int64_t>(kLatencyBuckets, 0);
+  int64_t n = 0;
+  void Add(double seconds);
+  void Merge(const LatencyHistogram& other);
+  // The upper bound of the bucket that holds the p-th quantile (0 < p <= 1),
+  // in seconds: at most twice the true value; 0 when empty.
+  double Quantile(double p) const;
+};
+
 struct ErrorFilter {
   std::string map;   // empty: every map
   std::string kind;  // empty: every kind
@@ -165,6 +181,15 @@ class StateStore {
   Status PauseMap(const Pause& pause);
   Status ResumeMap(const std::string& map);
   Expected<std::map<std::string, Pause>> Paused();
+
+  // Adds to the histogram of (map, direction, minute since the epoch).
+  Status AddLatency(const std::string& map, const std::string& direction, int64_t minute,
+                    const LatencyHistogram& h);
+  // Per direction, the histograms of the minutes from `since_minute` on,
+  // merged.
+  Expected<std::map<std::string, LatencyHistogram>> LatencySince(const std::string& map,
+                                                                 int64_t since_minute);
+  Status PruneLatency(int64_t before_minute);
 
   // At most one resync per map: PutResync starts or advances it.
   Status PutResync(const Resync& resync);

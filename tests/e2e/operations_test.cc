@@ -346,6 +346,28 @@ TEST_F(PauseTest, ALockedDatabaseIsRetriedNotQueued) {
 // Drift made behind duet's back (capture triggers dropped, writes, triggers
 // back with `duet install`), repaired by `duet resync` (conflicts.duet's
 // conf_fo map: ConfFo on fo, conf_fo on ce).
+// Latency per map and direction: every reconciled change counts once, and
+// the percentiles are ordered. (Values are not asserted: no test asserts on
+// time.)
+TEST_F(PauseTest, StatusShowsLatencyPerMapAndDirection) {
+  ASSERT_TRUE(
+      fo_.Exec("UPDATE ConfFo SET A = 'one'; UPDATE ConfFo SET A = 'two';"
+               "UPDATE ConfCe SET A = 'three';"));
+  ASSERT_TRUE(ce_.Exec("UPDATE conf_fo SET b = 'four';"));
+  RunOnce();
+  json status = MapStatus("conf_fo");
+  const json& to_ce = status["latency"]["fo->ce"]["15m"];
+  ASSERT_TRUE(to_ce.is_object()) << status.dump(2);
+  EXPECT_EQ(to_ce["changes"], 2) << "both updates of ConfFo, once each";
+  EXPECT_LE(to_ce["p50_ms"].get<double>(), to_ce["p95_ms"].get<double>());
+  EXPECT_LE(to_ce["p95_ms"].get<double>(), to_ce["p99_ms"].get<double>());
+  EXPECT_EQ(status["latency"]["ce->fo"]["15m"]["changes"], 1);
+  EXPECT_EQ(MapStatus("conf_ce")["latency"]["fo->ce"]["15m"]["changes"], 1);
+  EXPECT_TRUE(MapStatus("conf_newest")["latency"].empty()) << "nothing changed there";
+  RunResult text = DuetExpect(kExitOk, "status");
+  EXPECT_THAT(text.out, HasSubstr("latency, last 5 minutes"));
+}
+
 // A synced table whose columns change while duet runs stops that map with
 // a clear reason; the other maps go on, and a resume after the repair
 // brings the map's changes over.
