@@ -9,7 +9,7 @@ PACKAGES=(
   llvm-16-dev
   libfmt-dev nlohmann-json3-dev libcli11-dev libsodium-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libsqlite3-dev sqlite3
+  libsqlite3-dev sqlite3 libcpp-httplib-dev
   clang libclang-rt-14-dev
   python3
 )

@@ -61,6 +61,12 @@ int Main(int argc, char** argv) {
       "run", "sync: initial sync where needed, then live until SIGINT or SIGTERM");
   run->add_option("-c,--config", config_path, "the configuration file")->required();
   run->add_flag("--once", once, "sync everything pending, then exit");
+  MetricsOptions metrics;
+  run->add_option("--metrics-port", metrics.port,
+                  "serve /metrics (Prometheus) and /healthz on this port (0: any free port)")
+      ->check(CLI::Range(0, 65535));
+  run->add_option("--metrics-address", metrics.address,
+                  "the address to serve metrics on (default 127.0.0.1)");
   CLI::App* status = app.add_subcommand("status", "per map: state, links, backlog, errors");
   status->add_option("-c,--config", config_path, "the configuration file")->required();
   status->add_flag("--json", as_json, "print JSON");
@@ -146,7 +152,7 @@ int Main(int argc, char** argv) {
 
   if (install->parsed()) return InstallCommand(config_path);
   if (uninstall->parsed()) return UninstallCommand(config_path);
-  if (run->parsed()) return RunCommand(config_path, once);
+  if (run->parsed()) return RunCommand(config_path, once, metrics);
   if (status->parsed()) return StatusCommand(config_path, as_json);
   if (resync->parsed()) return ResyncCommand(resync_options);
   if (drift->parsed()) return DriftCommand(config_path, drift_map, as_json);

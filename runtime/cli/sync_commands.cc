@@ -5,12 +5,15 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <httplib.h>
 #include <atomic>
 #include <chrono>
 #include <csignal>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <sstream>
+#include <thread>
 
 #include "runtime/bundle/bundle_file.h"
 #include "runtime/bundle/loaded_bundle.h"
@@ -110,7 +113,68 @@ int UninstallCommand(const std::string& config_path) {
   return kExitClean;
 }
 
-int RunCommand(const std::string& config_path, bool once) {
+namespace {
+
+// `duet run --metrics-port`: /metrics (Prometheus text, as the engine last
+// published it) and /healthz (200 while the sync loop has gone round in the
+// last 30 seconds) on a thread of its own; it never touches the engine.
+class MetricsServer {
+ public:
+  Status Start(const std::string& address, int port) {
+    server_.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+      std::lock_guard<std::mutex> lock(mu_);
+      res.set_content(text_.empty() ? "duet_up 0\n" : text_, "text/plain; version=0.0.4");
+    });
+    server_.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
+      double age = Now() - last_cycle_.load();
+      if (age <= 30) {
+        res.set_content("ok\n", "text/plain");
+      } else {
+        res.status = 503;
+        res.set_content(fmt::format("the sync loop has not gone round for {:.0f} s\n", age),
+                        "text/plain");
+      }
+    });
+    int bound = port == 0 ? server_.bind_to_any_port(address)
+                          : (server_.bind_to_port(address, port) ? port : -1);
+    if (bound < 0) {
+      return UnavailableError(
+          fmt::format("cannot listen on {}:{} for --metrics-port", address, port));
+    }
+    port_ = bound;
+    last_cycle_ = Now();
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    return Status::Ok();
+  }
+  ~MetricsServer() {
+    if (thread_.joinable()) {
+      server_.stop();
+      thread_.join();
+    }
+  }
+  int port() const { return port_; }
+  void Heartbeat() { last_cycle_ = Now(); }
+  void Publish(std::string text) {
+    std::lock_guard<std::mutex> lock(mu_);
+    text_ = std::move(text);
+  }
+
+ private:
+  static double Now() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+  httplib::Server server_;
+  std::mutex mu_;
+  std::string text_;  // guarded by mu_
+  std::atomic<double> last_cycle_{0};
+  int port_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace
+
+int RunCommand(const std::string& config_path, bool once, const MetricsOptions& metrics) {
   Expected<engine::Config> config = engine::LoadConfig(config_path);
   if (!config.ok()) return Fail(config.status());
   Expected<int> lock = LockState(*config);
@@ -127,6 +191,15 @@ int RunCommand(const std::string& config_path, bool once) {
   sigaction(SIGTERM, &action, nullptr);
 
   engine.SetLog([](const std::string& line) { std::cerr << "duet: " << line << "\n"; });
+  std::unique_ptr<MetricsServer> server;
+  if (metrics.port >= 0) {
+    server = std::make_unique<MetricsServer>();
+    if (Status s = server->Start(metrics.address, metrics.port); !s.ok()) return Fail(s);
+    std::cerr << fmt::format("duet: metrics on http://{}:{}/metrics, health on /healthz\n",
+                             metrics.address, server->port());
+    engine.SetObservers([&server] { server->Heartbeat(); },
+                        [&server](std::string text) { server->Publish(std::move(text)); });
+  }
   ProgressPrinter printer;
   engine::ProgressFn progress = [&printer](const engine::Progress& p) { printer(p); };
   Expected<engine::RunCounts> counts =

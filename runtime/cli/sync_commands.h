@@ -9,7 +9,13 @@ namespace duet::cli {
 
 int InstallCommand(const std::string& config_path);
 int UninstallCommand(const std::string& config_path);
-int RunCommand(const std::string& config_path, bool once);
+// `duet run --metrics-port PORT [--metrics-address ADDRESS]`; port -1:
+// none, 0: any free port (said on stderr).
+struct MetricsOptions {
+  int port = -1;
+  std::string address = "127.0.0.1";
+};
+int RunCommand(const std::string& config_path, bool once, const MetricsOptions& metrics = {});
 int StatusCommand(const std::string& config_path, bool as_json);
 
 }  // namespace duet::cli

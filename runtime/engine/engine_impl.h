@@ -179,6 +179,14 @@ class SyncEngine::Impl {
   std::map<std::tuple<std::string, std::string, int64_t>, state::LatencyHistogram> pending_latency;
   std::chrono::steady_clock::time_point last_latency_flush{};
   Status FlushLatency();
+  // SyncEngine::SetObservers; latency since the process started, per
+  // (map, direction), for the cumulative Prometheus histogram.
+  std::function<void()> heartbeat;
+  std::function<void(std::string)> metrics;
+  std::chrono::steady_clock::time_point last_metrics{};
+  std::map<std::pair<std::string, std::string>, state::LatencyHistogram> latency_total;
+  RunCounts total_counts;  // over the process's runs, for the counters
+  Status PublishMetrics();
   // A failure of one map's work that is the map's alone: a table of the map
   // no longer matches the bundle (a column dropped or renamed while duet
   // runs). Then the map is paused with that reason and Ok comes back, so

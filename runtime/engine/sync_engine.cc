@@ -82,7 +82,12 @@ Expected<int64_t> SyncEngine::Impl::ProcessChanges(MapPlan& plan, size_t limit) 
     if (changes[s].empty()) continue;
     state::LatencyHistogram& h =
         pending_latency[{plan.name, plan.side[s].system + "->" + plan.side[1 - s].system, minute}];
-    for (const endpoint::Change& c : changes[s]) h.Add(std::max(0.0, now - c.at));
+    state::LatencyHistogram& total =
+        latency_total[{plan.name, plan.side[s].system + "->" + plan.side[1 - s].system}];
+    for (const endpoint::Change& c : changes[s]) {
+      h.Add(std::max(0.0, now - c.at));
+      total.Add(std::max(0.0, now - c.at));
+    }
   }
   return static_cast<int64_t>(total);
 }
@@ -267,6 +272,89 @@ void SyncEngine::Impl::Recover() {
   }
 }
 
+Status SyncEngine::Impl::PublishMetrics() {
+  last_metrics = std::chrono::steady_clock::now();
+  // Families in order, each with its HELP and TYPE and then all its samples
+  // (the exposition format wants a family's lines together).
+  struct Family {
+    std::string name, type, help, samples;
+  };
+  std::vector<Family> families;
+  auto family = [&families](const std::string& name, const std::string& type,
+                            const std::string& help) -> Family& {
+    for (Family& f : families) {
+      if (f.name == name) return f;
+    }
+    families.push_back(Family{name, type, help, ""});
+    return families.back();
+  };
+  auto sample = [](Family& f, const std::string& suffix, const std::string& labels, double value) {
+    f.samples += fmt::format("{}{}{}{}{} {}\n", f.name, suffix, labels.empty() ? "" : "{", labels,
+                             labels.empty() ? "" : "}", value);
+  };
+  sample(family("duet_up", "gauge", "1 while duet run is syncing"), "", "", 1);
+  sample(family("duet_pairs_reconciled_total", "counter",
+                "pairs reconciled since the process started"),
+         "", "", static_cast<double>(total_counts.pairs + counts.pairs));
+  sample(family("duet_row_writes_total", "counter",
+                "rows inserted, updated or deleted since the process started"),
+         "", "", static_cast<double>(total_counts.writes + counts.writes));
+  sample(
+      family("duet_row_errors_total", "counter", "row errors recorded since the process started"),
+      "", "", static_cast<double>(total_counts.errors + counts.errors));
+  for (auto& plan : plans) {
+    std::string m = "map=\"" + plan->name + "\"";
+    sample(family("duet_map_paused", "gauge", "1 when the map is paused"), "", m,
+           IsPaused(*plan) ? 1 : 0);
+    Expected<int64_t> linked = state->CountLinks(plan->name);
+    if (!linked.ok()) return linked.status();
+    sample(family("duet_map_linked_rows", "gauge", "linked pairs of the map"), "", m,
+           static_cast<double>(*linked));
+    for (int s = 0; s < 2; ++s) {
+      Side& side = plan->side[s];
+      if (!side.transform) continue;
+      Expected<int64_t> ck = state->GetCheckpoint(plan->name, side.system);
+      if (!ck.ok()) return ck.status();
+      Expected<int64_t> n = side.endpoint->CountChanges(side.table, *ck, plan->name);
+      if (!n.ok()) return n.status();
+      sample(
+          family("duet_map_backlog", "gauge", "changes captured on a side and not reconciled yet"),
+          "", m + ",system=\"" + side.system + "\"", static_cast<double>(*n));
+    }
+    Expected<int64_t> errors = state->CountOpenErrors(plan->name);
+    if (!errors.ok()) return errors.status();
+    sample(family("duet_map_open_errors", "gauge", "open error items of the map"), "", m,
+           static_cast<double>(*errors));
+    Expected<std::vector<state::Waiting>> waiting = state->ListWaiting(plan->name);
+    if (!waiting.ok()) return waiting.status();
+    sample(family("duet_map_waiting", "gauge", "changes waiting for a referenced row"), "", m,
+           static_cast<double>(waiting->size()));
+  }
+  Family& latency = family("duet_latency_seconds", "histogram",
+                           "capture on one side to duet's commit on the other side, since the "
+                           "process started");
+  for (const auto& [key, h] : latency_total) {
+    std::string labels = "map=\"" + key.first + "\",direction=\"" + key.second + "\"";
+    int64_t cumulative = 0;
+    double bound = state::kLatencyBase;
+    for (size_t i = 0; i + 1 < h.counts.size(); ++i, bound *= 2) {
+      cumulative += h.counts[i];
+      sample(latency, "_bucket", labels + ",le=\"" + fmt::format("{}", bound) + "\"",
+             static_cast<double>(cumulative));
+    }
+    sample(latency, "_bucket", labels + ",le=\"+Inf\"", static_cast<double>(h.n));
+    sample(latency, "_sum", labels, h.sum);
+    sample(latency, "_count", labels, static_cast<double>(h.n));
+  }
+  std::string out;
+  for (const Family& f : families) {
+    out +=
+        "# HELP " + f.name + " " + f.help + "\n# TYPE " + f.name + " " + f.type + "\n" + f.samples;
+  }
+  metrics(std::move(out));
+  return Status::Ok();
+}
+
 Status SyncEngine::Impl::FlushLatency() {
   last_latency_flush = std::chrono::steady_clock::now();
   if (pending_latency.empty()) return Status::Ok();
@@ -383,6 +471,10 @@ Expected<RunCounts> SyncEngine::Impl::Run(const std::atomic<bool>* stop,
     }
     auto now = std::chrono::steady_clock::now();
     bool idle = handled == 0;
+    if (heartbeat) heartbeat();
+    if (metrics && now - last_metrics > std::chrono::seconds(2)) {
+      if (Status s = PublishMetrics(); !s.ok()) return s;
+    }
     if (!pending_latency.empty() && (idle || now - last_latency_flush > std::chrono::seconds(1))) {
       if (Status s = FlushLatency(); !s.ok()) return s;
     }
@@ -525,6 +617,7 @@ Expected<RunCounts> SyncEngine::RunWithRetries(const std::atomic<bool>* stop,
     total.pairs += impl_->counts.pairs;
     total.writes += impl_->counts.writes;
     total.errors += impl_->counts.errors;
+    impl_->total_counts = total;
     ++failures;
     if (!stop && failures >= kOnceAttempts) return counts.status();
     impl_->Recover();
@@ -538,6 +631,12 @@ Expected<RunCounts> SyncEngine::RunWithRetries(const std::atomic<bool>* stop,
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   }
+}
+
+void SyncEngine::SetObservers(std::function<void()> heartbeat,
+                              std::function<void(std::string)> metrics) {
+  impl_->heartbeat = std::move(heartbeat);
+  impl_->metrics = std::move(metrics);
 }
 
 void SyncEngine::SetLog(std::function<void(const std::string&)> log) {

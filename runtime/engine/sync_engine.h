@@ -69,6 +69,12 @@ class SyncEngine {
   // telling the log; RunOnce gives up after five in a row.
   Expected<RunCounts> RunUntil(const std::atomic<bool>& stop, const ProgressFn& progress);
 
+  // While running: `heartbeat` after every cycle of the loop, and
+  // `metrics` with the Prometheus text exposition of the deployment
+  // (docs/operations.md, "Metrics") at the start and about every 2 seconds.
+  // Both are called on the engine's thread.
+  void SetObservers(std::function<void()> heartbeat, std::function<void(std::string)> metrics);
+
   // Where the engine tells what an operator did to a running deployment
   // (a map paused or resumed); nothing by default.
   void SetLog(std::function<void(const std::string&)> log);

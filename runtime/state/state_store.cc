@@ -498,6 +498,7 @@ void LatencyHistogram::Add(double seconds) {
   }
   ++counts[static_cast<size_t>(i)];
   ++n;
+  sum += seconds;
 }
 
 void LatencyHistogram::Merge(const LatencyHistogram& other) {

@@ -108,6 +108,7 @@ inline constexpr double kLatencyBase = 0.00025;
 struct LatencyHistogram {
   std::vector<int64_t> counts = std::vector<int64_t>(kLatencyBuckets, 0);
   int64_t n = 0;
+  double sum = 0;  // seconds; kept in memory only (the state store has counts)
   void Add(double seconds);
   void Merge(const LatencyHistogram& other);
   // The upper bound of the bucket that holds the p-th quantile (0 < p <= 1),

@@ -368,6 +368,45 @@ TEST_F(PauseTest, StatusShowsLatencyPerMapAndDirection) {
   EXPECT_THAT(text.out, HasSubstr("latency, last 5 minutes"));
 }
 
+// `duet run --metrics-port 0`: Prometheus text on /metrics and /healthz,
+// fetched with Python's urllib as a scraper would.
+TEST_F(PauseTest, MetricsAndHealthOverHttp) {
+  Process run;
+  ASSERT_TRUE(run.Start({GetTools().duet, "run", "-c", config().string(), "--metrics-port", "0"},
+                        dir_, dir_ / "metrics-run.out", dir_ / "metrics-run.err"));
+  std::string port;
+  ASSERT_TRUE(PollUntil([&] {
+    std::string log = RunLogs();
+    size_t at = log.find("http://127.0.0.1:");
+    if (at == std::string::npos) return false;
+    size_t begin = at + std::string("http://127.0.0.1:").size();
+    port = log.substr(begin, log.find('/', begin) - begin);
+    return true;
+  })) << RunLogs();
+  auto get = [&](const std::string& path) {
+    RunResult r = RunProcess({"/usr/bin/env", "python3", "-c",
+                              "import sys, urllib.request\n"
+                              "print(urllib.request.urlopen(sys.argv[1]).read().decode(), end='')",
+                              "http://127.0.0.1:" + port + path},
+                             dir_, dir_ / ".scratch", "", {}, std::chrono::seconds(30));
+    return r.exit_code == 0 ? r.out : "FAILED: " + r.err;
+  };
+  EXPECT_EQ(get("/healthz"), "ok\n");
+  ASSERT_TRUE(fo_.Exec("UPDATE ConfFo SET A = 'measured';"));
+  std::string text;
+  EXPECT_TRUE(PollUntil([&] {
+    text = get("/metrics");
+    return text.find("duet_latency_seconds_count{map=\"conf_fo\",direction=\"fo->ce\"} 1") !=
+           std::string::npos;
+  })) << text;
+  EXPECT_THAT(text, HasSubstr("# TYPE duet_latency_seconds histogram"));
+  EXPECT_THAT(text, HasSubstr("duet_up 1"));
+  EXPECT_THAT(text, HasSubstr("duet_map_linked_rows{map=\"conf_fo\"} 1"));
+  EXPECT_THAT(text, HasSubstr("duet_map_backlog{map=\"conf_fo\",system=\"ce\"} 0"));
+  EXPECT_THAT(text, HasSubstr("le=\"+Inf\"} 1"));
+  StopRun(run);
+}
+
 // A synced table whose columns change while duet runs stops that map with
 // a clear reason; the other maps go on, and a resume after the repair
 // brings the map's changes over.
