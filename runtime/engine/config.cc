@@ -1,5 +1,6 @@
 #include "runtime/engine/config.h"
 
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -65,6 +66,66 @@ Expected<std::string> SqlitePath(const std::string& url, const std::string& key)
   return url.substr(7);
 }
 
+Expected<AlertRule> ParseAlertWhen(const std::string& when) {
+  AlertRule rule;
+  rule.text = when;
+  std::istringstream in(when);
+  std::string value, mode, duration;
+  in >> rule.metric >> rule.op >> value >> mode >> duration;
+  std::string rest;
+  in >> rest;
+  static const std::set<std::string> kMetrics = {"errors",      "open_errors", "backlog",
+                                                 "p50_latency", "p95_latency", "p99_latency"};
+  static const std::set<std::string> kOps = {">", ">=", "<", "<=", "=="};
+  auto seconds = [](const std::string& text, double* out) {
+    if (text.empty()) return false;
+    double unit = 1;
+    std::string digits = text;
+    if (text.size() > 2 && text.substr(text.size() - 2) == "ms") {
+      unit = 0.001;
+      digits = text.substr(0, text.size() - 2);
+    } else if (std::string("smhd").find(text.back()) != std::string::npos) {
+      unit = text.back() == 's' ? 1 : text.back() == 'm' ? 60 : text.back() == 'h' ? 3600 : 86400;
+      digits = text.substr(0, text.size() - 1);
+    }
+    char* end = nullptr;
+    double n = std::strtod(digits.c_str(), &end);
+    if (digits.empty() || end != digits.c_str() + digits.size() || n < 0) return false;
+    *out = n * unit;
+    return true;
+  };
+  if (!kMetrics.count(rule.metric)) {
+    return InvalidArgumentError("unknown metric '" + rule.metric +
+                                "' (known: errors, open_errors, backlog, p50_latency, "
+                                "p95_latency, p99_latency)");
+  }
+  if (!kOps.count(rule.op)) {
+    return InvalidArgumentError("expected one of > >= < <= == after " + rule.metric + ", got '" +
+                                rule.op + "'");
+  }
+  bool latency = rule.metric.find("latency") != std::string::npos;
+  if (latency && (value.empty() || std::isdigit(static_cast<unsigned char>(value.back())))) {
+    return InvalidArgumentError("expected a latency with a unit (5s, 200ms) after '" + rule.op +
+                                "', got '" + value + "'");
+  }
+  if (latency ? !seconds(value, &rule.threshold)
+              : !seconds(value + (value.empty() ? "" : "s"), &rule.threshold)) {
+    return InvalidArgumentError("expected a number" +
+                                std::string(latency ? " with a unit (5s, 200ms)" : "") +
+                                " after '" + rule.op + "', got '" + value + "'");
+  }
+  if (mode != "within" && mode != "for") {
+    return InvalidArgumentError("expected 'within' or 'for' after the value, got '" + mode + "'");
+  }
+  rule.within = mode == "within";
+  if (!seconds(duration, &rule.seconds) || rule.seconds <= 0) {
+    return InvalidArgumentError("expected a duration (15m, 2h) after '" + mode + "', got '" +
+                                duration + "'");
+  }
+  if (!rest.empty()) return InvalidArgumentError("unexpected '" + rest + "' at the end");
+  return rule;
+}
+
 Expected<Config> LoadConfig(const std::string& path) {
   std::ifstream file(path);
   if (!file) return NotFoundError("cannot open configuration file '" + path + "'");
@@ -90,13 +151,14 @@ Expected<Config> LoadConfig(const std::string& path) {
                                               "initial_batch_size",
                                               "poll_interval_ms",
                                               "lookup_timeout_seconds",
-                                              "lock_timeout_ms"};
+                                              "lock_timeout_ms",
+                                              "alerts"};
   for (const auto& [key, value] : j.items()) {
     if (!kKeys.count(key)) {
       return ConfigError(path, "unknown key '" + key +
                                    "' (known: bundle, systems, state, trust, cache_dir, "
                                    "batch_size, initial_batch_size, poll_interval_ms, "
-                                   "lookup_timeout_seconds, lock_timeout_ms)");
+                                   "lookup_timeout_seconds, lock_timeout_ms, alerts)");
     }
   }
   auto string_value = [&](const std::string& key, bool required, std::string* out) -> Status {
@@ -164,6 +226,37 @@ Expected<Config> LoadConfig(const std::string& path) {
   if (Status s = int_value("lookup_timeout_seconds", 0, 31536000, &config.lookup_timeout_seconds);
       !s.ok()) {
     return s;
+  }
+  if (auto alerts = j.find("alerts"); alerts != j.end()) {
+    if (!alerts->is_array()) return ConfigError(path, "'alerts' must be an array of rules");
+    for (size_t i = 0; i < alerts->size(); ++i) {
+      const nlohmann::json& a = (*alerts)[i];
+      std::string key = "alerts[" + std::to_string(i) + "]";
+      if (!a.is_object()) return ConfigError(path, "'" + key + "' must be an object");
+      for (const auto& [k, unused] : a.items()) {
+        if (k != "map" && k != "when" && k != "then" && k != "command") {
+          return ConfigError(
+              path, "'" + key + "': unknown key '" + k + "' (known: map, when, then, command)");
+        }
+      }
+      auto text = [&](const char* k) -> std::string {
+        auto it = a.find(k);
+        return it != a.end() && it->is_string() ? it->get<std::string>() : "";
+      };
+      Expected<AlertRule> rule = ParseAlertWhen(text("when"));
+      if (!rule.ok()) return ConfigError(path, "'" + key + ".when': " + rule.status().message());
+      rule->map = text("map");
+      rule->then = text("then");
+      rule->command = text("command");
+      if (rule->then != "log" && rule->then != "pause" && rule->then != "run") {
+        return ConfigError(
+            path, "'" + key + ".then' must be log, pause or run, got '" + rule->then + "'");
+      }
+      if (rule->then == "run" && rule->command.empty()) {
+        return ConfigError(path, "'" + key + "': 'then': 'run' needs a 'command'");
+      }
+      config.alerts.push_back(std::move(*rule));
+    }
   }
   v = config.lock_timeout_ms;
   if (Status s = int_value("lock_timeout_ms", 0, 3600000, &v); !s.ok()) return s;

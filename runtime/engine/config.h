@@ -7,10 +7,27 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "runtime/base/status.h"
 
 namespace duet::engine {
+
+// An alert rule of the configuration (docs/operations.md, "Alerts"):
+// `{"map": M, "when": "METRIC OP VALUE within|for DURATION", "then": ACTION}`.
+struct AlertRule {
+  std::string text;      // the rule's `when`, for messages
+  std::string map;       // empty: every map
+  std::string metric;    // errors, open_errors, backlog, p50_latency, p95_latency, p99_latency
+  std::string op;        // >, >=, <, <=, ==
+  double threshold = 0;  // seconds for latencies
+  bool within = true;    // within: over a window; for: held that long
+  double seconds = 0;    // the window or how long
+  std::string then;      // log, pause, run
+  std::string command;   // run: a shell command; the alert as JSON on its stdin
+};
+// Parses a `when`; the error says what is wrong with it.
+Expected<AlertRule> ParseAlertWhen(const std::string& when);
 
 struct Config {
   std::string path;  // the file it was read from
@@ -26,6 +43,7 @@ struct Config {
   // How long duet waits for an application's lock on a database before the
   // batch counts as a transient failure, retried with backoff.
   int lock_timeout_ms = 30000;
+  std::vector<AlertRule> alerts;
 };
 
 // Reads and validates the file. Relative paths in it are made relative to

@@ -187,6 +187,17 @@ class SyncEngine::Impl {
   std::map<std::pair<std::string, std::string>, state::LatencyHistogram> latency_total;
   RunCounts total_counts;  // over the process's runs, for the counters
   Status PublishMetrics();
+  // Alert rules (config.alerts): a rule fires once when its condition
+  // starts to hold (for `for` rules, after it has held that long) and again
+  // only after it stopped holding.
+  struct AlertState {
+    std::optional<double> since;  // Unix seconds the condition began to hold
+    bool fired = false;
+  };
+  std::map<std::pair<size_t, std::string>, AlertState> alert_state;  // (rule, map)
+  std::chrono::steady_clock::time_point last_alerts{};
+  Expected<double> AlertValue(const AlertRule& rule, MapPlan& plan);
+  Status EvaluateAlerts();
   // A failure of one map's work that is the map's alone: a table of the map
   // no longer matches the bundle (a column dropped or renamed while duet
   // runs). Then the map is paused with that reason and Ok comes back, so

@@ -472,6 +472,9 @@ Expected<RunCounts> SyncEngine::Impl::Run(const std::atomic<bool>* stop,
     auto now = std::chrono::steady_clock::now();
     bool idle = handled == 0;
     if (heartbeat) heartbeat();
+    if (!config.alerts.empty() && now - last_alerts > std::chrono::seconds(5)) {
+      if (Status s = EvaluateAlerts(); !s.ok()) return s;
+    }
     if (metrics && now - last_metrics > std::chrono::seconds(2)) {
       if (Status s = PublishMetrics(); !s.ok()) return s;
     }
@@ -525,6 +528,9 @@ Expected<RunCounts> SyncEngine::Impl::Run(const std::atomic<bool>* stop,
   }
   if (Status s = Prune(); !s.ok()) return s;
   if (Status s = FlushLatency(); !s.ok()) return s;
+  if (!config.alerts.empty()) {
+    if (Status s = EvaluateAlerts(); !s.ok()) return s;
+  }
   for (const auto& [map, p] : paused) counts.paused.push_back(map);
   for (auto& plan : plans) {
     Expected<std::vector<state::Waiting>> w = state->ListWaiting(plan->name);
@@ -559,6 +565,12 @@ Expected<std::unique_ptr<SyncEngine>> SyncEngine::Create(
     impl->trace = std::fopen(trace, "a");
   }
   if (Status s = impl->Plan(); !s.ok()) return s;
+  for (const AlertRule& rule : config.alerts) {
+    if (!rule.map.empty() && !bundle.manifest().FindMap(rule.map)) {
+      return InvalidArgumentError(config.path + ": an alert names map '" + rule.map +
+                                  "', which the bundle does not have");
+    }
+  }
   return std::unique_ptr<SyncEngine>(new SyncEngine(std::move(impl)));
 }
 

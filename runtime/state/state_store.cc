@@ -768,6 +768,17 @@ Status StateStore::DiscardError(int64_t id, const std::string& by) {
   return Status::Ok();
 }
 
+Expected<int64_t> StateStore::CountErrorsSince(const std::string& map, const std::string& since) {
+  Expected<Statement*> s =
+      db_->Prepare("SELECT count(*) FROM duet_errors WHERE map = ?1 AND last_at >= ?2");
+  if (!s.ok()) return s.status();
+  ScopedStatement st(*s);
+  st->BindText(1, map);
+  st->BindText(2, since);
+  if (st->Step() != SQLITE_ROW) return db_->Error("counting error items");
+  return st->ColumnInt(0);
+}
+
 Expected<int64_t> StateStore::CountOpenErrors(const std::string& map) {
   Expected<Statement*> s =
       db_->Prepare("SELECT count(*) FROM duet_errors WHERE map = ?1 AND status = 'open'");

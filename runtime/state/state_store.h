@@ -199,6 +199,8 @@ class StateStore {
 
   Expected<std::vector<ErrorItem>> OpenErrors(const std::string& map);
   Expected<int64_t> CountOpenErrors(const std::string& map);
+  // Items of the map recorded or attempted again at or after `since` (ISO).
+  Expected<int64_t> CountErrorsSince(const std::string& map, const std::string& since);
   Expected<std::vector<ErrorItem>> ListErrors(const ErrorFilter& filter);
   Expected<std::optional<ErrorItem>> GetError(int64_t id);
   // Asks whoever runs the map next (a running `duet run`, or the command

@@ -134,6 +134,45 @@ TEST_F(BadRowsTest, ListShowFixRetryAndDiscard) {
   EXPECT_THAT(refused.err, HasSubstr("not a conflict"));
 }
 
+// Alert rules: errors within a window pause the map; a command gets the
+// alert as JSON on its stdin; a bad rule is a configuration error.
+TEST_F(BadRowsTest, AlertsPauseTheMapAndRunACommand) {
+  WriteConfig({{"alerts",
+                {{{"map", "products"}, {"when", "errors >= 2 within 15m"}, {"then", "pause"}},
+                 {{"when", "open_errors >= 1 for 1s"}, {"then", "log"}},
+                 {{"when", "open_errors > 0 within 1m"},
+                  {"then", "run"},
+                  {"command", "cat > alert.tmp && mv alert.tmp alert.json"}}}}});
+  RunResult r = RunOnce(kExitRowErrors);
+  EXPECT_THAT(r.err, HasSubstr("alert: map products: errors >= 2 within 15m"));
+  EXPECT_THAT(r.err, HasSubstr("then pause"));
+  EXPECT_EQ(state_.Value("SELECT by || ': ' || reason FROM duet_paused WHERE map = 'products'"),
+            "duet: alert: errors >= 2 within 15m");
+  ASSERT_TRUE(PollUntil([&] { return fs::exists(dir_ / "alert.json"); }));
+  std::ifstream in(dir_ / "alert.json");
+  json alert = json::parse(in, nullptr, /*allow_exceptions=*/false);
+  ASSERT_FALSE(alert.is_discarded());
+  EXPECT_EQ(alert["map"], "products");
+  EXPECT_EQ(alert["when"], "open_errors > 0 within 1m");
+  EXPECT_EQ(alert["value"], 2);
+
+  for (const auto& [when, message] : std::vector<std::pair<std::string, std::string>>{
+           {"latency > 5s for 2m", "unknown metric 'latency'"},
+           {"p99_latency > 5 for 2m", "with a unit"},
+           {"errors >= 10 during 15m", "'within' or 'for'"},
+           {"errors >= 10 within soon", "a duration"}}) {
+    WriteConfig({{"alerts", {{{"when", when}, {"then", "log"}}}}});
+    RunResult bad = RunOnce(kExitError);
+    EXPECT_THAT(bad.err, HasSubstr("alerts[0].when"));
+    EXPECT_THAT(bad.err, HasSubstr(message)) << when;
+  }
+  WriteConfig(
+      {{"alerts", {{{"map", "nothere"}, {"when", "errors > 1 within 1m"}, {"then", "log"}}}}});
+  EXPECT_THAT(RunOnce(kExitError).err, HasSubstr("map 'nothere'"));
+  WriteConfig({{"alerts", {{{"when", "errors > 1 within 1m"}, {"then", "email"}}}}});
+  EXPECT_THAT(RunOnce(kExitError).err, HasSubstr("must be log, pause or run"));
+}
+
 // With `duet run` running, retry marks the items and the running process
 // reconciles them; nothing waits for a restart.
 TEST_F(BadRowsTest, RetryNextToARunningDuetRun) {
