@@ -105,6 +105,12 @@ Expected<int> LockState(const engine::Config& config) {
     return FailedPreconditionError("another duet process is running with the state store " +
                                    config.state + " (lock " + lock + ")");
   }
+  // The holder's pid, for `duet reload`.
+  std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+    ::close(fd);
+    return IoError("cannot write lock file '" + lock + "'");
+  }
   return fd;
 }
 

@@ -17,6 +17,7 @@
 
 #include "runtime/bundle/bundle_file.h"
 #include "runtime/bundle/loaded_bundle.h"
+#include "runtime/bundle/manifest_diff.h"
 #include "runtime/cli/session.h"
 #include "runtime/cli/trust.h"
 #include "runtime/endpoint/endpoint.h"
@@ -28,9 +29,18 @@
 namespace duet::cli {
 namespace {
 
-std::atomic<bool> g_stop{false};
+std::atomic<bool> g_stop{false};       // SIGINT, SIGTERM: stop
+std::atomic<bool> g_reload{false};     // SIGHUP: load the bundle again
+std::atomic<bool> g_interrupt{false};  // either: the engine returns between batches
 
-extern "C" void OnSignal(int) { g_stop.store(true); }
+extern "C" void OnSignal(int signal) {
+  if (signal == SIGHUP) {
+    g_reload.store(true);
+  } else {
+    g_stop.store(true);
+  }
+  g_interrupt.store(true);
+}
 
 std::string FormatDuration(double seconds) {
   if (seconds < 0 || seconds > 1e7) return "?";
@@ -174,6 +184,57 @@ class MetricsServer {
 
 }  // namespace
 
+// Opens the configuration's bundle again; on success `session` is the new
+// one.
+Status Reload(const std::string& config_path, std::unique_ptr<Session>& session,
+              const std::function<void(const std::string&)>& log) {
+  Expected<std::unique_ptr<Session>> next = OpenSession(config_path);
+  if (!next.ok()) return next.status();
+  if (Status s = (*next)->engine->CheckReady(); !s.ok()) return s;
+  bundle::ManifestDiff diff =
+      bundle::DiffManifests(session->bundle->manifest(), (*next)->bundle->manifest());
+  if (diff.cls == bundle::UpgradeClass::kBreaking) {
+    std::string maps;
+    for (const std::string& m : diff.broken) maps += (maps.empty() ? "" : ", ") + m;
+    return FailedPreconditionError("the upgrade is breaking (duetc diff): " +
+                                   (maps.empty() ? std::string("systems changed") : maps));
+  }
+  session = std::move(*next);
+  for (const std::string& map : diff.resync) {
+    if (Status s = session->engine->StartResync(map, "", "duet reload"); !s.ok()) return s;
+  }
+  std::string resync;
+  for (const std::string& m : diff.resync) resync += (resync.empty() ? "" : ", ") + m;
+  log(fmt::format("reloaded the bundle ({} change(s), {}){}", diff.changes.size(),
+                  bundle::UpgradeClassName(diff.cls),
+                  resync.empty() ? "" : "; resyncing " + resync));
+  return Status::Ok();
+}
+
+int ReloadCommand(const std::string& config_path) {
+  Expected<engine::Config> config = engine::LoadConfig(config_path);
+  if (!config.ok()) return Fail(config.status());
+  Expected<std::string> path = engine::SqlitePath(config->state, "state");
+  if (!path.ok()) return Fail(path.status());
+  std::string lock = *path + ".lock";
+  int fd = ::open(lock.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    char buffer[32] = {};
+    ssize_t n = ::pread(fd, buffer, sizeof buffer - 1, 0);
+    ::close(fd);
+    pid_t pid = n > 0 ? static_cast<pid_t>(std::strtol(buffer, nullptr, 10)) : 0;
+    if (pid <= 0 || ::kill(pid, SIGHUP) != 0) {
+      return Fail(IoError("cannot signal the duet run holding " + lock));
+    }
+    std::cout << fmt::format("asked duet run (pid {}) to load {} again\n", pid, config->bundle);
+    return kExitClean;
+  }
+  if (fd >= 0) ::close(fd);
+  std::cout << "no duet run is running with this state store; the next one uses " + config->bundle +
+                   "\n";
+  return kExitClean;
+}
+
 int RunCommand(const std::string& config_path, bool once, const MetricsOptions& metrics) {
   Expected<engine::Config> config = engine::LoadConfig(config_path);
   if (!config.ok()) return Fail(config.status());
@@ -189,21 +250,41 @@ int RunCommand(const std::string& config_path, bool once, const MetricsOptions& 
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGHUP, &action, nullptr);
 
-  engine.SetLog([](const std::string& line) { std::cerr << "duet: " << line << "\n"; });
+  auto log = [](const std::string& line) { std::cerr << "duet: " << line << "\n"; };
   std::unique_ptr<MetricsServer> server;
   if (metrics.port >= 0) {
     server = std::make_unique<MetricsServer>();
     if (Status s = server->Start(metrics.address, metrics.port); !s.ok()) return Fail(s);
     std::cerr << fmt::format("duet: metrics on http://{}:{}/metrics, health on /healthz\n",
                              metrics.address, server->port());
-    engine.SetObservers([&server] { server->Heartbeat(); },
-                        [&server](std::string text) { server->Publish(std::move(text)); });
   }
+  auto observe = [&](engine::SyncEngine& e) {
+    e.SetLog(log);
+    if (server) {
+      e.SetObservers([&server] { server->Heartbeat(); },
+                     [&server](std::string text) { server->Publish(std::move(text)); });
+    }
+  };
+  observe(engine);
   ProgressPrinter printer;
   engine::ProgressFn progress = [&printer](const engine::Progress& p) { printer(p); };
-  Expected<engine::RunCounts> counts =
-      once ? engine.RunOnce(progress) : engine.RunUntil(g_stop, progress);
+  Expected<engine::RunCounts> counts = once ? (*session)->engine->RunOnce(progress)
+                                            : (*session)->engine->RunUntil(g_interrupt, progress);
+  // SIGHUP (`duet reload`): between batches, the bundle the configuration
+  // names is loaded again and, unless the upgrade is breaking or the
+  // databases do not fit it, replaces the running one; maps the upgrade
+  // needs resynced are resynced. Changes made meanwhile wait in the
+  // changelogs.
+  while (!once && counts.ok() && !g_stop.load() && g_reload.exchange(false)) {
+    g_interrupt.store(false);
+    if (g_stop.load()) break;
+    Status reloaded = Reload(config_path, *session, log);
+    if (!reloaded.ok()) log("reload refused, still running the old bundle: " + reloaded.message());
+    observe(*(*session)->engine);
+    counts = (*session)->engine->RunUntil(g_interrupt, progress);
+  }
   if (!counts.ok()) return Fail(counts.status());
   std::cerr << fmt::format(
       "duet: {} pair(s) reconciled, {} row write(s), {} row error(s) recorded; {} open error "

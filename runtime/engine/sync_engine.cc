@@ -674,6 +674,39 @@ Expected<std::string> SyncEngine::DriftJson(const std::string& map, const Progre
   return NotFoundError("the bundle has no map '" + map + "'");
 }
 
+Status SyncEngine::StartResync(const std::string& map, const std::string& from,
+                               const std::string& by) {
+  for (auto& plan : impl_->plans) {
+    if (plan->name != map) continue;
+    std::string side = from;
+    if (side.empty()) {
+      side = plan->map->master;
+      bool reads = (side == plan->side[0].system && plan->side[0].transform) ||
+                   (side == plan->side[1].system && plan->side[1].transform);
+      if (!reads) side = plan->side[plan->seed].system;
+    }
+    int s = side == plan->side[0].system ? 0 : side == plan->side[1].system ? 1 : -1;
+    if (s < 0 || !plan->side[s].transform) {
+      return InvalidArgumentError("map " + map + ": '" + side +
+                                  "' is not a side whose rows the map reads");
+    }
+    Expected<int64_t> total = plan->side[s].reader->Count();
+    if (!total.ok()) return total.status();
+    state::Resync r;
+    r.map = map;
+    r.from = side;
+    r.by = by;
+    r.total = *total;
+    if (Status st = impl_->state->Begin(); !st.ok()) return st;
+    if (Status st = impl_->state->PutResync(r); !st.ok()) {
+      impl_->state->Rollback();
+      return st;
+    }
+    return impl_->state->Commit();
+  }
+  return NotFoundError("the bundle has no map '" + map + "'");
+}
+
 Expected<int64_t> SyncEngine::CountRows(const std::string& map, const std::string& system) {
   for (auto& plan : impl_->plans) {
     if (plan->name != map) continue;

@@ -90,6 +90,11 @@ class SyncEngine {
   // (docs/operations.md); reads only.
   Expected<std::string> DriftJson(const std::string& map, const ProgressFn& progress);
 
+  // Starts a resync of `map` with `from` winning (`duet resync`, or a
+  // bundle reload that needs one); empty `from`: the map's master when that
+  // is a side it reads, else its seeding side.
+  Status StartResync(const std::string& map, const std::string& from, const std::string& by);
+
   // Rows of the map's table on `system`'s side.
   Expected<int64_t> CountRows(const std::string& map, const std::string& system);
 

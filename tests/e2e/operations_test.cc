@@ -446,6 +446,78 @@ TEST_F(PauseTest, MetricsAndHealthOverHttp) {
   StopRun(run);
 }
 
+// A bundle upgrade under load: `duet reload` makes the running `duet run`
+// load the new bundle between batches; no change made before, during or
+// after is lost, the map the upgrade changed is resynced, and the new
+// bundle's rules apply from then on.
+TEST_F(PauseTest, BundleReloadUnderLoadLosesNoChange) {
+  Process run = StartRun();
+  auto insert = [&](int from, int to) {
+    std::string sql;
+    for (int i = from; i < to; ++i) {
+      sql += "INSERT INTO ConfFo (CODE, A, B) VALUES ('L" + std::to_string(i) + "', 'a" +
+             std::to_string(i) + "', 'b');";
+    }
+    ASSERT_TRUE(fo_.Exec(sql));
+  };
+  insert(0, 20);
+  // The new bundle: conf_fo no longer maps B <-> b (a field removed: the
+  // upgrade needs a resync of conf_fo).
+  std::ifstream in(fs::path(GetTools().maps_dir) / "conflicts.duet");
+  std::string source(std::istreambuf_iterator<char>(in), {});
+  size_t at = source.find("  B <-> b;\n");
+  ASSERT_NE(at, std::string::npos);
+  source.erase(at, std::string("  B <-> b;\n").size());
+  std::ofstream(dir_ / "v2.duet") << source;
+  RunResult compiled = RunProcess({GetTools().duetc, "compile", (dir_ / "v2.duet").string(), "-o",
+                                   (dir_ / "maps.duetb").string()},
+                                  dir_, dir_ / ".scratch");
+  ASSERT_EQ(compiled.exit_code, kExitOk) << compiled.err;
+  insert(20, 30);
+  RunResult asked = DuetExpect(kExitOk, "reload");
+  EXPECT_THAT(asked.out, HasSubstr("asked duet run"));
+  insert(30, 40);
+  ASSERT_TRUE(PollUntil([&] { return RunLogs().find("reloaded the bundle") != std::string::npos; }))
+      << RunLogs();
+  EXPECT_THAT(RunLogs(), HasSubstr("resyncing conf_fo"));
+  insert(40, 50);
+  // B no longer flows; A still does (the sentinel that the new bundle ran).
+  ASSERT_TRUE(fo_.Exec("UPDATE ConfFo SET B = 'not-synced', A = 'after' WHERE CODE = 'R1';"));
+  EXPECT_TRUE(PollUntil([&] {
+    return ce_.Int("SELECT count(*) FROM conf_fo") == 51 &&
+           ce_.Value("SELECT a FROM conf_fo WHERE code = 'R1'") == "after" &&
+           state_.Int("SELECT count(*) FROM duet_resync") == 0;
+  })) << ce_.Int("SELECT count(*) FROM conf_fo");
+  EXPECT_EQ(ce_.Int("SELECT count(*) FROM conf_fo f WHERE a = 'a' || substr(code, 2)"), 50)
+      << "every row inserted before, during and after the reload arrived once";
+  EXPECT_EQ(ce_.Value("SELECT b FROM conf_fo WHERE code = 'R1'"), "b0");
+  StopRun(run);
+
+  // A breaking upgrade (a key changed) is refused; the old bundle runs on.
+  Process again = StartRun();
+  size_t key = source.find(
+      "table ce.conf_fo     { code string(10) not null; a string(20); b string(20); key (code); }");
+  ASSERT_NE(key, std::string::npos);
+  source.replace(key,
+                 std::string("table ce.conf_fo     { code string(10) not null; a string(20); b "
+                             "string(20); key (code); }")
+                     .size(),
+                 "table ce.conf_fo     { code string(10) not null; a string(20); b string(20); key "
+                 "(code, a); }");
+  std::ofstream(dir_ / "v3.duet") << source;
+  compiled = RunProcess({GetTools().duetc, "compile", (dir_ / "v3.duet").string(), "-o",
+                         (dir_ / "maps.duetb").string()},
+                        dir_, dir_ / ".scratch");
+  ASSERT_EQ(compiled.exit_code, kExitOk) << compiled.err;
+  DuetExpect(kExitOk, "reload");
+  EXPECT_TRUE(PollUntil([&] { return RunLogs().find("reload refused") != std::string::npos; }));
+  EXPECT_THAT(RunLogs(), HasSubstr("breaking"));
+  ASSERT_TRUE(fo_.Exec("UPDATE ConfFo SET A = 'still-syncing' WHERE CODE = 'R1';"));
+  EXPECT_TRUE(PollUntil(
+      [&] { return ce_.Value("SELECT a FROM conf_fo WHERE code = 'R1'") == "still-syncing"; }));
+  StopRun(again);
+}
+
 // A synced table whose columns change while duet runs stops that map with
 // a clear reason; the other maps go on, and a resume after the repair
 // brings the map's changes over.
