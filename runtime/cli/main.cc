@@ -137,6 +137,14 @@ int Main(int argc, char** argv) {
                      "the system whose values win (default: the map's master)");
   resync->add_option("--by", resync_options.by, "who starts it (default: $USER)");
   resync->add_flag("--restart", resync_options.restart, "start a resync under way again");
+  CLI::Option* where = resync->add_option(
+      "--where", resync_options.where,
+      "only the --from side's rows for which this SQL condition holds (\"t.\" names the table)");
+  resync
+      ->add_option("--keys", resync_options.keys_file,
+                   "only these rows: a file of alternate keys, one a line (tabs between a "
+                   "composite key's values)")
+      ->excludes(where);
   resync->add_flag("--json", resync_options.as_json, "print JSON");
 
   std::string drift_map;

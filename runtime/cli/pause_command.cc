@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -72,6 +73,59 @@ int ResumeCommand(const PauseOptions& options) {
   return kExitClean;
 }
 
+namespace {
+
+// `--keys FILE`: one row of `from`'s table a line, by its alternate key (the
+// key's columns separated by tabs, in the table's key order), as an SQL
+// condition.
+Expected<std::string> KeysCondition(const bundle::Manifest& manifest, const bundle::Map& map,
+                                    const std::string& from, const std::string& path) {
+  const bundle::Table* table = nullptr;
+  for (const std::string& name : {map.left_table, map.right_table}) {
+    const bundle::Table* t = manifest.FindTable(name);
+    if (t && t->system == from) table = t;
+  }
+  if (!table || table->key.empty()) {
+    return InvalidArgumentError("map " + map.name + ": no alternate key on " + from + "'s side");
+  }
+  std::ifstream in(path);
+  if (!in) return NotFoundError("--keys: cannot open '" + path + "'");
+  auto quote = [](const std::string& text) {
+    std::string out = "'";
+    for (char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
+    return out + "'";
+  };
+  std::string columns, values;
+  for (size_t i = 0; i < table->key.size(); ++i) {
+    columns += (i ? ", " : "") + std::string("t.\"") + table->key[i] + "\"";
+  }
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    std::vector<std::string> parts;
+    size_t start = 0;
+    for (size_t tab; (tab = line.find('\t', start)) != std::string::npos; start = tab + 1) {
+      parts.push_back(line.substr(start, tab - start));
+    }
+    parts.push_back(line.substr(start));
+    if (parts.size() != table->key.size()) {
+      return InvalidArgumentError(
+          fmt::format("--keys {} line {}: {} value(s), the key of {} has {}", path, n + 1,
+                      parts.size(), table->name, table->key.size()));
+    }
+    std::string row;
+    for (size_t i = 0; i < parts.size(); ++i) row += (i ? ", " : "") + quote(parts[i]);
+    values += (values.empty() ? "" : ", ") + std::string("(") + row + ")";
+    ++n;
+  }
+  if (n == 0) return InvalidArgumentError("--keys " + path + ": no keys");
+  return "(" + columns + ") IN (VALUES " + values + ")";
+}
+
+}  // namespace
+
 int ResyncCommand(const ResyncOptions& options) {
   Expected<engine::Config> config = engine::LoadConfig(options.config_path);
   if (!config.ok()) return Fail(config.status());
@@ -103,22 +157,22 @@ int ResyncCommand(const ResyncOptions& options) {
         "map {}: a resync from {} is under way ({}/{} rows); --restart starts it again\n",
         map->name, (*running)->from, (*running)->done, (*running)->total);
   } else {
-    state::Resync r;
-    r.map = map->name;
-    r.from = from;
-    r.by = options.by;
-    if (r.by.empty()) {
+    std::string by = options.by;
+    if (by.empty()) {
       const char* user = std::getenv("USER");
-      r.by = user && *user ? user : "unknown";
+      by = user && *user ? user : "unknown";
     }
-    // The first side's row count, for progress; the second side's is added
-    // when the resync gets there.
-    Expected<std::unique_ptr<Session>> counting = OpenSession(options.config_path);
-    if (!counting.ok()) return Fail(counting.status());
-    Expected<int64_t> total = (*counting)->engine->CountRows(map->name, from);
-    if (!total.ok()) return Fail(total.status());
-    r.total = *total;
-    if (Status s = (*state)->PutResync(r); !s.ok()) return Fail(s);
+    std::string where = options.where;
+    if (!options.keys_file.empty()) {
+      Expected<std::string> keys = KeysCondition(*manifest, *map, from, options.keys_file);
+      if (!keys.ok()) return Fail(keys.status());
+      where = *keys;
+    }
+    Expected<std::unique_ptr<Session>> starting = OpenSession(options.config_path);
+    if (!starting.ok()) return Fail(starting.status());
+    if (Status s = (*starting)->engine->StartResync(map->name, from, by, where); !s.ok()) {
+      return Fail(s);
+    }
   }
   Expected<int> lock = LockState(*config);
   if (!lock.ok()) {

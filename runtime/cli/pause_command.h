@@ -25,6 +25,8 @@ struct ResyncOptions {
   std::string from;  // default: the map's master, when it is a system
   std::string by;    // default $USER
   bool restart = false;
+  std::string where;      // --where: only `from`'s rows for which this SQL condition holds
+  std::string keys_file;  // --keys: only the rows with these alternate keys
   bool as_json = false;
 };
 

@@ -71,6 +71,12 @@ class RowReader {
   // At most `limit` rows after `after` (from the first row when nullopt), in
   // RowId order, for scans that resume from a checkpoint.
   virtual Expected<std::vector<Row>> Scan(const std::optional<RowId>& after, size_t limit) = 0;
+  // Scan of the rows for which `where`, a condition in the database's own
+  // language over the table's columns (an operator's, for `duet resync
+  // --where`), holds; an invalid condition is InvalidArgument.
+  virtual Expected<std::vector<Row>> ScanWhere(const std::optional<RowId>& after, size_t limit,
+                                               const std::string& where) = 0;
+  virtual Expected<int64_t> CountWhere(const std::string& where) = 0;
   // Scan's RowIds alone, for passes that read few of the rows.
   virtual Expected<std::vector<RowId>> ScanIds(const std::optional<RowId>& after, size_t limit) = 0;
   virtual Expected<int64_t> Count() = 0;

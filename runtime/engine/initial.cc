@@ -212,14 +212,18 @@ Expected<bool> SyncEngine::Impl::ResyncBatch(MapPlan& plan, const ProgressFn& pr
   if (Status st = BeginBatch(batch, plan); !st.ok()) return st;
   batch.take = seed;
   state::Resync next = r;
-  Expected<std::vector<Row>> rows =
-      plan.side[s].reader->Scan(r.cursor, static_cast<size_t>(config.initial_batch_size));
+  size_t limit = static_cast<size_t>(config.initial_batch_size);
+  Expected<std::vector<Row>> rows = r.where.empty()
+                                        ? plan.side[s].reader->Scan(r.cursor, limit)
+                                        : plan.side[s].reader->ScanWhere(r.cursor, limit, r.where);
   if (!rows.ok()) {
     AbortBatch(batch);
     return rows.status();
   }
   if (rows->empty()) {
     next.step++;
+    // Some pairs only: they are all reached from `from`'s side.
+    if (!r.where.empty()) next.step = 3;
     next.cursor.reset();
     if (next.step == 2) {
       Expected<int64_t> more = plan.side[1 - seed].reader->Count();

@@ -675,7 +675,7 @@ Expected<std::string> SyncEngine::DriftJson(const std::string& map, const Progre
 }
 
 Status SyncEngine::StartResync(const std::string& map, const std::string& from,
-                               const std::string& by) {
+                               const std::string& by, const std::string& where) {
   for (auto& plan : impl_->plans) {
     if (plan->name != map) continue;
     std::string side = from;
@@ -690,13 +690,15 @@ Status SyncEngine::StartResync(const std::string& map, const std::string& from,
       return InvalidArgumentError("map " + map + ": '" + side +
                                   "' is not a side whose rows the map reads");
     }
-    Expected<int64_t> total = plan->side[s].reader->Count();
+    Expected<int64_t> total =
+        where.empty() ? plan->side[s].reader->Count() : plan->side[s].reader->CountWhere(where);
     if (!total.ok()) return total.status();
     state::Resync r;
     r.map = map;
     r.from = side;
     r.by = by;
     r.total = *total;
+    r.where = where;
     if (Status st = impl_->state->Begin(); !st.ok()) return st;
     if (Status st = impl_->state->PutResync(r); !st.ok()) {
       impl_->state->Rollback();
@@ -705,16 +707,6 @@ Status SyncEngine::StartResync(const std::string& map, const std::string& from,
     return impl_->state->Commit();
   }
   return NotFoundError("the bundle has no map '" + map + "'");
-}
-
-Expected<int64_t> SyncEngine::CountRows(const std::string& map, const std::string& system) {
-  for (auto& plan : impl_->plans) {
-    if (plan->name != map) continue;
-    for (Side& side : plan->side) {
-      if (side.system == system) return side.reader->Count();
-    }
-  }
-  return NotFoundError("map " + map + " has no side " + system);
 }
 
 Expected<std::string> SyncEngine::StatusJson() {
@@ -775,11 +767,9 @@ Expected<std::string> SyncEngine::StatusJson() {
     Expected<std::optional<state::Resync>> resync = impl_->state->GetResync(plan->name);
     if (!resync.ok()) return resync.status();
     entry["resync"] = !*resync ? json(nullptr)
-                               : json{{"from", (*resync)->from},
-                                      {"done", (*resync)->done},
-                                      {"total", (*resync)->total},
-                                      {"started", (*resync)->started},
-                                      {"by", (*resync)->by}};
+                               : json{{"from", (*resync)->from},   {"done", (*resync)->done},
+                                      {"total", (*resync)->total}, {"started", (*resync)->started},
+                                      {"by", (*resync)->by},       {"where", (*resync)->where}};
     auto pause = paused->find(plan->name);
     entry["paused"] = pause == paused->end() ? json(nullptr)
                                              : json{{"since", pause->second.since},

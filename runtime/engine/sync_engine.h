@@ -93,10 +93,10 @@ class SyncEngine {
   // Starts a resync of `map` with `from` winning (`duet resync`, or a
   // bundle reload that needs one); empty `from`: the map's master when that
   // is a side it reads, else its seeding side.
-  Status StartResync(const std::string& map, const std::string& from, const std::string& by);
+  // `where`: only `from`'s rows for which this SQL condition holds.
+  Status StartResync(const std::string& map, const std::string& from, const std::string& by,
+                     const std::string& where = "");
 
-  // Rows of the map's table on `system`'s side.
-  Expected<int64_t> CountRows(const std::string& map, const std::string& system);
 
   // `duet status --json`.
   Expected<std::string> StatusJson();

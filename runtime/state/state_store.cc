@@ -42,7 +42,8 @@ CREATE TABLE IF NOT EXISTS duet_latency (
   counts TEXT NOT NULL, PRIMARY KEY (map, direction, minute));
 CREATE TABLE IF NOT EXISTS duet_resync (
   map TEXT PRIMARY KEY, from_system TEXT NOT NULL, step INTEGER NOT NULL, cursor TEXT,
-  done INTEGER NOT NULL, total INTEGER NOT NULL, started TEXT NOT NULL, by TEXT NOT NULL);
+  done INTEGER NOT NULL, total INTEGER NOT NULL, started TEXT NOT NULL, by TEXT NOT NULL,
+  filter TEXT);
 CREATE TABLE IF NOT EXISTS duet_paused (
   map TEXT PRIMARY KEY, since TEXT NOT NULL, by TEXT NOT NULL, reason TEXT NOT NULL);
 )sql";
@@ -597,7 +598,7 @@ Status StateStore::PruneLatency(int64_t before_minute) {
 Status StateStore::PutResync(const Resync& r) {
   Expected<Statement*> s = db_->Prepare(
       "INSERT OR REPLACE INTO duet_resync (map, from_system, step, cursor, done, total, started, "
-      "by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+      "by, filter) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
   if (!s.ok()) return s.status();
   Statement& st = **s;
   st.BindText(1, r.map);
@@ -612,12 +613,14 @@ Status StateStore::PutResync(const Resync& r) {
   st.BindInt(6, r.total);
   st.BindText(7, r.started.empty() ? NowIso() : r.started);
   st.BindText(8, r.by);
+  st.BindText(9, r.where);
   return db_->Run(st);
 }
 
 Expected<std::optional<Resync>> StateStore::GetResync(const std::string& map) {
   Expected<Statement*> s = db_->Prepare(
-      "SELECT from_system, step, cursor, done, total, started, by FROM duet_resync WHERE map = ?1");
+      "SELECT from_system, step, cursor, done, total, started, by, coalesce(filter, '') "
+      "FROM duet_resync WHERE map = ?1");
   if (!s.ok()) return s.status();
   ScopedStatement st(*s);
   st->BindText(1, map);
@@ -633,6 +636,7 @@ Expected<std::optional<Resync>> StateStore::GetResync(const std::string& map) {
   r.total = st->ColumnInt(4);
   r.started = std::string(st->ColumnText(5));
   r.by = std::string(st->ColumnText(6));
+  r.where = std::string(st->ColumnText(7));
   return std::optional<Resync>(std::move(r));
 }
 

@@ -97,6 +97,9 @@ struct Resync {
   int64_t total = 0;
   std::string started;  // ISO time
   std::string by;
+  // Only `from`'s rows for which this holds (an SQL condition), and only
+  // step 1; empty: every pair.
+  std::string where;
 };
 
 // Latency from a change's capture on one side to duet's commit on the

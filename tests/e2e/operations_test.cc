@@ -678,6 +678,28 @@ TEST_F(ResyncTest, ResyncRepairsDriftWithTheChosenSideWinning) {
   EXPECT_THAT(bad.err, HasSubstr("--from")) << "manual has no side to default to";
 }
 
+// Some pairs only: --where over the from side's table, or --keys from a file.
+TEST_F(ResyncTest, ResyncOfSomePairsOnly) {
+  MakeDrift();
+  DuetExpect(kExitOk, "resync", {"conf_fo", "--from", "fo", "--where", "t.CODE = 'R1'"});
+  EXPECT_EQ(ce_.Value("SELECT a FROM conf_fo WHERE code = 'R1'"), "a0") << "R1 was selected";
+  EXPECT_EQ(ce_.Value("SELECT a FROM conf_fo WHERE code = 'R3'"), "a0") << "R3 was not";
+  EXPECT_EQ(ce_.Int("SELECT count(*) FROM conf_fo WHERE code = 'R2'"), 0);
+  std::ofstream(dir_ / "keys.txt") << "R3\nR2\n";
+  DuetExpect(kExitOk, "resync", {"conf_fo", "--from", "fo", "--keys", "keys.txt"});
+  EXPECT_EQ(ce_.Value("SELECT a FROM conf_fo WHERE code = 'R3'"), "fo-drift");
+  EXPECT_EQ(ce_.Value("SELECT a FROM conf_fo WHERE code = 'R2'"), "a0") << "R2 came back";
+  EXPECT_EQ(fo_.Int("SELECT count(*) FROM ConfFo WHERE CODE = 'X1'"), 0)
+      << "a lone row on the other side is not part of a subset resync";
+  RunResult bad =
+      DuetExpect(kExitError, "resync", {"conf_fo", "--from", "fo", "--where", "NOPE ="});
+  EXPECT_THAT(bad.err, HasSubstr("the condition 'NOPE ='"));
+  std::ofstream(dir_ / "bad-keys.txt") << "R1\textra\n";
+  RunResult bad_keys =
+      DuetExpect(kExitError, "resync", {"conf_fo", "--from", "fo", "--keys", "bad-keys.txt"});
+  EXPECT_THAT(bad_keys.err, HasSubstr("line 1: 2 value(s)"));
+}
+
 // Next to a running `duet run`, a page a cycle; live changes keep flowing.
 TEST_F(ResyncTest, ResyncNextToARunningDuetRun) {
   WriteConfig({{"initial_batch_size", 3}});

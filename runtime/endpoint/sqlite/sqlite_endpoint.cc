@@ -150,6 +150,9 @@ class SqliteReader : public RowReader {
   Expected<std::optional<Row>> Read(const RowId& id) override;
   Expected<std::vector<Row>> Scan(const std::optional<RowId>& after, size_t limit) override;
   Expected<std::vector<RowId>> ScanIds(const std::optional<RowId>& after, size_t limit) override;
+  Expected<std::vector<Row>> ScanWhere(const std::optional<RowId>& after, size_t limit,
+                                       const std::string& where) override;
+  Expected<int64_t> CountWhere(const std::string& where) override;
   Expected<int64_t> Count() override;
 
  private:
@@ -888,6 +891,32 @@ Expected<std::vector<Row>> SqliteReader::Scan(const std::optional<RowId>& after,
   while ((rc = st->Step()) == SQLITE_ROW) rows.push_back(MakeRow(*st));
   if (rc != SQLITE_DONE) return endpoint_->db().Error("reading rows");
   return rows;
+}
+
+Expected<std::vector<Row>> SqliteReader::ScanWhere(const std::optional<RowId>& after, size_t limit,
+                                                   const std::string& where) {
+  Expected<Statement*> s = endpoint_->db().Prepare(select_ + from_ + " WHERE t.rowid > ?1 AND (" +
+                                                   where + ") ORDER BY t.rowid LIMIT ?2");
+  if (!s.ok())
+    return InvalidArgumentError("the condition '" + where + "': " + s.status().message());
+  ScopedStatement st(*s);
+  st->BindInt(1, after ? std::stoll(*after) : std::numeric_limits<int64_t>::min());
+  st->BindInt(2, static_cast<int64_t>(limit));
+  std::vector<Row> rows;
+  int rc;
+  while ((rc = st->Step()) == SQLITE_ROW) rows.push_back(MakeRow(*st));
+  if (rc != SQLITE_DONE) return endpoint_->db().Error("reading rows where " + where);
+  return rows;
+}
+
+Expected<int64_t> SqliteReader::CountWhere(const std::string& where) {
+  Expected<Statement*> s =
+      endpoint_->db().Prepare("SELECT count(*) " + from_ + " WHERE (" + where + ")");
+  if (!s.ok())
+    return InvalidArgumentError("the condition '" + where + "': " + s.status().message());
+  ScopedStatement st(*s);
+  if (st->Step() != SQLITE_ROW) return endpoint_->db().Error("counting rows where " + where);
+  return st->ColumnInt(0);
 }
 
 Expected<std::vector<RowId>> SqliteReader::ScanIds(const std::optional<RowId>& after,
