@@ -70,6 +70,7 @@ int Main(int argc, char** argv) {
   CLI::App* reload = app.add_subcommand(
       "reload", "make the running duet run load its bundle again (as SIGHUP does)");
   reload->add_option("-c,--config", config_path, "the configuration file")->required();
+  reload->add_flag("--json", as_json, "print JSON");
   CLI::App* status = app.add_subcommand("status", "per map: state, links, backlog, errors");
   status->add_option("-c,--config", config_path, "the configuration file")->required();
   status->add_flag("--json", as_json, "print JSON");
@@ -165,7 +166,7 @@ int Main(int argc, char** argv) {
   if (uninstall->parsed()) return UninstallCommand(config_path);
   if (run->parsed()) return RunCommand(config_path, once, metrics);
   if (status->parsed()) return StatusCommand(config_path, as_json);
-  if (reload->parsed()) return ReloadCommand(config_path);
+  if (reload->parsed()) return ReloadCommand(config_path, as_json);
   if (resync->parsed()) return ResyncCommand(resync_options);
   if (drift->parsed()) return DriftCommand(config_path, drift_map, as_json);
   if (pause->parsed()) return PauseCommand(pause_options);

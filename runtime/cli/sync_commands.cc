@@ -211,7 +211,7 @@ Status Reload(const std::string& config_path, std::unique_ptr<Session>& session,
   return Status::Ok();
 }
 
-int ReloadCommand(const std::string& config_path) {
+int ReloadCommand(const std::string& config_path, bool as_json) {
   Expected<engine::Config> config = engine::LoadConfig(config_path);
   if (!config.ok()) return Fail(config.status());
   Expected<std::string> path = engine::SqlitePath(config->state, "state");
@@ -226,12 +226,15 @@ int ReloadCommand(const std::string& config_path) {
     if (pid <= 0 || ::kill(pid, SIGHUP) != 0) {
       return Fail(IoError("cannot signal the duet run holding " + lock));
     }
-    std::cout << fmt::format("asked duet run (pid {}) to load {} again\n", pid, config->bundle);
+    std::cout << (as_json ? fmt::format("{{\"running\":true,\"pid\":{}}}\n", pid)
+                          : fmt::format("asked duet run (pid {}) to load {} again\n", pid,
+                                        config->bundle));
     return kExitClean;
   }
   if (fd >= 0) ::close(fd);
-  std::cout << "no duet run is running with this state store; the next one uses " + config->bundle +
-                   "\n";
+  std::cout << (as_json ? std::string("{\"running\":false}\n")
+                        : "no duet run is running with this state store; the next one uses " +
+                              config->bundle + "\n");
   return kExitClean;
 }
 

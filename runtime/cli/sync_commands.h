@@ -19,7 +19,7 @@ int RunCommand(const std::string& config_path, bool once, const MetricsOptions& 
 int StatusCommand(const std::string& config_path, bool as_json);
 // `duet reload`: signals the `duet run` that holds the state store's lock
 // to load its bundle again (SIGHUP does the same).
-int ReloadCommand(const std::string& config_path);
+int ReloadCommand(const std::string& config_path, bool as_json);
 
 }  // namespace duet::cli
 

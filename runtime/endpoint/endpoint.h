@@ -68,6 +68,9 @@ class RowReader {
  public:
   virtual ~RowReader() = default;
   virtual Expected<std::optional<Row>> Read(const RowId& id) = 0;
+  // The rows of `ids` that exist, in no particular order: a few queries
+  // instead of one per row.
+  virtual Expected<std::vector<Row>> ReadMany(const std::vector<RowId>& ids) = 0;
   // At most `limit` rows after `after` (from the first row when nullopt), in
   // RowId order, for scans that resume from a checkpoint.
   virtual Expected<std::vector<Row>> Scan(const std::optional<RowId>& after, size_t limit) = 0;

@@ -54,6 +54,26 @@ Expected<std::string> SyncEngine::Impl::Drift(MapPlan& plan, const ProgressFn& p
       std::vector<std::string> ids;
       for (const Row& row : *rows) ids.push_back(row.id);
       Status fetched = PrefetchLinks(batch, s, ids);
+      // The partners of the page's linked rows, read together.
+      std::unordered_map<RowId, Row> partners;
+      if (fetched.ok()) {
+        std::vector<RowId> wanted;
+        for (const Row& row : *rows) {
+          Expected<std::optional<state::Link>> link = FindLink(batch, s, row.id);
+          if (!link.ok()) {
+            fetched = link.status();
+            break;
+          }
+          if (*link) wanted.push_back(s == 0 ? (*link)->right_id : (*link)->left_id);
+        }
+        Expected<std::vector<Row>> read =
+            fetched.ok() ? other.reader->ReadMany(wanted) : Expected<std::vector<Row>>(fetched);
+        if (!read.ok()) {
+          fetched = read.status();
+        } else {
+          for (Row& r : *read) partners.emplace(r.id, std::move(r));
+        }
+      }
       for (const Row& row : *rows) {
         if (!fetched.ok()) break;
         ++rows_read;
@@ -76,19 +96,15 @@ Expected<std::string> SyncEngine::Impl::Drift(MapPlan& plan, const ProgressFn& p
           continue;
         }
         const RowId& partner = s == 0 ? (*link)->right_id : (*link)->left_id;
-        Expected<std::optional<Row>> theirs = other.reader->Read(partner);
-        if (!theirs.ok()) {
-          fetched = theirs.status();
-          break;
-        }
-        if (!*theirs) {
+        auto theirs = partners.find(partner);
+        if (theirs == partners.end()) {
           Note(vanished[1 - s], n_vanished[1 - s],
                json{{"left_id", (*link)->left_id}, {"right_id", (*link)->right_id}});
           continue;
         }
         if (s == 1) continue;  // compared in the left side's pass
         ++pairs;
-        const Row& right = **theirs;
+        const Row& right = theirs->second;
         if (!right.problem.empty()) {
           ++bad_rows;
           continue;

@@ -326,6 +326,8 @@ class SyncEngine::Impl {
   // One page of the map's resync (state::Resync), if one is under way and
   // the map is live; whether it did one.
   Expected<bool> ResyncBatch(MapPlan& plan, const ProgressFn& progress);
+  // When this process took each resync up, and how far it was then.
+  std::map<std::string, std::pair<std::chrono::steady_clock::time_point, int64_t>> resync_started;
   Expected<std::string> Drift(MapPlan& plan, const ProgressFn& progress);
   // The row a plain insert of `values` made on `target`, as pointers into
   // `values`; empty when the database fills a column the target reads.

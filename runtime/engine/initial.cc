@@ -273,6 +273,14 @@ Expected<bool> SyncEngine::Impl::ResyncBatch(MapPlan& plan, const ProgressFn& pr
     p.done = next.done;
     p.total = std::max(next.total, next.done);
     p.finished = finished;
+    // The rate since this process took the resync up.
+    auto [since, done_then] =
+        resync_started.emplace(plan.name, std::make_pair(std::chrono::steady_clock::now(), r.done))
+            .first->second;
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+    p.rows_per_second = seconds > 0 ? static_cast<double>(next.done - done_then) / seconds : 0;
+    if (finished) resync_started.erase(plan.name);
     progress(p);
   }
   if (finished && log) log(fmt::format("resync of map {} from {} done", plan.name, r.from));

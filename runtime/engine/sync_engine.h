@@ -97,7 +97,6 @@ class SyncEngine {
   Status StartResync(const std::string& map, const std::string& from, const std::string& by,
                      const std::string& where = "");
 
-
   // `duet status --json`.
   Expected<std::string> StatusJson();
   // `duet status`: a table for people.

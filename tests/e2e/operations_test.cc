@@ -281,6 +281,15 @@ class PauseTest : public ErrorQueueTest {
     ADD_FAILURE() << "no map " << map << " in " << r.out;
     return json();
   }
+  // Returns once a `duet run` started in the background is past its start
+  // (it holds the state store's lock and syncs): a change of another map
+  // arrives.
+  void WaitUntilSyncing() {
+    static int n = 0;
+    std::string value = "warm-" + std::to_string(++n);
+    ASSERT_TRUE(fo_.Exec("UPDATE ConfCe SET B = '" + value + "';"));
+    ASSERT_TRUE(PollUntil([&] { return ce_.Value("SELECT b FROM conf_ce") == value; }));
+  }
   // Everything the background runs wrote on stderr so far.
   std::string RunLogs() {
     std::string all;
@@ -452,6 +461,7 @@ TEST_F(PauseTest, MetricsAndHealthOverHttp) {
 // bundle's rules apply from then on.
 TEST_F(PauseTest, BundleReloadUnderLoadLosesNoChange) {
   Process run = StartRun();
+  WaitUntilSyncing();
   auto insert = [&](int from, int to) {
     std::string sql;
     for (int i = from; i < to; ++i) {
@@ -495,6 +505,7 @@ TEST_F(PauseTest, BundleReloadUnderLoadLosesNoChange) {
 
   // A breaking upgrade (a key changed) is refused; the old bundle runs on.
   Process again = StartRun();
+  WaitUntilSyncing();
   size_t key = source.find(
       "table ce.conf_fo     { code string(10) not null; a string(20); b string(20); key (code); }");
   ASSERT_NE(key, std::string::npos);
@@ -523,9 +534,7 @@ TEST_F(PauseTest, BundleReloadUnderLoadLosesNoChange) {
 // brings the map's changes over.
 TEST_F(PauseTest, ATableChangedUnderARunningDuetStopsOnlyItsMap) {
   Process run = StartRun();
-  // Past its start-up checks: syncing.
-  ASSERT_TRUE(fo_.Exec("UPDATE ConfCe SET A = 'warm';"));
-  ASSERT_TRUE(PollUntil([&] { return ce_.Value("SELECT a FROM conf_ce") == "warm"; }));
+  WaitUntilSyncing();  // past its start-up checks
   ASSERT_TRUE(ce_.Exec("ALTER TABLE conf_fo DROP COLUMN b;"));
   ASSERT_TRUE(fo_.Exec("UPDATE ConfFo SET A = 'held'; UPDATE ConfCe SET A = 'flows';"));
   ASSERT_TRUE(PollUntil([&] { return RunLogs().find("map conf_fo stopped") != std::string::npos; }))
@@ -705,6 +714,7 @@ TEST_F(ResyncTest, ResyncNextToARunningDuetRun) {
   WriteConfig({{"initial_batch_size", 3}});
   MakeDrift();
   Process run = StartRun();
+  WaitUntilSyncing();
   RunResult r = DuetExpect(kExitOk, "resync", {"conf_fo", "--from", "fo"});
   EXPECT_THAT(r.out, HasSubstr("running duet process"));
   ASSERT_TRUE(fo_.Exec("UPDATE ConfCe SET A = 'live' WHERE CODE = 'R1';"));
@@ -727,6 +737,7 @@ TEST_F(ResyncTest, KilledResyncResumes) {
   WriteConfig({{"initial_batch_size", 1}});
   MakeDrift();
   Process run = StartRun();
+  WaitUntilSyncing();
   DuetExpect(kExitOk, "resync", {"conf_fo", "--from", "fo"});
   ASSERT_TRUE(
       PollUntil([&] { return state_.Int("SELECT coalesce(max(done), 0) FROM duet_resync") > 0; }));

@@ -148,6 +148,7 @@ class SqliteReader : public RowReader {
         names_(std::move(names)) {}
 
   Expected<std::optional<Row>> Read(const RowId& id) override;
+  Expected<std::vector<Row>> ReadMany(const std::vector<RowId>& ids) override;
   Expected<std::vector<Row>> Scan(const std::optional<RowId>& after, size_t limit) override;
   Expected<std::vector<RowId>> ScanIds(const std::optional<RowId>& after, size_t limit) override;
   Expected<std::vector<Row>> ScanWhere(const std::optional<RowId>& after, size_t limit,
@@ -890,6 +891,27 @@ Expected<std::vector<Row>> SqliteReader::Scan(const std::optional<RowId>& after,
   int rc;
   while ((rc = st->Step()) == SQLITE_ROW) rows.push_back(MakeRow(*st));
   if (rc != SQLITE_DONE) return endpoint_->db().Error("reading rows");
+  return rows;
+}
+
+Expected<std::vector<Row>> SqliteReader::ReadMany(const std::vector<RowId>& ids) {
+  constexpr size_t kChunk = 500;
+  std::vector<Row> rows;
+  for (size_t start = 0; start < ids.size(); start += kChunk) {
+    size_t n = std::min(kChunk, ids.size() - start);
+    std::string sql = select_ + from_ + " WHERE t.rowid IN (";
+    for (size_t i = 0; i < n; ++i) sql += i ? ", ?" : "?";
+    sql += ")";
+    Expected<Statement*> s = endpoint_->db().Prepare(sql);
+    if (!s.ok()) return s.status();
+    ScopedStatement st(*s);
+    for (size_t i = 0; i < n; ++i) {
+      st->BindInt(static_cast<int>(i + 1), std::stoll(ids[start + i]));
+    }
+    int rc;
+    while ((rc = st->Step()) == SQLITE_ROW) rows.push_back(MakeRow(*st));
+    if (rc != SQLITE_DONE) return endpoint_->db().Error("reading rows");
+  }
   return rows;
 }
 
