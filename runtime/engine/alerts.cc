@@ -66,16 +66,10 @@ Expected<double> SyncEngine::Impl::AlertValue(const AlertRule& rule, MapPlan& pl
     return static_cast<double>(*n);
   }
   if (rule.metric == "backlog") {
+    Expected<std::map<std::string, int64_t>> backlog = Backlog(plan);
+    if (!backlog.ok()) return backlog.status();
     int64_t total = 0;
-    for (int s = 0; s < 2; ++s) {
-      Side& side = plan.side[s];
-      if (!side.transform) continue;
-      Expected<int64_t> ck = state->GetCheckpoint(plan.name, side.system);
-      if (!ck.ok()) return ck.status();
-      Expected<int64_t> n = side.endpoint->CountChanges(side.table, *ck, plan.name);
-      if (!n.ok()) return n.status();
-      total += *n;
-    }
+    for (const auto& [system, n] : *backlog) total += n;
     return static_cast<double>(total);
   }
   // pNN_latency over the window's minutes, both directions together.

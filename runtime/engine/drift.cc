@@ -158,16 +158,9 @@ Expected<std::string> SyncEngine::Impl::Drift(MapPlan& plan, const ProgressFn& p
       }
     }
   }
-  json pending = json::object();
-  for (int s = 0; s < 2; ++s) {
-    Side& side = plan.side[s];
-    if (!side.transform) continue;
-    Expected<int64_t> ck = state->GetCheckpoint(plan.name, side.system);
-    if (!ck.ok()) return ck.status();
-    Expected<int64_t> n = side.endpoint->CountChanges(side.table, *ck, plan.name);
-    if (!n.ok()) return n.status();
-    pending[side.system] = *n;
-  }
+  Expected<std::map<std::string, int64_t>> backlog = Backlog(plan);
+  if (!backlog.ok()) return backlog.status();
+  json pending = *backlog;
   std::string systems[2] = {plan.side[0].system, plan.side[1].system};
   json out = {
       {"map", plan.name},

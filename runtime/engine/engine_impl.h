@@ -329,6 +329,8 @@ class SyncEngine::Impl {
   // When this process took each resync up, and how far it was then.
   std::map<std::string, std::pair<std::chrono::steady_clock::time_point, int64_t>> resync_started;
   Expected<std::string> Drift(MapPlan& plan, const ProgressFn& progress);
+  // Per system the map reads: changes captured and not reconciled yet.
+  Expected<std::map<std::string, int64_t>> Backlog(MapPlan& plan);
   // The row a plain insert of `values` made on `target`, as pointers into
   // `values`; empty when the database fills a column the target reads.
   static RowRef ImageOfInsert(const Side& source, const Side& target,

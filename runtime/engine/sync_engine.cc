@@ -272,6 +272,19 @@ void SyncEngine::Impl::Recover() {
   }
 }
 
+Expected<std::map<std::string, int64_t>> SyncEngine::Impl::Backlog(MapPlan& plan) {
+  std::map<std::string, int64_t> out;
+  for (Side& side : plan.side) {
+    if (!side.transform) continue;
+    Expected<int64_t> ck = state->GetCheckpoint(plan.name, side.system);
+    if (!ck.ok()) return ck.status();
+    Expected<int64_t> n = side.endpoint->CountChanges(side.table, *ck, plan.name);
+    if (!n.ok()) return n.status();
+    out[side.system] = *n;
+  }
+  return out;
+}
+
 Status SyncEngine::Impl::PublishMetrics() {
   last_metrics = std::chrono::steady_clock::now();
   // Families in order, each with its HELP and TYPE and then all its samples
@@ -310,16 +323,12 @@ Status SyncEngine::Impl::PublishMetrics() {
     if (!linked.ok()) return linked.status();
     sample(family("duet_map_linked_rows", "gauge", "linked pairs of the map"), "", m,
            static_cast<double>(*linked));
-    for (int s = 0; s < 2; ++s) {
-      Side& side = plan->side[s];
-      if (!side.transform) continue;
-      Expected<int64_t> ck = state->GetCheckpoint(plan->name, side.system);
-      if (!ck.ok()) return ck.status();
-      Expected<int64_t> n = side.endpoint->CountChanges(side.table, *ck, plan->name);
-      if (!n.ok()) return n.status();
+    Expected<std::map<std::string, int64_t>> backlog = Backlog(*plan);
+    if (!backlog.ok()) return backlog.status();
+    for (const auto& [system, n] : *backlog) {
       sample(
           family("duet_map_backlog", "gauge", "changes captured on a side and not reconciled yet"),
-          "", m + ",system=\"" + side.system + "\"", static_cast<double>(*n));
+          "", m + ",system=\"" + system + "\"", static_cast<double>(n));
     }
     Expected<int64_t> errors = state->CountOpenErrors(plan->name);
     if (!errors.ok()) return errors.status();
@@ -724,17 +733,9 @@ Expected<std::string> SyncEngine::StatusJson() {
     Expected<int64_t> linked = impl_->state->CountLinks(plan->name);
     if (!linked.ok()) return linked.status();
     entry["linked"] = *linked;
-    json backlog = json::object();
-    for (int s = 0; s < 2; ++s) {
-      Side& side = plan->side[s];
-      if (!side.transform) continue;
-      Expected<int64_t> ck = impl_->state->GetCheckpoint(plan->name, side.system);
-      if (!ck.ok()) return ck.status();
-      Expected<int64_t> n = side.endpoint->CountChanges(side.table, *ck, plan->name);
-      if (!n.ok()) return n.status();
-      backlog[side.system] = *n;
-    }
-    entry["backlog"] = backlog;
+    Expected<std::map<std::string, int64_t>> backlog = impl_->Backlog(*plan);
+    if (!backlog.ok()) return backlog.status();
+    entry["backlog"] = *backlog;
     entry["last_sync"] = m->last_sync ? json(*m->last_sync) : json(nullptr);
     Expected<int64_t> errors = impl_->state->CountOpenErrors(plan->name);
     if (!errors.ok()) return errors.status();

@@ -158,6 +158,9 @@ class SqliteReader : public RowReader {
 
  private:
   Row MakeRow(const Statement& s) const;
+  // Steps a statement whose parameters are (after, limit) into rows.
+  Expected<std::vector<Row>> ScanWith(Statement& statement, const std::optional<RowId>& after,
+                                      size_t limit);
   std::string TableOnly() const;  // from_ without the lookups' joins
 
   SqliteEndpoint* endpoint_;
@@ -884,7 +887,12 @@ Expected<std::optional<Row>> SqliteReader::Read(const RowId& id) {
 Expected<std::vector<Row>> SqliteReader::Scan(const std::optional<RowId>& after, size_t limit) {
   Expected<Statement*> s = endpoint_->db().Prepare(scan_sql_);
   if (!s.ok()) return s.status();
-  ScopedStatement st(*s);
+  return ScanWith(**s, after, limit);
+}
+
+Expected<std::vector<Row>> SqliteReader::ScanWith(Statement& statement,
+                                                  const std::optional<RowId>& after, size_t limit) {
+  ScopedStatement st(&statement);
   st->BindInt(1, after ? std::stoll(*after) : std::numeric_limits<int64_t>::min());
   st->BindInt(2, static_cast<int64_t>(limit));
   std::vector<Row> rows;
@@ -919,16 +927,10 @@ Expected<std::vector<Row>> SqliteReader::ScanWhere(const std::optional<RowId>& a
                                                    const std::string& where) {
   Expected<Statement*> s = endpoint_->db().Prepare(select_ + from_ + " WHERE t.rowid > ?1 AND (" +
                                                    where + ") ORDER BY t.rowid LIMIT ?2");
-  if (!s.ok())
+  if (!s.ok()) {
     return InvalidArgumentError("the condition '" + where + "': " + s.status().message());
-  ScopedStatement st(*s);
-  st->BindInt(1, after ? std::stoll(*after) : std::numeric_limits<int64_t>::min());
-  st->BindInt(2, static_cast<int64_t>(limit));
-  std::vector<Row> rows;
-  int rc;
-  while ((rc = st->Step()) == SQLITE_ROW) rows.push_back(MakeRow(*st));
-  if (rc != SQLITE_DONE) return endpoint_->db().Error("reading rows where " + where);
-  return rows;
+  }
+  return ScanWith(**s, after, limit);
 }
 
 Expected<int64_t> SqliteReader::CountWhere(const std::string& where) {
