@@ -201,7 +201,11 @@ Status Reload(const std::string& config_path, std::unique_ptr<Session>& session,
   }
   session = std::move(*next);
   for (const std::string& map : diff.resync) {
-    if (Status s = session->engine->StartResync(map, "", "duet reload"); !s.ok()) return s;
+    // The new bundle runs from here on; a resync that cannot start is said,
+    // and `duet resync` can start it by hand.
+    if (Status s = session->engine->StartResync(map, "", "duet reload"); !s.ok()) {
+      log("reloaded, but the resync of map " + map + " did not start: " + s.message());
+    }
   }
   std::string resync;
   for (const std::string& m : diff.resync) resync += (resync.empty() ? "" : ", ") + m;
