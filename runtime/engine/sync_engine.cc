@@ -80,13 +80,13 @@ Expected<int64_t> SyncEngine::Impl::ProcessChanges(MapPlan& plan, size_t limit) 
   int64_t minute = static_cast<int64_t>(now / 60);
   for (int s = 0; s < 2; ++s) {
     if (changes[s].empty()) continue;
-    state::LatencyHistogram& h =
-        pending_latency[{plan.name, plan.side[s].system + "->" + plan.side[1 - s].system, minute}];
-    state::LatencyHistogram& total =
-        latency_total[{plan.name, plan.side[s].system + "->" + plan.side[1 - s].system}];
+    std::string direction = plan.side[s].system + "->" + plan.side[1 - s].system;
+    state::LatencyHistogram& this_minute = pending_latency[{plan.name, direction, minute}];
+    state::LatencyHistogram& since_start = latency_total[{plan.name, direction}];
     for (const endpoint::Change& c : changes[s]) {
-      h.Add(std::max(0.0, now - c.at));
-      total.Add(std::max(0.0, now - c.at));
+      double latency = std::max(0.0, now - c.at);
+      this_minute.Add(latency);
+      since_start.Add(latency);
     }
   }
   return static_cast<int64_t>(total);
