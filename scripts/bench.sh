@@ -18,6 +18,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "${ROOT}"
+# shellcheck source=scripts/lib.sh
+source "${ROOT}/scripts/lib.sh"
 
 BUILD_DIR="${DUET_BENCH_BUILD_DIR:-build-bench}"
 JOBS="${DUET_BENCH_JOBS:-2}"
@@ -27,15 +29,6 @@ GENERATED="/tmp/duet-bench-${LINES}.duet"
 DUETC="${BUILD_DIR}/compiler/driver/duetc"
 
 mkdir -p "${BUILD_DIR}"
-run_logged() {
-  local log="$1"
-  shift
-  if ! "$@" >"${log}" 2>&1; then
-    tail -n 60 "${log}" >&2
-    echo "bench: FAILED: $* (full log: ${log})" >&2
-    exit 1
-  fi
-}
 
 # Warnings are not errors here: GCC 12 at -O3 reports false -Wrestrict
 # positives inside libstdc++'s std::string (GCC bug 105329).

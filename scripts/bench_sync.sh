@@ -34,6 +34,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "${ROOT}"
+# shellcheck source=scripts/lib.sh
+source "${ROOT}/scripts/lib.sh"
 
 BUILD_DIR="$(realpath -m "${DUET_BENCH_BUILD_DIR:-build-bench-sync}")"
 JOBS="${DUET_BENCH_JOBS:-2}"
@@ -50,15 +52,6 @@ DUETC="${BUILD_DIR}/compiler/driver/duetc"
 APP="${BUILD_DIR}/bench/sync/duet_sync_bench"
 
 mkdir -p "${BUILD_DIR}"
-run_logged() {
-  local log="$1"
-  shift
-  if ! "$@" >"${log}" 2>&1; then
-    tail -n 60 "${log}" >&2
-    echo "bench_sync: FAILED: $* (full log: ${log})" >&2
-    exit 1
-  fi
-}
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 
 # Warnings are not errors here (GCC 12 -O3 false -Wrestrict positives, as in

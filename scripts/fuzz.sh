@@ -18,6 +18,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "${ROOT}"
+# shellcheck source=scripts/lib.sh
+source "${ROOT}/scripts/lib.sh"
 
 BUILD_DIR="${DUET_FUZZ_BUILD_DIR:-build-fuzz}"
 SECONDS_TO_RUN="${DUET_FUZZ_SECONDS:-60}"
@@ -34,16 +36,7 @@ done
 
 mkdir -p "${BUILD_DIR}"
 # Output of each step goes to a log in the build directory and is shown only
-# when the step fails.
-run_logged() {
-  local log="$1"
-  shift
-  if ! "$@" >"${log}" 2>&1; then
-    tail -n 60 "${log}" >&2
-    echo "fuzz: FAILED: $* (full log: ${log})" >&2
-    exit 1
-  fi
-}
+# when the step fails (run_logged, scripts/lib.sh).
 
 # Clang rejects Debian's antlr4 4.9 runtime headers: dfa::Vocabulary has
 # `std::vector<std::string> const` members without initializers, so its

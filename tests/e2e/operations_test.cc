@@ -40,6 +40,21 @@ class ErrorQueueTest : public E2eTest {
   std::string Recid(const std::string& code) {
     return fo_.Value("SELECT RECID FROM Product WHERE CODE = '" + code + "'");
   }
+  // conflicts.duet (four two-way maps over tables of CODE, A and B) with
+  // the rows `fo_rows` and `ce_rows` inserts, configured and installed.
+  void UseConflictMaps(const std::string& fo_rows, const std::string& ce_rows = "") {
+    Compile({"conflicts.duet"});
+    ASSERT_TRUE(fo_.Exec(kConflictsFo));
+    ASSERT_TRUE(ce_.Exec(kConflictsCe));
+    if (!fo_rows.empty()) {
+      ASSERT_TRUE(fo_.Exec(fo_rows));
+    }
+    if (!ce_rows.empty()) {
+      ASSERT_TRUE(ce_.Exec(ce_rows));
+    }
+    WriteConfig();
+    Install();
+  }
 };
 
 class BadRowsTest : public ErrorQueueTest {
@@ -203,14 +218,9 @@ class ConflictQueueTest : public ErrorQueueTest {
   void SetUp() override {
     ErrorQueueTest::SetUp();
     if (HasFatalFailure()) return;
-    Compile({"conflicts.duet"});
-    ASSERT_TRUE(fo_.Exec(kConflictsFo));
-    ASSERT_TRUE(ce_.Exec(kConflictsCe));
-    ASSERT_TRUE(
-        fo_.Exec("INSERT INTO ConfManual (CODE, A, B) VALUES ('R1', 'a0', 'b0'), "
-                 "('R2', 'a0', 'b0');"));
-    WriteConfig();
-    Install();
+    UseConflictMaps(
+        "INSERT INTO ConfManual (CODE, A, B) VALUES ('R1', 'a0', 'b0'), ('R2', 'a0', 'b0');");
+    if (HasFatalFailure()) return;
     RunOnce();
   }
 };
@@ -262,14 +272,10 @@ class PauseTest : public ErrorQueueTest {
   void SetUp() override {
     ErrorQueueTest::SetUp();
     if (HasFatalFailure()) return;
-    Compile({"conflicts.duet"});
-    ASSERT_TRUE(fo_.Exec(kConflictsFo));
-    ASSERT_TRUE(ce_.Exec(kConflictsCe));
-    ASSERT_TRUE(
-        fo_.Exec("INSERT INTO ConfFo (CODE, A, B) VALUES ('R1', 'a0', 'b0');"
-                 "INSERT INTO ConfCe (CODE, A, B) VALUES ('R1', 'a0', 'b0');"));
-    WriteConfig();
-    Install();
+    UseConflictMaps(
+        "INSERT INTO ConfFo (CODE, A, B) VALUES ('R1', 'a0', 'b0');"
+        "INSERT INTO ConfCe (CODE, A, B) VALUES ('R1', 'a0', 'b0');");
+    if (HasFatalFailure()) return;
     RunOnce();
   }
   json MapStatus(const std::string& map) {
@@ -567,17 +573,11 @@ class InitialEditsTest : public ErrorQueueTest {
   void SetUp() override {
     ErrorQueueTest::SetUp();
     if (HasFatalFailure()) return;
-    Compile({"conflicts.duet"});
-    ASSERT_TRUE(fo_.Exec(kConflictsFo));
-    ASSERT_TRUE(ce_.Exec(kConflictsCe));
-    ASSERT_TRUE(
-        fo_.Exec("INSERT INTO ConfFo (CODE, A, B) VALUES ('R1', 'fo1', 'b'), ('R2', 'fo2', 'b'), "
-                 "('R3', 'fo3', 'b');"));
-    ASSERT_TRUE(
-        ce_.Exec("INSERT INTO conf_fo (code, a, b) VALUES ('R1', 'ce1', 'b'), ('R2', 'ce2', 'b'), "
-                 "('R3', 'ce3', 'b');"));
-    WriteConfig();
-    Install();
+    UseConflictMaps(
+        "INSERT INTO ConfFo (CODE, A, B) VALUES ('R1', 'fo1', 'b'), ('R2', 'fo2', 'b'), "
+        "('R3', 'fo3', 'b');",
+        "INSERT INTO conf_fo (code, a, b) VALUES ('R1', 'ce1', 'b'), ('R2', 'ce2', 'b'), "
+        "('R3', 'ce3', 'b');");
   }
 };
 
