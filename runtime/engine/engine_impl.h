@@ -94,6 +94,7 @@ struct MapPlan {
   std::vector<FieldPlan> fields;
   int seed = 0;
   bool initial_none = false;
+  bool live = false;              // seen live in the state store (InitialSync)
   std::vector<int> key_slots[2];  // outputs of side s's transform that are keys of the other side
   // Application inserts captured but not yet behind the checkpoint, per
   // side: RowId -> newest seq, read up to inserts_scanned. A linked RowId

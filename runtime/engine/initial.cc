@@ -12,10 +12,15 @@ namespace duet::engine {
 
 Status SyncEngine::Impl::InitialSync(MapPlan& plan, const ProgressFn& progress,
                                      const std::atomic<bool>* stop) {
+  // The sync loop calls this every cycle; a map never leaves live.
+  if (plan.live) return Status::Ok();
   Expected<state::MapState> loaded = state->GetMap(plan.name);
   if (!loaded.ok()) return loaded.status();
   state::MapState m = *loaded;
-  if (m.phase == state::MapPhase::kLive) return Status::Ok();
+  if (m.phase == state::MapPhase::kLive) {
+    plan.live = true;
+    return Status::Ok();
+  }
   if (plan.initial_none) {
     // Rows are linked when they first change: every change captured since
     // install counts, so the checkpoints stay at 0.
