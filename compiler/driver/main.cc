@@ -23,6 +23,7 @@
 #include "compiler/frontend/frontend.h"
 #include "compiler/ir/ir.h"
 #include "compiler/ir/lower.h"
+#include "compiler/schema/sqlite_schema.h"
 
 namespace duet::driver {
 namespace {
@@ -137,6 +138,29 @@ int RunTests(const CommonFlags& flags, bool verbose, bool use_interpreter) {
   return summary.failed > 0 ? kExitErrors : kExitClean;
 }
 
+// Prints SQLite DDL for the tables of one system: the application schema
+// the maps expect, for demos and tests (docs in README, "Trying maps out").
+int RunSchema(const CommonFlags& flags, const std::string& system_name) {
+  std::unique_ptr<frontend::Result> result = RunFrontend(flags);
+  diag::RenderOptions render;
+  render.max_diagnostics = flags.max_errors;
+  render.color = UseColor(flags.color);
+  std::cerr << diag::RenderText(result->diagnostics, result->sources, render);
+  if (!result->ok() || !result->checked) return ExitCode(*result, false);
+  const check::CheckedModule& model = *result->checked;
+  std::string known;
+  for (size_t i = 0; i < model.systems.size(); ++i) {
+    if (model.systems[i].name == system_name) {
+      std::cout << schema::SqliteSchema(model, static_cast<int>(i));
+      return kExitClean;
+    }
+    known += (known.empty() ? "" : ", ") + model.systems[i].name;
+  }
+  std::cerr << fmt::format("duetc: no system '{}' in these map files (they declare: {})\n",
+                           system_name, known.empty() ? "none" : known);
+  return kExitUsage;
+}
+
 void AddCommonFlags(CLI::App& command, CommonFlags& flags) {
   command.add_option("paths", flags.paths, "map files (*.duet) or directories holding them")
       ->required();
@@ -222,6 +246,15 @@ int Main(int argc, char** argv) {
   diff->add_option("new", diff_new, "the bundle to upgrade to")->required();
   diff->add_flag("--json", diff_json, "print JSON");
 
+  CommonFlags schema_flags;
+  std::string schema_system;
+  CLI::App* schema = app.add_subcommand(
+      "schema",
+      "print SQLite tables shaped like one system's declared tables (CREATE ... IF NOT EXISTS)");
+  AddCommonFlags(*schema, schema_flags);
+  schema->add_option("--system", schema_system, "the system whose tables to print (fo, ce, ...)")
+      ->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -247,6 +280,7 @@ int Main(int argc, char** argv) {
   if (inspect->parsed()) return InspectBundle(inspect_path, inspect_json, inspect_trust);
   if (keygen->parsed()) return GenerateKeys(keygen_name);
   if (diff->parsed()) return DiffBundles(diff_old, diff_new, diff_json);
+  if (schema->parsed()) return RunSchema(schema_flags, schema_system);
   return kExitUsage;
 }
 
