@@ -116,6 +116,7 @@ class ModuleEmitter {
 
   void DeclareHelpers() {
     Declare("duet_rt_fail", i32_, {ptr_, i32_, i32_, ptr_});
+    Declare("duet_rt_null_in_not_null", i32_, {ptr_, i32_, ptr_});
     Declare("duet_rt_dec_arith", i32_, {i32_, ptr_, i32_, ptr_, i32_, i32_, i32_, ptr_});
     Declare("duet_rt_dec_cmp", i32_, {ptr_, i32_, ptr_, i32_});
     Declare("duet_rt_dec_rescale", i32_, {ptr_, i32_, i32_, i32_, ptr_});
@@ -1233,13 +1234,19 @@ class ModuleEmitter {
     b_.CreateCondBr(v.null, null_block, value_block);
     b_.SetInsertPoint(null_block);
     if (slot.not_null) {
-      b_.CreateRet(
-          Call("duet_rt_fail", {ctx_, b_.getInt32(DUET_ERR_NULL_IN_NOT_NULL), b_.getInt32(index),
-                                Message(ir::NullInNotNullMessage(slot))}));
-    } else {
-      b_.CreateStore(b_.getInt8(DUET_NULL), b_.CreateStructGEP(value_ty_, value, 0));
-      b_.CreateBr(done);
+      // The runtime may defer the check to write time (duet_ctx::null_slots).
+      llvm::Value* status =
+          Call("duet_rt_null_in_not_null",
+               {ctx_, b_.getInt32(index), Message(ir::NullInNotNullMessage(slot))});
+      auto* failed = llvm::BasicBlock::Create(c_, "not_null_failed", fn_);
+      auto* deferred = llvm::BasicBlock::Create(c_, "not_null_deferred", fn_);
+      b_.CreateCondBr(b_.CreateICmpNE(status, b_.getInt32(DUET_OK)), failed, deferred);
+      b_.SetInsertPoint(failed);
+      b_.CreateRet(status);
+      b_.SetInsertPoint(deferred);
     }
+    b_.CreateStore(b_.getInt8(DUET_NULL), b_.CreateStructGEP(value_ty_, value, 0));
+    b_.CreateBr(done);
     b_.SetInsertPoint(value_block);
     llvm::Value* length = v.b;
     if (slot.type.kind == Kind::kString && slot.type.length > 0) {

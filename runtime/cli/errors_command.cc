@@ -208,11 +208,14 @@ int ErrorsListCommand(const ErrorsOptions& options) {
     std::cout << (options.all ? "no error items\n" : "no open error items\n");
     return kExitClean;
   }
-  std::cout << fmt::format("{:>6}  {:<16} {:<9} {:<10} {:<17} {:>8}  {:<24} {}\n", "ID", "MAP",
-                           "FROM", "ROW", "KIND", "ATTEMPTS", "LAST", "REASON");
+  // The map column fits the longest name (map names are short words).
+  size_t map_width = 3;
+  for (const state::ErrorItem& e : *items) map_width = std::max(map_width, e.map.size());
+  std::cout << fmt::format("{:>6}  {:<{}} {:<9} {:<10} {:<17} {:>8}  {:<24} {}\n", "ID", "MAP",
+                           map_width, "FROM", "ROW", "KIND", "ATTEMPTS", "LAST", "REASON");
   for (const state::ErrorItem& e : *items) {
-    std::cout << fmt::format("{:>6}  {:<16} {:<9} {:<10} {:<17} {:>8}  {:<24} {}{}\n", e.id,
-                             Shorten(e.map, 16), Shorten(e.system, 9), Shorten(e.row_id, 10),
+    std::cout << fmt::format("{:>6}  {:<{}} {:<9} {:<10} {:<17} {:>8}  {:<24} {}{}\n", e.id, e.map,
+                             map_width, Shorten(e.system, 9), Shorten(e.row_id, 10),
                              Shorten(e.kind, 17), e.attempts, e.last_at, Shorten(e.reason, 70),
                              e.status == "open" ? "" : " [" + e.status + "]");
   }

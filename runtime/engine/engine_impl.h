@@ -114,6 +114,10 @@ struct Projection {
   std::vector<Value> values;
   std::string error_kind;
   std::string message;
+  // DUET_OK: the output slots holding a null against `not null`. Writing one
+  // of them fails the row (NotNullError); a pair whose other side wins them
+  // syncs.
+  std::vector<int32_t> null_slots;
 };
 
 // The four value vectors a link's base keeps (docs/sync.md): per side s,
@@ -270,6 +274,10 @@ class SyncEngine::Impl {
 
   Projection Project(Side& side, const Row& row);
   Projection Project(Side& side, const RowRef& row);
+  // The reason writing `slots` of `p` (by `side`'s transform) must fail: the
+  // first of them that holds a null against `not null`; nullopt if none.
+  static std::optional<std::string> NotNullError(const Side& side, const Projection& p,
+                                                 const std::vector<int>& slots);
   // The row `id` of `side` as the values just written to it give it, if
   // they cover every column the side's reader reads; nullopt otherwise (the
   // database filled some: read it back).

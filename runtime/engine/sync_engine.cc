@@ -563,6 +563,8 @@ Expected<std::unique_ptr<SyncEngine>> SyncEngine::Create(
     std::map<std::string, std::unique_ptr<Endpoint>> endpoints,
     std::unique_ptr<state::StateStore> state) {
   auto impl = std::make_unique<Impl>();
+  // A null for a `not null` column fails a row only when duet writes it.
+  impl->ctx.DeferNotNull();
   impl->config = config;
   impl->bundle = &bundle;
   impl->endpoints = std::move(endpoints);
@@ -787,43 +789,41 @@ Expected<std::string> SyncEngine::StatusText() {
   Expected<std::string> text = StatusJson();
   if (!text.ok()) return text.status();
   json j = json::parse(*text);
-  std::string out =
-      "map                       state    linked  backlog          errors  waiting  last sync\n";
+  // The map column fits the longest name, so the columns line up.
+  size_t width = 3;
+  for (const json& m : j["maps"]) width = std::max(width, m["name"].get<std::string>().size());
+  std::string out = fmt::format("{:<{}}  {:<8} {:>7}  {:<16} {:>6}  {:>7}  {}\n", "map", width,
+                                "state", "linked", "backlog", "errors", "waiting", "last sync");
   for (const json& m : j["maps"]) {
     std::string backlog;
     for (const auto& [system, n] : m["backlog"].items()) {
       backlog += (backlog.empty() ? "" : " ") + system + ":" + std::to_string(n.get<int64_t>());
     }
-    char line[512];
-    std::snprintf(line, sizeof line, "%-25s %-8s %7lld  %-16s %6lld  %7lld  %s\n",
-                  m["name"].get<std::string>().c_str(),
-                  !m["paused"].is_null()   ? "paused"
-                  : !m["resync"].is_null() ? "resync"
-                                           : m["state"].get<std::string>().c_str(),
-                  static_cast<long long>(m["linked"].get<int64_t>()), backlog.c_str(),
-                  static_cast<long long>(m["errors"].get<int64_t>()),
-                  static_cast<long long>(m["waiting"].get<int64_t>()),
-                  m["last_sync"].is_null() ? "never" : m["last_sync"].get<std::string>().c_str());
-    out += line;
+    std::string state = !m["paused"].is_null()   ? "paused"
+                        : !m["resync"].is_null() ? "resync"
+                                                 : m["state"].get<std::string>();
+    out += fmt::format("{:<{}}  {:<8} {:>7}  {:<16} {:>6}  {:>7}  {}\n",
+                       m["name"].get<std::string>(), width, state, m["linked"].get<int64_t>(),
+                       backlog, m["errors"].get<int64_t>(), m["waiting"].get<int64_t>(),
+                       m["last_sync"].is_null() ? "never" : m["last_sync"].get<std::string>());
   }
   std::string latency;
   for (const json& m : j["maps"]) {
     for (const auto& [direction, windows] : m["latency"].items()) {
       if (!windows.contains("5m")) continue;
       const json& w = windows["5m"];
-      char line[256];
-      std::snprintf(line, sizeof line, "%-25s %-10s %8lld  %8.2f  %8.2f  %8.2f\n",
-                    m["name"].get<std::string>().c_str(), direction.c_str(),
-                    static_cast<long long>(w["changes"].get<int64_t>()), w["p50_ms"].get<double>(),
-                    w["p95_ms"].get<double>(), w["p99_ms"].get<double>());
-      latency += line;
+      latency += fmt::format("{:<{}}  {:<10} {:>8}  {:>8.2f}  {:>8.2f}  {:>8.2f}\n",
+                             m["name"].get<std::string>(), width, direction,
+                             w["changes"].get<int64_t>(), w["p50_ms"].get<double>(),
+                             w["p95_ms"].get<double>(), w["p99_ms"].get<double>());
     }
   }
   if (!latency.empty()) {
     out +=
         "\nlatency, last 5 minutes (capture -> commit on the other side; a bucket's upper bound)\n";
-    out +=
-        "map                       direction   changes    p50 ms    p95 ms    p99 ms\n" + latency;
+    out += fmt::format("{:<{}}  {:<10} {:>8}  {:>8}  {:>8}  {:>8}\n", "map", width, "direction",
+                       "changes", "p50 ms", "p95 ms", "p99 ms") +
+           latency;
   }
   return out;
 }

@@ -16,6 +16,7 @@
 #ifdef __cplusplus
 #include <span>
 #include <string_view>
+#include <vector>
 
 extern "C" {
 #endif
@@ -24,6 +25,9 @@ extern "C" {
 char* duet_rt_alloc(duet_ctx* ctx, uint64_t size);
 /* Records an error in ctx and returns DUET_ERROR. `message` is static. */
 int32_t duet_rt_fail(duet_ctx* ctx, int32_t kind, int32_t slot, const char* message);
+/* A null for `not null` output `slot`: DUET_OK when ctx defers that check
+ * (ctx->null_slots, noting the slot), else as duet_rt_fail. */
+int32_t duet_rt_null_in_not_null(duet_ctx* ctx, int32_t slot, const char* message);
 
 /* op: 0 add, 1 sub, 2 mul, 3 div, 4 mod. Checks the result against `precision`. */
 int32_t duet_rt_dec_arith(int32_t op, const duet_decimal* a, int32_t scale_a, const duet_decimal* b,
@@ -94,8 +98,15 @@ class Context {
   duet_ctx* get() { return &ctx_; }
   void Reset();
 
+  // Defers `not null` checks of output slots to the caller: a transform run
+  // with this context stores the null and lists the slot in null_slots().
+  void DeferNotNull() { ctx_.null_slots = &null_slots_; }
+  // The slots of the last row that hold a null against `not null`.
+  const std::vector<int32_t>& null_slots() const { return null_slots_; }
+
  private:
   duet_ctx ctx_;
+  std::vector<int32_t> null_slots_;
 };
 
 }  // namespace duet::jit

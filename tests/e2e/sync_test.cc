@@ -912,5 +912,65 @@ TEST_F(DeferredTest, DeferredLookupIsFilledOnceBothRowsExistAndDefaultsFillNewRo
   EXPECT_EQ(ce_.Int("SELECT count(*) FROM vendor"), 2);
 }
 
+// ---------------------------------------------------------------------------
+// A column one side requires (maps/required.duet): a null the other side
+// holds there fails a row only when duet would write it.
+
+class RequiredTest : public E2eTest {
+ protected:
+  void SetUp() override {
+    E2eTest::SetUp();
+    if (HasFatalFailure()) return;
+    Compile({"required.duet"});
+    ASSERT_TRUE(
+        fo_.Exec("CREATE TABLE Supplier (RECID INTEGER PRIMARY KEY, CODE TEXT NOT NULL, NAME TEXT,"
+                 " GRP TEXT NOT NULL);"));
+    ASSERT_TRUE(
+        ce_.Exec("CREATE TABLE supplier (rid INTEGER PRIMARY KEY, code TEXT NOT NULL, name TEXT, "
+                 "grp TEXT);"));
+  }
+};
+
+// A CRM row matched at initial sync lacks the group F&O requires; F&O seeds
+// and wins, so the pair links and the group is filled in. A CRM row with no
+// partner cannot be inserted into F&O, and a later CRM edit that empties the
+// group cannot be written there: both are error items, and nothing else of
+// those rows is written.
+TEST_F(RequiredTest, ANullTheOtherSideRequiresFailsARowOnlyWhenItWouldBeWritten) {
+  ASSERT_TRUE(fo_.Exec("INSERT INTO Supplier (CODE, NAME, GRP) VALUES ('S1', 'Fo One', 'G1');"));
+  ASSERT_TRUE(
+      ce_.Exec("INSERT INTO supplier (code, name, grp) VALUES ('S1', 'Ce One', NULL), ('S2', 'Ce "
+               "Two', NULL);"));
+  WriteConfig();
+  Install();
+  RunOnce(kExitRowErrors);
+  EXPECT_EQ(ce_.Query("SELECT code, name, grp FROM supplier ORDER BY code"),
+            (Rows{{"S1", "Fo One", "G1"}, {"S2", "Ce Two", "NULL"}}));
+  EXPECT_EQ(fo_.Query("SELECT CODE FROM Supplier ORDER BY CODE"), (Rows{{"S1"}}));
+  EXPECT_EQ(state_.Int("SELECT count(*) FROM duet_links WHERE map = 'suppliers'"), 1);
+  Rows items = ErrorItems("suppliers");
+  ASSERT_EQ(items.size(), 1u) << FormatRows(items);
+  EXPECT_EQ(items[0][0], "null_in_not_null");
+  EXPECT_EQ(items[0][1], "ce");
+  EXPECT_EQ(items[0][3], "GRP: column 'GRP' is not null, but the mapped value is null");
+
+  // Only the CRM edits the linked pair: its changes would win, but one of
+  // them cannot be written, so none is.
+  ASSERT_TRUE(ce_.Exec("UPDATE supplier SET name = 'Ce Renamed', grp = NULL WHERE code = 'S1';"));
+  RunOnce(kExitRowErrors);
+  EXPECT_EQ(fo_.Query("SELECT NAME, GRP FROM Supplier WHERE CODE = 'S1'"),
+            (Rows{{"Fo One", "G1"}}));
+  items = ErrorItems("suppliers");
+  ASSERT_EQ(items.size(), 2u) << FormatRows(items);
+  EXPECT_EQ(items[1][0], "null_in_not_null");
+
+  // Fixing the rows in the CRM syncs them and closes both items.
+  ASSERT_TRUE(ce_.Exec("UPDATE supplier SET grp = 'G2';"));
+  RunOnce();
+  EXPECT_EQ(fo_.Query("SELECT CODE, NAME, GRP FROM Supplier ORDER BY CODE"),
+            (Rows{{"S1", "Ce Renamed", "G2"}, {"S2", "Ce Two", "G2"}}));
+  EXPECT_EQ(OpenErrors(), 0);
+}
+
 }  // namespace
 }  // namespace duet::e2e

@@ -454,7 +454,13 @@ std::vector<Module> AllModules() {
   inputs.push_back({"stdlib-maps"});
   std::vector<std::string> examples;
   for (const fs::directory_entry& e : fs::directory_iterator("examples")) {
-    if (e.is_directory()) examples.push_back("examples/" + e.path().filename().string());
+    if (!e.is_directory()) continue;
+    // Examples without map files (the quickstart uses the standard maps) are not modules.
+    bool has_maps = false;
+    for (const fs::directory_entry& f : fs::directory_iterator(e.path())) {
+      has_maps = has_maps || f.path().extension() == ".duet";
+    }
+    if (has_maps) examples.push_back("examples/" + e.path().filename().string());
   }
   std::sort(examples.begin(), examples.end());
   for (const std::string& e : examples) inputs.push_back({e});
