@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <set>
 #include <type_traits>
 #include <utility>
@@ -57,10 +58,19 @@ std::string Code(std::string_view text) {
 
 // Free text (labels, test names) with every character Markdown could take
 // for markup escaped. '|' is left to Row, which escapes it in every cell.
+// An '_' between letters or digits cannot start emphasis, so names like
+// msdyn_vendors stay as they are.
 std::string Plain(std::string_view text) {
+  std::string flat = Flatten(text);
+  auto word = [&](size_t i) {
+    return i < flat.size() && std::isalnum(static_cast<unsigned char>(flat[i])) != 0;
+  };
   std::string out;
-  for (char c : Flatten(text)) {
-    if (std::string_view("\\`*_[]<>#&~").find(c) != std::string_view::npos) out += '\\';
+  for (size_t i = 0; i < flat.size(); ++i) {
+    char c = flat[i];
+    bool inside_word = c == '_' && i > 0 && word(i - 1) && word(i + 1);
+    if (!inside_word && std::string_view("\\`*_[]<>#&~").find(c) != std::string_view::npos)
+      out += '\\';
     out += c;
   }
   return out;
