@@ -134,11 +134,14 @@ int WriteDocs(const frontend::Result& result, const DocsFlags& flags) {
   }
 
   std::vector<std::string> removed;
-  for (const fs::directory_entry& entry : fs::directory_iterator(directory, ec)) {
-    std::string name = entry.path().filename().string();
-    bool stale_page = entry.path().extension() == ".md" && !files.contains(name);
+  // Error codes throughout: a directory that changes under us is an I/O
+  // problem to report, not an exception to escape main.
+  for (fs::directory_iterator it(directory, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    bool stale_page = it->path().extension() == ".md" && !files.contains(name);
     bool stale_svg = flags.no_svg && name == docs::kDiagramFile;
-    if (entry.is_regular_file() && (stale_page || stale_svg)) removed.push_back(name);
+    std::error_code type_ec;
+    if (it->is_regular_file(type_ec) && (stale_page || stale_svg)) removed.push_back(name);
   }
   if (ec) return Fail(IoError(fmt::format("cannot list '{}': {}", flags.output, ec.message())));
   std::sort(removed.begin(), removed.end());
