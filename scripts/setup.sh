@@ -12,6 +12,7 @@ PACKAGES=(
   libsqlite3-dev sqlite3 libcpp-httplib-dev
   clang libclang-rt-14-dev
   python3
+  graphviz
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then

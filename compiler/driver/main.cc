@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -19,6 +20,7 @@
 #include "compiler/diag/render.h"
 #include "compiler/driver/bundle_commands.h"
 #include "compiler/driver/diff_command.h"
+#include "compiler/driver/docs_command.h"
 #include "compiler/driver/test_command.h"
 #include "compiler/frontend/frontend.h"
 #include "compiler/ir/ir.h"
@@ -126,39 +128,44 @@ int RunDump(const CommonFlags& flags, DumpForm form) {
   return ExitCode(*result, flags.werror);
 }
 
-int RunTests(const CommonFlags& flags, bool verbose, bool use_interpreter) {
+// Runs `action` on the module when it checks without errors, after printing
+// its diagnostics; otherwise the exit code for those.
+int RunOnCheckedModule(const CommonFlags& flags,
+                       const std::function<int(const frontend::Result&)>& action) {
   std::unique_ptr<frontend::Result> result = RunFrontend(flags);
   diag::RenderOptions render;
   render.max_diagnostics = flags.max_errors;
   render.color = UseColor(flags.color);
   std::cerr << diag::RenderText(result->diagnostics, result->sources, render);
   if (!result->ok() || !result->checked) return ExitCode(*result, false);
-  TestSummary summary = RunMapTests(*result, std::cout, verbose, !use_interpreter);
-  std::cout << fmt::format("{} passed, {} failed\n", summary.passed, summary.failed);
-  return summary.failed > 0 ? kExitErrors : kExitClean;
+  return action(*result);
+}
+
+int RunTests(const CommonFlags& flags, bool verbose, bool use_interpreter) {
+  return RunOnCheckedModule(flags, [&](const frontend::Result& result) {
+    TestSummary summary = RunMapTests(result, std::cout, verbose, !use_interpreter);
+    std::cout << fmt::format("{} passed, {} failed\n", summary.passed, summary.failed);
+    return summary.failed > 0 ? kExitErrors : kExitClean;
+  });
 }
 
 // Prints SQLite DDL for the tables of one system: the application schema
 // the maps expect, for demos and tests (docs in README, "Trying maps out").
 int RunSchema(const CommonFlags& flags, const std::string& system_name) {
-  std::unique_ptr<frontend::Result> result = RunFrontend(flags);
-  diag::RenderOptions render;
-  render.max_diagnostics = flags.max_errors;
-  render.color = UseColor(flags.color);
-  std::cerr << diag::RenderText(result->diagnostics, result->sources, render);
-  if (!result->ok() || !result->checked) return ExitCode(*result, false);
-  const check::CheckedModule& model = *result->checked;
-  std::string known;
-  for (size_t i = 0; i < model.systems.size(); ++i) {
-    if (model.systems[i].name == system_name) {
-      std::cout << schema::SqliteSchema(model, static_cast<int>(i));
-      return kExitClean;
+  return RunOnCheckedModule(flags, [&](const frontend::Result& result) {
+    const check::CheckedModule& model = *result.checked;
+    std::string known;
+    for (size_t i = 0; i < model.systems.size(); ++i) {
+      if (model.systems[i].name == system_name) {
+        std::cout << schema::SqliteSchema(model, static_cast<int>(i));
+        return kExitClean;
+      }
+      known += (known.empty() ? "" : ", ") + model.systems[i].name;
     }
-    known += (known.empty() ? "" : ", ") + model.systems[i].name;
-  }
-  std::cerr << fmt::format("duetc: no system '{}' in these map files (they declare: {})\n",
-                           system_name, known.empty() ? "none" : known);
-  return kExitUsage;
+    std::cerr << fmt::format("duetc: no system '{}' in these map files (they declare: {})\n",
+                             system_name, known.empty() ? "none" : known);
+    return kExitUsage;
+  });
 }
 
 void AddCommonFlags(CLI::App& command, CommonFlags& flags) {
@@ -254,6 +261,19 @@ int Main(int argc, char** argv) {
   AddCommonFlags(*schema, schema_flags);
   schema->add_option("--system", schema_system, "the system whose tables to print (fo, ce, ...)")
       ->required();
+  CommonFlags docs_flags;
+  DocsFlags docs_options;
+  CLI::App* docs = app.add_subcommand(
+      "docs",
+      "write Markdown pages of what the maps sync and what they do not (NAME.md per map, "
+      "index.md, maps.dot, maps.svg) into a directory; other *.md files there are removed");
+  AddCommonFlags(*docs, docs_flags);
+  docs->add_option("-o,--output", docs_options.output,
+                   "the directory to write (created when missing); *.md files in it that this "
+                   "run does not write are removed")
+      ->required();
+  docs->add_flag("--no-svg", docs_options.no_svg,
+                 "do not run Graphviz's dot: write no maps.svg (and remove an old one)");
 
   try {
     app.parse(argc, argv);
@@ -269,18 +289,19 @@ int Main(int argc, char** argv) {
   }
   if (test->parsed()) return RunTests(test_flags, verbose, use_interpreter);
   if (compile->parsed()) {
-    std::unique_ptr<frontend::Result> result = RunFrontend(compile_flags);
-    diag::RenderOptions render;
-    render.max_diagnostics = compile_flags.max_errors;
-    render.color = UseColor(compile_flags.color);
-    std::cerr << diag::RenderText(result->diagnostics, result->sources, render);
-    if (!result->ok() || !result->checked) return ExitCode(*result, false);
-    return WriteBundle(*result, bundle_flags);
+    return RunOnCheckedModule(compile_flags, [&](const frontend::Result& result) {
+      return WriteBundle(result, bundle_flags);
+    });
   }
   if (inspect->parsed()) return InspectBundle(inspect_path, inspect_json, inspect_trust);
   if (keygen->parsed()) return GenerateKeys(keygen_name);
   if (diff->parsed()) return DiffBundles(diff_old, diff_new, diff_json);
   if (schema->parsed()) return RunSchema(schema_flags, schema_system);
+  if (docs->parsed()) {
+    return RunOnCheckedModule(docs_flags, [&](const frontend::Result& result) {
+      return WriteDocs(result, docs_options);
+    });
+  }
   return kExitUsage;
 }
 

@@ -530,6 +530,98 @@ TEST_F(DuetcTest, TenThousandNestedParenthesesDoNotCrash) {
   EXPECT_LT(longest, 400u) << Show(r);
 }
 
+// ---- duetc docs ----
+
+// Every file in `dir` (not recursive), by name.
+std::set<std::string> FileNames(const fs::path& dir) {
+  std::set<std::string> names;
+  for (const fs::directory_entry& entry : fs::directory_iterator(dir)) {
+    if (entry.is_regular_file()) names.insert(entry.path().filename().string());
+  }
+  return names;
+}
+
+TEST_F(DuetcTest, DocsWithoutOutputIsUsageError) {
+  RunResult r = Run({"docs", "examples/minimal"});
+  EXPECT_EQ(r.exit_code, kExitUsage) << Show(r);
+  EXPECT_NE(r.err.find("--output is required"), std::string::npos) << Show(r);
+}
+
+TEST_F(DuetcTest, DocsOfMapsWithErrorsExitOneAndWriteNothing) {
+  fs::path file = Write("customers.duet", FiveErrors());
+  fs::path out = dir_ / "docs";
+  RunResult r = Run({"docs", file.string(), "-o", out.string()});
+  EXPECT_EQ(r.exit_code, kExitErrors) << Show(r);
+  EXPECT_EQ(Count(r.err, ": error["), 5u) << Show(r);
+  EXPECT_FALSE(fs::exists(out)) << "nothing is written for maps with errors";
+}
+
+TEST_F(DuetcTest, DocsIntoADirectoryThatCannotBeMadeExitsTwo) {
+  fs::path file = Write("not_a_directory", "a file\n");
+  for (const fs::path& out : {file, file / "docs"}) {
+    RunResult r = Run({"docs", "--no-svg", "examples/minimal", "-o", out.string()});
+    EXPECT_EQ(r.exit_code, kExitUsage) << out << "\n" << Show(r);
+    EXPECT_NE(r.err.find("duetc: cannot make the directory '" + out.string() + "'"),
+              std::string::npos)
+        << Show(r);
+  }
+}
+
+TEST_F(DuetcTest, DocsWritePagesAndRemoveStaleOnes) {
+  fs::path out = dir_ / "docs";
+  Write("docs/old_map.md", "# a map that is gone\n");
+  Write("docs/maps.svg", "<svg/>");
+  Write("docs/notes.txt", "not written by duetc docs\n");
+  RunResult r = Run({"docs", "--no-svg", "examples/minimal", "-o", out.string()});
+  EXPECT_EQ(r.exit_code, kExitClean) << Show(r);
+  EXPECT_EQ(FileNames(out),
+            (std::set<std::string>{"customers.md", "index.md", "maps.dot", "notes.txt"}))
+      << Show(r);
+  EXPECT_NE(r.err.find("wrote 3 files to " + out.string() + "; removed maps.svg, old_map.md"),
+            std::string::npos)
+      << Show(r);
+  std::string page = ReadAll(out / "customers.md");
+  EXPECT_TRUE(page.starts_with("# Customers V3 (accounts) (`customers`)\n")) << page;
+}
+
+TEST_F(DuetcTest, DocsWithoutGraphvizExitTwoUnlessNoSvg) {
+  fs::path out = dir_ / "docs";
+  std::string path = std::getenv("PATH") == nullptr ? "" : std::getenv("PATH");
+  setenv("PATH", (dir_ / "empty").c_str(), 1);
+  RunResult without = Run({"docs", "examples/minimal", "-o", out.string()});
+  RunResult no_svg = Run({"docs", "--no-svg", "examples/minimal", "-o", out.string()});
+  setenv("PATH", path.c_str(), 1);
+  EXPECT_EQ(without.exit_code, kExitUsage) << Show(without);
+  EXPECT_NE(without.err.find("Graphviz 'dot' is not on PATH"), std::string::npos) << Show(without);
+  EXPECT_NE(without.err.find("--no-svg"), std::string::npos) << Show(without);
+  EXPECT_EQ(no_svg.exit_code, kExitClean) << Show(no_svg);
+  EXPECT_TRUE(fs::exists(out / "index.md")) << Show(no_svg);
+}
+
+// The committed docs of the standard maps (docs/stdlib) are what `duetc
+// docs` makes of them today, byte for byte and file for file.
+TEST_F(DuetcTest, StandardMapDocsAreUpToDate) {
+  constexpr const char* kRegenerate = "build/compiler/driver/duetc docs stdlib-maps -o docs/stdlib";
+  fs::path out = dir_ / "stdlib";
+  RunResult r = Run({"docs", "stdlib-maps", "-o", out.string()});
+  ASSERT_EQ(r.exit_code, kExitClean) << Show(r);
+  fs::path committed = fs::path(g_repo_root) / "docs" / "stdlib";
+  ASSERT_TRUE(fs::is_directory(committed)) << committed << " is missing; run " << kRegenerate;
+  std::set<std::string> generated = FileNames(out);
+  std::set<std::string> present = FileNames(committed);
+  for (const std::string& name : generated) {
+    if (!present.contains(name)) {
+      ADD_FAILURE() << "docs/stdlib/" << name << " is missing; run " << kRegenerate;
+    } else if (ReadAll(out / name) != ReadAll(committed / name)) {
+      ADD_FAILURE() << "docs/stdlib/" << name << " is out of date; run " << kRegenerate;
+    }
+  }
+  for (const std::string& name : present) {
+    EXPECT_TRUE(generated.contains(name))
+        << "docs/stdlib/" << name << " is not generated any more; run " << kRegenerate;
+  }
+}
+
 // ---- the repository's own maps ----
 
 bool HasMapFiles(const fs::path& dir) {
