@@ -116,7 +116,8 @@ Expected<std::string> SyncEngine::Impl::Drift(MapPlan& plan, const ProgressFn& p
         json fields = json::array();
         for (const FieldPlan& field : plan.fields) {
           for (int i = 0; i < 2; ++i) {
-            if (field.slots[i].empty() || !plan.side[i].transform || proj[i].status != DUET_OK) {
+            if (field.slots[i].empty() || !plan.side[i].transform || proj[i].status != DUET_OK ||
+                field.constant[i]) {
               continue;
             }
             for (int j : field.slots[i]) {

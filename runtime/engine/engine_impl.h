@@ -85,6 +85,10 @@ inline bool IsRejected(const Status& s) { return s.code() == StatusCode::kFailed
 struct FieldPlan {
   std::string rule;           // a system, "newest", "manual", or "" (none)
   std::vector<int> slots[2];  // slots[s]: outputs of side s's transform
+  // constant[s]: side s's end of the mapping is a constant (`PARTYTYPE <-
+  // "Person"`): a default for rows that side creates, which never changes,
+  // so a differing value on the other side is not drift.
+  bool constant[2] = {false, false};
 };
 
 struct MapPlan {
