@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Sets up the machine, then configures and builds duet with CMake + Ninja.
 #   DUET_BUILD_DIR   build directory (default: build), relative to the repo root
-#   DUET_WERROR      ON/OFF (default: OFF): warnings in duet's own code are errors
+#   DUET_WERROR      ON/OFF: warnings in duet's own code are errors (default: OFF for a
+#                    new build directory; an existing one keeps its setting, so that
+#                    demo.sh after test.sh does not rebuild everything)
 #   DUET_SKIP_SETUP  1 to skip scripts/setup.sh (used by test.sh, which runs it itself)
 # Extra arguments are passed to the CMake configure step.
 set -euo pipefail
@@ -10,6 +12,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "${ROOT}"
 
 BUILD_DIR="${DUET_BUILD_DIR:-build}"
+if [[ -z "${DUET_WERROR:-}" && -f "${BUILD_DIR}/CMakeCache.txt" ]]; then
+  DUET_WERROR="$(sed -n 's/^DUET_WERROR:[A-Z]*=//p' "${BUILD_DIR}/CMakeCache.txt")"
+fi
 case "${DUET_WERROR:-OFF}" in
   ON | on | 1 | TRUE | true | YES | yes) WERROR=ON ;;
   OFF | off | 0 | FALSE | false | NO | no | "") WERROR=OFF ;;

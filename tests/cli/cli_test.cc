@@ -598,6 +598,45 @@ TEST_F(DuetcTest, DocsWithoutGraphvizExitTwoUnlessNoSvg) {
   EXPECT_TRUE(fs::exists(out / "index.md")) << Show(no_svg);
 }
 
+// `duetc schema`: one CREATE TABLE per table of the system, a rowid alias,
+// a random default for a guid id, refs typed as their target's id, and a
+// unique index on the alternate key; an unknown system names the known ones.
+TEST_F(DuetcTest, SchemaPrintsOneSystemsTables) {
+  RunResult ce = Run({"schema", "examples/minimal", "--system", "ce"});
+  ASSERT_EQ(ce.exit_code, kExitClean) << Show(ce);
+  EXPECT_EQ(Count(ce.out, "CREATE TABLE IF NOT EXISTS"), 2u) << ce.out;
+  EXPECT_NE(
+      ce.out.find("CREATE TABLE IF NOT EXISTS \"account\" (\n  \"RECID\" INTEGER PRIMARY KEY,"),
+      std::string::npos)
+      << ce.out;
+  EXPECT_NE(ce.out.find("\"accountid\" TEXT NOT NULL DEFAULT (lower(hex(randomblob(4)) ||"),
+            std::string::npos)
+      << ce.out;
+  EXPECT_NE(ce.out.find("\"msdyn_company\" TEXT,  -- ref ce.cdm_company"), std::string::npos)
+      << ce.out;
+  EXPECT_NE(ce.out.find("CREATE UNIQUE INDEX IF NOT EXISTS \"account_key\" ON \"account\" "
+                        "(\"msdyn_company\", \"accountnumber\");"),
+            std::string::npos)
+      << ce.out;
+  EXPECT_EQ(ce.out.find("CustCustomerV3Entity"), std::string::npos) << "only ce's tables";
+
+  RunResult fo = Run({"schema", "examples/minimal", "--system", "fo"});
+  ASSERT_EQ(fo.exit_code, kExitClean) << Show(fo);
+  EXPECT_NE(fo.out.find("\"CREDITLIMIT\" TEXT,  -- decimal(32, 6)"), std::string::npos) << fo.out;
+
+  RunResult unknown = Run({"schema", "examples/minimal", "--system", "crm"});
+  EXPECT_EQ(unknown.exit_code, kExitUsage) << Show(unknown);
+  EXPECT_NE(unknown.err.find("no system 'crm' in these map files (they declare: fo, ce)"),
+            std::string::npos)
+      << Show(unknown);
+  EXPECT_TRUE(unknown.out.empty()) << Show(unknown);
+
+  fs::path bad = Write("bad.duet", "system fo;\ntable fo.T { A nosuchtype; }\n");
+  RunResult errors = Run({"schema", bad.string(), "--system", "fo"});
+  EXPECT_EQ(errors.exit_code, kExitErrors) << Show(errors);
+  EXPECT_TRUE(errors.out.empty()) << Show(errors);
+}
+
 // The committed docs of the standard maps (docs/stdlib) are what `duetc
 // docs` makes of them today, byte for byte and file for file.
 TEST_F(DuetcTest, StandardMapDocsAreUpToDate) {
