@@ -6,32 +6,19 @@
 #include <utility>
 #include <vector>
 
+#include "runtime/endpoint/sqlite/sql_quote.h"
+
 namespace duet::schema {
 namespace {
+
+// Names are quoted always: map files allow names that are SQL keywords.
+using sqlite::QuoteIdentifier;
+using sqlite::QuoteLiteral;
 
 using check::Column;
 using check::Constant;
 using check::Table;
 using check::TypeKind;
-
-// Names are quoted always: map files allow names that are SQL keywords.
-std::string Quoted(std::string_view name) {
-  std::string out = "\"";
-  for (char c : name) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
-std::string TextLiteral(std::string_view text) {
-  std::string out = "'";
-  for (char c : text) {
-    if (c == '\'') out += '\'';
-    out += c;
-  }
-  return out + "'";
-}
 
 bool IsIntId(const Table& table) {
   return table.id_column &&
@@ -72,7 +59,7 @@ std::string DefaultLiteral(const Constant& value) {
     case TypeKind::kInt:
       return std::to_string(value.int_value);
     default:
-      return TextLiteral(value.text);
+      return QuoteLiteral(value.text);
   }
 }
 
@@ -83,7 +70,7 @@ constexpr const char* kRandomGuid =
 
 // A column's definition, without its trailing comma.
 std::string ColumnDefinition(const check::CheckedModule& model, const Column& column) {
-  std::string out = fmt::format("{} {}", Quoted(column.name), SqlType(model, column.type));
+  std::string out = fmt::format("{} {}", QuoteIdentifier(column.name), SqlType(model, column.type));
   if (column.is_id && column.type.kind == TypeKind::kInt) return out + " PRIMARY KEY";
   if (column.not_null) out += " NOT NULL";
   if (column.is_id) {
@@ -107,11 +94,12 @@ std::string SqliteSchema(const check::CheckedModule& model, int system) {
     if (table.system != system) continue;
     out += fmt::format("\n-- {}{}\n", table.qualified_name,
                        table.label ? fmt::format(" \"{}\"", *table.label) : "");
-    out += fmt::format("CREATE TABLE IF NOT EXISTS {} (\n", Quoted(table.name));
+    out += fmt::format("CREATE TABLE IF NOT EXISTS {} (\n", QuoteIdentifier(table.name));
     // Each line ends with the column's type as map files write it.
     std::vector<std::pair<std::string, std::string>> lines;
     if (!IsIntId(table) && !table.FindColumn(kRowIdColumn)) {
-      lines.emplace_back(fmt::format("{} INTEGER PRIMARY KEY", Quoted(kRowIdColumn)), "row id");
+      lines.emplace_back(fmt::format("{} INTEGER PRIMARY KEY", QuoteIdentifier(kRowIdColumn)),
+                         "row id");
     }
     for (const Column& column : table.columns) {
       lines.emplace_back(ColumnDefinition(model, column), column.type.ToString());
@@ -125,10 +113,11 @@ std::string SqliteSchema(const check::CheckedModule& model, int system) {
       std::string columns;
       for (int index : table.key_columns) {
         if (!columns.empty()) columns += ", ";
-        columns += Quoted(table.columns[static_cast<size_t>(index)].name);
+        columns += QuoteIdentifier(table.columns[static_cast<size_t>(index)].name);
       }
-      out += fmt::format("CREATE UNIQUE INDEX IF NOT EXISTS {} ON {} ({});\n",
-                         Quoted(table.name + "_key"), Quoted(table.name), columns);
+      out +=
+          fmt::format("CREATE UNIQUE INDEX IF NOT EXISTS {} ON {} ({});\n",
+                      QuoteIdentifier(table.name + "_key"), QuoteIdentifier(table.name), columns);
     }
   }
   return out;

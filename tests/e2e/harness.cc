@@ -16,6 +16,8 @@
 #include <random>
 #include <thread>
 
+#include "runtime/endpoint/sqlite/sql_quote.h"
+
 extern char** environ;
 
 namespace duet::e2e {
@@ -337,14 +339,7 @@ Rows Sqlite::Schema() const {
   return Query("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name");
 }
 
-std::string Quote(std::string_view text) {
-  std::string quoted = "'";
-  for (char c : text) {
-    if (c == '\'') quoted += '\'';
-    quoted += c;
-  }
-  return quoted + "'";
-}
+std::string Quote(std::string_view text) { return sqlite::QuoteLiteral(text); }
 
 std::string QuoteOrNull(const std::optional<std::string>& text) {
   return text.has_value() ? Quote(*text) : std::string("NULL");

@@ -4,24 +4,6 @@
 
 namespace duet::sqlite {
 
-std::string QuoteIdentifier(std::string_view name) {
-  std::string out = "\"";
-  for (char c : name) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
-std::string QuoteLiteral(std::string_view text) {
-  std::string out = "'";
-  for (char c : text) {
-    if (c == '\'') out += '\'';
-    out += c;
-  }
-  return out + "'";
-}
-
 Expected<std::unique_ptr<Db>> Db::Open(const std::string& path, bool create, std::string label) {
   if (!create) {
     struct stat st;

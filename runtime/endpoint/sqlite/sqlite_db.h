@@ -13,13 +13,9 @@
 #include <unordered_map>
 
 #include "runtime/base/status.h"
+#include "runtime/endpoint/sqlite/sql_quote.h"
 
 namespace duet::sqlite {
-
-// "name" with embedded quotes doubled: a safe SQL identifier.
-std::string QuoteIdentifier(std::string_view name);
-// 'text' with embedded quotes doubled: a safe SQL string literal.
-std::string QuoteLiteral(std::string_view text);
 
 // A failure of SQLite as a Status: Unavailable when waiting and trying
 // again may help (a lock held too long, I/O, a full disk, a file that cannot
