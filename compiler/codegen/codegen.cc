@@ -116,7 +116,7 @@ class ModuleEmitter {
 
   void DeclareHelpers() {
     Declare("duet_rt_fail", i32_, {ptr_, i32_, i32_, ptr_});
-    Declare("duet_rt_null_in_not_null", i32_, {ptr_, i32_, ptr_});
+    Declare("duet_rt_slot_error", i32_, {ptr_, i32_, i32_, ptr_});
     Declare("duet_rt_dec_arith", i32_, {i32_, ptr_, i32_, ptr_, i32_, i32_, i32_, ptr_});
     Declare("duet_rt_dec_cmp", i32_, {ptr_, i32_, ptr_, i32_});
     Declare("duet_rt_dec_rescale", i32_, {ptr_, i32_, i32_, i32_, ptr_});
@@ -216,6 +216,36 @@ class ModuleEmitter {
     b_.SetInsertPoint(fail);
     b_.CreateRet(
         Call("duet_rt_fail", {ctx_, b_.getInt32(kind), b_.getInt32(slot_), Message(message)}));
+    b_.SetInsertPoint(next);
+  }
+
+  // A value that does not fit output slot `index`: through
+  // duet_rt_slot_error, which fails the row unless the runtime defers
+  // slot errors to write time (duet_ctx::slot_errors); then the code
+  // continues after this call.
+  void SlotError(int kind, int index, const std::string& message) {
+    llvm::Value* status =
+        Call("duet_rt_slot_error", {ctx_, b_.getInt32(kind), b_.getInt32(index), Message(message)});
+    auto* failed = llvm::BasicBlock::Create(c_, "slot_failed", fn_);
+    auto* deferred = llvm::BasicBlock::Create(c_, "slot_deferred", fn_);
+    b_.CreateCondBr(b_.CreateICmpNE(status, b_.getInt32(DUET_OK)), failed, deferred);
+    b_.SetInsertPoint(failed);
+    b_.CreateRet(status);
+    b_.SetInsertPoint(deferred);
+  }
+
+  // As FailIf for a value that does not fit output slot `index` (`value`
+  // points at it): when the runtime defers the error, the slot holds a null
+  // and the code goes on at `done`.
+  void SlotFailIf(llvm::Value* failed, int kind, int index, const std::string& message,
+                  llvm::Value* value, llvm::BasicBlock* done) {
+    auto* fail = llvm::BasicBlock::Create(c_, "slot_error", fn_);
+    auto* next = llvm::BasicBlock::Create(c_, "ok", fn_);
+    b_.CreateCondBr(failed, fail, next, Unlikely());
+    b_.SetInsertPoint(fail);
+    SlotError(kind, index, message);
+    b_.CreateStore(b_.getInt8(DUET_NULL), b_.CreateStructGEP(value_ty_, value, 0));
+    b_.CreateBr(done);
     b_.SetInsertPoint(next);
   }
 
@@ -1234,16 +1264,7 @@ class ModuleEmitter {
     b_.CreateCondBr(v.null, null_block, value_block);
     b_.SetInsertPoint(null_block);
     if (slot.not_null) {
-      // The runtime may defer the check to write time (duet_ctx::null_slots).
-      llvm::Value* status =
-          Call("duet_rt_null_in_not_null",
-               {ctx_, b_.getInt32(index), Message(ir::NullInNotNullMessage(slot))});
-      auto* failed = llvm::BasicBlock::Create(c_, "not_null_failed", fn_);
-      auto* deferred = llvm::BasicBlock::Create(c_, "not_null_deferred", fn_);
-      b_.CreateCondBr(b_.CreateICmpNE(status, b_.getInt32(DUET_OK)), failed, deferred);
-      b_.SetInsertPoint(failed);
-      b_.CreateRet(status);
-      b_.SetInsertPoint(deferred);
+      SlotError(DUET_ERR_NULL_IN_NOT_NULL, index, ir::NullInNotNullMessage(slot));
     }
     b_.CreateStore(b_.getInt8(DUET_NULL), b_.CreateStructGEP(value_ty_, value, 0));
     b_.CreateBr(done);
@@ -1264,7 +1285,8 @@ class ModuleEmitter {
         counted_length = b_.CreateSelect(
             too_long, Call("duet_rt_str_prefix", {v.a, v.b, b_.getInt64(limit)}), v.b);
       } else {
-        FailIf(too_long, DUET_ERR_STRING_TOO_LONG, ir::StringTooLongMessage(slot));
+        SlotFailIf(too_long, DUET_ERR_STRING_TOO_LONG, index, ir::StringTooLongMessage(slot), value,
+                   done);
       }
       llvm::BasicBlock* counted = b_.GetInsertBlock();
       b_.CreateBr(fits);
@@ -1278,7 +1300,8 @@ class ModuleEmitter {
       value::int128 limit = value::Pow10(slot.type.precision);
       llvm::Value* out_of_range =
           b_.CreateOr(b_.CreateICmpSGE(v.a, I128(limit)), b_.CreateICmpSLE(v.a, I128(-limit)));
-      FailIf(out_of_range, DUET_ERR_DECIMAL_OVERFLOW, ir::DecimalTooLargeMessage(slot));
+      SlotFailIf(out_of_range, DUET_ERR_DECIMAL_OVERFLOW, index, ir::DecimalTooLargeMessage(slot),
+                 value, done);
     }
     StoreValue(value, slot.type, v.a, length);
     b_.CreateBr(done);

@@ -118,10 +118,17 @@ struct Projection {
   std::vector<Value> values;
   std::string error_kind;
   std::string message;
-  // DUET_OK: the output slots holding a null against `not null`. Writing one
-  // of them fails the row (NotNullError); a pair whose other side wins them
-  // syncs.
-  std::vector<int32_t> null_slots;
+  // DUET_OK: the output slots whose value does not fit them (a null against
+  // `not null`, a string too long, a decimal too large). Writing one of them
+  // fails the row (FirstSlotError); a pair whose other side wins them syncs.
+  // Such a slot holds its null, or Unknown when the value was cut off, which
+  // equals nothing, so that a later change never looks unchanged.
+  struct SlotError {
+    int slot;
+    std::string kind;     // as the error queue names it
+    std::string message;  // "SLOT: ..."
+  };
+  std::vector<SlotError> slot_errors;
 };
 
 // The four value vectors a link's base keeps (docs/sync.md): per side s,
@@ -278,10 +285,10 @@ class SyncEngine::Impl {
 
   Projection Project(Side& side, const Row& row);
   Projection Project(Side& side, const RowRef& row);
-  // The reason writing `slots` of `p` (by `side`'s transform) must fail: the
-  // first of them that holds a null against `not null`; nullopt if none.
-  static std::optional<std::string> NotNullError(const Side& side, const Projection& p,
-                                                 const std::vector<int>& slots);
+  // Why writing `slots` of `p` must fail: the first of them whose value does
+  // not fit (Projection::slot_errors); null if none.
+  static const Projection::SlotError* FirstSlotError(const Projection& p,
+                                                     const std::vector<int>& slots);
   // The row `id` of `side` as the values just written to it give it, if
   // they cover every column the side's reader reads; nullopt otherwise (the
   // database filled some: read it back).

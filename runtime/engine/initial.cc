@@ -319,9 +319,9 @@ Expected<bool> SyncEngine::Impl::InsertPartner(Batch& batch, int from, const Row
     RecordError(batch, from, row.id, proj[from].error_kind, proj[from].message, &row);
     return true;
   }
-  // A null against `not null` fails the row only if it has no partner: the
-  // general way finds out.
-  if (proj[from].status != DUET_OK || !proj[from].null_slots.empty()) return false;
+  // A value that does not fit its slot fails the row only if it has no
+  // partner: the general way finds out.
+  if (proj[from].status != DUET_OK || !proj[from].slot_errors.empty()) return false;
   // The columns and values to insert: straight from the projection when
   // the map has no lookups this way (Side::plain_insert), else as Columns
   // resolves them.

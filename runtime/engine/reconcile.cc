@@ -156,21 +156,25 @@ Projection SyncEngine::Impl::Project(Side& side, const RowRef& row) {
     return p;
   }
   if (p.status != DUET_OK) return p;
-  p.null_slots = ctx.null_slots();
   p.values.reserve(out.size());
   for (const duet_value& v : out) p.values.push_back(Value::FromAbi(v));
+  for (const jit::Context::SlotError& e : ctx.slot_errors()) {
+    auto slot = static_cast<size_t>(e.slot);
+    p.slot_errors.push_back(
+        {e.slot, jit::ErrorKindName(e.kind), t.outputs[slot].Name() + ": " + e.message});
+    if (e.kind != DUET_ERR_NULL_IN_NOT_NULL) p.values[slot] = Value::Unknown();
+  }
   return p;
 }
 
-std::optional<std::string> SyncEngine::Impl::NotNullError(const Side& side, const Projection& p,
-                                                          const std::vector<int>& slots) {
+const Projection::SlotError* SyncEngine::Impl::FirstSlotError(const Projection& p,
+                                                              const std::vector<int>& slots) {
   for (int slot : slots) {
-    if (std::find(p.null_slots.begin(), p.null_slots.end(), slot) == p.null_slots.end()) continue;
-    // The words of the transform's own check (compiler/ir/messages.cc).
-    std::string name = side.transform->outputs[static_cast<size_t>(slot)].Name();
-    return name + ": column '" + name + "' is not null, but the mapped value is null";
+    for (const Projection::SlotError& e : p.slot_errors) {
+      if (e.slot == slot) return &e;
+    }
   }
-  return std::nullopt;
+  return nullptr;
 }
 
 std::optional<Row> SyncEngine::Impl::ImageOfWrite(const Side& side, const RowId& id,
@@ -505,9 +509,8 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
   // Inserts the partner of side `from`'s row on the other side.
   auto insert_row = [&](int from) -> Expected<std::optional<RowId>> {
     int to = 1 - from;
-    if (std::optional<std::string> reason =
-            NotNullError(plan.side[from], proj[from], plan.side[from].all_outputs)) {
-      RecordError(batch, from, ids[from], "null_in_not_null", *reason, &*rows[from]);
+    if (const Projection::SlotError* e = FirstSlotError(proj[from], plan.side[from].all_outputs)) {
+      RecordError(batch, from, ids[from], e->kind, e->message, &*rows[from]);
       return std::optional<RowId>();
     }
     std::vector<int> deferred;
@@ -882,9 +885,8 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
   std::vector<Write> writes;
   for (int w = 0; w < 2; ++w) {
     if (write_slots[w].empty()) continue;
-    if (std::optional<std::string> reason = NotNullError(plan.side[w], proj[w], write_slots[w])) {
-      RecordError(batch, w, ids[w], "null_in_not_null", *reason, &*rows[w], ids[1 - w],
-                  &*rows[1 - w]);
+    if (const Projection::SlotError* e = FirstSlotError(proj[w], write_slots[w])) {
+      RecordError(batch, w, ids[w], e->kind, e->message, &*rows[w], ids[1 - w], &*rows[1 - w]);
       return Status::Ok();
     }
     Write write;

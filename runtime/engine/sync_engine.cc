@@ -563,8 +563,8 @@ Expected<std::unique_ptr<SyncEngine>> SyncEngine::Create(
     std::map<std::string, std::unique_ptr<Endpoint>> endpoints,
     std::unique_ptr<state::StateStore> state) {
   auto impl = std::make_unique<Impl>();
-  // A null for a `not null` column fails a row only when duet writes it.
-  impl->ctx.DeferNotNull();
+  // A value that does not fit its column fails a row only when duet writes it.
+  impl->ctx.DeferSlotErrors();
   impl->config = config;
   impl->bundle = &bundle;
   impl->endpoints = std::move(endpoints);

@@ -105,11 +105,10 @@ int32_t duet_rt_fail(duet_ctx* ctx, int32_t kind, int32_t slot, const char* mess
   return DUET_ERROR;
 }
 
-int32_t duet_rt_null_in_not_null(duet_ctx* ctx, int32_t slot, const char* message) {
-  if (ctx->null_slots == nullptr) {
-    return duet_rt_fail(ctx, DUET_ERR_NULL_IN_NOT_NULL, slot, message);
-  }
-  static_cast<std::vector<int32_t>*>(ctx->null_slots)->push_back(slot);
+int32_t duet_rt_slot_error(duet_ctx* ctx, int32_t kind, int32_t slot, const char* message) {
+  if (ctx->slot_errors == nullptr) return duet_rt_fail(ctx, kind, slot, message);
+  static_cast<std::vector<duet::jit::Context::SlotError>*>(ctx->slot_errors)
+      ->push_back({slot, kind, message});
   return DUET_OK;
 }
 
@@ -413,35 +412,21 @@ std::span<const HelperSymbol> HelperSymbols() {
 #define DUET_HELPER(name) \
   HelperSymbol { #name, reinterpret_cast < void*>(&name) }
   static const std::array kSymbols = {
-      DUET_HELPER(duet_rt_alloc),
-      DUET_HELPER(duet_rt_fail),
-      DUET_HELPER(duet_rt_dec_arith),
-      DUET_HELPER(duet_rt_dec_cmp),
-      DUET_HELPER(duet_rt_dec_rescale),
-      DUET_HELPER(duet_rt_dec_from_int),
-      DUET_HELPER(duet_rt_dec_from_float),
-      DUET_HELPER(duet_rt_dec_to_float),
-      DUET_HELPER(duet_rt_dec_to_int),
-      DUET_HELPER(duet_rt_dec_fits),
-      DUET_HELPER(duet_rt_dec_round),
-      DUET_HELPER(duet_rt_str_cmp),
-      DUET_HELPER(duet_rt_str_length),
-      DUET_HELPER(duet_rt_str_prefix),
-      DUET_HELPER(duet_rt_str_unary),
-      DUET_HELPER(duet_rt_str_slice),
-      DUET_HELPER(duet_rt_str_replace),
-      DUET_HELPER(duet_rt_str_concat),
-      DUET_HELPER(duet_rt_to_string),
-      DUET_HELPER(duet_rt_parse_int),
-      DUET_HELPER(duet_rt_parse_float),
-      DUET_HELPER(duet_rt_parse_date),
-      DUET_HELPER(duet_rt_float_to_int),
-      DUET_HELPER(duet_rt_round_float),
-      DUET_HELPER(duet_rt_round_int),
-      DUET_HELPER(duet_rt_fmod),
-      DUET_HELPER(duet_rt_civil),
-      DUET_HELPER(duet_rt_floor_div),
-      DUET_HELPER(duet_rt_null_in_not_null),
+      DUET_HELPER(duet_rt_alloc),          DUET_HELPER(duet_rt_fail),
+      DUET_HELPER(duet_rt_dec_arith),      DUET_HELPER(duet_rt_dec_cmp),
+      DUET_HELPER(duet_rt_dec_rescale),    DUET_HELPER(duet_rt_dec_from_int),
+      DUET_HELPER(duet_rt_dec_from_float), DUET_HELPER(duet_rt_dec_to_float),
+      DUET_HELPER(duet_rt_dec_to_int),     DUET_HELPER(duet_rt_dec_fits),
+      DUET_HELPER(duet_rt_dec_round),      DUET_HELPER(duet_rt_str_cmp),
+      DUET_HELPER(duet_rt_str_length),     DUET_HELPER(duet_rt_str_prefix),
+      DUET_HELPER(duet_rt_str_unary),      DUET_HELPER(duet_rt_str_slice),
+      DUET_HELPER(duet_rt_str_replace),    DUET_HELPER(duet_rt_str_concat),
+      DUET_HELPER(duet_rt_to_string),      DUET_HELPER(duet_rt_parse_int),
+      DUET_HELPER(duet_rt_parse_float),    DUET_HELPER(duet_rt_parse_date),
+      DUET_HELPER(duet_rt_float_to_int),   DUET_HELPER(duet_rt_round_float),
+      DUET_HELPER(duet_rt_round_int),      DUET_HELPER(duet_rt_fmod),
+      DUET_HELPER(duet_rt_civil),          DUET_HELPER(duet_rt_floor_div),
+      DUET_HELPER(duet_rt_slot_error),
   };
 #undef DUET_HELPER
   return kSymbols;
@@ -461,7 +446,7 @@ void Context::Reset() {
   ctx_.error_kind = DUET_ERR_NONE;
   ctx_.error_slot = -1;
   ctx_.error_message[0] = '\0';
-  null_slots_.clear();
+  slot_errors_.clear();
 }
 
 }  // namespace duet::jit

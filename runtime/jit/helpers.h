@@ -25,9 +25,9 @@ extern "C" {
 char* duet_rt_alloc(duet_ctx* ctx, uint64_t size);
 /* Records an error in ctx and returns DUET_ERROR. `message` is static. */
 int32_t duet_rt_fail(duet_ctx* ctx, int32_t kind, int32_t slot, const char* message);
-/* A null for `not null` output `slot`: DUET_OK when ctx defers that check
- * (ctx->null_slots, noting the slot), else as duet_rt_fail. */
-int32_t duet_rt_null_in_not_null(duet_ctx* ctx, int32_t slot, const char* message);
+/* A value that does not fit output `slot`: DUET_OK when ctx defers slot
+ * errors (ctx->slot_errors, noting the error), else as duet_rt_fail. */
+int32_t duet_rt_slot_error(duet_ctx* ctx, int32_t kind, int32_t slot, const char* message);
 
 /* op: 0 add, 1 sub, 2 mul, 3 div, 4 mod. Checks the result against `precision`. */
 int32_t duet_rt_dec_arith(int32_t op, const duet_decimal* a, int32_t scale_a, const duet_decimal* b,
@@ -98,15 +98,22 @@ class Context {
   duet_ctx* get() { return &ctx_; }
   void Reset();
 
-  // Defers `not null` checks of output slots to the caller: a transform run
-  // with this context stores the null and lists the slot in null_slots().
-  void DeferNotNull() { ctx_.null_slots = &null_slots_; }
-  // The slots of the last row that hold a null against `not null`.
-  const std::vector<int32_t>& null_slots() const { return null_slots_; }
+  // A value of the last row that did not fit its output slot. `message` is
+  // static (it lives as long as the transform's code).
+  struct SlotError {
+    int32_t slot;
+    int32_t kind;  // duet_error_kind
+    const char* message;
+  };
+
+  // Defers slot errors to the caller: a transform run with this context
+  // stores a null in the slot, lists the error in slot_errors() and goes on.
+  void DeferSlotErrors() { ctx_.slot_errors = &slot_errors_; }
+  const std::vector<SlotError>& slot_errors() const { return slot_errors_; }
 
  private:
   duet_ctx ctx_;
-  std::vector<int32_t> null_slots_;
+  std::vector<SlotError> slot_errors_;
 };
 
 }  // namespace duet::jit

@@ -931,16 +931,16 @@ class RequiredTest : public E2eTest {
   }
 };
 
-// A CRM row matched at initial sync lacks the group F&O requires; F&O seeds
-// and wins, so the pair links and the group is filled in. A CRM row with no
-// partner cannot be inserted into F&O, and a later CRM edit that empties the
-// group cannot be written there: both are error items, and nothing else of
-// those rows is written.
-TEST_F(RequiredTest, ANullTheOtherSideRequiresFailsARowOnlyWhenItWouldBeWritten) {
+// A CRM row matched at initial sync lacks the group F&O requires and has a
+// name too long for F&O; F&O seeds and wins, so the pair links and F&O's
+// values replace them. A CRM row with no partner cannot be inserted into
+// F&O, and a later CRM edit that F&O cannot hold cannot be written there:
+// those are error items, and nothing else of those rows is written.
+TEST_F(RequiredTest, AValueTheOtherSideCannotHoldFailsARowOnlyWhenItWouldBeWritten) {
   ASSERT_TRUE(fo_.Exec("INSERT INTO Supplier (CODE, NAME, GRP) VALUES ('S1', 'Fo One', 'G1');"));
   ASSERT_TRUE(
-      ce_.Exec("INSERT INTO supplier (code, name, grp) VALUES ('S1', 'Ce One', NULL), ('S2', 'Ce "
-               "Two', NULL);"));
+      ce_.Exec("INSERT INTO supplier (code, name, grp) VALUES ('S1', 'Ce One, a long name', NULL),"
+               " ('S2', 'Ce Two', NULL);"));
   WriteConfig();
   Install();
   RunOnce(kExitRowErrors);
@@ -956,7 +956,7 @@ TEST_F(RequiredTest, ANullTheOtherSideRequiresFailsARowOnlyWhenItWouldBeWritten)
 
   // Only the CRM edits the linked pair: its changes would win, but one of
   // them cannot be written, so none is.
-  ASSERT_TRUE(ce_.Exec("UPDATE supplier SET name = 'Ce Renamed', grp = NULL WHERE code = 'S1';"));
+  ASSERT_TRUE(ce_.Exec("UPDATE supplier SET name = 'Renamed', grp = NULL WHERE code = 'S1';"));
   RunOnce(kExitRowErrors);
   EXPECT_EQ(fo_.Query("SELECT NAME, GRP FROM Supplier WHERE CODE = 'S1'"),
             (Rows{{"Fo One", "G1"}}));
@@ -964,11 +964,23 @@ TEST_F(RequiredTest, ANullTheOtherSideRequiresFailsARowOnlyWhenItWouldBeWritten)
   ASSERT_EQ(items.size(), 2u) << FormatRows(items);
   EXPECT_EQ(items[1][0], "null_in_not_null");
 
-  // Fixing the rows in the CRM syncs them and closes both items.
+  // The same for a name too long for F&O: a new item, the pair as it was.
   ASSERT_TRUE(ce_.Exec("UPDATE supplier SET grp = 'G2';"));
+  ASSERT_TRUE(
+      ce_.Exec("UPDATE supplier SET name = 'Renamed to something long' WHERE code = 'S1';"));
+  RunOnce(kExitRowErrors);
+  EXPECT_EQ(fo_.Query("SELECT CODE, NAME, GRP FROM Supplier ORDER BY CODE"),
+            (Rows{{"S1", "Fo One", "G1"}, {"S2", "Ce Two", "G2"}}));
+  items = ErrorItems("suppliers");
+  ASSERT_EQ(items.size(), 1u) << FormatRows(items);
+  EXPECT_EQ(items[0][0], "string_too_long");
+  EXPECT_EQ(items[0][3], "NAME: value is longer than column 'NAME' allows (10 characters)");
+
+  // Fixing the name in the CRM syncs the row and closes the item.
+  ASSERT_TRUE(ce_.Exec("UPDATE supplier SET name = 'Renamed' WHERE code = 'S1';"));
   RunOnce();
   EXPECT_EQ(fo_.Query("SELECT CODE, NAME, GRP FROM Supplier ORDER BY CODE"),
-            (Rows{{"S1", "Ce Renamed", "G2"}, {"S2", "Ce Two", "G2"}}));
+            (Rows{{"S1", "Renamed", "G2"}, {"S2", "Ce Two", "G2"}}));
   EXPECT_EQ(OpenErrors(), 0);
 }
 

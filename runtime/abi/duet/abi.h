@@ -90,11 +90,12 @@ typedef struct duet_ctx {
   int32_t error_kind; /* duet_error_kind */
   int32_t error_slot; /* output slot the error concerns, or -1 */
   char error_message[256];
-  /* Owned by the runtime. When set, a null for a `not null` output slot is
-   * not an error of the transform: the slot is stored as null and its number
-   * noted here, and the runtime checks it when it writes the slot (a slot
-   * the other side's value wins is never written). */
-  void* null_slots;
+  /* Owned by the runtime. When set, a value that does not fit its output
+   * slot (a null for `not null`, a string too long, a decimal too large) is
+   * not an error of the transform: the slot is stored as null, the error is
+   * noted here, and the runtime fails the row only if it writes that slot (a
+   * slot the other side's value wins is never written). */
+  void* slot_errors;
 } duet_ctx;
 
 /* Every transform in a bundle has this signature. `in` has the source
