@@ -247,6 +247,9 @@ class SyncEngine::Impl {
     // that differs and an update against a delete; -1 otherwise.
     int take = -1;
     int64_t writes = 0;
+    // Changes of rows this map's filter leaves out and that have no partner:
+    // not synced, so not counted in latency.
+    int64_t filtered_out = 0;
     // Each side's changelog end just before the batch commits: the seq of
     // the links the batch makes (state::Link), known only then.
     std::shared_ptr<std::array<int64_t, 2>> commit_end = std::make_shared<std::array<int64_t, 2>>();

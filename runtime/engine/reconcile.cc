@@ -730,6 +730,7 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
 
   // ---- an unlinked row: find its partner by alternate key, or insert it ----
   if (!*link) {
+    if (rows[s] && plan.side[s].transform && proj[s].status == DUET_FILTERED) ++batch.filtered_out;
     if (!rows[s] || !plan.side[s].transform || proj[s].status != DUET_OK) return Status::Ok();
     int o = 1 - s;
     auto key_columns = Columns(plan, o, plan.key_slots[s], proj[s].values, nullptr, nullptr);

@@ -65,12 +65,19 @@ Expected<int64_t> SyncEngine::Impl::ProcessChanges(MapPlan& plan, size_t limit) 
     AbortBatch(batch);
     return st;
   }
+  // Latency is capture -> commit on the other side: changes of rows the
+  // map's filter leaves out (such as rows another map wrote to a table both
+  // share) are not synced and do not count.
+  std::vector<bool> synced[2];
   for (int s = 0; s < 2; ++s) {
+    synced[s].reserve(changes[s].size());
     for (const endpoint::Change& c : changes[s]) {
+      int64_t filtered_before = batch.filtered_out;
       if (Status st = Reconcile(batch, s, c.row_id, -1); !st.ok()) {
         AbortBatch(batch);
         return st;
       }
+      synced[s].push_back(batch.filtered_out == filtered_before);
     }
   }
   Status committed = CommitBatch(batch, [&](state::StateStore& st) { return record(st, true); });
@@ -79,12 +86,13 @@ Expected<int64_t> SyncEngine::Impl::ProcessChanges(MapPlan& plan, size_t limit) 
   double now = state::NowSeconds();
   int64_t minute = static_cast<int64_t>(now / 60);
   for (int s = 0; s < 2; ++s) {
-    if (changes[s].empty()) continue;
+    if (std::find(synced[s].begin(), synced[s].end(), true) == synced[s].end()) continue;
     std::string direction = plan.side[s].system + "->" + plan.side[1 - s].system;
     state::LatencyHistogram& this_minute = pending_latency[{plan.name, direction, minute}];
     state::LatencyHistogram& since_start = latency_total[{plan.name, direction}];
-    for (const endpoint::Change& c : changes[s]) {
-      double latency = std::max(0.0, now - c.at);
+    for (size_t i = 0; i < changes[s].size(); ++i) {
+      if (!synced[s][i]) continue;
+      double latency = std::max(0.0, now - changes[s][i].at);
       this_minute.Add(latency);
       since_start.Add(latency);
     }

@@ -418,6 +418,15 @@ TEST_F(CustomersTest, StatusJsonShape) {
   status = StatusJson();
   EXPECT_EQ(find(status, "customers")["backlog"], (nlohmann::json{{"fo", 1}, {"ce", 0}}));
   EXPECT_EQ(find(status, "customergroups")["backlog"], (nlohmann::json{{"fo", 0}, {"ce", 0}}));
+
+  // Latency counts the changes the map synced: the update above and a new
+  // organization, not a person the filter leaves out.
+  ASSERT_TRUE(fo_.Exec(
+      "INSERT INTO Customer (ACCOUNT, GROUPID, PARTYTYPE) VALUES ('C4', 'G1', 'Organization'),"
+      "('P1', 'G1', 'Person');"));
+  RunOnce();
+  EXPECT_EQ(find(StatusJson(), "customers")["latency"]["fo->ce"]["15m"]["changes"], 2)
+      << StatusJson().dump(2);
 }
 
 // `install` adds exactly the documented objects, a second install changes
