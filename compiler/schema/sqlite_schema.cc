@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -25,7 +26,7 @@ bool IsIntId(const Table& table) {
          table.columns[static_cast<size_t>(*table.id_column)].type.kind == TypeKind::kInt;
 }
 
-// The SQLite type of a column holding `kind`, or of a ref to `table`.
+// The SQLite type for values of `type`; a ref holds its target's id.
 const char* SqlType(const check::CheckedModule& model, const check::Type& type) {
   switch (type.kind) {
     case TypeKind::kBool:
@@ -92,8 +93,12 @@ std::string SqliteSchema(const check::CheckedModule& model, int system) {
       system_name);
   for (const Table& table : model.tables) {
     if (table.system != system) continue;
+    // A label is free text: a line break in it would end the SQL comment.
+    std::string label = table.label.value_or("");
+    std::replace_if(
+        label.begin(), label.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
     out += fmt::format("\n-- {}{}\n", table.qualified_name,
-                       table.label ? fmt::format(" \"{}\"", *table.label) : "");
+                       label.empty() ? "" : fmt::format(" \"{}\"", label));
     out += fmt::format("CREATE TABLE IF NOT EXISTS {} (\n", QuoteIdentifier(table.name));
     // Each line ends with the column's type as map files write it.
     std::vector<std::pair<std::string, std::string>> lines;

@@ -12,7 +12,7 @@ namespace duet::schema {
 
 // The name of the INTEGER PRIMARY KEY added to a table whose `id` is not an
 // `int` (or that has none): docs/sync.md asks synced tables for one, so that
-// rowids stay stable.
+// rowids stay stable. A table that declares a column of this name gets none.
 inline constexpr const char* kRowIdColumn = "RECID";
 
 // `CREATE TABLE IF NOT EXISTS` and `CREATE UNIQUE INDEX IF NOT EXISTS` for
