@@ -97,10 +97,24 @@ class ModuleEmitter {
       b_.SetInsertPoint(body);
     }
     for (const ir::Assignment& a : t.assignments) {
+      // A row error inside the expression goes to `skip_` when the runtime
+      // defers it (FailRow): the slot holds a null and the next assignment
+      // runs. Assignments share no values, so skipping one is safe.
       slot_ = a.output;
+      skip_ = llvm::BasicBlock::Create(c_, "skip_output", fn_);
+      auto* next = llvm::BasicBlock::Create(c_, "next_output", fn_);
       CgValue v = Emit(a.node);
       StoreOutput(t.outputs[static_cast<size_t>(a.output)], a.output, v);
+      b_.CreateBr(next);
+      b_.SetInsertPoint(skip_);
+      llvm::Value* out =
+          b_.CreateConstInBoundsGEP1_64(value_ty_, out_, static_cast<uint64_t>(a.output));
+      b_.CreateStore(b_.getInt8(DUET_NULL), b_.CreateStructGEP(value_ty_, out, 0));
+      b_.CreateBr(next);
+      b_.SetInsertPoint(next);
     }
+    slot_ = -1;
+    skip_ = nullptr;
     b_.CreateRet(b_.getInt32(DUET_OK));
   }
 
@@ -214,9 +228,21 @@ class ModuleEmitter {
     auto* next = llvm::BasicBlock::Create(c_, "ok", fn_);
     b_.CreateCondBr(failed, fail, next, Unlikely());
     b_.SetInsertPoint(fail);
-    b_.CreateRet(
-        Call("duet_rt_fail", {ctx_, b_.getInt32(kind), b_.getInt32(slot_), Message(message)}));
+    FailRow(kind, message);
     b_.SetInsertPoint(next);
+  }
+
+  // Ends the current block with a row error of kind `kind`. Inside an
+  // output's expression it is that slot's error (SlotError): when the
+  // runtime defers it, the output is skipped; in the filter it fails the row.
+  void FailRow(int kind, const std::string& message) {
+    if (slot_ < 0) {
+      b_.CreateRet(
+          Call("duet_rt_fail", {ctx_, b_.getInt32(kind), b_.getInt32(slot_), Message(message)}));
+      return;
+    }
+    SlotError(kind, slot_, message);
+    b_.CreateBr(skip_);
   }
 
   // A value that does not fit output slot `index`: through
@@ -263,8 +289,7 @@ class ModuleEmitter {
       auto* block = llvm::BasicBlock::Create(c_, "fail_kind", fn_);
       sw->addCase(b_.getInt32(kind), block);
       b_.SetInsertPoint(block);
-      b_.CreateRet(Call("duet_rt_fail", {ctx_, b_.getInt32(kind), b_.getInt32(slot_),
-                                         Message(ir::NodeErrorMessage(*t_, node, kind))}));
+      FailRow(kind, ir::NodeErrorMessage(*t_, node, kind));
     }
     b_.SetInsertPoint(other);
     b_.CreateRet(
@@ -1236,9 +1261,7 @@ class ModuleEmitter {
       b_.CreateBr(merge);
       incoming.emplace_back(r, b_.GetInsertBlock());
     } else {
-      b_.CreateRet(
-          Call("duet_rt_fail", {ctx_, b_.getInt32(DUET_ERR_NO_VALUE_MAPPING), b_.getInt32(slot_),
-                                Message(ir::NodeErrorMessage(*t_, n, DUET_ERR_NO_VALUE_MAPPING))}));
+      FailRow(DUET_ERR_NO_VALUE_MAPPING, ir::NodeErrorMessage(*t_, n, DUET_ERR_NO_VALUE_MAPPING));
     }
     if (incoming.empty()) {
       // No entry and no default: every non-null value fails; the merge block
@@ -1322,7 +1345,8 @@ class ModuleEmitter {
   llvm::Value* out_ = nullptr;
   llvm::Value* ctx_ = nullptr;
   llvm::BasicBlock* entry_ = nullptr;
-  int slot_ = -1;
+  int slot_ = -1;                     // the output being computed, -1 in the filter
+  llvm::BasicBlock* skip_ = nullptr;  // where a deferred row error of slot_ goes
 };
 
 Expected<std::unique_ptr<llvm::TargetMachine>> HostMachine() {

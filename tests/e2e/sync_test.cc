@@ -933,28 +933,30 @@ class RequiredTest : public E2eTest {
     Compile({"required.duet"});
     ASSERT_TRUE(
         fo_.Exec("CREATE TABLE Supplier (RECID INTEGER PRIMARY KEY, CODE TEXT NOT NULL, NAME TEXT,"
-                 " GRP TEXT NOT NULL);"));
+                 " GRP TEXT NOT NULL, STATUS TEXT);"));
     ASSERT_TRUE(
         ce_.Exec("CREATE TABLE supplier (rid INTEGER PRIMARY KEY, code TEXT NOT NULL, name TEXT, "
-                 "grp TEXT);"));
+                 "grp TEXT, status INTEGER);"));
   }
 };
 
-// A CRM row matched at initial sync lacks the group F&O requires and has a
-// name too long for F&O; F&O seeds and wins, so the pair links and F&O's
-// values replace them. A CRM row with no partner cannot be inserted into
-// F&O, and a later CRM edit that F&O cannot hold cannot be written there:
-// those are error items, and nothing else of those rows is written.
+// A CRM row matched at initial sync lacks the group F&O requires, has a
+// name too long for F&O and a status F&O has no value for; F&O seeds and wins, so the pair links
+// and F&O's values replace them. A CRM row with no partner cannot be inserted into F&O, and a later
+// CRM edit that F&O cannot hold cannot be written there: those are error items, and nothing else of
+// those rows is written.
 TEST_F(RequiredTest, AValueTheOtherSideCannotHoldFailsARowOnlyWhenItWouldBeWritten) {
-  ASSERT_TRUE(fo_.Exec("INSERT INTO Supplier (CODE, NAME, GRP) VALUES ('S1', 'Fo One', 'G1');"));
+  ASSERT_TRUE(fo_.Exec(
+      "INSERT INTO Supplier (CODE, NAME, GRP, STATUS) VALUES ('S1', 'Fo One', 'G1', 'active');"));
   ASSERT_TRUE(
-      ce_.Exec("INSERT INTO supplier (code, name, grp) VALUES ('S1', 'Ce One, a long name', NULL),"
-               " ('S2', 'Ce Two', NULL);"));
+      ce_.Exec("INSERT INTO supplier (code, name, grp, status) VALUES ('S1', 'Ce One, a long "
+               "name', NULL, 9),"
+               " ('S2', 'Ce Two', NULL, NULL);"));
   WriteConfig();
   Install();
   RunOnce(kExitRowErrors);
-  EXPECT_EQ(ce_.Query("SELECT code, name, grp FROM supplier ORDER BY code"),
-            (Rows{{"S1", "Fo One", "G1"}, {"S2", "Ce Two", "NULL"}}));
+  EXPECT_EQ(ce_.Query("SELECT code, name, grp, status FROM supplier ORDER BY code"),
+            (Rows{{"S1", "Fo One", "G1", "1"}, {"S2", "Ce Two", "NULL", "NULL"}}));
   EXPECT_EQ(fo_.Query("SELECT CODE FROM Supplier ORDER BY CODE"), (Rows{{"S1"}}));
   EXPECT_EQ(state_.Int("SELECT count(*) FROM duet_links WHERE map = 'suppliers'"), 1);
   Rows items = ErrorItems("suppliers");
@@ -991,6 +993,16 @@ TEST_F(RequiredTest, AValueTheOtherSideCannotHoldFailsARowOnlyWhenItWouldBeWritt
   EXPECT_EQ(fo_.Query("SELECT CODE, NAME, GRP FROM Supplier ORDER BY CODE"),
             (Rows{{"S1", "Renamed", "G2"}, {"S2", "Ce Two", "G2"}}));
   EXPECT_EQ(OpenErrors(), 0);
+
+  // An error inside a mapping's expression (no value mapping) is the same:
+  // the CRM's status 7 cannot be written, so the row waits as an item.
+  ASSERT_TRUE(ce_.Exec("UPDATE supplier SET status = 7, name = 'Again' WHERE code = 'S1';"));
+  RunOnce(kExitRowErrors);
+  EXPECT_EQ(fo_.Query("SELECT NAME, STATUS FROM Supplier WHERE CODE = 'S1'"),
+            (Rows{{"Renamed", "active"}}));
+  items = ErrorItems("suppliers");
+  ASSERT_EQ(items.size(), 1u) << FormatRows(items);
+  EXPECT_EQ(items[0][0], "no_value_mapping");
 }
 
 }  // namespace
