@@ -233,46 +233,22 @@ class ModuleEmitter {
   }
 
   // Ends the current block with a row error of kind `kind`. Inside an
-  // output's expression it is that slot's error (SlotError): when the
-  // runtime defers it, the output is skipped; in the filter it fails the row.
+  // output's expression or its store it is that slot's error, reported
+  // through duet_rt_slot_error: it fails the row unless the runtime defers
+  // slot errors (duet_ctx::slot_errors), and then the output holds a null
+  // and the next one runs (skip_). In the filter it fails the row.
   void FailRow(int kind, const std::string& message) {
     if (slot_ < 0) {
       b_.CreateRet(
           Call("duet_rt_fail", {ctx_, b_.getInt32(kind), b_.getInt32(slot_), Message(message)}));
       return;
     }
-    SlotError(kind, slot_, message);
-    b_.CreateBr(skip_);
-  }
-
-  // A value that does not fit output slot `index`: through
-  // duet_rt_slot_error, which fails the row unless the runtime defers
-  // slot errors to write time (duet_ctx::slot_errors); then the code
-  // continues after this call.
-  void SlotError(int kind, int index, const std::string& message) {
     llvm::Value* status =
-        Call("duet_rt_slot_error", {ctx_, b_.getInt32(kind), b_.getInt32(index), Message(message)});
+        Call("duet_rt_slot_error", {ctx_, b_.getInt32(kind), b_.getInt32(slot_), Message(message)});
     auto* failed = llvm::BasicBlock::Create(c_, "slot_failed", fn_);
-    auto* deferred = llvm::BasicBlock::Create(c_, "slot_deferred", fn_);
-    b_.CreateCondBr(b_.CreateICmpNE(status, b_.getInt32(DUET_OK)), failed, deferred);
+    b_.CreateCondBr(b_.CreateICmpNE(status, b_.getInt32(DUET_OK)), failed, skip_);
     b_.SetInsertPoint(failed);
     b_.CreateRet(status);
-    b_.SetInsertPoint(deferred);
-  }
-
-  // As FailIf for a value that does not fit output slot `index` (`value`
-  // points at it): when the runtime defers the error, the slot holds a null
-  // and the code goes on at `done`.
-  void SlotFailIf(llvm::Value* failed, int kind, int index, const std::string& message,
-                  llvm::Value* value, llvm::BasicBlock* done) {
-    auto* fail = llvm::BasicBlock::Create(c_, "slot_error", fn_);
-    auto* next = llvm::BasicBlock::Create(c_, "ok", fn_);
-    b_.CreateCondBr(failed, fail, next, Unlikely());
-    b_.SetInsertPoint(fail);
-    SlotError(kind, index, message);
-    b_.CreateStore(b_.getInt8(DUET_NULL), b_.CreateStructGEP(value_ty_, value, 0));
-    b_.CreateBr(done);
-    b_.SetInsertPoint(next);
   }
 
   // A helper's status (0 or a duet_error_kind) checked; each kind gets the
@@ -1278,6 +1254,7 @@ class ModuleEmitter {
 
   // ---- outputs ----
 
+  // Stores `v` into output `index`, the slot being computed (slot_).
   void StoreOutput(const ir::OutputSlot& slot, int index, CgValue v) {
     llvm::Value* value =
         b_.CreateConstInBoundsGEP1_64(value_ty_, out_, static_cast<uint64_t>(index));
@@ -1287,10 +1264,11 @@ class ModuleEmitter {
     b_.CreateCondBr(v.null, null_block, value_block);
     b_.SetInsertPoint(null_block);
     if (slot.not_null) {
-      SlotError(DUET_ERR_NULL_IN_NOT_NULL, index, ir::NullInNotNullMessage(slot));
+      FailRow(DUET_ERR_NULL_IN_NOT_NULL, ir::NullInNotNullMessage(slot));
+    } else {
+      b_.CreateStore(b_.getInt8(DUET_NULL), b_.CreateStructGEP(value_ty_, value, 0));
+      b_.CreateBr(done);
     }
-    b_.CreateStore(b_.getInt8(DUET_NULL), b_.CreateStructGEP(value_ty_, value, 0));
-    b_.CreateBr(done);
     b_.SetInsertPoint(value_block);
     llvm::Value* length = v.b;
     if (slot.type.kind == Kind::kString && slot.type.length > 0) {
@@ -1308,8 +1286,7 @@ class ModuleEmitter {
         counted_length = b_.CreateSelect(
             too_long, Call("duet_rt_str_prefix", {v.a, v.b, b_.getInt64(limit)}), v.b);
       } else {
-        SlotFailIf(too_long, DUET_ERR_STRING_TOO_LONG, index, ir::StringTooLongMessage(slot), value,
-                   done);
+        FailIf(too_long, DUET_ERR_STRING_TOO_LONG, ir::StringTooLongMessage(slot));
       }
       llvm::BasicBlock* counted = b_.GetInsertBlock();
       b_.CreateBr(fits);
@@ -1323,8 +1300,7 @@ class ModuleEmitter {
       value::int128 limit = value::Pow10(slot.type.precision);
       llvm::Value* out_of_range =
           b_.CreateOr(b_.CreateICmpSGE(v.a, I128(limit)), b_.CreateICmpSLE(v.a, I128(-limit)));
-      SlotFailIf(out_of_range, DUET_ERR_DECIMAL_OVERFLOW, index, ir::DecimalTooLargeMessage(slot),
-                 value, done);
+      FailIf(out_of_range, DUET_ERR_DECIMAL_OVERFLOW, ir::DecimalTooLargeMessage(slot));
     }
     StoreValue(value, slot.type, v.a, length);
     b_.CreateBr(done);
