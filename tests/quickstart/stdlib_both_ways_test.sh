@@ -38,16 +38,20 @@ cat >duet.json <<'JSON'
   "state": "sqlite:state.db" }
 JSON
 "${DUET}" install -c duet.json >/dev/null
-"${DUET}" run --once -c duet.json 2>initial.log || {
+rc=0
+"${DUET}" run --once -c duet.json 2>initial.log || rc=$?
+if [[ ${rc} -ne 0 ]]; then
   cat initial.log >&2
-  fail "initial sync: duet run --once exited $?"
-}
+  fail "initial sync: duet run --once exited ${rc}"
+fi
 
 sqlite3 -bail ce.db -cmd "ATTACH 'fo.db' AS fo" <"${HERE}/both_ways.sql"
-"${DUET}" run --once -c duet.json 2>live.log || {
+rc=0
+"${DUET}" run --once -c duet.json 2>live.log || rc=$?
+if [[ ${rc} -ne 0 ]]; then
   cat live.log >&2
-  fail "after the edits: duet run --once exited $?"
-}
+  fail "after the edits: duet run --once exited ${rc}"
+fi
 
 # Created in Dataverse, now in F&O.
 expect fo "SELECT NAME FROM CurrencyEntity WHERE CURRENCYCODE = 'CHF'" "Swiss Franc"
