@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "duet/abi.h"
 #include "runtime/base/status.h"
 
 namespace duet::bundle {
@@ -122,7 +123,7 @@ inline constexpr int kManifestFormat = 2;
 
 struct Manifest {
   int format = kManifestFormat;
-  int abi_version = 1;
+  int abi_version = DUET_ABI_VERSION;  // what this duetc generates code for
   std::string compiler;
   std::string target_triple;
   std::vector<Source> sources;

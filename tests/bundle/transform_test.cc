@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "duet/abi.h"
 #include "tests/bundle/test_env.h"
 
 namespace duet::bundle_test {
@@ -338,7 +339,7 @@ TEST_F(TransformTest, ABundleWithAnUnusableManifestIsRefused) {
   EXPECT_EQ(r.out, "");
   EXPECT_NE(r.err.find("ABI version 99"), std::string::npos) << Show(r);
 
-  manifest["abi_version"] = 1;
+  manifest["abi_version"] = DUET_ABI_VERSION;
   manifest["format"] = 1;
   contents.manifest = manifest.dump();
   fs::path old_format = Write("format1.duetb", bundle::Serialize(contents));

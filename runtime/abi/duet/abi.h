@@ -24,7 +24,9 @@
 extern "C" {
 #endif
 
-#define DUET_ABI_VERSION 1
+/* 2: generated code reports an output's row errors through
+ * duet_rt_slot_error (duet_ctx::slot_errors). */
+#define DUET_ABI_VERSION 2
 
 typedef enum duet_tag {
   DUET_NULL = 0,
