@@ -55,6 +55,10 @@ int Main(int argc, char** argv) {
   bool as_json = false;
   CLI::App* install = app.add_subcommand("install", "add change capture to both databases");
   install->add_option("-c,--config", config_path, "the configuration file")->required();
+  bool new_state = false;
+  install->add_flag("--new-state", new_state,
+                    "bind databases that were installed with another state store to this one "
+                    "(every map syncs initially again)");
   CLI::App* uninstall = app.add_subcommand("uninstall", "remove exactly what install added");
   uninstall->add_option("-c,--config", config_path, "the configuration file")->required();
   CLI::App* run = app.add_subcommand(
@@ -127,6 +131,11 @@ int Main(int argc, char** argv) {
   }
   pause->add_option("--by", pause_options.by, "who pauses it (default: $USER)");
   pause->add_option("--reason", pause_options.reason, "why, for status and the log");
+  resume->add_option("--from", pause_options.from,
+                     "after a schema change: skip the changes captured meanwhile and resync "
+                     "from this system");
+  resume->add_flag("--as-is", pause_options.as_is,
+                   "after a schema change: reconcile the changes captured meanwhile as they are");
 
   ResyncOptions resync_options;
   CLI::App* resync = app.add_subcommand(
@@ -162,7 +171,7 @@ int Main(int argc, char** argv) {
     return code == 0 ? kExitClean : kExitUsage;
   }
 
-  if (install->parsed()) return InstallCommand(config_path);
+  if (install->parsed()) return InstallCommand(config_path, new_state);
   if (uninstall->parsed()) return UninstallCommand(config_path);
   if (run->parsed()) return RunCommand(config_path, once, metrics);
   if (status->parsed()) return StatusCommand(config_path, as_json);

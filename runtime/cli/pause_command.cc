@@ -63,12 +63,52 @@ int PauseCommand(const PauseOptions& options) {
 int ResumeCommand(const PauseOptions& options) {
   Expected<std::unique_ptr<state::StateStore>> state = OpenForMap(options);
   if (!state.ok()) return Fail(state.status());
-  if (Status s = (*state)->ResumeMap(options.map); !s.ok()) return Fail(s);
+  Expected<std::map<std::string, state::Pause>> paused = (*state)->Paused();
+  if (!paused.ok()) return Fail(paused.status());
+  auto pause = paused->find(options.map);
+  // A column dropped and added again holds nulls that are no edits: carrying
+  // them to the other side must be the operator's choice.
+  bool schema_changed = pause != paused->end() && pause->second.by == "duet" &&
+                        pause->second.reason.starts_with("schema changed");
+  if (!options.from.empty() && options.as_is) {
+    return Fail(InvalidArgumentError("--from and --as-is exclude each other"));
+  }
+  if (schema_changed && options.from.empty() && !options.as_is) {
+    return Fail(FailedPreconditionError(fmt::format(
+        "map {} was stopped because its tables changed ({}). A column dropped and added again "
+        "holds nulls that the changes captured meanwhile would carry to the other side. Choose: "
+        "`duet resume {} --from SYSTEM` skips those changes and resyncs the map from SYSTEM "
+        "(its values win every difference), or `duet resume {} --as-is` reconciles them as "
+        "they are",
+        options.map, pause->second.reason, options.map, options.map)));
+  }
+  if (!options.from.empty()) {
+    Expected<std::unique_ptr<Session>> session = OpenSession(options.config_path);
+    if (!session.ok()) return Fail(session.status());
+    std::string by = options.by;
+    if (by.empty()) {
+      const char* user = std::getenv("USER");
+      by = user && *user ? user : "unknown";
+    }
+    if (Status s = (*session)->engine->StartResync(options.map, options.from, by, "",
+                                                   /*resume_skipping=*/true);
+        !s.ok()) {
+      return Fail(s);
+    }
+  } else if (Status s = (*state)->ResumeMap(options.map); !s.ok()) {
+    return Fail(s);
+  }
   if (options.as_json) {
     std::cout << nlohmann::json{{"map", options.map}, {"paused", false}}.dump() << "\n";
   } else {
-    std::cout << fmt::format(
-        "map {} resumed: the next duet run cycle reconciles what changed meanwhile\n", options.map);
+    std::cout << (options.from.empty()
+                      ? fmt::format("map {} resumed: the next duet run cycle reconciles what "
+                                    "changed meanwhile\n",
+                                    options.map)
+                      : fmt::format("map {} resumed: the changes captured while it was stopped "
+                                    "are skipped; a resync from {} makes every pair agree "
+                                    "(`duet run` does it, `duet status` shows how far)\n",
+                                    options.map, options.from));
   }
   return kExitClean;
 }

@@ -13,6 +13,10 @@ struct PauseOptions {
   std::string map;
   std::string by;  // default $USER
   std::string reason;
+  // resume of a map duet stopped when its tables changed: the operator's
+  // choice (ResumeCommand).
+  std::string from;
+  bool as_is = false;
   bool as_json = false;
 };
 

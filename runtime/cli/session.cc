@@ -57,6 +57,30 @@ Expected<bundle::Manifest> ReadManifest(const engine::Config& config) {
   return bundle::ParseManifest(verified->contents.manifest);
 }
 
+std::string StateMismatch(const std::string& system, const engine::Config& config) {
+  return system + "'s database was installed with another state store than " + config.state +
+         ", so this one does not describe what was synced (was the state store deleted or "
+         "replaced?). Restore the state store duet ran with; or, to start over with this one, run "
+         "`duet install -c CONFIG --new-state`: every map then runs its initial sync again, "
+         "matching rows by alternate key, and fields that differ take the seeding side's values "
+         "(edits made since the old state store was lost can be overwritten)";
+}
+
+// Every database describes itself with the state store (or predates
+// bindings).
+Status CheckBindings(const engine::Config& config,
+                     std::map<std::string, std::unique_ptr<endpoint::Endpoint>>& endpoints,
+                     const state::StateStore& state) {
+  for (auto& [system, ep] : endpoints) {
+    Expected<std::string> bound = ep->BoundState();
+    if (!bound.ok()) return bound.status();
+    if (!bound->empty() && *bound != state.id()) {
+      return FailedPreconditionError(StateMismatch(system, config));
+    }
+  }
+  return Status::Ok();
+}
+
 Expected<std::unique_ptr<Session>> OpenSession(const std::string& config_path) {
   auto session = std::make_unique<Session>();
   Expected<engine::Config> config = engine::LoadConfig(config_path);
@@ -85,6 +109,7 @@ Expected<std::unique_ptr<Session>> OpenSession(const std::string& config_path) {
   if (!state_path.ok()) return state_path.status();
   Expected<std::unique_ptr<state::StateStore>> state = state::StateStore::Open(*state_path);
   if (!state.ok()) return state.status();
+  if (Status s = CheckBindings(*config, *endpoints, **state); !s.ok()) return s;
   Expected<std::unique_ptr<engine::SyncEngine>> engine = engine::SyncEngine::Create(
       *config, *session->bundle, std::move(*endpoints), std::move(*state));
   if (!engine.ok()) return engine.status();
@@ -118,6 +143,7 @@ Expected<std::unique_ptr<CaptureSession>> OpenCaptureSession(const std::string& 
   Expected<engine::Config> config = engine::LoadConfig(config_path);
   if (!config.ok()) return config.status();
   auto session = std::make_unique<CaptureSession>();
+  session->config = *config;
   Expected<bundle::Manifest> manifest = ReadManifest(*config);
   if (!manifest.ok()) return manifest.status();
   session->manifest = std::move(*manifest);

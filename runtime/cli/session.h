@@ -44,6 +44,10 @@ struct Session {
 
 Expected<std::unique_ptr<Session>> OpenSession(const std::string& config_path);
 
+// Why the database of `system` must not be synced with the configured state
+// store: it was installed with another one. Names the way forward.
+std::string StateMismatch(const std::string& system, const engine::Config& config);
+
 // Takes the state store's lock (a file next to it, released when the
 // process ends, also on kill -9): the file descriptor, or FailedPrecondition
 // when another duet process holds it.
@@ -52,6 +56,7 @@ Expected<int> LockState(const engine::Config& config);
 // What install and uninstall work on: the verified bundle's manifest (its
 // code is not loaded) and an endpoint per system.
 struct CaptureSession {
+  engine::Config config;
   bundle::Manifest manifest;
   std::map<std::string, std::unique_ptr<endpoint::Endpoint>> endpoints;
 };

@@ -94,7 +94,7 @@ class ProgressPrinter {
 
 }  // namespace
 
-int InstallCommand(const std::string& config_path) {
+int InstallCommand(const std::string& config_path, bool new_state) {
   Expected<std::unique_ptr<CaptureSession>> session = OpenCaptureSession(config_path);
   if (!session.ok()) return Fail(session.status());
   std::map<std::string, std::vector<std::string>> captured =
@@ -102,11 +102,29 @@ int InstallCommand(const std::string& config_path) {
   for (auto& [system, ep] : (*session)->endpoints) {
     if (Status s = ep->CheckSchema(); !s.ok()) return Fail(s);
   }
+  Expected<std::string> state_path = engine::SqlitePath((*session)->config.state, "state");
+  if (!state_path.ok()) return Fail(state_path.status());
+  Expected<std::unique_ptr<state::StateStore>> state =
+      state::StateStore::Open(*state_path, state::StateStore::OpenMode::kCreate);
+  if (!state.ok()) return Fail(state.status());
   for (auto& [system, ep] : (*session)->endpoints) {
     Expected<endpoint::CaptureCounts> counts = ep->InstallCapture(captured[system]);
     if (!counts.ok()) return Fail(counts.status());
     std::cout << fmt::format("{}: capture installed for {} table(s), {} new object(s)\n", system,
                              counts->tables, counts->objects);
+  }
+  for (auto& [system, ep] : (*session)->endpoints) {
+    Expected<std::string> bound = ep->BoundState();
+    if (!bound.ok()) return Fail(bound.status());
+    if (*bound == (*state)->id()) continue;
+    if (!bound->empty() && !new_state) {
+      return Fail(FailedPreconditionError(StateMismatch(system, (*session)->config)));
+    }
+    if (Status s = ep->BindState((*state)->id()); !s.ok()) return Fail(s);
+    if (!bound->empty()) {
+      std::cout << fmt::format("{}: bound to the state store {}; every map syncs initially again\n",
+                               system, (*session)->config.state);
+    }
   }
   return kExitClean;
 }

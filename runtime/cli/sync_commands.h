@@ -7,7 +7,10 @@
 
 namespace duet::cli {
 
-int InstallCommand(const std::string& config_path);
+// `duet install`: capture on both sides, the state store created when
+// missing, and each database bound to it (`new_state`: also databases bound
+// to another state store).
+int InstallCommand(const std::string& config_path, bool new_state);
 int UninstallCommand(const std::string& config_path);
 // `duet run --metrics-port PORT [--metrics-address ADDRESS]`; port -1:
 // none, 0: any free port (said on stderr).

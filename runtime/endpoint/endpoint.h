@@ -108,6 +108,11 @@ class Endpoint {
   virtual Expected<CaptureCounts> UninstallCapture() = 0;
   // Whether capture is installed for every table in `tables`.
   virtual Status CheckCapture(const std::vector<std::string>& tables) = 0;
+  // The id of the state store whose links and checkpoints describe this
+  // database (BindState, at `duet install`), or "" when none was recorded
+  // (capture installed by an earlier version). Requires capture installed.
+  virtual Expected<std::string> BoundState() = 0;
+  virtual Status BindState(const std::string& state_id) = 0;
 
   // The newest seq (0 when the changelog is empty).
   virtual Expected<int64_t> ChangelogEnd() = 0;
@@ -131,6 +136,12 @@ class Endpoint {
   };
   virtual Expected<Inserts> ReadInserts(const std::string& table, int64_t after,
                                         std::string_view origin, int64_t own_after) = 0;
+  // duet's own inserts into `table` captured with `origin` after `after`,
+  // oldest first: after a batch whose state never committed, the rows it
+  // inserted, which no link names yet (docs/sync.md, "Crash safety").
+  virtual Expected<std::vector<std::pair<RowId, int64_t>>> ReadOwnInserts(const std::string& table,
+                                                                          std::string_view origin,
+                                                                          int64_t after) = 0;
   // The number of changes of `table` after `after` not captured with `origin`.
   virtual Expected<int64_t> CountChanges(const std::string& table, int64_t after,
                                          std::string_view origin) = 0;

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "runtime/base/failpoint.h"
+
 namespace duet::engine {
 
 using nlohmann::json;
@@ -15,6 +17,10 @@ using nlohmann::json;
 Status SyncEngine::Impl::BeginBatch(Batch& batch, MapPlan& plan) {
   batch = Batch();
   batch.plan = &plan;
+  if (Status s = state->CheckFile(); !s.ok()) return s;
+  if (plan.check_unconfirmed) {
+    if (Status s = FindUnconfirmed(plan); !s.ok()) return s;
+  }
   Endpoint* first = plan.side[0].endpoint;
   Endpoint* second = plan.side[1].endpoint;
   if (Status s = first->BeginWrite(plan.name); !s.ok()) return s;
@@ -85,8 +91,11 @@ void SyncEngine::Impl::AbortBatch(Batch& batch) {
 
 Status SyncEngine::Impl::CommitBatch(Batch& batch,
                                      const std::function<Status(state::StateStore&)>& extra) {
-  // The databases first, then the state store: a crash in between leaves the
-  // state store behind, and reconciling again repairs that.
+  // The databases first, then the state store: a failure in between leaves
+  // the state store behind. Reconciling the same changes again repairs
+  // that, and the rows duet inserted meanwhile are found from the
+  // changelogs (MapPlan::unconfirmed), so a row deleted before the retry
+  // does not leave its partner behind (docs/sync.md, "Crash safety").
   MapPlan& plan = *batch.plan;
   for (int s = 0; s < 2; ++s) {
     Expected<int64_t> end = plan.side[s].endpoint->ChangelogEnd();
@@ -96,43 +105,130 @@ Status SyncEngine::Impl::CommitBatch(Batch& batch,
     }
     (*batch.commit_end)[static_cast<size_t>(s)] = *end;
   }
+  if (Status s = Failpoint("commit.before_databases"); !s.ok()) {
+    AbortBatch(batch);
+    return s;
+  }
   if (Status s = plan.side[0].endpoint->CommitWrite(); !s.ok()) {
     AbortBatch(batch);
     return s;
   }
+  // From here on a database may hold work the state store does not.
+  auto lost_state = [&](Status s) {
+    state->Rollback();
+    ResetPlanMemory(plan);
+    return s;
+  };
   if (plan.side[1].endpoint != plan.side[0].endpoint) {
-    if (Status s = plan.side[1].endpoint->CommitWrite(); !s.ok()) {
+    Status s = Failpoint("commit.between_databases");
+    if (s.ok()) s = plan.side[1].endpoint->CommitWrite();
+    if (!s.ok()) {
       plan.side[1].endpoint->RollbackWrite();
       batch.open = false;
-      AbortBatch(batch);
-      return s;
+      batch.state_open = false;
+      return lost_state(s);
     }
   }
   batch.open = false;
   batch.state_open = false;  // committed or rolled back below
+  if (Status s = Failpoint("commit.before_state"); !s.ok()) return lost_state(s);
   for (auto& op : batch.state_ops) {
-    if (Status s = op(*state); !s.ok()) {
-      state->Rollback();
-      return s;
-    }
+    if (Status s = op(*state); !s.ok()) return lost_state(s);
   }
   if (extra) {
-    if (Status s = extra(*state); !s.ok()) {
-      state->Rollback();
-      return s;
-    }
+    if (Status s = extra(*state); !s.ok()) return lost_state(s);
   }
   for (int s = 0; s < 2; ++s) {
-    if (!plan.side[s].transform) continue;
+    // Held while unconfirmed rows of the side wait to be settled.
+    if (!plan.unconfirmed[s].rows.empty() && !batch.swept[s]) continue;
     if (Status st = state->SetCommitEnd(plan.name, plan.side[s].system,
                                         (*batch.commit_end)[static_cast<size_t>(s)]);
         !st.ok()) {
-      state->Rollback();
-      return st;
+      return lost_state(st);
     }
   }
-  if (Status s = state->Commit(); !s.ok()) return s;
+  if (Status s = state->Commit(); !s.ok()) return lost_state(s);
+  for (int s = 0; s < 2; ++s) {
+    if (batch.swept[s]) plan.unconfirmed[s] = MapPlan::Unconfirmed();
+  }
   counts.writes += batch.writes;
+  return Failpoint("commit.after_state");
+}
+
+void SyncEngine::Impl::ResetPlanMemory(MapPlan& plan) {
+  for (int s = 0; s < 2; ++s) {
+    plan.pending_inserts[s].clear();
+    plan.pending_order[s].clear();
+    plan.inserts_scanned[s] = -1;
+    plan.own_inserts_after[s] = 0;
+    plan.unconfirmed[s] = MapPlan::Unconfirmed();
+  }
+  plan.check_unconfirmed = true;
+}
+
+Status SyncEngine::Impl::FindUnconfirmed(MapPlan& plan) {
+  for (int s = 0; s < 2; ++s) {
+    plan.unconfirmed[s] = MapPlan::Unconfirmed();
+    if (!plan.side[1 - s].transform) continue;  // duet never inserts on side s
+    Side& side = plan.side[s];
+    Expected<int64_t> committed = state->GetCommitEnd(plan.name, side.system);
+    if (!committed.ok()) return committed.status();
+    Expected<std::vector<std::pair<RowId, int64_t>>> rows =
+        side.endpoint->ReadOwnInserts(side.table, plan.name, *committed);
+    if (!rows.ok()) return rows.status();
+    if (rows->empty()) continue;
+    Expected<int64_t> other_end = plan.side[1 - s].endpoint->ChangelogEnd();
+    if (!other_end.ok()) return other_end.status();
+    Trace("unconfirmed {} side {}: {} row(s) after {}, ready at {}", plan.name, s, rows->size(),
+          *committed, *other_end);
+    for (const auto& row : *rows) plan.unconfirmed[s].ids.insert(row.first);
+    plan.unconfirmed[s].rows = std::move(*rows);
+    plan.unconfirmed[s].ready_at = *other_end;
+  }
+  plan.check_unconfirmed = false;
+  return Status::Ok();
+}
+
+bool SyncEngine::Impl::UnconfirmedReady(const MapPlan& plan, int s, int64_t other_checkpoint) {
+  return plan.live && !plan.unconfirmed[s].rows.empty() &&
+         other_checkpoint >= plan.unconfirmed[s].ready_at;
+}
+
+Status SyncEngine::Impl::SweepUnconfirmed(Batch& batch, int s) {
+  MapPlan& plan = *batch.plan;
+  Side& side = plan.side[s];
+  for (const auto& [id, seq] : plan.unconfirmed[s].rows) {
+    Expected<std::optional<state::Link>> link = FindLink(batch, s, id);
+    if (!link.ok()) return link.status();
+    if (*link) continue;  // the retry linked it (found by alternate key)
+    Expected<std::optional<Row>> row = ReadRow(side, id);
+    if (!row.ok()) return row.status();
+    if (!*row) continue;
+    // An application changed it since duet inserted it: it is the
+    // application's row now, reconciled like any new row of the side.
+    Expected<std::optional<double>> changed = side.endpoint->LatestChangeTime(side.table, id, seq);
+    if (!changed.ok()) return changed.status();
+    if (changed->has_value()) {
+      if (!side.transform) continue;
+      batch.sweeping = true;
+      Status st = Reconcile(batch, s, id, -1);
+      batch.sweeping = false;
+      if (!st.ok()) return st;
+      continue;
+    }
+    Status deleted = side.endpoint->Delete(side.table, id);
+    Trace("  delete unconfirmed {} row {}", side.table, id);
+    if (!deleted.ok()) {
+      if (!IsRejected(deleted)) return deleted;
+      RecordError(batch, s, id, "rejected",
+                  "duet inserted this row for a row that is gone, and cannot delete it: " +
+                      deleted.message(),
+                  &**row);
+      continue;
+    }
+    ++batch.writes;
+  }
+  batch.swept[s] = true;
   return Status::Ok();
 }
 

@@ -100,6 +100,10 @@ struct MapPlan {
   bool initial_none = false;
   bool live = false;              // seen live in the state store (InitialSync)
   std::vector<int> key_slots[2];  // outputs of side s's transform that are keys of the other side
+  // A mapping flows only from side s, and not from a constant: a partner
+  // duet inserts on side s must then write it back to the row it was made
+  // from (`concat(CODE, "-", NAME) -> label` for a row created in ce).
+  bool one_way_from[2] = {false, false};
   // Application inserts captured but not yet behind the checkpoint, per
   // side: RowId -> newest seq, read up to inserts_scanned. A linked RowId
   // inserted after its link was made names a new row (SQLite reuses the
@@ -110,6 +114,23 @@ struct MapPlan {
   // duet's own inserts count only after this seq: at start, those of a batch
   // whose state never committed; afterwards none (insert_row checks its own).
   int64_t own_inserts_after[2] = {0, 0};
+  // Rows duet inserted on side s after the last commit_end the state store
+  // holds for s: the work of a batch whose state never committed, whose
+  // links are lost. They are looked for at the first batch after a start or
+  // a failure (FindUnconfirmed). Once every change of the other side that
+  // was captured before they were found is reconciled, a row of them that
+  // is still unlinked was made for a row that is gone (deleted, or no
+  // longer matched by key), and is deleted (SweepUnconfirmed). Until then
+  // the side's commit_end stays where it was, so that a crash before the
+  // sweep finds them again.
+  bool check_unconfirmed = true;
+  // Until then Reconcile leaves them alone: they are no application's rows.
+  struct Unconfirmed {
+    std::vector<std::pair<RowId, int64_t>> rows;  // RowId, seq of duet's insert
+    std::unordered_set<RowId> ids;                // the RowIds of `rows`
+    int64_t ready_at = 0;  // the other side's changelog end when they were found
+  };
+  Unconfirmed unconfirmed[2];
 };
 
 // What a transform made of a row.
@@ -257,6 +278,10 @@ class SyncEngine::Impl {
     // state op writes each run of them that no other state op interrupts.
     std::shared_ptr<std::vector<state::Link>> new_links;
     size_t new_links_op = 0;  // state_ops.size() once new_links' op was added
+    // Side s's unconfirmed rows were settled in this batch: its commit_end
+    // may move on when the batch commits.
+    bool swept[2] = {false, false};
+    bool sweeping = false;  // SweepUnconfirmed is reconciling an unconfirmed row
   };
   // The seq of a link made in the current batch until it commits: newer
   // than any change captured so far, duet's own inserts included.
@@ -266,6 +291,16 @@ class SyncEngine::Impl {
   static constexpr int kByRule = -2;
 
   Status BeginBatch(Batch& batch, MapPlan& plan);
+  // Reads the plan's unconfirmed rows (MapPlan::unconfirmed) afresh.
+  Status FindUnconfirmed(MapPlan& plan);
+  // Whether side s's unconfirmed rows can be settled once the other side's
+  // checkpoint is `other_checkpoint`.
+  static bool UnconfirmedReady(const MapPlan& plan, int s, int64_t other_checkpoint);
+  Status SweepUnconfirmed(Batch& batch, int s);
+  // Forgets what the plan keeps between batches, to be read again from the
+  // state store and the changelogs (after a batch that may have committed
+  // on a database but not in the state store).
+  static void ResetPlanMemory(MapPlan& plan);
   Status CommitBatch(Batch& batch, const std::function<Status(state::StateStore&)>& extra);
   void AbortBatch(Batch& batch);
 
@@ -332,6 +367,14 @@ class SyncEngine::Impl {
   Expected<std::optional<Row>> ReadRow(Side& side, const RowId& id);
 
   Expected<int> Winner(MapPlan& plan, const FieldPlan& field, const RowId ids[2], int trigger);
+  // Whether an application changed row `id` of side `s` since the map's
+  // checkpoint there (duet's own writes do not count).
+  Expected<bool> AppChanged(MapPlan& plan, int s, const RowId& id);
+  // When both rows of a linked pair differ from its base: the one side an
+  // application changed since the checkpoints, or -1 when both or neither
+  // did. Neither differs only from duet's own writes of a batch whose state
+  // never committed. `known` caches the reads for the pair.
+  Expected<int> OnlyAppChanged(MapPlan& plan, const RowId ids[2], std::optional<bool> known[2]);
 
   Expected<int64_t> ProcessChanges(MapPlan& plan, size_t limit);
   // Reads the links of every row of the changes into the batch's overlay,

@@ -297,7 +297,12 @@ Expected<bool> SyncEngine::Impl::InsertPartner(Batch& batch, int from, const Row
   int to = 1 - from;
   Side& source = plan.side[from];
   Side& target = plan.side[to];
-  if (!source.transform || !row.problem.empty()) return false;
+  // A mapping that flows back from the new partner is written by Reconcile,
+  // which also leaves unconfirmed rows (MapPlan::unconfirmed) alone.
+  if (!source.transform || !row.problem.empty() || plan.one_way_from[to] ||
+      plan.unconfirmed[from].ids.count(row.id)) {
+    return false;
+  }
   std::string from_key = (from == 0 ? "L:" : "R:") + row.id;
   if (batch.done.count(from_key)) return false;
   Expected<std::optional<state::Link>> link = FindLink(batch, from, row.id);

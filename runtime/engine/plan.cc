@@ -176,6 +176,14 @@ Status SyncEngine::Impl::Plan() {
         if (t->outputs[j].key) plan->key_slots[s].push_back(static_cast<int>(j));
       }
     }
+    for (const FieldPlan& field : plan->fields) {
+      for (int s = 0; s < 2; ++s) {
+        if (!field.slots[s].empty() && field.slots[1 - s].empty() && !field.constant[s] &&
+            plan->side[1 - s].transform) {
+          plan->one_way_from[s] = true;
+        }
+      }
+    }
     for (int s = 0; s < 2; ++s) PlanPlainInsert(*plan, s);
     plan->initial_none = map->initial == "none";
     plan->seed = map->initial == plan->side[1].system ? 1 : 0;

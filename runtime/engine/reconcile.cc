@@ -400,6 +400,27 @@ Expected<int> SyncEngine::Impl::Winner(MapPlan& plan, const FieldPlan& field, co
   return trigger;
 }
 
+Expected<bool> SyncEngine::Impl::AppChanged(MapPlan& plan, int s, const RowId& id) {
+  Expected<int64_t> ck = state->GetCheckpoint(plan.name, plan.side[s].system);
+  if (!ck.ok()) return ck.status();
+  Expected<std::optional<double>> at =
+      plan.side[s].endpoint->LatestChangeTime(plan.side[s].table, id, *ck);
+  if (!at.ok()) return at.status();
+  return at->has_value();
+}
+
+Expected<int> SyncEngine::Impl::OnlyAppChanged(MapPlan& plan, const RowId ids[2],
+                                               std::optional<bool> known[2]) {
+  for (int i = 0; i < 2; ++i) {
+    if (known[i]) continue;
+    Expected<bool> app = AppChanged(plan, i, ids[i]);
+    if (!app.ok()) return app.status();
+    known[i] = *app;
+  }
+  if (*known[0] == *known[1]) return -1;
+  return *known[0] ? 0 : 1;
+}
+
 // ---------------------------------------------------------------------------
 // Reconcile
 
@@ -411,6 +432,12 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
 
   Expected<std::optional<state::Link>> link = FindLink(batch, s, id);
   if (!link.ok()) return link.status();
+  // A row duet inserted in a batch whose state never committed waits for
+  // SweepUnconfirmed, which knows whether it still has a partner.
+  if (!*link && !batch.sweeping && plan.unconfirmed[s].ids.count(id)) {
+    Trace("reconcile {} side {} row {}: unconfirmed, left for the sweep", plan.name, s, id);
+    return Status::Ok();
+  }
   RowId ids[2];
   ids[s] = id;
   if (*link) {
@@ -505,6 +532,10 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
   // The row the last insert_row made, when its values alone give every
   // column this side reads (no lookups, no column left to the database).
   std::optional<Row> last_insert;
+  // The pair came into being by that insert: the merge below writes back
+  // the mappings that flow only from the new row (MapPlan::one_way_from),
+  // but not constants, which are defaults for rows their side creates.
+  bool just_inserted = false;
 
   // Inserts the partner of side `from`'s row on the other side.
   auto insert_row = [&](int from) -> Expected<std::optional<RowId>> {
@@ -636,6 +667,13 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
           changed = changed || !(v == base.c[kept][j]);
         }
       }
+      if (changed && has_base) {
+        // The base may predate a write duet made in a batch whose state
+        // never committed: only an application's change counts.
+        Expected<bool> app = AppChanged(plan, kept, ids[kept]);
+        if (!app.ok()) return app.status();
+        changed = *app;
+      }
       int winner = gone;
       if (!plan.side[gone].transform) {
         // The target of a one-way map: the link goes, and the next change of
@@ -703,10 +741,13 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
         if (!reread.ok()) return reread.status();
         rows[gone] = std::move(*reread);
         if (!rows[gone]) return InternalError("a row duet inserted is not there");
-        return link_pair(rows, nullptr, {});
+        if (!plan.one_way_from[gone]) return link_pair(rows, nullptr, {});
+        ids[gone] = **inserted;
+        just_inserted = true;
+      } else {
+        DropLink(batch, **link);
+        ids[gone] = *existing;
       }
-      DropLink(batch, **link);
-      ids[gone] = *existing;
       batch.done.insert((gone == 0 ? "L:" : "R:") + ids[gone]);
       Expected<std::optional<Row>> found_row = ReadRow(plan.side[gone], ids[gone]);
       if (!found_row.ok()) return found_row.status();
@@ -756,62 +797,72 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
         rows[o] = std::move(*reread);
         if (!rows[o]) return InternalError("a row duet inserted is not there");
       }
-      return link_pair(rows, nullptr, {});
-    }
-    Expected<std::optional<state::Link>> taken = FindLink(batch, o, *partner);
-    if (!taken.ok()) return taken.status();
-    if (*taken) {
-      RecordError(batch, s, id, "duplicate_key",
-                  "the alternate key matches row " + *partner + " of " + plan.side[o].table +
-                      ", which is already linked to row " +
-                      (o == 0 ? (*taken)->right_id : (*taken)->left_id) + " of " +
-                      plan.side[s].table,
-                  &*rows[s], *partner);
-      return Status::Ok();
-    }
-    ids[o] = *partner;
-    batch.done.insert((o == 0 ? "L:" : "R:") + ids[o]);
-    Expected<std::optional<Row>> other = ReadRow(plan.side[o], ids[o]);
-    if (!other.ok()) return other.status();
-    rows[o] = std::move(*other);
-    if (!rows[o]) return Status::Ok();
-    if (!rows[o]->problem.empty()) {
-      RecordError(batch, o, ids[o], "bad_data", rows[o]->problem, &*rows[o]);
-      return Status::Ok();
-    }
-    if (plan.side[o].transform) {
+      if (!plan.one_way_from[o]) return link_pair(rows, nullptr, {});
+      // Merge below as a new pair whose first row wins.
       proj[o] = Project(plan.side[o], *rows[o]);
       if (proj[o].status == DUET_ERROR) {
         RecordError(batch, o, ids[o], proj[o].error_kind, proj[o].message, &*rows[o]);
         return Status::Ok();
       }
-    }
-    if (seed >= 0 && batch.take < 0) {
-      // The seeding side's rule is for rows as they were when the initial
-      // sync began. A row an application edited since (captured after the
-      // map's checkpoint) is newer than that: its edit must not be lost
-      // (docs/sync.md, "Initial sync"). This also covers a partner duet
-      // inserted in a batch whose state a crash kept from being recorded,
-      // and that was edited before the batch was done again.
-      bool edited[2];
-      for (int i = 0; i < 2; ++i) {
-        Expected<int64_t> ck = state->GetCheckpoint(plan.name, plan.side[i].system);
-        if (!ck.ok()) return ck.status();
-        Expected<std::optional<double>> at =
-            plan.side[i].endpoint->LatestChangeTime(plan.side[i].table, ids[i], *ck);
-        if (!at.ok()) return at.status();
-        edited[i] = at->has_value();
+      just_inserted = true;
+      seed = s;
+    } else {
+      Expected<std::optional<state::Link>> taken = FindLink(batch, o, *partner);
+      if (!taken.ok()) return taken.status();
+      if (*taken) {
+        RecordError(batch, s, id, "duplicate_key",
+                    "the alternate key matches row " + *partner + " of " + plan.side[o].table +
+                        ", which is already linked to row " +
+                        (o == 0 ? (*taken)->right_id : (*taken)->left_id) + " of " +
+                        plan.side[s].table,
+                    &*rows[s], *partner);
+        return Status::Ok();
       }
-      if (edited[1 - seed]) {
-        Trace("  edited since the initial sync began: {}{}", plan.side[1 - seed].system,
-              edited[seed] ? " and " + plan.side[seed].system : "");
-        seed = edited[seed] ? kByRule : 1 - seed;
+      ids[o] = *partner;
+      batch.done.insert((o == 0 ? "L:" : "R:") + ids[o]);
+      Expected<std::optional<Row>> other = ReadRow(plan.side[o], ids[o]);
+      if (!other.ok()) return other.status();
+      rows[o] = std::move(*other);
+      if (!rows[o]) return Status::Ok();
+      if (!rows[o]->problem.empty()) {
+        RecordError(batch, o, ids[o], "bad_data", rows[o]->problem, &*rows[o]);
+        return Status::Ok();
+      }
+      if (plan.side[o].transform) {
+        proj[o] = Project(plan.side[o], *rows[o]);
+        if (proj[o].status == DUET_ERROR) {
+          RecordError(batch, o, ids[o], proj[o].error_kind, proj[o].message, &*rows[o]);
+          return Status::Ok();
+        }
+      }
+      if (seed >= 0 && batch.take < 0) {
+        // The seeding side's rule is for rows as they were when the initial
+        // sync began. A row an application edited since (captured after the
+        // map's checkpoint) is newer than that: its edit must not be lost
+        // (docs/sync.md, "Initial sync"). This also covers a partner duet
+        // inserted in a batch whose state a crash kept from being recorded,
+        // and that was edited before the batch was done again.
+        bool edited[2];
+        for (int i = 0; i < 2; ++i) {
+          Expected<int64_t> ck = state->GetCheckpoint(plan.name, plan.side[i].system);
+          if (!ck.ok()) return ck.status();
+          Expected<std::optional<double>> at =
+              plan.side[i].endpoint->LatestChangeTime(plan.side[i].table, ids[i], *ck);
+          if (!at.ok()) return at.status();
+          edited[i] = at->has_value();
+        }
+        if (edited[1 - seed]) {
+          Trace("  edited since the initial sync began: {}{}", plan.side[1 - seed].system,
+                edited[seed] ? " and " + plan.side[seed].system : "");
+          seed = edited[seed] ? kByRule : 1 - seed;
+        }
       }
     }
   }
 
   // ---- both rows exist: merge field by field ----
-  std::vector<int> write_slots[2];  // per winning side: its transform's slots to write
+  std::optional<bool> app_changed[2];  // OnlyAppChanged's reads, once per pair
+  std::vector<int> write_slots[2];     // per winning side: its transform's slots to write
   std::vector<const FieldPlan*> conflicts;
   for (const FieldPlan& field : plan.fields) {
     bool flows[2] = {!field.slots[0].empty() && proj[0].status == DUET_OK,
@@ -847,9 +898,12 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
     int winner;
     if (flows[0] != flows[1]) {
       // One-way: only the source's changes flow; edits of the target column
-      // are left alone until the source changes.
+      // are left alone until the source changes, or a resync from the
+      // source (`take`) writes its value.
       int source = flows[0] ? 0 : 1;
-      if (!changed[source]) continue;
+      if (just_inserted && field.constant[source]) continue;
+      bool taken = batch.take == source && !field.constant[source];
+      if (!changed[source] && !taken) continue;
       winner = source;
     } else if (batch.take >= 0) {
       winner = batch.take;
@@ -859,6 +913,14 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
       winner = changed[0] ? 0 : 1;
     } else if (!changed[0]) {
       continue;  // neither side changed: values that do not round-trip
+    } else if (Expected<int> only =
+                   has_base ? OnlyAppChanged(plan, ids, app_changed) : Expected<int>(-1);
+               !only.ok()) {
+      return only.status();
+    } else if (*only >= 0) {
+      // Both differ from a base that predates a write duet made in a batch
+      // whose state never committed: the side an application changed wins.
+      winner = *only;
     } else {
       Expected<int> w = Winner(plan, field, ids, s);
       if (!w.ok()) return w.status();

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "runtime/base/failpoint.h"
 #include "runtime/engine/engine_impl.h"
 
 namespace duet::engine {
@@ -20,6 +21,9 @@ Expected<int64_t> SyncEngine::Impl::ProcessChanges(MapPlan& plan, size_t limit) 
   int64_t checkpoint[2] = {0, 0};
   bool advanced = false;
   size_t total = 0;
+  if (plan.check_unconfirmed) {
+    if (Status st = FindUnconfirmed(plan); !st.ok()) return st;
+  }
   for (int s = 0; s < 2; ++s) {
     if (!plan.side[s].transform) continue;
     Expected<int64_t> ck = state->GetCheckpoint(plan.name, plan.side[s].system);
@@ -46,7 +50,11 @@ Expected<int64_t> SyncEngine::Impl::ProcessChanges(MapPlan& plan, size_t limit) 
     m->last_sync = state::NowIso();
     return st.PutMap(*m);
   };
-  if (total == 0) {
+  bool sweep[2] = {false, false};
+  for (int s = 0; s < 2; ++s) {
+    sweep[s] = plan.side[1 - s].transform && UnconfirmedReady(plan, s, checkpoint[1 - s]);
+  }
+  if (total == 0 && !sweep[0] && !sweep[1]) {
     // Only duet's own changes: pass them without a batch.
     if (advanced) {
       if (Status st = state->Begin(); !st.ok()) return st;
@@ -78,6 +86,13 @@ Expected<int64_t> SyncEngine::Impl::ProcessChanges(MapPlan& plan, size_t limit) 
         return st;
       }
       synced[s].push_back(batch.filtered_out == filtered_before);
+    }
+  }
+  for (int s = 0; s < 2; ++s) {
+    if (!sweep[s]) continue;
+    if (Status st = SweepUnconfirmed(batch, s); !st.ok()) {
+      AbortBatch(batch);
+      return st;
     }
   }
   Status committed = CommitBatch(batch, [&](state::StateStore& st) { return record(st, true); });
@@ -270,14 +285,7 @@ void SyncEngine::Impl::Recover() {
   state->Rollback();
   // What the engine keeps between batches is read again from the state
   // store and the changelogs.
-  for (auto& plan : plans) {
-    for (int s = 0; s < 2; ++s) {
-      plan->pending_inserts[s].clear();
-      plan->pending_order[s].clear();
-      plan->inserts_scanned[s] = -1;
-      plan->own_inserts_after[s] = 0;
-    }
-  }
+  for (auto& plan : plans) ResetPlanMemory(*plan);
 }
 
 Expected<std::map<std::string, int64_t>> SyncEngine::Impl::Backlog(MapPlan& plan) {
@@ -417,6 +425,16 @@ Status SyncEngine::Impl::Prune() {
       if (!inserted) it->second = std::min(it->second, *ck);
     }
   }
+  // The changelog keeps duet's unconfirmed inserts until they are settled,
+  // so that a crash before then finds them again.
+  for (const auto& plan : plans) {
+    for (int s = 0; s < 2; ++s) {
+      const auto& rows = plan->unconfirmed[s].rows;
+      if (rows.empty()) continue;
+      auto [it, inserted] = lowest.emplace(plan->side[s].system, rows.front().second - 1);
+      if (!inserted) it->second = std::min(it->second, rows.front().second - 1);
+    }
+  }
   for (const auto& [system, seq] : lowest) {
     if (seq <= 0) continue;
     if (Status s = endpoints[system]->PruneChangelog(seq); !s.ok()) return s;
@@ -463,6 +481,8 @@ Expected<RunCounts> SyncEngine::Impl::Run(const std::atomic<bool>* stop,
   auto last_prune = last_retry;
   while (!stopped()) {
     int64_t handled = 0;
+    // A state store deleted or replaced under a running duet stops it.
+    if (Status s = state->CheckFile(); !s.ok()) return s;
     if (Status s = RefreshPaused(); !s.ok()) return s;
     for (auto& plan : plans) {
       if (IsPaused(*plan)) continue;
@@ -652,6 +672,7 @@ Expected<RunCounts> SyncEngine::RunWithRetries(const std::atomic<bool>* stop,
     ++failures;
     if (!stop && failures >= kOnceAttempts) return counts.status();
     impl_->Recover();
+    if (Status s = Failpoint("run.retry"); !s.ok()) return s;
     int seconds = std::min(60, 1 << std::min(failures - 1, 6));
     if (impl_->log) {
       impl_->log(fmt::format("transient failure ({}); retrying in {} s", counts.status().message(),
@@ -694,7 +715,8 @@ Expected<std::string> SyncEngine::DriftJson(const std::string& map, const Progre
 }
 
 Status SyncEngine::StartResync(const std::string& map, const std::string& from,
-                               const std::string& by, const std::string& where) {
+                               const std::string& by, const std::string& where,
+                               bool resume_skipping) {
   for (auto& plan : impl_->plans) {
     if (plan->name != map) continue;
     std::string side = from;
@@ -718,8 +740,21 @@ Status SyncEngine::StartResync(const std::string& map, const std::string& from,
     r.by = by;
     r.total = *total;
     r.where = where;
+    int64_t ends[2] = {0, 0};
+    for (int i = 0; i < 2 && resume_skipping; ++i) {
+      Expected<int64_t> end = plan->side[i].endpoint->ChangelogEnd();
+      if (!end.ok()) return end.status();
+      ends[i] = *end;
+    }
     if (Status st = impl_->state->Begin(); !st.ok()) return st;
-    if (Status st = impl_->state->PutResync(r); !st.ok()) {
+    Status st = impl_->state->PutResync(r);
+    for (int i = 0; i < 2 && resume_skipping && st.ok(); ++i) {
+      if (plan->side[i].transform) {
+        st = impl_->state->SetCheckpoint(map, plan->side[i].system, ends[i]);
+      }
+    }
+    if (st.ok() && resume_skipping) st = impl_->state->ResumeMap(map);
+    if (!st.ok()) {
       impl_->state->Rollback();
       return st;
     }

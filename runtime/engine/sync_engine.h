@@ -94,8 +94,12 @@ class SyncEngine {
   // bundle reload that needs one); empty `from`: the map's master when that
   // is a side it reads, else its seeding side.
   // `where`: only `from`'s rows for which this SQL condition holds.
+  // `resume_skipping`: also resumes the map (paused when its tables
+  // changed) and skips the changes captured for it so far, which the resync
+  // supersedes: after a column was dropped and added again, its nulls are
+  // no edits to carry to the other side (docs/operations.md).
   Status StartResync(const std::string& map, const std::string& from, const std::string& by,
-                     const std::string& where = "");
+                     const std::string& where = "", bool resume_skipping = false);
 
   // `duet status --json`.
   Expected<std::string> StatusJson();

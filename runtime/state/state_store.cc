@@ -5,7 +5,14 @@
 #include <cmath>
 #include <cstdlib>
 #include <ctime>
+#include <random>
 #include <set>
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 
 #include "runtime/endpoint/sqlite/sqlite_db.h"
 
@@ -46,7 +53,37 @@ CREATE TABLE IF NOT EXISTS duet_resync (
   filter TEXT);
 CREATE TABLE IF NOT EXISTS duet_paused (
   map TEXT PRIMARY KEY, since TEXT NOT NULL, by TEXT NOT NULL, reason TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS duet_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 )sql";
+
+// 128 random bits as hex: the store's id.
+std::string NewStoreId() {
+  std::random_device random;
+  std::string out;
+  for (int i = 0; i < 4; ++i) {
+    char part[9];
+    std::snprintf(part, sizeof part, "%08x", static_cast<unsigned>(random()));
+    out += part;
+  }
+  return out;
+}
+
+// The store's id, made on first open (also for a store an earlier version
+// made, which had none).
+Expected<std::string> LoadStoreId(sqlite::Db& db) {
+  {
+    Expected<Statement*> s =
+        db.Prepare("INSERT OR IGNORE INTO duet_meta (key, value) VALUES ('id', ?1)");
+    if (!s.ok()) return s.status();
+    (*s)->BindText(1, NewStoreId());
+    if (Status st = db.Run(**s); !st.ok()) return st;
+  }
+  Expected<Statement*> s = db.Prepare("SELECT value FROM duet_meta WHERE key = 'id'");
+  if (!s.ok()) return s.status();
+  ScopedStatement st(*s);
+  if (st->Step() != SQLITE_ROW) return db.Error("reading the state store's id");
+  return std::string(st->ColumnText(0));
+}
 
 const char* PhaseName(MapPhase phase) {
   switch (phase) {
@@ -140,10 +177,19 @@ double NowSeconds() {
 StateStore::StateStore(std::unique_ptr<sqlite::Db> db) : db_(std::move(db)) {}
 StateStore::~StateStore() = default;
 
-Expected<std::unique_ptr<StateStore>> StateStore::Open(const std::string& path) {
+Expected<std::unique_ptr<StateStore>> StateStore::Open(const std::string& path, OpenMode mode) {
+  struct stat st;
+  if (mode == OpenMode::kExisting && ::stat(path.c_str(), &st) != 0) {
+    return NotFoundError("there is no state store at '" + path +
+                         "': `duet install -c CONFIG` creates it (if duet ran with one before, "
+                         "restore it from a backup instead)");
+  }
   Expected<std::unique_ptr<sqlite::Db>> db =
       sqlite::Db::Open(path, /*create=*/true, "state store (sqlite:" + path + ")");
   if (!db.ok()) return db.status();
+  if (::stat(path.c_str(), &st) != 0) {
+    return IoError("cannot stat the state store '" + path + "': " + std::strerror(errno));
+  }
   // The state store may fall behind the databases after a power loss (the
   // engine repairs that), never ahead, so NORMAL durability is enough.
   // Links are read and written for every reconciled pair: a larger page
@@ -156,7 +202,28 @@ Expected<std::unique_ptr<StateStore>> StateStore::Open(const std::string& path) 
   }
   if (Status s = (*db)->Exec(kSchema); !s.ok()) return s;
   if (Status s = AddMissingColumns(**db); !s.ok()) return s;
-  return std::unique_ptr<StateStore>(new StateStore(std::move(*db)));
+  Expected<std::string> id = LoadStoreId(**db);
+  if (!id.ok()) return id.status();
+  std::unique_ptr<StateStore> store(new StateStore(std::move(*db)));
+  store->path_ = path;
+  store->id_ = std::move(*id);
+  store->device_ = static_cast<uint64_t>(st.st_dev);
+  store->inode_ = static_cast<uint64_t>(st.st_ino);
+  return store;
+}
+
+Status StateStore::CheckFile() const {
+  struct stat st;
+  if (::stat(path_.c_str(), &st) != 0) {
+    return DataLossError("the state store '" + path_ +
+                         "' was deleted while duet ran; duet stops (restore it from a backup, "
+                         "then start duet again)");
+  }
+  if (static_cast<uint64_t>(st.st_dev) != device_ || static_cast<uint64_t>(st.st_ino) != inode_) {
+    return DataLossError("the state store '" + path_ +
+                         "' was replaced by another file while duet ran; duet stops");
+  }
+  return Status::Ok();
 }
 
 Status StateStore::Begin() { return db_->Exec("BEGIN IMMEDIATE"); }

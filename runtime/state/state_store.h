@@ -128,8 +128,22 @@ struct ErrorFilter {
 
 class StateStore {
  public:
-  static Expected<std::unique_ptr<StateStore>> Open(const std::string& path);
+  // Only `duet install` creates a state store: any other command that finds
+  // none at `path` fails with NotFound, so that a lost state store is never
+  // silently replaced by an empty one.
+  enum class OpenMode { kExisting, kCreate };
+  static Expected<std::unique_ptr<StateStore>> Open(const std::string& path,
+                                                    OpenMode mode = OpenMode::kExisting);
   ~StateStore();
+
+  // A random id made when the store was created; `duet install` records it
+  // in each database (Endpoint::BindState), so that `duet run` can tell a
+  // state store that does not describe the databases.
+  const std::string& id() const { return id_; }
+  // Ok while the file at the store's path is the file it opened; DataLoss
+  // once it was deleted or replaced (a running duet must then stop: its
+  // writes would go nowhere).
+  Status CheckFile() const;
 
   // A write transaction now (Begin), or one that starts reading now and
   // becomes a write transaction at its first write (BeginRead): the engine
@@ -219,6 +233,10 @@ class StateStore {
  private:
   explicit StateStore(std::unique_ptr<sqlite::Db> db);
   std::unique_ptr<sqlite::Db> db_;
+  std::string path_;
+  std::string id_;
+  uint64_t device_ = 0;  // the opened file's identity (stat)
+  uint64_t inode_ = 0;
 };
 
 // The current time as ISO text with milliseconds, "2026-11-26T10:04:11.120Z".

@@ -553,9 +553,20 @@ TEST_F(PauseTest, ATableChangedUnderARunningDuetStopsOnlyItsMap) {
   EXPECT_EQ(status["paused"]["by"], "duet") << status.dump();
   EXPECT_THAT(status["paused"]["reason"].get<std::string>(), HasSubstr("schema changed"));
 
+  // The column comes back empty: a plain resume would carry its nulls to
+  // fo as edits (issue 13), so the operator must choose.
   ASSERT_TRUE(ce_.Exec("ALTER TABLE conf_fo ADD COLUMN b TEXT;"));
-  DuetExpect(kExitOk, "resume", {"conf_fo"});
+  Rows fo_b = fo_.Query("SELECT CODE, B FROM ConfFo ORDER BY CODE");
+  RunResult plain = Duet("resume", {"conf_fo"});
+  EXPECT_EQ(plain.exit_code, kExitError) << plain.out;
+  EXPECT_THAT(plain.err, HasSubstr("--from SYSTEM"));
+  EXPECT_THAT(plain.err, HasSubstr("--as-is"));
+  DuetExpect(kExitOk, "resume", {"conf_fo", "--from", "fo"});
   EXPECT_TRUE(PollUntil([&] { return ce_.Value("SELECT a FROM conf_fo") == "held"; }));
+  EXPECT_TRUE(
+      PollUntil([&] { return ce_.Query("SELECT code, b FROM conf_fo ORDER BY code") == fo_b; }))
+      << FormatRows(ce_.Query("SELECT code, b FROM conf_fo ORDER BY code"));
+  EXPECT_EQ(fo_.Query("SELECT CODE, B FROM ConfFo ORDER BY CODE"), fo_b) << "fo lost its values";
   StopRun(run);
 
   // A run that starts on a changed table refuses before it syncs anything.

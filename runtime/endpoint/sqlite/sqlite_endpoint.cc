@@ -251,6 +251,7 @@ class SqliteEndpoint : public Endpoint {
         return (a.first == "table") < (b.first == "table");
       });
       for (const auto& [kind, name] : objects) {
+        if (kind == "state") continue;  // a binding, not an object (BindState)
         std::string sql = "DROP " + Upper(kind) + " IF EXISTS " + QuoteIdentifier(name);
         if (Status s = db_->Exec(sql); !s.ok()) {
           (void)db_->Exec("ROLLBACK");
@@ -288,6 +289,36 @@ class SqliteEndpoint : public Endpoint {
       }
     }
     return Status::Ok();
+  }
+
+  // The binding is a row of duet_installed of kind 'state', which
+  // uninstall leaves to the table's own drop (it names no object).
+  Expected<std::string> BoundState() override {
+    Expected<bool> exists = TableExists(kInstalled);
+    if (!exists.ok()) return exists.status();
+    if (!*exists) return std::string();  // capture not installed: CheckCapture says so
+    Expected<Statement*> s =
+        db_->Prepare(std::string("SELECT name FROM ") + kInstalled + " WHERE kind = 'state'");
+    if (!s.ok()) return s.status();
+    ScopedStatement st(*s);
+    int rc = st->Step();
+    if (rc == SQLITE_ROW) return std::string(st->ColumnText(0));
+    if (rc != SQLITE_DONE) return db_->Error("reading what install added");
+    return std::string();
+  }
+
+  Status BindState(const std::string& state_id) override {
+    if (Status s = db_->Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+    Status s = db_->Exec(std::string("DELETE FROM ") + kInstalled + " WHERE kind = 'state'");
+    if (s.ok()) {
+      CaptureCounts ignored;
+      s = Record("state", state_id, &ignored);
+    }
+    if (!s.ok()) {
+      (void)db_->Exec("ROLLBACK");
+      return s;
+    }
+    return db_->Exec("COMMIT");
   }
 
   Expected<int64_t> ChangelogEnd() override {
@@ -351,6 +382,26 @@ class SqliteEndpoint : public Endpoint {
     int rc;
     while ((rc = st->Step()) == SQLITE_ROW) {
       out.rows.emplace_back(std::to_string(st->ColumnInt(0)), st->ColumnInt(1));
+    }
+    if (rc != SQLITE_DONE) return db_->Error("reading the changelog");
+    return out;
+  }
+
+  Expected<std::vector<std::pair<RowId, int64_t>>> ReadOwnInserts(const std::string& table,
+                                                                  std::string_view origin,
+                                                                  int64_t after) override {
+    Expected<Statement*> s =
+        db_->Prepare(std::string("SELECT rid, seq FROM ") + kChangelog +
+                     " WHERE seq > ?1 AND tbl = ?2 AND op = 1 AND origin = ?3 ORDER BY seq");
+    if (!s.ok()) return s.status();
+    ScopedStatement st(*s);
+    st->BindInt(1, after);
+    st->BindText(2, LocalName(table));
+    st->BindText(3, origin);
+    std::vector<std::pair<RowId, int64_t>> out;
+    int rc;
+    while ((rc = st->Step()) == SQLITE_ROW) {
+      out.emplace_back(std::to_string(st->ColumnInt(0)), st->ColumnInt(1));
     }
     if (rc != SQLITE_DONE) return db_->Error("reading the changelog");
     return out;
