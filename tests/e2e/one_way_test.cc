@@ -64,7 +64,7 @@ TEST_F(OneWayTest, ResyncWritesWhatDriftReports) {
   Install();
   RunOnce();
   // ce's user overwrites a label: a one-way target's edit is left alone...
-  ASSERT_TRUE(ce_.Exec("UPDATE pair SET label = 'overwritten' WHERE code = 'A'"));
+  ASSERT_TRUE(ce_.Exec("UPDATE pair SET label = 'overwritten' WHERE code = 'A';"));
   RunOnce();
   EXPECT_EQ(ce_.Value("SELECT label FROM pair WHERE code = 'A'"), "overwritten");
   RunResult drift = Duet("drift", {"pairs"});

@@ -563,9 +563,9 @@ TEST_F(PauseTest, ATableChangedUnderARunningDuetStopsOnlyItsMap) {
   EXPECT_THAT(plain.err, HasSubstr("--as-is"));
   DuetExpect(kExitOk, "resume", {"conf_fo", "--from", "fo"});
   EXPECT_TRUE(PollUntil([&] { return ce_.Value("SELECT a FROM conf_fo") == "held"; }));
-  EXPECT_TRUE(
-      PollUntil([&] { return ce_.Query("SELECT code, b FROM conf_fo ORDER BY code") == fo_b; }))
-      << FormatRows(ce_.Query("SELECT code, b FROM conf_fo ORDER BY code"));
+  EXPECT_TRUE(PollUntil([&] {
+    return ce_.Query("SELECT code, b FROM conf_fo ORDER BY code") == fo_b;
+  })) << FormatRows(ce_.Query("SELECT code, b FROM conf_fo ORDER BY code"));
   EXPECT_EQ(fo_.Query("SELECT CODE, B FROM ConfFo ORDER BY CODE"), fo_b) << "fo lost its values";
   StopRun(run);
 

@@ -53,7 +53,7 @@ TEST_F(StateStoreTest, ARunningDuetStopsWhenItsStateStoreIsDeleted) {
   RunOnce();
   Process run = StartRun();
   ASSERT_TRUE(PollUntil([&] {
-    return fo_.Exec("UPDATE Item SET QTY = QTY + 1 WHERE CODE = 'A'") &&
+    return fo_.Exec("UPDATE Item SET QTY = QTY + 1 WHERE CODE = 'A';") &&
            ce_.Value("SELECT qty FROM item WHERE code = 'A'") != "1";
   })) << "duet run never synced";
   RemoveState();
@@ -74,7 +74,7 @@ TEST_F(StateStoreTest, ARunningDuetStopsWhenItsStateStoreIsReplaced) {
   fs::copy_file(dir_ / "state.db", dir_ / "copy.db");
   Process run = StartRun();
   ASSERT_TRUE(PollUntil([&] {
-    return fo_.Exec("UPDATE Item SET QTY = QTY + 1 WHERE CODE = 'A'") &&
+    return fo_.Exec("UPDATE Item SET QTY = QTY + 1 WHERE CODE = 'A';") &&
            ce_.Value("SELECT qty FROM item WHERE code = 'A'") != "1";
   })) << "duet run never synced";
   fs::rename(dir_ / "copy.db", dir_ / "state.db");
@@ -90,7 +90,7 @@ TEST_F(StateStoreTest, AStateStoreThatDoesNotDescribeTheDatabasesIsRefused) {
   ASSERT_EQ(ce_.Value("SELECT name FROM item WHERE code = 'A'"), "alpha");
   // The state store is lost; meanwhile ce's user edits the row.
   RemoveState();
-  ASSERT_TRUE(ce_.Exec("UPDATE item SET name = 'edited in ce' WHERE code = 'A'"));
+  ASSERT_TRUE(ce_.Exec("UPDATE item SET name = 'edited in ce' WHERE code = 'A';"));
   // A new one from install is not bound to databases bound to the old one.
   RunResult install = Duet("install");
   EXPECT_EQ(install.exit_code, kExitError) << install.err;
@@ -102,7 +102,7 @@ TEST_F(StateStoreTest, AStateStoreThatDoesNotDescribeTheDatabasesIsRefused) {
   EXPECT_NE(run.err.find("installed with another state store"), std::string::npos) << run.err;
   // Nothing was synced over the edit.
   EXPECT_EQ(ce_.Value("SELECT name FROM item WHERE code = 'A'"), "edited in ce");
-  EXPECT_EQ(fo_.Value("SELECT NAME FROM Item WHERE CODE = 'A'"), "alpha");
+  EXPECT_EQ(fo_.Value("SELECT NAME FROM Item WHERE CODE = 'A';"), "alpha");
   // The operator chooses to start over: the initial sync runs again and
   // matches the rows by key (fo, the seeding side, wins).
   RunResult rebound = Duet("install", {"--new-state"});
