@@ -64,6 +64,7 @@ int WriteBundle(const frontend::Result& result, const CompileFlags& flags) {
   bundler::Options options;
   options.codegen.opt_level = flags.opt_level;
   options.include_object = !flags.no_object;
+  options.maps = flags.maps;
   Expected<bundle::Contents> contents = bundler::Build(result, options);
   if (!contents.ok()) return Fail(contents.status());
   std::string bytes = bundle::Serialize(*contents);
