@@ -1,6 +1,7 @@
 #include "compiler/driver/bundle_commands.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -92,6 +93,12 @@ int WriteBundle(const frontend::Result& result, const CompileFlags& flags) {
   std::cerr << fmt::format("wrote {}: {}, {}, {} bytes{}; sha256 {}\n", flags.output,
                            count(manifest->maps.size(), "map"), count(transforms, "transform"),
                            bytes.size(), signed_note, DigestHex(digest));
+  // --maps may bring maps along (the ones looked up): name what is in.
+  if (!flags.maps.empty()) {
+    std::cerr << fmt::format("maps, in initial-sync order: {}; tables: {}\n",
+                             fmt::join(manifest->initial_sync_order, ", "),
+                             manifest->tables.size());
+  }
   return kExitClean;
 }
 
