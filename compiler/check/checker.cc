@@ -1161,10 +1161,14 @@ class Checker {
   // other table's key column that no field reads, when there is exactly one.
   std::optional<std::string> RefKeyHint(const Map& m, Side target, const Column& ref) const {
     const Table& referenced = table(ref.type.ref_table);
-    if (referenced.key_columns.empty()) return std::nullopt;  // E0408 says why
-    // A composite key's other columns come from the row written (E0408).
-    std::string path =
-        ref.name + "." + referenced.columns[static_cast<size_t>(referenced.key_columns[0])].name;
+    // The path ends on the key's value column; a composite key's other
+    // columns are refs, taken from the row written (E0408).
+    auto value_key =
+        std::find_if(referenced.key_columns.begin(), referenced.key_columns.end(), [&](int key) {
+          return referenced.columns[static_cast<size_t>(key)].type.kind != TypeKind::kRef;
+        });
+    if (value_key == referenced.key_columns.end()) return std::nullopt;
+    std::string path = ref.name + "." + referenced.columns[static_cast<size_t>(*value_key)].name;
     Side source = Other(target);
     const Table& other = table(m.table(source));
     std::vector<std::string> unread;
