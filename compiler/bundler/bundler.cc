@@ -1,7 +1,9 @@
 #include "compiler/bundler/bundler.h"
 
 #include <algorithm>
+#include <optional>
 
+#include "compiler/bundler/selection.h"
 #include "compiler/ir/lower.h"
 
 namespace duet::bundler {
@@ -214,8 +216,17 @@ bundle::Manifest MakeManifest(const frontend::Result& result, const ir::Module& 
 Expected<bundle::Contents> Build(const frontend::Result& result, const Options& options) {
   if (!result.ok() || !result.checked) return FailedPreconditionError("the maps have errors");
   ir::Module module = ir::Lower(*result.checked);
+  std::optional<Selection> selection;
+  if (!options.maps.empty()) {
+    Expected<Selection> selected = SelectMaps(*result.checked, module, options.maps);
+    if (!selected.ok()) return selected.status();
+    selection = std::move(*selected);
+    KeepSelected(*selection, module);
+  }
+  bundle::Manifest manifest = MakeManifest(result, module);
+  if (selection) KeepSelected(*selection, manifest);
   bundle::Contents contents;
-  contents.manifest = bundle::WriteManifest(MakeManifest(result, module));
+  contents.manifest = bundle::WriteManifest(manifest);
   Expected<std::string> bitcode = codegen::EmitBitcode(module, options.codegen);
   if (!bitcode.ok()) return bitcode.status();
   contents.bitcode = std::move(*bitcode);

@@ -4,6 +4,9 @@
 #ifndef DUET_COMPILER_BUNDLER_BUNDLER_H_
 #define DUET_COMPILER_BUNDLER_BUNDLER_H_
 
+#include <string>
+#include <vector>
+
 #include "compiler/codegen/codegen.h"
 #include "compiler/frontend/frontend.h"
 #include "compiler/ir/ir.h"
@@ -20,6 +23,8 @@ struct Options {
   // Object code for the build machine's triple, so loading skips code
   // generation; bitcode is always included.
   bool include_object = true;
+  // Not empty: bundle only these maps and what they need (selection.h).
+  std::vector<std::string> maps;
 };
 
 // The manifest of a module that checked without errors. Deterministic: it

@@ -865,10 +865,16 @@ class Checker {
       field.range = syntax->range;
       if ((m.direction == Direction::kToRight && field.direction != Direction::kToRight) ||
           (m.direction == Direction::kToLeft && field.direction != Direction::kToLeft)) {
+        // Two fixes: usually the field's arrow is the slip, sometimes the
+        // map's; the first note is the field rewritten with the map's arrow.
         Report(DiagKind::kDirectionNotAllowed, syntax->direction_range,
                fmt::format("map {} is one-way ({}), so its fields cannot flow {}", Quoted(m.name),
                            Spelling(m.direction), Spelling(field.direction)))
-            .AddNote(fmt::format("declare the map with '<->' to let data flow both ways"));
+            .AddNote(fmt::format("to let the field flow the map's way, give it the map's arrow: "
+                                 "'{} {} {}'",
+                                 ast::ExprToString(*syntax->left), Spelling(m.direction),
+                                 ast::ExprToString(*syntax->right)))
+            .AddNote("or, to let data flow both ways, declare the map with '<->' and a 'master'");
         continue;
       }
       Scope left_scope{m.table(Side::kLeft), m.table(Side::kRight), "the left side of a mapping"};
@@ -1120,15 +1126,19 @@ class Checker {
       if (field_errors_in_map(index)) continue;
       for (int key : t.key_columns) {
         if (written.contains(key)) continue;
-        Report(DiagKind::kKeyNotFilled, target == Side::kLeft ? decl.left.range : decl.right.range,
-               fmt::format("key column {} of {} is not filled by any mapping of map {}",
-                           Quoted(t.columns[static_cast<size_t>(key)].name), t.qualified_name,
-                           Quoted(m.name)))
-            .AddNote(t.key_range, "the key is declared here")
-            .AddNote(t.columns[static_cast<size_t>(key)].is_id
-                         ? "it is also the table's system-assigned id; an alternate key is made of "
-                           "data columns"
-                         : "rows written into the table could not be matched with their partners");
+        const Column& column = t.columns[static_cast<size_t>(key)];
+        auto& d =
+            Report(DiagKind::kKeyNotFilled,
+                   target == Side::kLeft ? decl.left.range : decl.right.range,
+                   fmt::format("key column {} of {} is not filled by any mapping of map {}",
+                               Quoted(column.name), t.qualified_name, Quoted(m.name)))
+                .AddNote(t.key_range, "the key is declared here")
+                .AddNote(column.is_id ? "it is also the table's system-assigned id; an alternate "
+                                        "key is made of data columns"
+                                      : "rows written into the table could not be matched with "
+                                        "their partners");
+        if (column.type.kind != TypeKind::kRef) continue;
+        if (std::optional<std::string> hint = RefKeyHint(m, target, column)) d.AddNote(*hint);
       }
       for (size_t c = 0; c < t.columns.size(); ++c) {
         const Column& column = t.columns[c];
@@ -1143,6 +1153,41 @@ class Checker {
             .AddNote("map a value into it, give it a default ('default ...') or let it be null");
       }
     }
+  }
+
+  // How a key column that is a ref is usually filled: a lookup by the
+  // referenced table's key, as the standard maps fill the company
+  // ('DATAAREAID <-> msdyn_company.cdm_companycode'). The example reads the
+  // other table's key column that no field reads, when there is exactly one.
+  std::optional<std::string> RefKeyHint(const Map& m, Side target, const Column& ref) const {
+    const Table& referenced = table(ref.type.ref_table);
+    // The path ends on the key's value column; a composite key's other
+    // columns are refs, taken from the row written (E0408).
+    auto value_key =
+        std::find_if(referenced.key_columns.begin(), referenced.key_columns.end(), [&](int key) {
+          return referenced.columns[static_cast<size_t>(key)].type.kind != TypeKind::kRef;
+        });
+    if (value_key == referenced.key_columns.end()) return std::nullopt;
+    std::string path = ref.name + "." + referenced.columns[static_cast<size_t>(*value_key)].name;
+    Side source = Other(target);
+    const Table& other = table(m.table(source));
+    std::vector<std::string> unread;
+    for (int key : other.key_columns) {
+      bool read = std::any_of(m.fields.begin(), m.fields.end(), [&](const FieldMap& f) {
+        const BoundExprPtr& end = source == Side::kLeft ? f.left : f.right;
+        const auto* p = end ? std::get_if<PathNode>(&end->node) : nullptr;
+        return p && p->hops.size() == 1 && p->hops[0].column == key;
+      });
+      if (!read) unread.push_back(other.columns[static_cast<size_t>(key)].name);
+    }
+    std::string value = unread.size() == 1 ? unread[0] : "COLUMN";
+    const char* arrow = Spelling(m.direction);
+    std::string example = target == Side::kRight ? value + " " + arrow + " " + path
+                                                 : path + " " + arrow + " " + value;
+    return fmt::format(
+        "{} is a ref to {}: fill it with a lookup by that table's key, for example "
+        "'{}'",
+        Quoted(ref.name), referenced.qualified_name, example);
   }
 
   bool field_errors_in_map(int index) const {

@@ -1,6 +1,7 @@
 #include "compiler/driver/bundle_commands.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -64,6 +65,7 @@ int WriteBundle(const frontend::Result& result, const CompileFlags& flags) {
   bundler::Options options;
   options.codegen.opt_level = flags.opt_level;
   options.include_object = !flags.no_object;
+  options.maps = flags.maps;
   Expected<bundle::Contents> contents = bundler::Build(result, options);
   if (!contents.ok()) return Fail(contents.status());
   std::string bytes = bundle::Serialize(*contents);
@@ -91,6 +93,12 @@ int WriteBundle(const frontend::Result& result, const CompileFlags& flags) {
   std::cerr << fmt::format("wrote {}: {}, {}, {} bytes{}; sha256 {}\n", flags.output,
                            count(manifest->maps.size(), "map"), count(transforms, "transform"),
                            bytes.size(), signed_note, DigestHex(digest));
+  // --maps may bring maps along (the ones looked up): name what is in.
+  if (!flags.maps.empty()) {
+    std::cerr << fmt::format("maps, in initial-sync order: {}; tables: {}\n",
+                             fmt::join(manifest->initial_sync_order, ", "),
+                             manifest->tables.size());
+  }
   return kExitClean;
 }
 

@@ -15,10 +15,12 @@ struct CompileFlags {
   std::string sign_key;  // path of a secret key file, or empty
   int opt_level = 2;
   bool no_object = false;
+  std::vector<std::string> maps;  // --maps: only these and what they need
 };
 
 // Writes the bundle of a module that checked without errors. Returns the
-// process exit code (0, or 2 for I/O and key problems).
+// process exit code (0, or 2 for I/O and key problems and for a --maps
+// name that is no map of the module).
 int WriteBundle(const frontend::Result& result, const CompileFlags& flags);
 
 // Prints a bundle's manifest (text or JSON) after verifying it; 2 when it

@@ -11,10 +11,12 @@
 #include <cstdlib>
 #include <functional>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "compiler/ast/ast.h"
+#include "compiler/bundler/selection.h"
 #include "compiler/codegen/codegen.h"
 #include "compiler/diag/diagnostic.h"
 #include "compiler/diag/render.h"
@@ -151,13 +153,25 @@ int RunTests(const CommonFlags& flags, bool verbose, bool use_interpreter) {
 
 // Prints SQLite DDL for the tables of one system: the application schema
 // the maps expect, for demos and tests (docs in README, "Trying maps out").
-int RunSchema(const CommonFlags& flags, const std::string& system_name) {
+// With `maps`, only the tables those maps and the maps they need use.
+int RunSchema(const CommonFlags& flags, const std::string& system_name,
+              const std::vector<std::string>& maps) {
   return RunOnCheckedModule(flags, [&](const frontend::Result& result) {
     const check::CheckedModule& model = *result.checked;
+    std::optional<bundler::Selection> selection;
+    if (!maps.empty()) {
+      Expected<bundler::Selection> selected = bundler::SelectMaps(model, ir::Lower(model), maps);
+      if (!selected.ok()) {
+        std::cerr << "duetc: " << selected.status().message() << "\n";
+        return kExitUsage;
+      }
+      selection = std::move(*selected);
+    }
     std::string known;
     for (size_t i = 0; i < model.systems.size(); ++i) {
       if (model.systems[i].name == system_name) {
-        std::cout << schema::SqliteSchema(model, static_cast<int>(i));
+        std::cout << schema::SqliteSchema(model, static_cast<int>(i),
+                                          selection ? &selection->tables : nullptr);
         return kExitClean;
       }
       known += (known.empty() ? "" : ", ") + model.systems[i].name;
@@ -229,6 +243,11 @@ int Main(int argc, char** argv) {
       ->check(CLI::Range(0, 3))
       ->capture_default_str();
   compile->add_flag("--no-object", bundle_flags.no_object, "leave out object code (bitcode only)");
+  compile
+      ->add_option("--maps", bundle_flags.maps,
+                   "bundle only these maps (NAME,NAME...), the maps they look rows up from, and "
+                   "the tables those use")
+      ->delimiter(',');
 
   std::string inspect_path;
   std::string inspect_trust;
@@ -261,6 +280,12 @@ int Main(int argc, char** argv) {
   AddCommonFlags(*schema, schema_flags);
   schema->add_option("--system", schema_system, "the system whose tables to print (fo, ce, ...)")
       ->required();
+  std::vector<std::string> schema_maps;
+  schema
+      ->add_option("--maps", schema_maps,
+                   "only the tables of these maps (NAME,NAME...) and of the maps they look rows "
+                   "up from, as `duetc compile --maps` bundles them")
+      ->delimiter(',');
   CommonFlags docs_flags;
   DocsFlags docs_options;
   CLI::App* docs = app.add_subcommand(
@@ -296,7 +321,7 @@ int Main(int argc, char** argv) {
   if (inspect->parsed()) return InspectBundle(inspect_path, inspect_json, inspect_trust);
   if (keygen->parsed()) return GenerateKeys(keygen_name);
   if (diff->parsed()) return DiffBundles(diff_old, diff_new, diff_json);
-  if (schema->parsed()) return RunSchema(schema_flags, schema_system);
+  if (schema->parsed()) return RunSchema(schema_flags, schema_system, schema_maps);
   if (docs->parsed()) {
     return RunOnCheckedModule(docs_flags, [&](const frontend::Result& result) {
       return WriteDocs(result, docs_options);

@@ -4,6 +4,7 @@
 #ifndef DUET_COMPILER_SCHEMA_SQLITE_SCHEMA_H_
 #define DUET_COMPILER_SCHEMA_SQLITE_SCHEMA_H_
 
+#include <set>
 #include <string>
 
 #include "compiler/check/model.h"
@@ -23,8 +24,10 @@ inline constexpr const char* kRowIdColumn = "RECID";
 // stored"): decimals, dates, datetimes and guids are TEXT, so values stay
 // exact. A guid `id` gets a random guid by default, as Dataverse
 // assigns ids; a column with a map default gets it as its SQL default. The
-// alternate key gets a unique index, as both systems enforce.
-std::string SqliteSchema(const check::CheckedModule& model, int system);
+// alternate key gets a unique index, as both systems enforce. With `only`,
+// just the tables named there (qualified names, "ce.account").
+std::string SqliteSchema(const check::CheckedModule& model, int system,
+                         const std::set<std::string>* only = nullptr);
 
 }  // namespace duet::schema
 

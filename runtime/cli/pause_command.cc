@@ -192,7 +192,13 @@ int ResyncCommand(const ResyncOptions& options) {
   if (!state.ok()) return Fail(state.status());
   Expected<std::optional<state::Resync>> running = (*state)->GetResync(map->name);
   if (!running.ok()) return Fail(running.status());
+  // Some pairs only (--where, --keys): then the rows read from `from`'s side
+  // are the pairs, as no row of the other side is read.
+  bool some_pairs = *running && !options.restart
+                        ? !(*running)->where.empty()
+                        : !options.where.empty() || !options.keys_file.empty();
   if (*running && !options.restart) {
+    from = (*running)->from;  // the resync under way goes on as it began
     std::cout << fmt::format(
         "map {}: a resync from {} is under way ({}/{} rows); --restart starts it again\n",
         map->name, (*running)->from, (*running)->done, (*running)->total);
@@ -231,18 +237,26 @@ int ResyncCommand(const ResyncOptions& options) {
   engine::SyncEngine& engine = *(*session)->engine;
   if (Status s = engine.CheckReady(); !s.ok()) return Fail(s);
   engine.SetLog([](const std::string& line) { std::cerr << "duet: " << line << "\n"; });
-  Expected<engine::RunCounts> counts = engine.RunOnce(nullptr);
+  // The run's own pair count is no answer: it counts a pair once from each
+  // side (the resync reads both) and adds whatever else was pending.
+  int64_t rows_from = 0;  // rows of `from`'s side the resync has read
+  Expected<engine::RunCounts> counts = engine.RunOnce([&](const engine::Progress& p) {
+    if (p.map == map->name && p.task == "resync" && p.from == from) rows_from = p.done;
+  });
   if (!counts.ok()) return Fail(counts.status());
+  Expected<int64_t> links = (*state)->CountLinks(map->name);
+  if (!links.ok()) return Fail(links.status());
+  int64_t pairs = some_pairs ? rows_from : *links;
   if (options.as_json) {
     std::cout << nlohmann::json{{"map", map->name},         {"from", from},
-                                {"processed", true},        {"pairs", counts->pairs},
+                                {"processed", true},        {"pairs", pairs},
                                 {"writes", counts->writes}, {"open_errors", counts->open_errors}}
                      .dump()
               << "\n";
   } else {
     std::cout << fmt::format(
         "map {}: resync from {} done: {} pair(s) reconciled, {} row write(s)\n", map->name, from,
-        counts->pairs, counts->writes);
+        pairs, counts->writes);
   }
   return counts->open_errors > 0 ? kExitRowErrors : kExitClean;
 }

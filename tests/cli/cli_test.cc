@@ -637,6 +637,48 @@ TEST_F(DuetcTest, SchemaPrintsOneSystemsTables) {
   EXPECT_TRUE(errors.out.empty()) << Show(errors);
 }
 
+// `duetc compile --maps`: the named maps, the maps that sync a table they
+// write a lookup into (transitively), and only the tables those use.
+// examples/payment-methods imports the standard accounts map, which brings 7
+// more maps; its own map needs only legal_entities (the company lookup).
+TEST_F(DuetcTest, CompileMapsKeepsTheChosenMapsWhatTheyLookUpAndTheirTables) {
+  fs::path bundle = dir_ / "pm.duetb";
+  RunResult compiled = Run({"compile", "examples/payment-methods", "--maps",
+                            "customer_payment_methods", "-o", bundle.string()});
+  ASSERT_EQ(compiled.exit_code, kExitClean) << Show(compiled);
+  EXPECT_NE(compiled.err.find("maps, in initial-sync order: legal_entities, "
+                              "customer_payment_methods; tables: 4\n"),
+            std::string::npos)
+      << Show(compiled);
+  RunResult inspected = Run({"inspect", bundle.string(), "--json"});
+  ASSERT_EQ(inspected.exit_code, kExitClean) << Show(inspected);
+  nlohmann::json manifest;
+  ASSERT_NO_THROW(manifest = nlohmann::json::parse(inspected.out)) << Show(inspected);
+  std::set<std::string> maps, tables;
+  for (const nlohmann::json& m : manifest["maps"]) maps.insert(m["name"].get<std::string>());
+  for (const nlohmann::json& t : manifest["tables"]) tables.insert(t["name"].get<std::string>());
+  EXPECT_EQ(maps, (std::set<std::string>{"customer_payment_methods", "legal_entities"}));
+  EXPECT_EQ(tables, (std::set<std::string>{"ce.cdm_company", "ce.msdyn_customerpaymentmethod",
+                                           "fo.CustomerPaymentMethodEntity", "fo.OMLegalEntity"}));
+  EXPECT_EQ(manifest["initial_sync_order"],
+            (nlohmann::json{"legal_entities", "customer_payment_methods"}));
+
+  // The accounts map writes a payment-method lookup, so naming it brings
+  // the project's map along, with everything else it looks up.
+  RunResult accounts = Run({"compile", "examples/payment-methods", "--maps", "customers_accounts",
+                            "-o", bundle.string()});
+  ASSERT_EQ(accounts.exit_code, kExitClean) << Show(accounts);
+  EXPECT_NE(accounts.err.find("8 maps"), std::string::npos) << Show(accounts);
+
+  RunResult unknown = Run(
+      {"compile", "examples/payment-methods", "--maps", "nope", "-o", (dir_ / "x.duetb").string()});
+  EXPECT_EQ(unknown.exit_code, kExitUsage) << Show(unknown);
+  EXPECT_NE(unknown.err.find("no map 'nope' in these map files (they have: currencies, "),
+            std::string::npos)
+      << Show(unknown);
+  EXPECT_FALSE(fs::exists(dir_ / "x.duetb"));
+}
+
 // The committed docs of the standard maps (docs/stdlib) are what `duetc
 // docs` makes of them today, byte for byte and file for file.
 TEST_F(DuetcTest, StandardMapDocsAreUpToDate) {

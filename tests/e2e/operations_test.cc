@@ -692,7 +692,9 @@ TEST_F(ResyncTest, DriftFindsWhatChangedBehindDuetsBackAndResyncRepairsIt) {
 TEST_F(ResyncTest, ResyncRepairsDriftWithTheChosenSideWinning) {
   MakeDrift();
   RunResult r = DuetExpect(kExitOk, "resync", {"conf_fo", "--from", "fo"});
-  EXPECT_THAT(r.out, HasSubstr("resync from fo done"));
+  // The 40 pairs and X1 with its new partner; writes: R1, R2 (back), R3 on
+  // ce and X1's partner on fo.
+  EXPECT_THAT(r.out, HasSubstr("resync from fo done: 41 pair(s) reconciled, 4 row write(s)"));
   ExpectRepaired();
   RunResult bad = DuetExpect(kExitError, "resync", {"conf_manual"});
   EXPECT_THAT(bad.err, HasSubstr("--from")) << "manual has no side to default to";
@@ -701,12 +703,15 @@ TEST_F(ResyncTest, ResyncRepairsDriftWithTheChosenSideWinning) {
 // Some pairs only: --where over the from side's table, or --keys from a file.
 TEST_F(ResyncTest, ResyncOfSomePairsOnly) {
   MakeDrift();
-  DuetExpect(kExitOk, "resync", {"conf_fo", "--from", "fo", "--where", "t.CODE = 'R1'"});
+  RunResult one =
+      DuetExpect(kExitOk, "resync", {"conf_fo", "--from", "fo", "--where", "t.CODE = 'R1'"});
+  EXPECT_THAT(one.out, HasSubstr("done: 1 pair(s) reconciled, 1 row write(s)"));
   EXPECT_EQ(ce_.Value("SELECT a FROM conf_fo WHERE code = 'R1'"), "a0") << "R1 was selected";
   EXPECT_EQ(ce_.Value("SELECT a FROM conf_fo WHERE code = 'R3'"), "a0") << "R3 was not";
   EXPECT_EQ(ce_.Int("SELECT count(*) FROM conf_fo WHERE code = 'R2'"), 0);
   std::ofstream(dir_ / "keys.txt") << "R3\nR2\n";
-  DuetExpect(kExitOk, "resync", {"conf_fo", "--from", "fo", "--keys", "keys.txt"});
+  RunResult two = DuetExpect(kExitOk, "resync", {"conf_fo", "--from", "fo", "--keys", "keys.txt"});
+  EXPECT_THAT(two.out, HasSubstr("done: 2 pair(s) reconciled, 2 row write(s)"));
   EXPECT_EQ(ce_.Value("SELECT a FROM conf_fo WHERE code = 'R3'"), "fo-drift");
   EXPECT_EQ(ce_.Value("SELECT a FROM conf_fo WHERE code = 'R2'"), "a0") << "R2 came back";
   EXPECT_EQ(fo_.Int("SELECT count(*) FROM ConfFo WHERE CODE = 'X1'"), 0)
@@ -718,6 +723,24 @@ TEST_F(ResyncTest, ResyncOfSomePairsOnly) {
   RunResult bad_keys =
       DuetExpect(kExitError, "resync", {"conf_fo", "--from", "fo", "--keys", "bad-keys.txt"});
   EXPECT_THAT(bad_keys.err, HasSubstr("line 1: 2 value(s)"));
+}
+
+// Issue 12: a map of 3 pairs was reported as "9 pair(s) reconciled". The
+// resync reads both sides, so the run met every pair twice, and the run also
+// reconciled the changes pending before it (of this map and others). Each
+// pair counts once, whatever else the run did.
+TEST_F(ResyncTest, ResyncCountsEachPairOnce) {
+  ASSERT_TRUE(
+      fo_.Exec("UPDATE ConfFo SET B = 'pending' WHERE CODE = 'R1';"
+               "UPDATE ConfCe SET B = 'pending';"));
+  RunResult r = DuetExpect(kExitOk, "resync", {"conf_fo", "--from", "fo"});
+  EXPECT_THAT(r.out, HasSubstr("resync from fo done: 40 pair(s) reconciled"));
+  EXPECT_EQ(ce_.Value("SELECT b FROM conf_fo WHERE code = 'R1'"), "pending");
+  RunResult j = DuetExpect(kExitOk, "resync", {"conf_fo", "--from", "fo", "--json"});
+  json report = json::parse(j.out, nullptr, /*allow_exceptions=*/false);
+  ASSERT_FALSE(report.is_discarded()) << j.out;
+  EXPECT_EQ(report["pairs"], kRows) << j.out;
+  EXPECT_EQ(report["writes"], 0) << "nothing differs any more";
 }
 
 // Next to a running `duet run`, a page a cycle; live changes keep flowing.
