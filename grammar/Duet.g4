@@ -63,6 +63,7 @@ fieldOption
   | 'master' name                                         # FieldMasterOption
   | 'truncate'                                            # TruncateOption
   | 'deferred'                                            # DeferredOption
+  | 'rounded'                                             # RoundedOption
   ;
 
 direction : BOTH | TO_RIGHT | TO_LEFT ;

@@ -197,6 +197,7 @@ std::string DumpModule(const Module& module) {
         if (f.named_values) out += " values " + f.named_values->text;
         if (f.master) out += " master " + f.master->text;
         if (f.truncate) out += " truncate";
+        if (f.rounded) out += " rounded";
         if (f.deferred) out += " deferred";
         out += "\n";
       }

@@ -195,6 +195,9 @@ struct FieldMapping {
   std::optional<Name> named_values;
   std::optional<Name> master;  // per-field conflict rule
   bool truncate = false;
+  // The author knows that the mapping rounds decimals one way (W0104, W0108)
+  // and means it.
+  bool rounded = false;
   // The lookup this mapping writes is filled after initial sync and does not
   // order it (breaks dependency cycles, like dual-write's deferred lookups).
   bool deferred = false;

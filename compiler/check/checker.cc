@@ -959,6 +959,7 @@ class Checker {
 
   bool CheckFieldTypes(const Map& m, const FieldMap& field, const ast::FieldMapping& syntax) {
     bool reported = false;
+    bool rounds = false;  // a direction rounds a float into a decimal
     for (Side from : {Side::kLeft, Side::kRight}) {
       if (!Flows(field.direction, from) || reported) continue;
       const BoundExpr& source = from == Side::kLeft ? *field.left : *field.right;
@@ -984,9 +985,12 @@ class Checker {
         continue;
       }
       if (a == Assignability::kLossy) {
-        Report(DiagKind::kLossyAssignment, syntax.range,
-               fmt::format("{} is written into {}: values are rounded to the column's scale",
-                           Describe(source, source_syntax), Describe(target, target_syntax)));
+        rounds = true;
+        if (!syntax.rounded) {
+          Report(DiagKind::kLossyAssignment, syntax.range,
+                 fmt::format("{} is written into {}: values are rounded to the column's scale",
+                             Describe(source, source_syntax), Describe(target, target_syntax)));
+        }
       }
       std::optional<int> column = from == Side::kLeft ? field.right_target : field.left_target;
       if (const auto* constant = std::get_if<ConstantNode>(&source.node);
@@ -1010,7 +1014,46 @@ class Checker {
         }
       }
     }
+    if (!reported) CheckRounding(m, field, syntax, rounds);
     return !reported;
+  }
+
+  // W0108 for a two-way mapping between decimals of different scales, and
+  // W0107 for `rounded` on a mapping that rounds in no direction.
+  // `float_rounds`: a float is written into a decimal (W0104's case).
+  void CheckRounding(const Map& m, const FieldMap& field, const ast::FieldMapping& syntax,
+                     bool float_rounds) {
+    std::optional<Side> narrowed;  // the side whose column has the smaller scale
+    for (Side from : {Side::kLeft, Side::kRight}) {
+      const Type& source = (from == Side::kLeft ? *field.left : *field.right).type;
+      const Type& target = (from == Side::kLeft ? *field.right : *field.left).type;
+      if (Flows(field.direction, from) && source.kind == TypeKind::kDecimal &&
+          target.kind == TypeKind::kDecimal && target.scale < source.scale) {
+        narrowed = Other(from);
+      }
+    }
+    if (syntax.rounded && !narrowed && !float_rounds) {
+      Report(DiagKind::kOptionHasNoEffect, syntax.range,
+             "'rounded' has no effect: this mapping rounds no value");
+      return;
+    }
+    if (!narrowed || field.direction != Direction::kBoth || syntax.rounded) return;
+    Side wide = Other(*narrowed);
+    const BoundExpr& small = *narrowed == Side::kLeft ? *field.left : *field.right;
+    const BoundExpr& large = wide == Side::kLeft ? *field.left : *field.right;
+    const ast::Expr& small_syntax = *narrowed == Side::kLeft ? *syntax.left : *syntax.right;
+    const ast::Expr& large_syntax = wide == Side::kLeft ? *syntax.left : *syntax.right;
+    Report(DiagKind::kRoundsOneWay, syntax.range,
+           fmt::format("{} and {} are synced both ways, but values written into {} are rounded "
+                       "to {} decimals",
+                       Describe(large, large_syntax), Describe(small, small_syntax),
+                       Quoted(ast::ExprToString(small_syntax)), small.type.scale))
+        .AddNote(fmt::format(
+            "{} has scale {} and {} scale {}: a {} value with more than {} decimals never comes "
+            "back as it was; if that is intended, say so with 'rounded' on the mapping",
+            Quoted(ast::ExprToString(large_syntax)), large.type.scale,
+            Quoted(ast::ExprToString(small_syntax)), small.type.scale,
+            table(m.table(wide)).system_name, small.type.scale));
   }
 
   std::optional<ValueMap> ResolveValueMap(const ast::ValueMapBody& body, const FieldMap& field,

@@ -550,6 +550,9 @@ class AstBuilder {
       } else if (dynamic_cast<DuetParser::DeferredOptionContext*>(option) != nullptr) {
         if (field.deferred) duplicate(option, "deferred");
         field.deferred = true;
+      } else if (dynamic_cast<DuetParser::RoundedOptionContext*>(option) != nullptr) {
+        if (field.rounded) duplicate(option, "rounded");
+        field.rounded = true;
       }
     }
     return field;

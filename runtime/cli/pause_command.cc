@@ -261,6 +261,19 @@ int ResyncCommand(const ResyncOptions& options) {
   return counts->open_errors > 0 ? kExitRowErrors : kExitClean;
 }
 
+// "row 12 (CODE=A, LINE=1.00)": a row of a drift report, by id and by
+// alternate key (which an operator can look up).
+std::string DriftRow(const nlohmann::json& id, const nlohmann::json& key) {
+  std::string out = "row " + id.get<std::string>();
+  if (!key.is_object() || key.empty()) return out;
+  std::string values;
+  for (const auto& [column, value] : key.items()) {
+    values += (values.empty() ? "" : ", ") + column + "=" +
+              (value.is_string() ? value.get<std::string>() : value.dump());
+  }
+  return out + " (" + values + ")";
+}
+
 int DriftCommand(const std::string& config_path, const std::string& map, bool as_json) {
   Expected<std::unique_ptr<Session>> session = OpenSession(config_path);
   if (!session.ok()) return Fail(session.status());
@@ -288,21 +301,33 @@ int DriftCommand(const std::string& config_path, const std::string& map, bool as
   for (const nlohmann::json& pair : differing["listed"]) {
     if (++shown > 20) break;
     for (const nlohmann::json& f : pair["fields"]) {
-      std::cout << fmt::format("    {} row {} / {} row {}: {} is {}, {} maps it to {}\n", left,
-                               pair["left_id"].get<std::string>(), right,
-                               pair["right_id"].get<std::string>(), f["column"].get<std::string>(),
-                               f["current"].dump(), f["from"].get<std::string>(),
-                               f["mapped"].dump());
+      std::cout << fmt::format("    {} {} / {} {}: {} is {}, {} maps it to {}\n", left,
+                               DriftRow(pair["left_id"], pair["left_key"]), right,
+                               DriftRow(pair["right_id"], pair["right_key"]),
+                               f["column"].get<std::string>(), f["current"].dump(),
+                               f["from"].get<std::string>(), f["mapped"].dump());
     }
   }
   for (const std::string& system : {left, right}) {
     const nlohmann::json& w = j["without_partner"][system];
-    std::cout << fmt::format("  {} rows without a partner: {}{}\n", system,
-                             w["count"].get<int64_t>(),
-                             w["listed"].empty() ? "" : " (" + w["listed"].dump() + ")");
+    std::cout << fmt::format("  {} rows without a partner: {}\n", system,
+                             w["count"].get<int64_t>());
+    shown = 0;
+    for (const nlohmann::json& row : w["listed"]) {
+      if (++shown > 20) break;
+      std::cout << fmt::format("    {} {}\n", system, DriftRow(row["id"], row["key"]));
+    }
     const nlohmann::json& v = j["links_to_vanished_rows"][system];
     std::cout << fmt::format("  links whose {} row is gone: {}\n", system,
                              v["count"].get<int64_t>());
+    shown = 0;
+    for (const nlohmann::json& link : v["listed"]) {
+      if (++shown > 20) break;
+      const std::string& partner = system == left ? right : left;
+      std::cout << fmt::format(
+          "    {} {}\n", partner,
+          DriftRow(link[system == left ? "right_id" : "left_id"], link["key"]));
+    }
   }
   std::cout << fmt::format(
       "  changes not reconciled yet: {} (they count as differences until "

@@ -178,8 +178,10 @@ class Endpoint {
                         const std::vector<std::string>& columns,
                         const std::vector<Value>& values) = 0;
   virtual Status Delete(const std::string& table, const RowId& id) = 0;
-  // The row whose `columns` equal `values` (SQL equality: a null matches
-  // nothing); nullopt if none.
+  // The row whose `columns` hold `values`, compared as values of each
+  // column's type in the bundle (a ref's as its target's id) whatever form
+  // the database stores them in, without scanning the table; a null matches
+  // nothing. nullopt if none; the first row by RowId if several.
   virtual Expected<std::optional<RowId>> FindRow(const std::string& table,
                                                  const std::vector<std::string>& columns,
                                                  const std::vector<Value>& values) = 0;

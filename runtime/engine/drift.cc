@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/engine/engine_impl.h"
+#include "runtime/value/ops.h"
 
 namespace duet::engine {
 
@@ -19,6 +20,39 @@ void Note(json& list, int64_t& count, json entry) {
 }
 
 json ValueJson(const Value& v) { return v.is_null() ? json(nullptr) : json(v.ToText()); }
+
+// What writing `v` into a column read as `type` leaves there: a decimal
+// rounded (half away from zero) to the column's scale, as reading it back
+// does (docs/sync.md, "How values are stored in SQLite").
+Value AsWritten(const Value& v, const bundle::ColumnType& type) {
+  if (v.tag() != DUET_DECIMAL || type.kind != bundle::ValueKind::kDecimal ||
+      v.scale() == type.scale) {
+    return v;
+  }
+  value::int128 rounded;
+  if (!value::Rescale(v.decimal_value(), v.scale(), type.scale, &rounded)) return v;
+  return Value::Decimal(rounded, type.scale);
+}
+
+// A row's alternate key as {column: value}, for an operator to find the
+// row by; the key columns the side does not read are left out.
+json KeyJson(const Side& side, const Row& row) {
+  json key = json::object();
+  if (!side.info) return key;
+  for (const std::string& column : side.info->key) {
+    for (size_t i = 0; i < side.shape.size() && i < row.values.size(); ++i) {
+      if (side.shape[i].path.size() == 1 && side.shape[i].path[0] == column) {
+        key[column] = ValueJson(row.values[i]);
+        break;
+      }
+    }
+  }
+  return key;
+}
+
+json RowEntry(const Side& side, const Row& row) {
+  return json{{"id", row.id}, {"key", KeyJson(side, row)}};
+}
 
 }  // namespace
 
@@ -89,9 +123,11 @@ Expected<std::string> SyncEngine::Impl::Drift(MapPlan& plan, const ProgressFn& p
         Projection mine;
         if (side.transform) mine = Project(side, row);
         if (!*link) {
-          // A row its own filter leaves out has no partner by design.
-          if (!side.transform || mine.status == DUET_OK) {
-            Note(without_partner[s], n_without[s], json(row.id));
+          // Only rows the map syncs to the other side should have a
+          // partner: not the target's own rows of a one-way map, nor a row
+          // its own filter leaves out.
+          if (side.transform && mine.status == DUET_OK) {
+            Note(without_partner[s], n_without[s], RowEntry(side, row));
           }
           continue;
         }
@@ -99,7 +135,9 @@ Expected<std::string> SyncEngine::Impl::Drift(MapPlan& plan, const ProgressFn& p
         auto theirs = partners.find(partner);
         if (theirs == partners.end()) {
           Note(vanished[1 - s], n_vanished[1 - s],
-               json{{"left_id", (*link)->left_id}, {"right_id", (*link)->right_id}});
+               json{{"left_id", (*link)->left_id},
+                    {"right_id", (*link)->right_id},
+                    {"key", KeyJson(side, row)}});
           continue;
         }
         if (s == 1) continue;  // compared in the left side's pass
@@ -115,19 +153,23 @@ Expected<std::string> SyncEngine::Impl::Drift(MapPlan& plan, const ProgressFn& p
         const Row* pair_rows[2] = {&row, &right};
         json fields = json::array();
         for (const FieldPlan& field : plan.fields) {
+          json differs[2] = {json::array(), json::array()};
+          bool compared[2] = {false, false};
           for (int i = 0; i < 2; ++i) {
             if (field.slots[i].empty() || !plan.side[i].transform || proj[i].status != DUET_OK ||
                 field.constant[i]) {
               continue;
             }
+            compared[i] = true;
+            const Side& target = plan.side[1 - i];
             for (int j : field.slots[i]) {
-              const Value& wants = proj[i].values[static_cast<size_t>(j)];
-              size_t at =
-                  static_cast<size_t>(plan.side[1 - i].current_index[static_cast<size_t>(j)]);
+              size_t at = static_cast<size_t>(target.current_index[static_cast<size_t>(j)]);
               const Value& has = pair_rows[1 - i]->values[at];
+              Value wants =
+                  AsWritten(proj[i].values[static_cast<size_t>(j)], target.shape[at].type);
               if (wants == has) continue;
-              fields.push_back(
-                  {{"column", plan.side[1 - i].table + "." +
+              differs[i].push_back(
+                  {{"column", target.table + "." +
                                   plan.side[i].transform->outputs[static_cast<size_t>(j)].Name()},
                    {"from", plan.side[i].system},
                    {"mapped", ValueJson(wants)},
@@ -135,10 +177,22 @@ Expected<std::string> SyncEngine::Impl::Drift(MapPlan& plan, const ProgressFn& p
                    {"two_way", !field.slots[1 - i].empty()}});
             }
           }
+          // A two-way field agrees when one direction does: a write that
+          // way changes nothing, and the other way cannot agree too when it
+          // rounds (decimal(32, 6) against decimal(19, 4)), so it is no
+          // drift that a write could remove.
+          if (compared[0] && compared[1] && (differs[0].empty() || differs[1].empty())) continue;
+          for (json& d : differs) {
+            for (json& f : d) fields.push_back(std::move(f));
+          }
         }
         if (!fields.empty()) {
           Note(differing, n_differing,
-               json{{"left_id", row.id}, {"right_id", right.id}, {"fields", fields}});
+               json{{"left_id", row.id},
+                    {"right_id", right.id},
+                    {"left_key", KeyJson(side, row)},
+                    {"right_key", KeyJson(other, right)},
+                    {"fields", fields}});
         }
       }
       state->Rollback();  // the read transaction

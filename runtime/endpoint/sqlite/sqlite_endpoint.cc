@@ -5,7 +5,9 @@
 #include <map>
 #include <set>
 #include <thread>
+#include <variant>
 
+#include "runtime/endpoint/sqlite/key_match.h"
 #include "runtime/endpoint/sqlite/sqlite_db.h"
 #include "runtime/value/ops.h"
 
@@ -31,6 +33,18 @@ std::string Lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
+}
+
+// Stored text as a value of `type`: ValueFromText's forms, and also a guid
+// in braces and a date written as a datetime at midnight ('2024-03-01
+// 00:00:00'), as other tools write them.
+Expected<Value> ReadText(std::string_view text, const bundle::ColumnType& type) {
+  if (type.kind == bundle::ValueKind::kGuid) return ValueFromText(StripGuidBraces(text), type);
+  if (type.kind == bundle::ValueKind::kDate && text.size() > 10) {
+    std::optional<int64_t> t = value::ParseDateTime(text);
+    if (t && *t % value::kMicrosPerDay == 0) return Value::Date(*t / value::kMicrosPerDay);
+  }
+  return ValueFromText(text, type);
 }
 
 // Reads column `i` of `s` as a value of `type`; an error says what is wrong
@@ -101,7 +115,7 @@ Expected<Value> ReadColumn(const Statement& s, int i, const bundle::ColumnType& 
                                   std::to_string(blob.size()) + " bytes");
     }
     default:
-      return ValueFromText(s.ColumnText(i), type);
+      return ReadText(s.ColumnText(i), type);
   }
 }
 
@@ -129,6 +143,23 @@ void BindValue(Statement& s, int i, const Value& v) {
       break;
     default:
       s.BindNull(i);
+      break;
+  }
+}
+
+void BindKeyParam(Statement& s, int i, const KeyParam& p) {
+  switch (p.kind) {
+    case KeyParam::Kind::kInt:
+      s.BindInt(i, p.i);
+      break;
+    case KeyParam::Kind::kReal:
+      s.BindDouble(i, p.d);
+      break;
+    case KeyParam::Kind::kText:
+      s.BindText(i, p.s);
+      break;
+    case KeyParam::Kind::kBlob:
+      s.BindBlob(i, p.s);
       break;
   }
 }
@@ -615,23 +646,55 @@ class SqliteEndpoint : public Endpoint {
     return Status::Ok();
   }
 
+  // Compares by value of each column's type, whatever form the database
+  // holds (key_match.h): an index-friendly condition selects candidates,
+  // which are then read as the type and compared.
   Expected<std::optional<RowId>> FindRow(const std::string& table,
                                          const std::vector<std::string>& columns,
                                          const std::vector<Value>& values) override {
     for (const Value& v : values) {
       if (v.is_null()) return std::optional<RowId>();
     }
-    std::string sql = "SELECT rowid FROM " + QuoteIdentifier(LocalName(table)) + " WHERE ";
+    const bundle::Table* t = FindTable(table);
+    // Per column, the type and value it is compared as; nullopt: by SQL
+    // equality with the value as duet writes it.
+    std::vector<std::optional<std::pair<bundle::ColumnType, Value>>> typed;
+    std::string sql = "SELECT rowid";
+    for (const std::string& c : columns) sql += ", " + QuoteIdentifier(c);
+    sql += " FROM " + QuoteIdentifier(LocalName(table)) + " WHERE ";
+    std::vector<std::variant<KeyParam, const Value*>> params;
     for (size_t i = 0; i < columns.size(); ++i) {
-      sql += (i ? " AND " : "") + QuoteIdentifier(columns[i]) + " = ?";
+      if (i) sql += " AND ";
+      std::optional<bundle::ColumnType> type =
+          t ? KeyType(*t, columns[i]) : std::optional<bundle::ColumnType>();
+      std::optional<Value> v = type ? AsKeyValue(values[i], *type) : std::optional<Value>();
+      if (!v) {
+        typed.emplace_back();
+        sql += QuoteIdentifier(columns[i]) + " = ?";
+        params.emplace_back(&values[i]);
+        continue;
+      }
+      std::vector<KeyParam> condition;
+      AppendKeyCondition(QuoteIdentifier(columns[i]), *type, *v, &sql, &condition);
+      for (KeyParam& p : condition) params.emplace_back(std::move(p));
+      typed.emplace_back(std::make_pair(*type, std::move(*v)));
     }
-    sql += " ORDER BY rowid LIMIT 1";
+    sql += " ORDER BY rowid";
     Expected<Statement*> s = db_->Prepare(sql);
     if (!s.ok()) return s.status();
     ScopedStatement st(*s);
-    for (size_t i = 0; i < values.size(); ++i) BindValue(*st, static_cast<int>(i + 1), values[i]);
-    int rc = st->Step();
-    if (rc == SQLITE_ROW) return std::optional<RowId>(std::to_string(st->ColumnInt(0)));
+    for (size_t i = 0; i < params.size(); ++i) {
+      int at = static_cast<int>(i + 1);
+      if (const Value* const* v = std::get_if<const Value*>(&params[i])) {
+        BindValue(*st, at, **v);
+      } else {
+        BindKeyParam(*st, at, std::get<KeyParam>(params[i]));
+      }
+    }
+    int rc;
+    while ((rc = st->Step()) == SQLITE_ROW) {
+      if (SameKey(*st, typed)) return std::optional<RowId>(std::to_string(st->ColumnInt(0)));
+    }
     if (rc != SQLITE_DONE) return db_->Error("looking up a row of " + table);
     return std::optional<RowId>();
   }
@@ -663,6 +726,34 @@ class SqliteEndpoint : public Endpoint {
       if (c.name == name) return &c;
     }
     return nullptr;
+  }
+
+  // The type a key column's values are compared as: its own, or for a ref
+  // the type of the referenced table's `id` (an int for its rowid).
+  std::optional<bundle::ColumnType> KeyType(const bundle::Table& table, std::string_view column) {
+    const bundle::Column* c = FindColumn(table, column);
+    if (!c) return std::nullopt;
+    if (c->type.kind != bundle::ValueKind::kRef) return c->type;
+    const bundle::Table* target = FindTable(c->type.ref);
+    if (!target) return std::nullopt;
+    const bundle::Column* id = target->id.empty() ? nullptr : FindColumn(*target, target->id);
+    if (id && id->type.kind == bundle::ValueKind::kRef) return std::nullopt;
+    bundle::ColumnType rowid;
+    rowid.kind = bundle::ValueKind::kInt;
+    return id ? id->type : rowid;
+  }
+
+  // Whether the row `st` stands on (rowid, then the key columns) holds the
+  // `typed` values; columns without one were compared by SQL already.
+  static bool SameKey(
+      const Statement& st,
+      const std::vector<std::optional<std::pair<bundle::ColumnType, Value>>>& typed) {
+    for (size_t i = 0; i < typed.size(); ++i) {
+      if (!typed[i]) continue;
+      Expected<Value> got = ReadColumn(st, static_cast<int>(i + 1), typed[i]->first);
+      if (!got.ok() || !(*got == typed[i]->second)) return false;
+    }
+    return true;
   }
 
   Status PrepareInsert(const std::string& table, const std::vector<std::string>& columns) {
