@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "runtime/base/json_dump.h"
 #include "runtime/engine/engine_impl.h"
 
 namespace duet::engine {
@@ -790,7 +791,7 @@ Expected<std::string> SyncEngine::StatusJson() {
   }
   json out;
   out["maps"] = std::move(maps);
-  return out.dump();
+  return DumpJson(out);
 }
 
 Expected<std::string> SyncEngine::StatusText() {
