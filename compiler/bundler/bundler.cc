@@ -215,12 +215,19 @@ Expected<bundle::Contents> Build(const frontend::Result& result, const Options& 
   if (!result.ok() || !result.checked) return FailedPreconditionError("the maps have errors");
   ir::Module module = ir::Lower(*result.checked);
   bundle::Contents contents;
-  contents.manifest = bundle::WriteManifest(MakeManifest(result, module));
-  Expected<std::string> bitcode = codegen::EmitBitcode(module, options.codegen);
+  bundle::Manifest manifest = MakeManifest(result, module);
+  contents.manifest = bundle::WriteManifest(manifest);
+  codegen::Options codegen_options = options.codegen;
+  for (const bundle::Map& map : manifest.maps) {
+    for (const bundle::Transform& t : map.transforms) {
+      codegen_options.constants.emplace_back(bundle::LayoutSymbol(t.symbol), bundle::LayoutText(t));
+    }
+  }
+  Expected<std::string> bitcode = codegen::EmitBitcode(module, codegen_options);
   if (!bitcode.ok()) return bitcode.status();
   contents.bitcode = std::move(*bitcode);
   if (options.include_object) {
-    Expected<std::string> object = codegen::EmitObject(module, options.codegen);
+    Expected<std::string> object = codegen::EmitObject(module, codegen_options);
     if (!object.ok()) return object.status();
     contents.object = std::move(*object);
     contents.object_triple = codegen::TargetTriple();
