@@ -227,11 +227,17 @@ Expected<bundle::Contents> Build(const frontend::Result& result, const Options& 
   if (selection) KeepSelected(*selection, manifest);
   bundle::Contents contents;
   contents.manifest = bundle::WriteManifest(manifest);
-  Expected<std::string> bitcode = codegen::EmitBitcode(module, options.codegen);
+  codegen::Options codegen_options = options.codegen;
+  for (const bundle::Map& map : manifest.maps) {
+    for (const bundle::Transform& t : map.transforms) {
+      codegen_options.constants.emplace_back(bundle::LayoutSymbol(t.symbol), bundle::LayoutText(t));
+    }
+  }
+  Expected<std::string> bitcode = codegen::EmitBitcode(module, codegen_options);
   if (!bitcode.ok()) return bitcode.status();
   contents.bitcode = std::move(*bitcode);
   if (options.include_object) {
-    Expected<std::string> object = codegen::EmitObject(module, options.codegen);
+    Expected<std::string> object = codegen::EmitObject(module, codegen_options);
     if (!object.ok()) return object.status();
     contents.object = std::move(*object);
     contents.object_triple = codegen::TargetTriple();

@@ -3,6 +3,8 @@
 #include <llvm/Analysis/CGSCCPassManager.h>
 #include <llvm/Analysis/LoopAnalysisManager.h>
 #include <llvm/Bitcode/BitcodeWriter.h>
+#include <llvm/IR/Constants.h>
+#include <llvm/IR/GlobalVariable.h>
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Intrinsics.h>
 #include <llvm/IR/LLVMContext.h>
@@ -1349,6 +1351,11 @@ Expected<std::unique_ptr<llvm::Module>> Build(llvm::LLVMContext& context, const 
   m->setDataLayout(machine->createDataLayout());
   ModuleEmitter emitter(context, *m);
   for (const ir::Transform& t : module.transforms) emitter.EmitTransform(t);
+  for (const auto& [name, text] : options.constants) {
+    llvm::Constant* init = llvm::ConstantDataArray::getString(context, text, /*AddNull=*/true);
+    new llvm::GlobalVariable(*m, init->getType(), /*isConstant=*/true,
+                             llvm::GlobalValue::ExternalLinkage, init, name);
+  }
   std::string verify;
   llvm::raw_string_ostream verify_stream(verify);
   if (llvm::verifyModule(*m, &verify_stream)) {

@@ -9,6 +9,8 @@
 #define DUET_COMPILER_CODEGEN_CODEGEN_H_
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "compiler/ir/ir.h"
 #include "runtime/base/status.h"
@@ -18,6 +20,11 @@ namespace duet::codegen {
 struct Options {
   // 0: no optimisation (fast compiles, for debugging); 2: the default.
   int opt_level = 2;
+  // Constant strings added to the module as NUL-terminated external
+  // globals, (symbol, text): the bundler gives each transform's layout
+  // (bundle::LayoutText) this way, for the runtime to check the manifest
+  // against the code.
+  std::vector<std::pair<std::string, std::string>> constants;
 };
 
 // Bitcode of one LLVM module holding every transform of `module`, for the

@@ -1,6 +1,36 @@
 #include "runtime/bundle/loaded_bundle.h"
 
+#include <cstring>
+
 namespace duet::bundle {
+namespace {
+
+// Whether the code was generated for the rows the manifest describes. A
+// digest anyone can recompute does not tie the manifest to the code: a
+// manifest edited and hashed again must not make duet call a transform with
+// rows of another shape, which would read or write past them.
+Status CheckLayout(const jit::LoadedCode& code, const Transform& t) {
+  std::string symbol = LayoutSymbol(t.symbol);
+  Expected<const void*> found = code.FindData(symbol);
+  if (!found.ok()) {
+    return FailedPreconditionError("refusing bundle: the code has no layout for transform '" +
+                                   t.symbol + "' (a duetc before layouts were added compiled " +
+                                   "it, or the manifest was edited): " + found.status().message());
+  }
+  std::string expected = LayoutText(t);
+  // Read no further than the expected text and its terminating NUL.
+  const char* text = static_cast<const char*>(*found);
+  std::string_view carried(text, strnlen(text, expected.size() + 1));
+  if (carried != expected) {
+    return FailedPreconditionError(
+        "refusing bundle: the manifest does not match the code of transform '" + t.symbol +
+        "' (the manifest's rows: '" + expected + "'; the code's: '" +
+        std::string(carried.substr(0, 2000)) + "')");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 Expected<std::unique_ptr<LoadedBundle>> LoadedBundle::Load(jit::Engine& engine,
                                                            const std::string& path,
@@ -38,6 +68,7 @@ Expected<std::unique_ptr<LoadedBundle>> LoadedBundle::FromVerified(jit::Engine& 
   bundle->code_ = std::move(*code);
   for (const Map& map : bundle->manifest_.maps) {
     for (const Transform& t : map.transforms) {
+      if (Status s = CheckLayout(*bundle->code_, t); !s.ok()) return s;
       Expected<duet_transform_fn> fn = bundle->code_->Find(t.symbol);
       if (!fn.ok()) return fn.status();
       bundle->transforms_.push_back(LoadedTransform{&map, &t, *fn});

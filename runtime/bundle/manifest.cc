@@ -1,6 +1,7 @@
 #include "runtime/bundle/manifest.h"
 
 #include <charconv>
+#include <climits>
 #include <nlohmann/json.hpp>
 
 namespace duet::bundle {
@@ -38,6 +39,21 @@ json SlotJson(const Slot& s) {
               {"field", s.field}};
 }
 
+Status Malformed(const std::string& what) {
+  return DataLossError("the bundle manifest is malformed: " + what);
+}
+
+// An int member; anything else (a string, a fraction, a number beyond int)
+// is malformed, never converted.
+Expected<int> IntAt(const json& j, const char* key) {
+  const json& v = j.at(key);
+  bool fits = v.is_number_unsigned()  ? v.get<uint64_t>() <= INT_MAX
+              : v.is_number_integer() ? v.get<int64_t>() >= INT_MIN && v.get<int64_t>() <= INT_MAX
+                                      : false;
+  if (!fits) return Malformed(std::string("'") + key + "' must be an integer, got " + v.dump());
+  return static_cast<int>(v.get<int64_t>());
+}
+
 Expected<Slot> SlotFrom(const json& j) {
   Slot s;
   s.path = j.at("path").get<std::vector<std::string>>();
@@ -48,7 +64,9 @@ Expected<Slot> SlotFrom(const json& j) {
   s.key = j.at("key").get<bool>();
   s.truncate = j.at("truncate").get<bool>();
   s.deferred = j.at("deferred").get<bool>();
-  s.field = j.at("field").get<int>();
+  Expected<int> field = IntAt(j, "field");
+  if (!field.ok()) return field.status();
+  s.field = *field;
   return s;
 }
 
@@ -92,14 +110,15 @@ Expected<ColumnType> ColumnType::Parse(std::string_view text) {
     if (k == ValueKind::kDecimal) {
       size_t comma = args.find(',');
       int64_t p = 0, s = 0;
+      // Decimals hold at most 38 digits (value::kMaxDecimalPrecision).
       if (comma == std::string_view::npos || !number(args.substr(0, comma), &p) ||
-          !number(args.substr(comma + 1), &s)) {
+          !number(args.substr(comma + 1), &s) || p < 1 || p > 38 || s < 0 || s > p) {
         return InvalidArgumentError("bad decimal type '" + std::string(text) + "'");
       }
       t.precision = static_cast<int>(p);
       t.scale = static_cast<int>(s);
     } else if (k == ValueKind::kString && !args.empty()) {
-      if (!number(args, &t.length))
+      if (!number(args, &t.length) || t.length < 0)
         return InvalidArgumentError("bad string type '" + std::string(text) + "'");
     }
     return t;
@@ -125,6 +144,22 @@ const Table* Manifest::FindTable(std::string_view name) const {
     if (t.name == name) return &t;
   }
   return nullptr;
+}
+
+std::string LayoutText(const Transform& t) {
+  std::string out = "in " + std::to_string(t.inputs.size()) + ":";
+  for (const Slot& slot : t.inputs) out += " " + slot.type.ToString() + ";";
+  out += " out " + std::to_string(t.outputs.size()) + ":";
+  for (const Slot& slot : t.outputs) {
+    out += " " + slot.type.ToString() + (slot.not_null ? " not null" : "") +
+           (slot.truncate ? " truncate" : "") + ";";
+  }
+  return out;
+}
+
+std::string LayoutSymbol(std::string_view transform_symbol) {
+  // Map names are identifiers, so no transform's symbol contains a '.'.
+  return std::string(transform_symbol) + ".layout";
 }
 
 std::string WriteManifest(const Manifest& m) {
@@ -208,13 +243,17 @@ Expected<Manifest> ParseManifest(std::string_view text) {
   try {
     json root = json::parse(text);
     Manifest m;
-    m.format = root.at("format").get<int>();
+    Expected<int> format = IntAt(root, "format");
+    if (!format.ok()) return format.status();
+    m.format = *format;
     if (m.format != kManifestFormat) {
       return FailedPreconditionError("the bundle manifest has format " + std::to_string(m.format) +
                                      "; this duet reads format " + std::to_string(kManifestFormat) +
                                      " (compile the maps again with the matching duetc)");
     }
-    m.abi_version = root.at("abi_version").get<int>();
+    Expected<int> abi_version = IntAt(root, "abi_version");
+    if (!abi_version.ok()) return abi_version.status();
+    m.abi_version = *abi_version;
     m.compiler = root.at("compiler").get<std::string>();
     m.target_triple = root.at("target_triple").get<std::string>();
     for (const json& s : root.at("sources"))
@@ -283,6 +322,13 @@ Expected<Manifest> ParseManifest(std::string_view text) {
           Expected<Slot> slot = SlotFrom(s);
           if (!slot.ok()) return slot.status();
           transform.outputs.push_back(std::move(*slot));
+        }
+        for (const Slot& slot : transform.outputs) {
+          if (slot.field < -1 || slot.field >= static_cast<int>(map.fields.size())) {
+            return Malformed("an output of " + transform.symbol + " names field " +
+                             std::to_string(slot.field) + " of " +
+                             std::to_string(map.fields.size()));
+          }
         }
         map.transforms.push_back(std::move(transform));
       }

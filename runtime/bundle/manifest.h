@@ -136,6 +136,15 @@ struct Manifest {
   const Table* FindTable(std::string_view name) const;
 };
 
+// The row layouts a transform's code was generated for, as text: the number
+// and types of its input slots, and of its output slots with the checks the
+// code applies when it stores them. duetc puts this text into the code as the
+// constant string named LayoutSymbol(symbol); LoadedBundle refuses a bundle
+// whose manifest gives a transform a layout other than the one its code
+// carries, since the code would read and write rows of another shape.
+std::string LayoutText(const Transform& transform);
+std::string LayoutSymbol(std::string_view transform_symbol);
+
 std::string WriteManifest(const Manifest& manifest);
 // Refuses a manifest of another `format` (before reading anything else) and
 // one that is not JSON of the expected shape.

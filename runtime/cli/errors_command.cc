@@ -3,13 +3,17 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "runtime/base/json_dump.h"
+#include "runtime/cli/error_items.h"
 #include "runtime/cli/session.h"
 #include "runtime/state/state_store.h"
+#include "runtime/value/ops.h"
 
 namespace duet::cli {
 namespace {
@@ -55,17 +59,11 @@ Expected<double> ParseAge(const std::string& text) {
   std::string digits = text.substr(0, text.size() - 1);
   char* end = nullptr;
   double n = std::strtod(digits.c_str(), &end);
-  if (unit == 0 || end != digits.c_str() + digits.size() || n < 0) {
+  if (unit == 0 || end != digits.c_str() + digits.size() || !std::isfinite(n) || n < 0) {
     return InvalidArgumentError("--older-than: expected a number and s, m, h or d (15m), got '" +
                                 text + "'");
   }
   return n * unit;
-}
-
-json JsonOrNull(const std::string& text) {
-  if (text.empty()) return nullptr;
-  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  return j.is_discarded() ? json(text) : j;
 }
 
 // The other system of the deployment: where the item's change was going.
@@ -76,28 +74,8 @@ std::string OtherSystem(const engine::Config& config, const std::string& system)
   return "";
 }
 
-json ItemJson(const engine::Config& config, const state::ErrorItem& e) {
-  return json{{"id", e.id},
-              {"map", e.map},
-              {"from", e.system},
-              {"to", OtherSystem(config, e.system)},
-              {"row_id", e.row_id},
-              {"other_id", e.other_id.empty() ? json(nullptr) : json(e.other_id)},
-              {"kind", e.kind},
-              {"reason", e.reason},
-              {"status", e.status},
-              {"attempts", e.attempts},
-              {"first_at", e.first_at},
-              {"last_at", e.last_at},
-              {"source_row", JsonOrNull(e.source_row)},
-              {"other_row", JsonOrNull(e.other_row)},
-              {"detail", JsonOrNull(e.detail)},
-              {"request", e.request.empty() ? json(nullptr) : json(e.request)},
-              {"closed_by", e.closed_by.empty() ? json(nullptr) : json(e.closed_by)}};
-}
-
 std::string Shorten(const std::string& text, size_t n) {
-  return text.size() <= n ? text : text.substr(0, n - 3) + "...";
+  return text.size() <= n ? text : std::string(value::TruncateBytes(text, n - 3)) + "...";
 }
 
 // The items named by id (each must exist), or with --all every open item
@@ -141,7 +119,7 @@ int RequestAndProcess(const ErrorsOptions& options, StateSession& session,
     if (options.as_json) {
       json ids = json::array();
       for (const state::ErrorItem& e : items) ids.push_back(e.id);
-      std::cout << json{{"requested", ids}, {"processed", false}}.dump() << "\n";
+      std::cout << DumpJson(json{{"requested", ids}, {"processed", false}}) << "\n";
     } else {
       std::cout << fmt::format(
           "{} item(s) marked; the running duet process reconciles them in its next cycle\n",
@@ -161,11 +139,11 @@ int RequestAndProcess(const ErrorsOptions& options, StateSession& session,
     Expected<std::optional<state::ErrorItem>> now = session.state->GetError(e.id);
     if (!now.ok()) return Fail(now.status());
     if (!*now) continue;
-    const state::ErrorItem& item = **now;
+    const state::ErrorItem item = Shown(std::move(**now));
     bool closed = item.status != "open";
     all_closed = all_closed && closed;
     if (options.as_json) {
-      out.push_back(ItemJson(session.config, item));
+      out.push_back(ItemJson(item, OtherSystem(session.config, item.system)));
     } else if (closed) {
       std::cout << fmt::format("item {}: {}\n", item.id, item.status);
     } else if (!item.request.empty()) {
@@ -178,7 +156,7 @@ int RequestAndProcess(const ErrorsOptions& options, StateSession& session,
                                item.attempts, item.kind, item.reason);
     }
   }
-  if (options.as_json) std::cout << json{{"items", out}, {"processed", true}}.dump() << "\n";
+  if (options.as_json) std::cout << DumpJson(json{{"items", out}, {"processed", true}}) << "\n";
   return all_closed ? kExitClean : kExitRowErrors;
 }
 
@@ -198,10 +176,12 @@ int ErrorsListCommand(const ErrorsOptions& options) {
   }
   Expected<std::vector<state::ErrorItem>> items = session->state->ListErrors(filter);
   if (!items.ok()) return Fail(items.status());
+  for (state::ErrorItem& e : *items) e = Shown(std::move(e));
   if (options.as_json) {
     json out = json::array();
-    for (const state::ErrorItem& e : *items) out.push_back(ItemJson(session->config, e));
-    std::cout << out.dump() << "\n";
+    for (const state::ErrorItem& e : *items)
+      out.push_back(ItemJson(e, OtherSystem(session->config, e.system)));
+    std::cout << DumpJson(out) << "\n";
     return kExitClean;
   }
   if (items->empty()) {
@@ -227,31 +207,10 @@ int ErrorsShowCommand(const ErrorsOptions& options) {
   if (!session.ok()) return Fail(session.status());
   Expected<std::vector<state::ErrorItem>> items = SelectItems(*session->state, options);
   if (!items.ok()) return Fail(items.status());
-  for (const state::ErrorItem& e : *items) {
-    json j = ItemJson(session->config, e);
-    if (options.as_json) {
-      std::cout << j.dump() << "\n";
-      continue;
-    }
-    std::cout << fmt::format("item {} ({})\n", e.id, e.status);
-    std::cout << fmt::format("  map:       {}, {} -> {}\n", e.map, e.system,
-                             OtherSystem(session->config, e.system));
-    std::cout << fmt::format("  rows:      {} row {}, {} row {}\n", e.system, e.row_id,
-                             OtherSystem(session->config, e.system),
-                             e.other_id.empty() ? "(none)" : e.other_id);
-    std::cout << fmt::format("  kind:      {}\n  reason:    {}\n", e.kind, e.reason);
-    std::cout << fmt::format("  attempts:  {} (first {}, last {})\n", e.attempts, e.first_at,
-                             e.last_at);
-    if (!e.closed_by.empty()) std::cout << fmt::format("  closed by: {}\n", e.closed_by);
-    if (!e.request.empty()) std::cout << fmt::format("  requested: {}\n", e.request);
-    if (!j["source_row"].is_null()) {
-      std::cout << fmt::format("  {} row:\n{}\n", e.system, j["source_row"].dump(4));
-    }
-    if (!j["other_row"].is_null()) {
-      std::cout << fmt::format("  {} row:\n{}\n", OtherSystem(session->config, e.system),
-                               j["other_row"].dump(4));
-    }
-    if (!j["detail"].is_null()) std::cout << fmt::format("  detail:\n{}\n", j["detail"].dump(4));
+  for (state::ErrorItem& item : *items) {
+    const state::ErrorItem e = Shown(std::move(item));
+    std::string to = OtherSystem(session->config, e.system);
+    std::cout << (options.as_json ? DumpJson(ItemJson(e, to)) + "\n" : ItemText(e, to));
   }
   return kExitClean;
 }
@@ -304,7 +263,7 @@ int ErrorsDiscardCommand(const ErrorsOptions& options) {
     out.push_back(e.id);
     if (!options.as_json) std::cout << fmt::format("item {}: discarded by {}\n", e.id, by);
   }
-  if (options.as_json) std::cout << json{{"discarded", out}, {"by", by}}.dump() << "\n";
+  if (options.as_json) std::cout << DumpJson(json{{"discarded", out}, {"by", by}}) << "\n";
   return kExitClean;
 }
 

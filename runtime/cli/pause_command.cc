@@ -8,6 +8,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "runtime/base/json_dump.h"
 #include "runtime/cli/session.h"
 #include "runtime/state/state_store.h"
 
@@ -46,12 +47,11 @@ int PauseCommand(const PauseOptions& options) {
   if (!paused.ok()) return Fail(paused.status());
   const state::Pause& now = paused->at(options.map);
   if (options.as_json) {
-    std::cout << nlohmann::json{{"map", now.map},
-                                {"paused", true},
-                                {"since", now.since},
-                                {"by", now.by},
-                                {"reason", now.reason}}
-                     .dump()
+    std::cout << DumpJson(nlohmann::json{{"map", now.map},
+                                         {"paused", true},
+                                         {"since", now.since},
+                                         {"by", now.by},
+                                         {"reason", now.reason}})
               << "\n";
   } else {
     std::cout << fmt::format("map {} paused since {} by {}{}\n", now.map, now.since, now.by,
@@ -99,7 +99,7 @@ int ResumeCommand(const PauseOptions& options) {
     return Fail(s);
   }
   if (options.as_json) {
-    std::cout << nlohmann::json{{"map", options.map}, {"paused", false}}.dump() << "\n";
+    std::cout << DumpJson(nlohmann::json{{"map", options.map}, {"paused", false}}) << "\n";
   } else {
     std::cout << (options.from.empty()
                       ? fmt::format("map {} resumed: the next duet run cycle reconciles what "
@@ -223,13 +223,13 @@ int ResyncCommand(const ResyncOptions& options) {
   Expected<int> lock = LockState(*config);
   if (!lock.ok()) {
     if (lock.status().code() != StatusCode::kFailedPrecondition) return Fail(lock.status());
-    std::cout
-        << (options.as_json
-                ? nlohmann::json{{"map", map->name}, {"from", from}, {"processed", false}}.dump()
-                : fmt::format("map {}: the running duet process resyncs it a page a "
-                              "cycle; `duet status` shows how far it is",
-                              map->name))
-        << "\n";
+    std::cout << (options.as_json
+                      ? DumpJson(nlohmann::json{
+                            {"map", map->name}, {"from", from}, {"processed", false}})
+                      : fmt::format("map {}: the running duet process resyncs it a page a "
+                                    "cycle; `duet status` shows how far it is",
+                                    map->name))
+              << "\n";
     return kExitClean;
   }
   Expected<std::unique_ptr<Session>> session = OpenSession(options.config_path);
@@ -248,10 +248,12 @@ int ResyncCommand(const ResyncOptions& options) {
   if (!links.ok()) return Fail(links.status());
   int64_t pairs = some_pairs ? rows_from : *links;
   if (options.as_json) {
-    std::cout << nlohmann::json{{"map", map->name},         {"from", from},
-                                {"processed", true},        {"pairs", pairs},
-                                {"writes", counts->writes}, {"open_errors", counts->open_errors}}
-                     .dump()
+    std::cout << DumpJson(nlohmann::json{{"map", map->name},
+                                         {"from", from},
+                                         {"processed", true},
+                                         {"pairs", pairs},
+                                         {"writes", counts->writes},
+                                         {"open_errors", counts->open_errors}})
               << "\n";
   } else {
     std::cout << fmt::format(
@@ -304,8 +306,8 @@ int DriftCommand(const std::string& config_path, const std::string& map, bool as
       std::cout << fmt::format("    {} {} / {} {}: {} is {}, {} maps it to {}\n", left,
                                DriftRow(pair["left_id"], pair["left_key"]), right,
                                DriftRow(pair["right_id"], pair["right_key"]),
-                               f["column"].get<std::string>(), f["current"].dump(),
-                               f["from"].get<std::string>(), f["mapped"].dump());
+                               f["column"].get<std::string>(), DumpJson(f["current"]),
+                               f["from"].get<std::string>(), DumpJson(f["mapped"]));
     }
   }
   for (const std::string& system : {left, right}) {
@@ -332,7 +334,7 @@ int DriftCommand(const std::string& config_path, const std::string& map, bool as
   std::cout << fmt::format(
       "  changes not reconciled yet: {} (they count as differences until "
       "duet run reconciles them)\n",
-      j["pending_changes"].dump());
+      DumpJson(j["pending_changes"]));
   std::cout << (drift ? "drift: repair with `duet resync " + map + " --from SYSTEM`\n"
                       : "no drift\n");
   return drift ? kExitRowErrors : kExitClean;

@@ -23,6 +23,13 @@ bool ReadRaw(std::string_view* in, T* out) {
   return true;
 }
 
+// `text` for a message: its first 60 characters, with bytes that are not
+// UTF-8 written as \xNN (each counts as a character).
+std::string Shown(std::string_view text) {
+  std::string_view head = value::TruncateCodePoints(text, 60);
+  return value::EscapeInvalidUtf8(head) + (head.size() < text.size() ? "..." : "");
+}
+
 }  // namespace
 
 Value Value::Unknown() {
@@ -177,7 +184,7 @@ std::string Value::ToText() const {
     case DUET_DECIMAL:
       return value::FormatDecimal(d_, scale_);
     case DUET_STRING:
-      return s_;
+      return value::EscapeInvalidUtf8(s_);
     case DUET_DATE:
       return value::FormatDate(i_);
     case DUET_DATETIME:
@@ -282,10 +289,12 @@ bool DecodeValues(std::string_view bytes, std::vector<Value>* out) {
 
 Expected<Value> ValueFromText(std::string_view text, const bundle::ColumnType& type) {
   auto bad = [&](std::string_view what) -> Status {
-    std::string shown(text.substr(0, 60));
-    if (text.size() > 60) shown += "...";
-    return InvalidArgumentError("expected " + std::string(what) + ", got '" + shown + "'");
+    return InvalidArgumentError("expected " + std::string(what) + ", got '" + Shown(text) + "'");
   };
+  if ((type.kind == bundle::ValueKind::kString || type.kind == bundle::ValueKind::kRef) &&
+      !value::IsValidUtf8(text)) {
+    return InvalidArgumentError("not valid UTF-8 text: '" + Shown(text) + "'");
+  }
   switch (type.kind) {
     case bundle::ValueKind::kBool:
       if (text == "1" || text == "true") return Value::Bool(true);
@@ -297,8 +306,9 @@ Expected<Value> ValueFromText(std::string_view text, const bundle::ColumnType& t
       return Value::Int(*i);
     }
     case bundle::ValueKind::kFloat: {
+      // NaN is no value a database column holds (SQLite stores it as null).
       std::optional<double> f = value::ParseFloat(text);
-      if (!f) return bad("a number");
+      if (!f || std::isnan(*f)) return bad("a number");
       return Value::Float(*f);
     }
     case bundle::ValueKind::kDecimal: {

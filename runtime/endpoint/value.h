@@ -56,7 +56,9 @@ class Value {
   // and -0.0 differ and NaN equals NaN (a base must compare equal to itself).
   friend bool operator==(const Value& a, const Value& b);
 
-  // Text for messages, error items and status output ("null", "1500.5000").
+  // Text for messages, error items and status output ("null", "1500.5000"):
+  // always valid UTF-8 (a string's invalid bytes are written \xNN), so JSON
+  // made of it cannot fail.
   std::string ToText() const;
 
   // Appends a self-delimiting encoding to `out`; Decode reads one back.
@@ -75,7 +77,9 @@ class Value {
 
 // A value of `type` read from text as databases and JSON give it: the ISO
 // forms for dates, datetimes and guids, digits for decimals (rounded half
-// away from zero to the type's scale). Error text says what was wrong.
+// away from zero to the type's scale). Text for a string or ref must be valid
+// UTF-8, so a transform never sees invalid text. Error text says what was
+// wrong and is valid UTF-8 itself.
 Expected<Value> ValueFromText(std::string_view text, const bundle::ColumnType& type);
 
 std::string EncodeValues(const std::vector<Value>& values);

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/base/failpoint.h"
+#include "runtime/base/json_dump.h"
 
 namespace duet::engine {
 
@@ -313,7 +314,7 @@ std::string SyncEngine::Impl::RowJson(const Side& side, const Row& row) const {
     const Value& v = row.values[i];
     j[JoinPath(side.shape[i].path)] = v.is_null() ? json(nullptr) : json(v.ToText());
   }
-  return j.dump();
+  return DumpJson(j);
 }
 
 void SyncEngine::Impl::RecordError(Batch& batch, int s, const RowId& id, const std::string& kind,

@@ -1,12 +1,15 @@
 #include "runtime/engine/config.h"
 
 #include <cctype>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <vector>
 
 namespace duet::engine {
 namespace {
@@ -43,6 +46,94 @@ Expected<std::string> Expand(const std::string& text, const std::string& path,
     i = end + 1;
   }
   return out;
+}
+
+// Tracks where a JSON parse is (the path of keys and array indices) to name
+// a key given twice, or the key whose value the parser could not take (a
+// number out of range), in the configuration error.
+class KeyTracker {
+ public:
+  bool operator()(int /*depth*/, json::parse_event_t event, json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start:
+        BeginElement();
+        frames_.push_back(Frame{});
+        break;
+      case json::parse_event_t::array_start:
+        BeginElement();
+        frames_.push_back(Frame{});
+        frames_.back().array = true;
+        break;
+      case json::parse_event_t::object_end:
+      case json::parse_event_t::array_end:
+        if (!frames_.empty()) frames_.pop_back();
+        break;
+      case json::parse_event_t::key: {
+        Frame& f = frames_.back();
+        f.key = parsed.get<std::string>();
+        if (!f.keys.insert(f.key).second && duplicate_.empty()) duplicate_ = Path();
+        break;
+      }
+      case json::parse_event_t::value:
+        BeginElement();
+        break;
+    }
+    return true;
+  }
+
+  // The first key given twice in one object ("systems.fo"), or "".
+  const std::string& duplicate() const { return duplicate_; }
+  // Where the parser is: "batch_size", "alerts[0].when". An array that is
+  // the innermost frame is at the element it has not begun yet (a value
+  // the parser could not take); an outer one at its last element begun.
+  std::string Path() const {
+    std::string out;
+    for (const Frame& f : frames_) {
+      if (f.array) {
+        bool innermost = &f == &frames_.back();
+        out +=
+            "[" + std::to_string(innermost || f.elements == 0 ? f.elements : f.elements - 1) + "]";
+      } else if (!f.key.empty()) {
+        out += (out.empty() ? "" : ".") + f.key;
+      }
+    }
+    return out;
+  }
+
+ private:
+  struct Frame {
+    bool array = false;
+    size_t elements = 0;  // array elements begun
+    std::string key;      // object: the last key read
+    std::set<std::string> keys;
+  };
+  void BeginElement() {
+    if (!frames_.empty() && frames_.back().array) ++frames_.back().elements;
+  }
+
+  std::vector<Frame> frames_;
+  std::string duplicate_;
+};
+
+// The configuration file's text as JSON; an error names the key where the
+// text stops being a configuration nlohmann can hold.
+Expected<json> ParseConfigJson(const std::string& text, const std::string& path) {
+  KeyTracker tracker;
+  json j;
+  try {
+    j = json::parse(text, std::ref(tracker));
+  } catch (const json::parse_error& e) {
+    return ConfigError(path, std::string("not valid JSON: ") + e.what());
+  } catch (const json::exception& e) {
+    // A number too large for a double (1e400) and the like.
+    std::string where = tracker.Path();
+    return ConfigError(
+        path, (where.empty() ? "" : "'" + where + "': ") + "value out of range (" + e.what() + ")");
+  }
+  if (!tracker.duplicate().empty()) {
+    return ConfigError(path, "'" + tracker.duplicate() + "' is given twice");
+  }
+  return j;
 }
 
 std::string Resolve(const std::filesystem::path& dir, const std::string& p) {
@@ -90,7 +181,11 @@ Expected<AlertRule> ParseAlertWhen(const std::string& when) {
     }
     char* end = nullptr;
     double n = std::strtod(digits.c_str(), &end);
-    if (digits.empty() || end != digits.c_str() + digits.size() || n < 0) return false;
+    // strtod also reads "nan", "inf" and 1e999 (as infinity): none is a number of seconds.
+    if (digits.empty() || end != digits.c_str() + digits.size() || !std::isfinite(n) || n < 0 ||
+        !std::isfinite(n * unit)) {
+      return false;
+    }
     *out = n * unit;
     return true;
   };
@@ -131,12 +226,13 @@ Expected<Config> LoadConfig(const std::string& path) {
   if (!file) return NotFoundError("cannot open configuration file '" + path + "'");
   std::ostringstream text;
   text << file.rdbuf();
-  json j;
-  try {
-    j = json::parse(text.str());
-  } catch (const json::parse_error& e) {
-    return ConfigError(path, std::string("not valid JSON: ") + e.what());
-  }
+  return ParseConfig(text.str(), path);
+}
+
+Expected<Config> ParseConfig(const std::string& text, const std::string& path) {
+  Expected<json> parsed = ParseConfigJson(text, path);
+  if (!parsed.ok()) return parsed.status();
+  const json& j = *parsed;
   if (!j.is_object()) return ConfigError(path, "expected a JSON object");
 
   Config config;
@@ -177,10 +273,13 @@ Expected<Config> LoadConfig(const std::string& path) {
     auto it = j.find(key);
     if (it == j.end()) return Status::Ok();
     if (!it->is_number_integer()) return ConfigError(path, "'" + key + "' must be an integer");
-    int64_t v = it->get<int64_t>();
-    if (v < low || v > high) {
+    // get<int64_t> would wrap an unsigned value above INT64_MAX to a negative one.
+    bool too_large =
+        it->is_number_unsigned() && it->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX);
+    int64_t v = too_large ? 0 : it->get<int64_t>();
+    if (too_large || v < low || v > high) {
       return ConfigError(path, "'" + key + "' must be between " + std::to_string(low) + " and " +
-                                   std::to_string(high) + ", got " + std::to_string(v));
+                                   std::to_string(high) + ", got " + it->dump());
     }
     *out = v;
     return Status::Ok();

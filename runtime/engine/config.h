@@ -49,6 +49,9 @@ struct Config {
 // Reads and validates the file. Relative paths in it are made relative to
 // the file's directory.
 Expected<Config> LoadConfig(const std::string& path);
+// Validates `text`, the contents of the file at `path` (which names it in
+// messages and anchors relative paths). Never throws, whatever the text.
+Expected<Config> ParseConfig(const std::string& text, const std::string& path);
 
 // "sqlite:PATH" -> PATH; an error naming `key` for other schemes.
 Expected<std::string> SqlitePath(const std::string& url, const std::string& key);

@@ -2,6 +2,7 @@
 // writing anything (docs/operations.md, "Drift and resync").
 #include <nlohmann/json.hpp>
 
+#include "runtime/base/json_dump.h"
 #include "runtime/engine/engine_impl.h"
 #include "runtime/value/ops.h"
 
@@ -243,7 +244,7 @@ Expected<std::string> SyncEngine::Impl::Drift(MapPlan& plan, const ProgressFn& p
     p.finished = true;
     progress(p);
   }
-  return out.dump();
+  return DumpJson(out);
 }
 
 }  // namespace duet::engine

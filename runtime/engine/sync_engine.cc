@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "runtime/base/failpoint.h"
+#include "runtime/base/json_dump.h"
 #include "runtime/engine/engine_impl.h"
 
 namespace duet::engine {
@@ -825,7 +826,7 @@ Expected<std::string> SyncEngine::StatusJson() {
   }
   json out;
   out["maps"] = std::move(maps);
-  return out.dump();
+  return DumpJson(out);
 }
 
 Expected<std::string> SyncEngine::StatusText() {

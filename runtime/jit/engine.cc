@@ -265,13 +265,34 @@ LoadedCode::~LoadedCode() {
   llvm::consumeError(impl_->engine->jit->getExecutionSession().removeJITDylib(*impl_->dylib));
 }
 
+namespace {
+
+// The address of `symbol` in `dylib`; `what` names it in the error.
+Expected<llvm::orc::ExecutorAddr> Lookup(Engine::Impl& engine, llvm::orc::JITDylib& dylib,
+                                         std::string_view symbol, std::string_view what) {
+  std::lock_guard lock(engine.mutex);
+  auto address = engine.jit->lookup(dylib, llvm::StringRef(symbol.data(), symbol.size()));
+  if (!address) {
+    return ToStatus(address.takeError(),
+                    "no " + std::string(what) + " '" + std::string(symbol) + "' in the code");
+  }
+  return *address;
+}
+
+}  // namespace
+
 Expected<duet_transform_fn> LoadedCode::Find(std::string_view symbol) const {
-  std::lock_guard lock(impl_->engine->mutex);
-  auto address =
-      impl_->engine->jit->lookup(*impl_->dylib, llvm::StringRef(symbol.data(), symbol.size()));
-  if (!address)
-    return ToStatus(address.takeError(), "no function '" + std::string(symbol) + "' in the code");
+  Expected<llvm::orc::ExecutorAddr> address =
+      Lookup(*impl_->engine, *impl_->dylib, symbol, "function");
+  if (!address.ok()) return address.status();
   return address->toPtr<duet_transform_fn>();
+}
+
+Expected<const void*> LoadedCode::FindData(std::string_view symbol) const {
+  Expected<llvm::orc::ExecutorAddr> address =
+      Lookup(*impl_->engine, *impl_->dylib, symbol, "constant");
+  if (!address.ok()) return address.status();
+  return address->toPtr<const void*>();
 }
 
 Expected<std::unique_ptr<LoadedCode>> Engine::Impl::AddObject(std::shared_ptr<Impl> self,

@@ -55,6 +55,9 @@ class LoadedCode {
 
   // The transform with this symbol, or an error naming it.
   Expected<duet_transform_fn> Find(std::string_view symbol) const;
+  // The address of the data symbol `symbol` (a constant the code carries),
+  // or an error naming it.
+  Expected<const void*> FindData(std::string_view symbol) const;
 
  private:
   friend class Engine;

@@ -146,15 +146,21 @@ bool IsSpace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
+// The bytes of the character at s[i]: a well-formed sequence, or one byte
+// that is not part of one (each such byte counts as a character of its own,
+// so invalid bytes never shorten a length).
+size_t CharLength(std::string_view s, size_t i) {
+  size_t n = Utf8SequenceLength(s, i);
+  return n == 0 ? 1 : n;
+}
+
 // Byte offset of the code point with 0-based index `n`, or s.size().
 size_t OffsetOfCodePoint(std::string_view s, int64_t n) {
   if (n <= 0) return 0;
   int64_t seen = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) {
-      if (seen == n) return i;
-      ++seen;
-    }
+  for (size_t i = 0; i < s.size(); i += CharLength(s, i)) {
+    if (seen == n) return i;
+    ++seen;
   }
   return s.size();
 }
@@ -198,7 +204,7 @@ std::string MapCaseString(std::string_view s, bool upper) {
       ++i;
       continue;
     }
-    if ((b & 0xE0) == 0xC0 && i + 1 < s.size()) {
+    if ((b & 0xE0) == 0xC0 && Utf8SequenceLength(s, i) == 2) {
       char32_t c = ((b & 0x1F) << 6) | (static_cast<unsigned char>(s[i + 1]) & 0x3F);
       char32_t m = MapCase(c, upper);
       out += static_cast<char>(0xC0 | (m >> 6));
@@ -474,9 +480,68 @@ std::optional<int64_t> DecimalToInt(int128 v, int scale) {
   return static_cast<int64_t>(r);
 }
 
+size_t Utf8SequenceLength(std::string_view s, size_t i) {
+  auto at = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char b = at(i);
+  if (b < 0x80) return 1;
+  size_t n = 0;
+  unsigned char low = 0x80, high = 0xBF;  // the allowed range of the second byte
+  if (b >= 0xC2 && b <= 0xDF) {
+    n = 2;
+  } else if (b >= 0xE0 && b <= 0xEF) {
+    n = 3;
+    if (b == 0xE0) low = 0xA0;   // overlong
+    if (b == 0xED) high = 0x9F;  // surrogates
+  } else if (b >= 0xF0 && b <= 0xF4) {
+    n = 4;
+    if (b == 0xF0) low = 0x90;   // overlong
+    if (b == 0xF4) high = 0x8F;  // above U+10FFFF
+  } else {
+    return 0;
+  }
+  if (s.size() - i < n || at(i + 1) < low || at(i + 1) > high) return 0;
+  for (size_t k = 2; k < n; ++k) {
+    if ((at(i + k) & 0xC0) != 0x80) return 0;
+  }
+  return n;
+}
+
+bool IsValidUtf8(std::string_view s) { return FirstInvalidUtf8(s) == s.size(); }
+
+size_t FirstInvalidUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t n = Utf8SequenceLength(s, i);
+    if (n == 0) return i;
+    i += n;
+  }
+  return i;
+}
+
+std::string EscapeInvalidUtf8(std::string_view s) {
+  size_t first = FirstInvalidUtf8(s);
+  if (first == s.size()) return std::string(s);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(s.substr(0, first));
+  for (size_t i = first; i < s.size();) {
+    size_t n = Utf8SequenceLength(s, i);
+    if (n > 0) {
+      out.append(s.substr(i, n));
+      i += n;
+      continue;
+    }
+    auto b = static_cast<unsigned char>(s[i++]);
+    out += "\\x";
+    out += kHex[b >> 4];
+    out += kHex[b & 0xF];
+  }
+  return out;
+}
+
 size_t CodePointLength(std::string_view s) {
-  return static_cast<size_t>(std::count_if(
-      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+  size_t n = 0;
+  for (size_t i = 0; i < s.size(); i += CharLength(s, i)) ++n;
+  return n;
 }
 
 std::string Upper(std::string_view s) { return MapCaseString(s, true); }

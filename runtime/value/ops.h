@@ -68,7 +68,20 @@ std::optional<int64_t> RoundInt(int64_t v, int64_t digits);
 
 // ---- strings (UTF-8; lengths and positions count code points) ----
 
+// A byte that is not part of a well-formed UTF-8 sequence (RFC 3629: no
+// overlong forms, no surrogates, nothing above U+10FFFF) counts as one
+// character, so invalid bytes can never make a text look shorter.
 size_t CodePointLength(std::string_view s);
+// The length of the well-formed UTF-8 sequence that starts at s[i]
+// (i < s.size()), or 0 when none does.
+size_t Utf8SequenceLength(std::string_view s, size_t i);
+bool IsValidUtf8(std::string_view s);
+// The offset of the first byte that is not part of a well-formed sequence,
+// or s.size().
+size_t FirstInvalidUtf8(std::string_view s);
+// `s` with every byte that is not part of a well-formed sequence written as
+// \xNN (lowercase hex); valid text is returned unchanged.
+std::string EscapeInvalidUtf8(std::string_view s);
 // Upper/lower case of ASCII letters and of the Latin-1 Supplement and Latin
 // Extended-A letters; other characters are unchanged.
 std::string Upper(std::string_view s);

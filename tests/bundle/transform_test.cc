@@ -6,6 +6,7 @@
 // nlohmann::json dumps them (sorted), decimals as strings.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -360,6 +361,48 @@ TEST_F(TransformTest, ABundleWithAnUnusableManifestIsRefused) {
   EXPECT_TRUE(b.exited) << Show(b);
   EXPECT_EQ(b.exit_code, kExitUsage) << Show(b);
   EXPECT_EQ(b.out, "");
+}
+
+// Issue 13, item 14: an unsigned bundle whose manifest was edited and hashed
+// again no longer describes the rows its code reads and writes. Loading
+// refuses it (exit 2) before any code runs, instead of calling a transform
+// with rows of another shape (which crashed duet with a segfault).
+TEST_F(TransformTest, ABundleWhoseManifestNoLongerMatchesItsCodeIsRefused) {
+  const bundle::Contents original = BuildContents({std::string(kMinimal)});
+  const json manifest = json::parse(original.manifest);
+  auto edited = [&](const std::function<void(json&)>& edit) {
+    json t = manifest;
+    edit(t["maps"][0]["transforms"][0]);
+    return t;
+  };
+  const std::pair<std::string, json> cases[] = {
+      {"an input removed", edited([](json& t) { t["inputs"].erase(t["inputs"].size() - 1); })},
+      {"an input's type changed", edited([](json& t) { t["inputs"][0]["type"] = "int"; })},
+      {"an output added", edited([](json& t) { t["outputs"].push_back(t["outputs"][0]); })},
+      {"an output's check changed",
+       edited([](json& t) { t["outputs"][0]["not_null"] = !t["outputs"][0]["not_null"]; })},
+      {"another symbol", edited([](json& t) { t["symbol"] = "duet_rt_fail"; })},
+  };
+  for (const auto& [what, changed] : cases) {
+    bundle::Contents contents = original;
+    contents.manifest = changed.dump();
+    fs::path path = Write("edited.duetb", bundle::Serialize(contents));
+    std::string from = manifest["maps"][0]["transforms"][0]["from"];
+    RunResult r =
+        Duet({"transform", "--bundle", path.string(), "--map", "customers", "--from", from},
+             R"({"PARTYTYPE": "Organization"})");
+    EXPECT_TRUE(r.exited) << what << "\n" << Show(r);
+    EXPECT_EQ(r.exit_code, kExitUsage) << what << "\n" << Show(r);
+    EXPECT_EQ(r.out, "") << what;
+    EXPECT_NE(r.err.find("refusing bundle"), std::string::npos) << what << "\n" << Show(r);
+    EXPECT_NE(r.err.find(manifest["maps"][0]["transforms"][0]["symbol"].get<std::string>() ==
+                                 changed["maps"][0]["transforms"][0]["symbol"].get<std::string>()
+                             ? "does not match the code"
+                             : "has no layout"),
+              std::string::npos)
+        << what << "\n"
+        << Show(r);
+  }
 }
 
 }  // namespace

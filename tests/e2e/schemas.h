@@ -60,6 +60,16 @@ CREATE TABLE item (itemid INTEGER PRIMARY KEY, code TEXT NOT NULL, name TEXT, qt
 CREATE INDEX item_key ON item (code);
 )sql";
 
+// maps/readings.duet: no CHECK or NOT NULL, so the stored values are
+// whatever the applications write.
+inline constexpr std::string_view kReadingsFo = R"sql(
+CREATE TABLE Reading (RECID INTEGER PRIMARY KEY, CODE TEXT NOT NULL, VAL REAL, GRP TEXT);
+)sql";
+
+inline constexpr std::string_view kReadingsCe = R"sql(
+CREATE TABLE reading (rid INTEGER PRIMARY KEY, code TEXT NOT NULL, val REAL, grp TEXT);
+)sql";
+
 // maps/baddata.duet. The ce table is stricter than the map declares: qty
 // must not be negative and note must not be null, so SQLite refuses such
 // rows (a `rejected` item); name is declared string(10), so a longer fo

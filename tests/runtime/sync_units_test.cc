@@ -11,6 +11,7 @@
 
 #include "runtime/endpoint/value.h"
 #include "runtime/engine/config.h"
+#include "runtime/value/ops.h"
 
 namespace duet {
 namespace {
@@ -90,6 +91,13 @@ TEST(ValueTest, TextIsReadAsTheColumnType) {
        "00112233-4455-6677-8899-aabbccddeeff"},
       {"true", "bool", true, "true"},
       {"yes", "bool", false, ""},
+      // Issue 13, items 1 and 7: text that is not UTF-8, and NaN, which no
+      // column holds (SQLite would store null).
+      {"a\xff", "string(100)", false, ""},
+      {"\xff", "ref ce.account", false, ""},
+      {"NaN", "float", false, ""},
+      {"nan", "float", false, ""},
+      {"1.5", "float", true, "1.5"},
   };
   for (const Case& c : cases) {
     Expected<Value> v = endpoint::ValueFromText(c.text, Type(c.type));
@@ -98,6 +106,21 @@ TEST(ValueTest, TextIsReadAsTheColumnType) {
       EXPECT_EQ(v->ToText(), c.shown) << c.text;
     }
   }
+}
+
+// Issue 13, item 1: the reason for a value that is not UTF-8 shows its bytes
+// escaped, and so does the value's text; neither holds an invalid byte.
+TEST(ValueTest, InvalidTextIsRefusedAndShownEscaped) {
+  std::string bytes = "ab\xff" + std::string(300, '\x80');
+  Expected<Value> v = endpoint::ValueFromText(bytes, Type("string(100)"));
+  ASSERT_FALSE(v.ok());
+  EXPECT_NE(v.status().message().find("not valid UTF-8 text: 'ab\\xff\\x80"), std::string::npos)
+      << v.status().message();
+  EXPECT_TRUE(value::IsValidUtf8(v.status().message()));
+  Expected<Value> i = endpoint::ValueFromText("1\xff", Type("int"));
+  ASSERT_FALSE(i.ok());
+  EXPECT_NE(i.status().message().find("got '1\\xff'"), std::string::npos) << i.status().message();
+  EXPECT_EQ(Value::String("x\xfe").ToText(), "x\\xfe");
 }
 
 TEST(ValueTest, UuidV7IsVersion7AndTimeOrdered) {
@@ -169,6 +192,40 @@ TEST_F(ConfigTest, MistakesNameTheKey) {
       {R"({"bundle": "${DUET_CONFIG_TEST_UNSET}", "systems": {"fo": "sqlite:a"},
            "state": "sqlite:s"})",
        "environment variable 'DUET_CONFIG_TEST_UNSET' is not set"},
+      // Issue 13, item 6: a number nlohmann cannot hold, an unsigned value
+      // past int64, thresholds that are no numbers and a key given twice.
+      {R"({"bundle": "b", "systems": {"fo": "sqlite:a"}, "state": "sqlite:s",
+           "batch_size": 1e400})",
+       "'batch_size': value out of range"},
+      {R"({"bundle": "b", "systems": {"fo": "sqlite:a"}, "state": "sqlite:s",
+           "alerts": [{"when": "errors > 1 within 1m", "then": "log"}, -1e400]})",
+       "'alerts[1]': value out of range"},
+      {R"({"bundle": "b", "systems": {"fo": "sqlite:a"}, "state": "sqlite:s",
+           "batch_size": 18446744073709551615})",
+       "'batch_size' must be between 1 and 100000, got 18446744073709551615"},
+      {R"({"bundle": "b", "systems": {"fo": "sqlite:a"}, "state": "sqlite:s",
+           "lock_timeout_ms": 9223372036854775808})",
+       "'lock_timeout_ms' must be between 0 and 3600000, got 9223372036854775808"},
+      {R"({"bundle": "b", "systems": {"fo": "sqlite:a"}, "state": "sqlite:s",
+           "alerts": [{"when": "errors > nan within 1m", "then": "log"}]})",
+       "'alerts[0].when': expected a number after '>', got 'nan'"},
+      {R"({"bundle": "b", "systems": {"fo": "sqlite:a"}, "state": "sqlite:s",
+           "alerts": [{"when": "backlog >= inf for 5m", "then": "log"}]})",
+       "'alerts[0].when': expected a number after '>=', got 'inf'"},
+      {R"({"bundle": "b", "systems": {"fo": "sqlite:a"}, "state": "sqlite:s",
+           "alerts": [{"when": "errors > 1e999 within 1m", "then": "log"}]})",
+       "'alerts[0].when': expected a number after '>', got '1e999'"},
+      {R"({"bundle": "b", "systems": {"fo": "sqlite:a"}, "state": "sqlite:s",
+           "alerts": [{"when": "p95_latency > 2s for infm", "then": "log"}]})",
+       "'alerts[0].when': expected a duration"},
+      {R"({"bundle": "b", "systems": {"fo": "sqlite:a"}, "state": "sqlite:s",
+           "batch_size": 5, "batch_size": 6})",
+       "'batch_size' is given twice"},
+      {R"({"bundle": "b", "systems": {"fo": "sqlite:a", "fo": "sqlite:b"}, "state": "sqlite:s"})",
+       "'systems.fo' is given twice"},
+      {R"({"bundle": "b", "systems": {"fo": "sqlite:a"}, "state": "sqlite:s",
+           "alerts": [{"when": "errors > 1 within 1m", "then": "log", "then": "run"}]})",
+       "'alerts[0].then' is given twice"},
       {R"([1, 2])", "expected a JSON object"},
       {R"({"bundle": )", "not valid JSON"},
   };

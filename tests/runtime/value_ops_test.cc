@@ -206,6 +206,28 @@ TEST(StringTest, CodePointsNotBytes) {
   EXPECT_EQ(TruncateCodePoints("\xC3\xA9\xC3\xA9\xC3\xA9", 2), "\xC3\xA9\xC3\xA9");
 }
 
+// Issue 13, item 1: text read from a database may hold any bytes. Well-formed
+// UTF-8 is told from the rest (overlong forms, surrogates, code points past
+// U+10FFFF, cut sequences), and an invalid byte counts as a character of its
+// own, so 300 stray continuation bytes cannot pass a string(100) check.
+TEST(StringTest, InvalidUtf8IsFoundCountedAndEscaped) {
+  EXPECT_TRUE(IsValidUtf8(""));
+  EXPECT_TRUE(IsValidUtf8("h\xC3\xA9llo \xE2\x82\xAC \xF0\x9F\x98\x80 \xF4\x8F\xBF\xBF"));
+  for (std::string_view bad :
+       {"\xFF", "a\x80", "\xC3", "\xC3(", "\xC0\xAF", "\xE0\x80\xAF", "\xED\xA0\x80",
+        "\xF4\x90\x80\x80", "\xF8\x88\x80\x80\x80", "\xF0\x9F\x98"}) {
+    EXPECT_FALSE(IsValidUtf8(bad)) << EscapeInvalidUtf8(bad);
+  }
+  EXPECT_EQ(FirstInvalidUtf8("ab\xC3\xA9\xFFz"), 4u);
+  EXPECT_EQ(CodePointLength(std::string(300, '\x80')), 300u);
+  EXPECT_EQ(CodePointLength("a\xFF\xC3\xA9"), 3u);
+  EXPECT_EQ(CodePointLength("\xF0\x9F\x98"), 3u) << "a cut sequence is three bytes, not one";
+  EXPECT_EQ(Left("\x80\x80\x80", 2), "\x80\x80");
+  EXPECT_EQ(EscapeInvalidUtf8("h\xC3\xA9\xFF\x80z"), "h\xC3\xA9\\xff\\x80z");
+  EXPECT_EQ(EscapeInvalidUtf8("plain"), "plain");
+  EXPECT_TRUE(IsValidUtf8(EscapeInvalidUtf8(std::string(300, '\x80'))));
+}
+
 TEST(StringTest, CaseTrimReplace) {
   // straße été łódź -> STRAßE ÉTÉ ŁÓDŹ (ß has no one-letter upper case).
   EXPECT_EQ(Upper("stra\xC3\x9F"

@@ -169,14 +169,16 @@ class SqliteEndpoint;
 class SqliteReader : public RowReader {
  public:
   SqliteReader(SqliteEndpoint* endpoint, std::string select, std::string from,
-               std::vector<bundle::ColumnType> types, std::vector<std::string> names)
+               std::vector<bundle::ColumnType> types, std::vector<std::string> names,
+               std::vector<bool> not_null)
       : endpoint_(endpoint),
         select_(std::move(select)),
         from_(std::move(from)),
         read_sql_(select_ + from_ + " WHERE t.rowid = ?1"),
         scan_sql_(select_ + from_ + " WHERE t.rowid > ?1 ORDER BY t.rowid LIMIT ?2"),
         types_(std::move(types)),
-        names_(std::move(names)) {}
+        names_(std::move(names)),
+        not_null_(std::move(not_null)) {}
 
   Expected<std::optional<Row>> Read(const RowId& id) override;
   Expected<std::vector<Row>> ReadMany(const std::vector<RowId>& ids) override;
@@ -202,6 +204,9 @@ class SqliteReader : public RowReader {
   Statement* read_ = nullptr;  // prepared on first use
   std::vector<bundle::ColumnType> types_;
   std::vector<std::string> names_;
+  // Per path: a column of the table itself that its declaration says is
+  // not null (a lookup's value may be null: the referenced row is missing).
+  std::vector<bool> not_null_;
 };
 
 class SqliteEndpoint : public Endpoint {
@@ -505,6 +510,7 @@ class SqliteEndpoint : public Endpoint {
     std::map<std::string, std::string> aliases;  // path prefix -> alias
     std::vector<bundle::ColumnType> types;
     std::vector<std::string> names;
+    std::vector<bool> not_null;
     for (const ColumnPath& p : paths) {
       std::string alias = "t";
       const bundle::Table* current = t;
@@ -534,9 +540,11 @@ class SqliteEndpoint : public Endpoint {
       std::string name;
       for (const std::string& part : p.path) name += (name.empty() ? "" : ".") + part;
       names.push_back(std::move(name));
+      const bundle::Column* column = p.path.size() == 1 ? FindColumn(*t, p.path[0]) : nullptr;
+      not_null.push_back(column && column->not_null);
     }
-    return std::unique_ptr<RowReader>(
-        new SqliteReader(this, select + " ", from, std::move(types), std::move(names)));
+    return std::unique_ptr<RowReader>(new SqliteReader(this, select + " ", from, std::move(types),
+                                                       std::move(names), std::move(not_null)));
   }
 
   void SetLockTimeout(std::chrono::milliseconds timeout) override {
@@ -1002,6 +1010,9 @@ Row SqliteReader::MakeRow(const Statement& s) const {
   row.values.reserve(types_.size());
   for (size_t i = 0; i < types_.size(); ++i) {
     Expected<Value> v = ReadColumn(s, static_cast<int>(i + 1), types_[i]);
+    if (v.ok() && v->is_null() && not_null_[i]) {
+      v = InvalidArgumentError("null, but the table declares the column not null");
+    }
     if (!v.ok()) {
       if (row.problem.empty()) row.problem = "column '" + names_[i] + "': " + v.status().message();
       row.values.push_back(Value::Null());
