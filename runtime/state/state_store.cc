@@ -1,5 +1,8 @@
 #include "runtime/state/state_store.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -7,6 +10,7 @@
 #include <ctime>
 #include <set>
 
+#include "runtime/base/files.h"
 #include "runtime/endpoint/sqlite/sqlite_db.h"
 
 namespace duet::state {
@@ -141,6 +145,12 @@ StateStore::StateStore(std::unique_ptr<sqlite::Db> db) : db_(std::move(db)) {}
 StateStore::~StateStore() = default;
 
 Expected<std::unique_ptr<StateStore>> StateStore::Open(const std::string& path) {
+  // The store keeps copies of rows (error items, bases): a new one is
+  // private, and SQLite gives its -wal and -shm files the mode of the
+  // database file.
+  Expected<int> fd = OpenPrivateFile(path, O_RDWR, "state store");
+  if (!fd.ok()) return fd.status();
+  ::close(*fd);
   Expected<std::unique_ptr<sqlite::Db>> db =
       sqlite::Db::Open(path, /*create=*/true, "state store (sqlite:" + path + ")");
   if (!db.ok()) return db.status();
@@ -198,7 +208,9 @@ Status StateStore::PutMap(const MapState& map) {
   st.BindInt(3, map.initial_step);
   if (map.initial_cursor) st.BindText(4, *map.initial_cursor);
   st.BindInt(5, map.initial_done);
-  st.BindInt(6, map.initial_total);
+  // The total is an estimate counted at the start; rows added since are
+  // read too. It grows with them, so done never shows above total.
+  st.BindInt(6, std::max(map.initial_total, map.initial_done));
   if (map.last_sync) st.BindText(7, *map.last_sync);
   return db_->Run(st);
 }
@@ -610,7 +622,7 @@ Status StateStore::PutResync(const Resync& r) {
     st.BindNull(4);
   }
   st.BindInt(5, r.done);
-  st.BindInt(6, r.total);
+  st.BindInt(6, std::max(r.total, r.done));  // an estimate, as the initial sync's
   st.BindText(7, r.started.empty() ? NowIso() : r.started);
   st.BindText(8, r.by);
   st.BindText(9, r.where);
