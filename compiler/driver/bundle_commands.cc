@@ -3,14 +3,15 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <sys/stat.h>
-
 #include <filesystem>
+
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "compiler/bundler/bundler.h"
+#include "runtime/base/files.h"
 #include "runtime/bundle/bundle_file.h"
 #include "runtime/bundle/manifest.h"
 
@@ -26,24 +27,6 @@ Expected<std::string> ReadText(const std::string& path) {
   std::ostringstream bytes;
   bytes << file.rdbuf();
   return bytes.str();
-}
-
-// Writes through a temporary file and a rename, so a reader never sees half
-// a bundle and a failed write leaves the old one in place.
-Status WriteAtomically(const std::string& path, std::string_view bytes, bool secret = false) {
-  std::string temporary = path + ".tmp";
-  {
-    std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
-    if (!file) return IoError("cannot write '" + temporary + "'");
-    if (secret) ::chmod(temporary.c_str(), 0600);
-    file.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    file.flush();
-    if (!file) return IoError("cannot write '" + temporary + "'");
-  }
-  std::error_code ec;
-  std::filesystem::rename(temporary, path, ec);
-  if (ec) return IoError("cannot rename '" + temporary + "' to '" + path + "': " + ec.message());
-  return Status::Ok();
 }
 
 std::string DigestHex(const bundle::Digest& d) {
@@ -81,7 +64,7 @@ int WriteBundle(const frontend::Result& result, const CompileFlags& flags) {
     bytes = std::move(*signed_bytes);
     signed_note = ", signed";
   }
-  if (Status s = WriteAtomically(flags.output, bytes); !s.ok()) return Fail(s);
+  if (Status s = WriteFileAtomically(flags.output, bytes, kSharedFileMode); !s.ok()) return Fail(s);
   Expected<bundle::Manifest> manifest = bundle::ParseManifest(contents->manifest);
   size_t transforms = 0;
   for (const bundle::Map& m : manifest->maps) transforms += m.transforms.size();
@@ -162,13 +145,17 @@ int InspectBundle(const std::string& path, bool json, const std::string& trusted
 
 int GenerateKeys(const std::string& name) {
   bundle::KeyPair pair = bundle::GenerateKeyPair();
-  if (Status s =
-          WriteAtomically(name + ".key", bundle::FormatSecretKey(pair.secret_key), /*secret=*/true);
+  // The secret is private from its first byte (see WriteFileAtomically).
+  if (Status s = WriteFileAtomically(name + ".key", bundle::FormatSecretKey(pair.secret_key),
+                                     kPrivateFileMode);
       !s.ok()) {
     return Fail(s);
   }
-  if (Status s = WriteAtomically(name + ".pub", bundle::FormatPublicKey(pair.public_key)); !s.ok())
+  if (Status s = WriteFileAtomically(name + ".pub", bundle::FormatPublicKey(pair.public_key),
+                                     kSharedFileMode);
+      !s.ok()) {
     return Fail(s);
+  }
   std::cerr << fmt::format("wrote {0}.key (secret: keep it out of version control) and {0}.pub\n",
                            name);
   return kExitClean;

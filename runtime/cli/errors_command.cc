@@ -26,7 +26,7 @@ struct StateSession {
 };
 
 Expected<StateSession> OpenState(const std::string& config_path) {
-  Expected<engine::Config> config = engine::LoadConfig(config_path);
+  Expected<engine::Config> config = LoadDeployment(config_path);
   if (!config.ok()) return config.status();
   Expected<std::string> path = engine::SqlitePath(config->state, "state");
   if (!path.ok()) return path.status();

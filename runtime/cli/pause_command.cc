@@ -10,6 +10,7 @@
 
 #include "runtime/base/json_dump.h"
 #include "runtime/cli/session.h"
+#include "runtime/endpoint/sqlite/sql_quote.h"
 #include "runtime/state/state_store.h"
 
 namespace duet::cli {
@@ -17,7 +18,7 @@ namespace {
 
 // The configuration's state store, once the map is known to its bundle.
 Expected<std::unique_ptr<state::StateStore>> OpenForMap(const PauseOptions& options) {
-  Expected<engine::Config> config = engine::LoadConfig(options.config_path);
+  Expected<engine::Config> config = LoadDeployment(options.config_path);
   if (!config.ok()) return config.status();
   Expected<bundle::Manifest> manifest = ReadManifest(*config);
   if (!manifest.ok()) return manifest.status();
@@ -130,14 +131,9 @@ Expected<std::string> KeysCondition(const bundle::Manifest& manifest, const bund
   }
   std::ifstream in(path);
   if (!in) return NotFoundError("--keys: cannot open '" + path + "'");
-  auto quote = [](const std::string& text) {
-    std::string out = "'";
-    for (char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
-    return out + "'";
-  };
   std::string columns, values;
   for (size_t i = 0; i < table->key.size(); ++i) {
-    columns += (i ? ", " : "") + std::string("t.\"") + table->key[i] + "\"";
+    columns += (i ? ", t." : "t.") + sqlite::QuoteIdentifier(table->key[i]);
   }
   std::string line;
   int n = 0;
@@ -156,7 +152,8 @@ Expected<std::string> KeysCondition(const bundle::Manifest& manifest, const bund
                       parts.size(), table->name, table->key.size()));
     }
     std::string row;
-    for (size_t i = 0; i < parts.size(); ++i) row += (i ? ", " : "") + quote(parts[i]);
+    for (size_t i = 0; i < parts.size(); ++i)
+      row += (i ? ", " : "") + sqlite::QuoteLiteral(parts[i]);
     values += (values.empty() ? "" : ", ") + std::string("(") + row + ")";
     ++n;
   }
@@ -167,7 +164,7 @@ Expected<std::string> KeysCondition(const bundle::Manifest& manifest, const bund
 }  // namespace
 
 int ResyncCommand(const ResyncOptions& options) {
-  Expected<engine::Config> config = engine::LoadConfig(options.config_path);
+  Expected<engine::Config> config = LoadDeployment(options.config_path);
   if (!config.ok()) return Fail(config.status());
   Expected<bundle::Manifest> manifest = ReadManifest(*config);
   if (!manifest.ok()) return Fail(manifest.status());

@@ -2,11 +2,18 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <iostream>
+#include <optional>
+#include <utility>
+#include <vector>
 
+#include "runtime/base/files.h"
+#include "runtime/base/redact.h"
 #include "runtime/bundle/bundle_file.h"
 #include "runtime/cli/trust.h"
 
@@ -34,6 +41,89 @@ Status CheckSystems(const engine::Config& config, const bundle::Manifest& manife
     }
   }
   return Status::Ok();
+}
+
+namespace {
+
+// What makes two paths one file: its device and inode when it exists, else
+// the canonical path a later open would create it under.
+struct FileIdentity {
+  bool exists = false;
+  dev_t device = 0;
+  ino_t inode = 0;
+  std::string canonical;
+
+  bool SameFile(const FileIdentity& other) const {
+    if (exists != other.exists) return false;
+    return exists ? device == other.device && inode == other.inode : canonical == other.canonical;
+  }
+};
+
+FileIdentity IdentityOf(const std::string& path) {
+  FileIdentity id;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) {
+    id.exists = true;
+    id.device = st.st_dev;
+    id.inode = st.st_ino;
+    return id;
+  }
+  // A dangling symbolic link names the file it would create.
+  std::filesystem::path p(path);
+  std::error_code ec;
+  for (int hops = 0; hops < 40 && std::filesystem::is_symlink(p, ec); ++hops) {
+    std::filesystem::path target = std::filesystem::read_symlink(p, ec);
+    if (ec) break;
+    p = target.is_absolute() ? target : p.parent_path() / target;
+  }
+  std::filesystem::path canonical = std::filesystem::weakly_canonical(p, ec);
+  id.canonical =
+      ec ? std::filesystem::absolute(p, ec).lexically_normal().string() : canonical.string();
+  return id;
+}
+
+// The first two entries that are one file, if any.
+std::optional<std::pair<size_t, size_t>> FindSameFile(const std::vector<FileIdentity>& files) {
+  for (size_t i = 0; i < files.size(); ++i) {
+    for (size_t j = i + 1; j < files.size(); ++j) {
+      if (files[i].SameFile(files[j])) return std::make_pair(i, j);
+    }
+  }
+  return std::nullopt;
+}
+
+// Each system has a database of its own, and the state store is none of
+// them: on one file, duet's write transaction on one side would wait for
+// its own lock on the other.
+Status CheckDistinctDatabases(const engine::Config& config) {
+  std::vector<std::string> keys, paths;
+  for (const auto& [system, url] : config.systems) {
+    keys.push_back("systems." + system);
+    paths.push_back(url);
+  }
+  keys.push_back("state");
+  paths.push_back(config.state);
+  std::vector<FileIdentity> files;
+  for (std::string& url : paths) {
+    Expected<std::string> path = engine::SqlitePath(url, "");
+    url = path.ok() ? *path : url;
+    files.push_back(IdentityOf(url));
+  }
+  std::optional<std::pair<size_t, size_t>> same = FindSameFile(files);
+  if (!same) return Status::Ok();
+  auto [a, b] = *same;
+  return InvalidArgumentError(config.path + ": '" + keys[a] + "' and '" + keys[b] +
+                              "' are the same database file ('" + paths[a] + "', '" + paths[b] +
+                              "'): each needs a file of its own, or duet waits for its own lock");
+}
+
+}  // namespace
+
+Expected<engine::Config> LoadDeployment(const std::string& config_path) {
+  Expected<engine::Config> config = engine::LoadConfig(config_path);
+  if (!config.ok()) return config.status();
+  if (Status s = CheckDistinctDatabases(*config); !s.ok()) return s;
+  return config;
 }
 
 Expected<std::map<std::string, std::unique_ptr<endpoint::Endpoint>>> OpenEndpoints(
@@ -83,7 +173,7 @@ Status CheckBindings(const engine::Config& config,
 
 Expected<std::unique_ptr<Session>> OpenSession(const std::string& config_path) {
   auto session = std::make_unique<Session>();
-  Expected<engine::Config> config = engine::LoadConfig(config_path);
+  Expected<engine::Config> config = LoadDeployment(config_path);
   if (!config.ok()) return config.status();
   session->config = *config;
   Expected<bundle::ReadOptions> options = TrustOptions(config->trust);
@@ -122,25 +212,39 @@ Expected<std::unique_ptr<Session>> OpenSession(const std::string& config_path) {
 Expected<int> LockState(const engine::Config& config) {
   Expected<std::string> path = engine::SqlitePath(config.state, "state");
   if (!path.ok()) return path.status();
-  std::string lock = *path + ".lock";
-  int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return IoError("cannot open lock file '" + lock + "'");
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    ::close(fd);
+  // The store exists (only `duet install` creates it) before its real path
+  // is taken, so that every path to it (a symbolic link, ./state.db) names
+  // the same lock.
+  if (::access(path->c_str(), F_OK) != 0) {
+    return NotFoundError("there is no state store at '" + *path +
+                         "': `duet install -c CONFIG` creates it (if duet ran with one before, "
+                         "restore it from a backup instead)");
+  }
+  std::string lock = StateLockPath(*path);
+  Expected<int> fd = OpenPrivateFile(lock, O_RDWR, "lock file");
+  if (!fd.ok()) return fd.status();
+  if (::flock(*fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(*fd);
     return FailedPreconditionError("another duet process is running with the state store " +
-                                   config.state + " (lock " + lock + ")");
+                                   RedactConnectionString(config.state) + " (lock " + lock + ")");
   }
   // The holder's pid, for `duet reload`.
   std::string pid = std::to_string(::getpid()) + "\n";
-  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
-    ::close(fd);
+  if (::ftruncate(*fd, 0) != 0 || ::pwrite(*fd, pid.data(), pid.size(), 0) < 0) {
+    ::close(*fd);
     return IoError("cannot write lock file '" + lock + "'");
   }
-  return fd;
+  return *fd;
+}
+
+std::string StateLockPath(const std::string& state_path) {
+  std::error_code ec;
+  std::filesystem::path real = std::filesystem::weakly_canonical(state_path, ec);
+  return (ec ? state_path : real.string()) + ".lock";
 }
 
 Expected<std::unique_ptr<CaptureSession>> OpenCaptureSession(const std::string& config_path) {
-  Expected<engine::Config> config = engine::LoadConfig(config_path);
+  Expected<engine::Config> config = LoadDeployment(config_path);
   if (!config.ok()) return config.status();
   auto session = std::make_unique<CaptureSession>();
   session->config = *config;

@@ -25,6 +25,10 @@ constexpr int kExitFailure = 2;
 // Prints "duet: MESSAGE" on stderr; returns kExitFailure.
 int Fail(const Status& status);
 
+// The configuration file, refused (InvalidArgument) when two systems, or a
+// system and the state store, are one database file, by whatever paths.
+Expected<engine::Config> LoadDeployment(const std::string& config_path);
+
 // Every system of the manifest has a connection, and every connection names
 // a system of the manifest.
 Status CheckSystems(const engine::Config& config, const bundle::Manifest& manifest);
@@ -51,7 +55,11 @@ std::string StateMismatch(const std::string& system, const engine::Config& confi
 // Takes the state store's lock (a file next to it, released when the
 // process ends, also on kill -9): the file descriptor, or FailedPrecondition
 // when another duet process holds it.
+// The lock file is named after the store's real path: a symbolic link to the
+// store takes the same lock. The state store is created (private) if need be.
 Expected<int> LockState(const engine::Config& config);
+// The lock file of the state store at `state_path`.
+std::string StateLockPath(const std::string& state_path);
 
 // What install and uninstall work on: the verified bundle's manifest (its
 // code is not loaded) and an endpoint per system.

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <httplib.h>
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -65,13 +66,14 @@ class ProgressPrinter {
     map_ = p.map;
     if (!tty_ && !p.finished && !new_map && now - last_ < std::chrono::seconds(5)) return;
     last_ = now;
-    int percent = p.total > 0 ? static_cast<int>(100 * p.done / p.total) : 100;
-    std::string eta =
-        p.rows_per_second > 0
-            ? FormatDuration(static_cast<double>(p.total - p.done) / p.rows_per_second)
-            : "?";
+    // The total is an estimate taken at the start: never shown below done.
+    int64_t total = std::max(p.total, p.done);
+    int percent = total > 0 ? static_cast<int>(100 * p.done / total) : 100;
+    std::string eta = p.rows_per_second > 0
+                          ? FormatDuration(static_cast<double>(total - p.done) / p.rows_per_second)
+                          : "?";
     std::string line = fmt::format("{} {} {} -> {}: {}/{} rows ({}%), {:.0f} rows/s", p.map, p.task,
-                                   p.from, p.to, p.done, p.total, percent, p.rows_per_second);
+                                   p.from, p.to, p.done, total, percent, p.rows_per_second);
     if (p.finished) {
       line = fmt::format("{}: {} done, {} rows", p.map, p.task, p.done);
     } else {
@@ -149,6 +151,14 @@ namespace {
 class MetricsServer {
  public:
   Status Start(const std::string& address, int port) {
+    // Each connection holds a worker thread while it waits for a request:
+    // idle or half-open connections give theirs back within a second, and
+    // there are enough workers that a few of them never starve /healthz.
+    server_.new_task_queue = [] { return new httplib::ThreadPool(kWorkers); };
+    server_.set_keep_alive_timeout(1);
+    server_.set_keep_alive_max_count(100);
+    server_.set_read_timeout(std::chrono::seconds(2));
+    server_.set_write_timeout(std::chrono::seconds(2));
     server_.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
       std::lock_guard<std::mutex> lock(mu_);
       res.set_content(text_.empty() ? "duet_up 0\n" : text_, "text/plain; version=0.0.4");
@@ -192,6 +202,7 @@ class MetricsServer {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
         .count();
   }
+  static constexpr size_t kWorkers = 32;
   httplib::Server server_;
   std::mutex mu_;
   std::string text_;  // guarded by mu_
@@ -234,11 +245,11 @@ Status Reload(const std::string& config_path, std::unique_ptr<Session>& session,
 }
 
 int ReloadCommand(const std::string& config_path, bool as_json) {
-  Expected<engine::Config> config = engine::LoadConfig(config_path);
+  Expected<engine::Config> config = LoadDeployment(config_path);
   if (!config.ok()) return Fail(config.status());
   Expected<std::string> path = engine::SqlitePath(config->state, "state");
   if (!path.ok()) return Fail(path.status());
-  std::string lock = *path + ".lock";
+  std::string lock = StateLockPath(*path);
   int fd = ::open(lock.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     char buffer[32] = {};
@@ -261,7 +272,7 @@ int ReloadCommand(const std::string& config_path, bool as_json) {
 }
 
 int RunCommand(const std::string& config_path, bool once, const MetricsOptions& metrics) {
-  Expected<engine::Config> config = engine::LoadConfig(config_path);
+  Expected<engine::Config> config = LoadDeployment(config_path);
   if (!config.ok()) return Fail(config.status());
   Expected<int> lock = LockState(*config);
   if (!lock.ok()) return Fail(lock.status());

@@ -11,6 +11,8 @@
 #include <sstream>
 #include <vector>
 
+#include "runtime/base/redact.h"
+
 namespace duet::engine {
 namespace {
 
@@ -34,7 +36,8 @@ Expected<std::string> Expand(const std::string& text, const std::string& path,
     out += text.substr(i, start - i);
     size_t end = text.find('}', start + 2);
     if (end == std::string::npos) {
-      return ConfigError(path, "'" + key + "': unterminated '${' in \"" + text + "\"");
+      return ConfigError(
+          path, "'" + key + "': unterminated '${' in \"" + RedactConnectionString(text) + "\"");
     }
     std::string name = text.substr(start + 2, end - start - 2);
     if (name.empty()) return ConfigError(path, "'" + key + "': empty '${}'");
@@ -151,8 +154,8 @@ std::string ResolveUrl(const std::filesystem::path& dir, const std::string& url)
 
 Expected<std::string> SqlitePath(const std::string& url, const std::string& key) {
   if (url.rfind("sqlite:", 0) != 0 || url.size() == 7) {
-    return InvalidArgumentError("'" + key + "': unsupported connection string '" + url +
-                                "' (expected sqlite:PATH)");
+    return InvalidArgumentError("'" + key + "': unsupported connection string '" +
+                                RedactConnectionString(url) + "' (expected sqlite:PATH)");
   }
   return url.substr(7);
 }

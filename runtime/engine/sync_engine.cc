@@ -1,5 +1,7 @@
 #include "runtime/engine/sync_engine.h"
 
+#include <fcntl.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -8,6 +10,7 @@
 
 #include "runtime/base/failpoint.h"
 #include "runtime/base/json_dump.h"
+#include "runtime/base/files.h"
 #include "runtime/engine/engine_impl.h"
 
 namespace duet::engine {
@@ -602,7 +605,9 @@ Expected<std::unique_ptr<SyncEngine>> SyncEngine::Create(
   }
   impl->state = std::move(state);
   if (const char* trace = std::getenv("DUET_TRACE"); trace && *trace) {
-    impl->trace = std::fopen(trace, "a");
+    // Private: the trace holds key values.
+    Expected<int> fd = OpenPrivateFile(trace, O_WRONLY | O_APPEND, "trace file");
+    if (fd.ok()) impl->trace = ::fdopen(*fd, "a");
   }
   if (Status s = impl->Plan(); !s.ok()) return s;
   for (const AlertRule& rule : config.alerts) {

@@ -1,5 +1,8 @@
 #include "runtime/state/state_store.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -14,6 +17,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "runtime/base/files.h"
 #include "runtime/endpoint/sqlite/sqlite_db.h"
 
 namespace duet::state {
@@ -184,6 +188,12 @@ Expected<std::unique_ptr<StateStore>> StateStore::Open(const std::string& path, 
                          "': `duet install -c CONFIG` creates it (if duet ran with one before, "
                          "restore it from a backup instead)");
   }
+  // The store keeps copies of rows (error items, bases): a new one is
+  // private, and SQLite gives its -wal and -shm files the mode of the
+  // database file.
+  Expected<int> fd = OpenPrivateFile(path, O_RDWR, "state store");
+  if (!fd.ok()) return fd.status();
+  ::close(*fd);
   Expected<std::unique_ptr<sqlite::Db>> db =
       sqlite::Db::Open(path, /*create=*/true, "state store (sqlite:" + path + ")");
   if (!db.ok()) return db.status();
@@ -265,7 +275,9 @@ Status StateStore::PutMap(const MapState& map) {
   st.BindInt(3, map.initial_step);
   if (map.initial_cursor) st.BindText(4, *map.initial_cursor);
   st.BindInt(5, map.initial_done);
-  st.BindInt(6, map.initial_total);
+  // The total is an estimate counted at the start; rows added since are
+  // read too. It grows with them, so done never shows above total.
+  st.BindInt(6, std::max(map.initial_total, map.initial_done));
   if (map.last_sync) st.BindText(7, *map.last_sync);
   return db_->Run(st);
 }
@@ -677,7 +689,7 @@ Status StateStore::PutResync(const Resync& r) {
     st.BindNull(4);
   }
   st.BindInt(5, r.done);
-  st.BindInt(6, r.total);
+  st.BindInt(6, std::max(r.total, r.done));  // an estimate, as the initial sync's
   st.BindText(7, r.started.empty() ? NowIso() : r.started);
   st.BindText(8, r.by);
   st.BindText(9, r.where);

@@ -2,12 +2,14 @@
 // inspect --trust` / `duet transform --trust` accepting exactly the bundles
 // signed by the trusted key; malformed key files are refused with a message
 // that says what a key file looks like.
-#include <sys/stat.h>
-
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -175,6 +177,34 @@ TEST_F(SigningProcess, KeygenWritesAKeyPairWithAPrivateSecret) {
   // A second pair is a different pair.
   auto [key2, pub2] = Keygen("other");
   EXPECT_NE(ReadAll(pub2), pub_text);
+}
+
+// Issue 13 item 5: in a directory others can write, a file or link placed
+// under the name keygen once wrote through (NAME.key.tmp) gets no byte of
+// the secret, and the key file is a new private file of keygen's own.
+TEST_F(SigningProcess, KeygenNeverWritesThroughAPreparedName) {
+  fs::path stolen = dir_ / "stolen";
+  fs::create_symlink(stolen, dir_ / "release.key.tmp");
+  { std::ofstream(dir_ / "release.pub.tmp") << "prepared"; }
+  RunResult r = Duetc({"keygen", "-o", (dir_ / "release").string()});
+  ASSERT_EQ(r.exit_code, kExitClean) << Show(r);
+  EXPECT_FALSE(fs::exists(stolen)) << "the secret went through the prepared link";
+  EXPECT_EQ(ReadAll(dir_ / "release.pub.tmp"), "prepared");
+  EXPECT_FALSE(fs::is_symlink(dir_ / "release.key"));
+  struct stat st {};
+  ASSERT_EQ(::lstat((dir_ / "release.key").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISREG(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(st.st_uid, ::getuid());
+  EXPECT_TRUE(bundle::ParseSecretKey(ReadAll(dir_ / "release.key")).ok());
+  // Nothing temporary is left behind.
+  std::set<std::string> names;
+  for (const fs::directory_entry& e : fs::directory_iterator(dir_)) {
+    std::string name = e.path().filename().string();
+    if (name != ".stdin" && name != ".stdout" && name != ".stderr") names.insert(name);
+  }
+  EXPECT_EQ(names, (std::set<std::string>{"release.key", "release.pub", "release.key.tmp",
+                                          "release.pub.tmp"}));
 }
 
 TEST_F(SigningProcess, InspectAndTransformAcceptTheRightKeyOnly) {

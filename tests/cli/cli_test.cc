@@ -230,6 +230,18 @@ TEST_F(DuetcTest, MissingPathNextToAGoodOneStillExitsTwo) {
   EXPECT_EQ(Count(r.err, "error["), 1u) << Show(r);
 }
 
+// Issue 12: an output that cannot be written says why, under the name the
+// user gave (not a temporary file's).
+TEST_F(DuetcTest, UnwritableOutputSaysWhy) {
+  fs::path output = dir_ / "no_such_dir" / "x.duetb";
+  RunResult r = Run({"compile", "examples/minimal", "-o", output.string()});
+  EXPECT_EQ(r.exit_code, kExitUsage) << Show(r);
+  EXPECT_NE(r.err.find("cannot write '" + output.string() + "': No such file or directory"),
+            std::string::npos)
+      << Show(r);
+  EXPECT_EQ(r.err.find(".tmp"), std::string::npos) << Show(r);
+}
+
 TEST_F(DuetcTest, CheckWithoutPathIsUsageError) {
   RunResult r = Run({"check"});
   EXPECT_EQ(r.exit_code, kExitUsage) << Show(r);

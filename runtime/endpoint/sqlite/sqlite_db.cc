@@ -2,7 +2,18 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <cctype>
+
 namespace duet::sqlite {
+namespace {
+
+bool IsBlank(std::string_view text) {
+  return std::all_of(text.begin(), text.end(),
+                     [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; });
+}
+
+}  // namespace
 
 Expected<std::unique_ptr<Db>> Db::Open(const std::string& path, bool create, std::string label) {
   if (!create) {
@@ -61,9 +72,16 @@ Expected<Statement*> Db::Prepare(const std::string& sql) {
   auto it = cache_.find(sql);
   if (it != cache_.end()) return it->second.get();
   sqlite3_stmt* stmt = nullptr;
+  const char* tail = nullptr;
   if (sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
-                         &stmt, nullptr) != SQLITE_OK) {
+                         &stmt, &tail) != SQLITE_OK) {
     return Error("cannot prepare '" + sql + "'");
+  }
+  // One statement: text after it would be ignored, never run.
+  if (!stmt || !IsBlank(std::string_view(tail, sql.c_str() + sql.size() - tail))) {
+    sqlite3_finalize(stmt);
+    return InvalidArgumentError(label_ + ": cannot prepare '" + sql +
+                                "': expected exactly one statement");
   }
   auto [pos, inserted] = cache_.emplace(sql, std::make_unique<Statement>(stmt));
   return pos->second.get();

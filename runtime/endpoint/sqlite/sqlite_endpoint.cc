@@ -8,6 +8,7 @@
 #include <variant>
 
 #include "runtime/endpoint/sqlite/key_match.h"
+#include "runtime/base/redact.h"
 #include "runtime/endpoint/sqlite/sqlite_db.h"
 #include "runtime/value/ops.h"
 
@@ -162,6 +163,63 @@ void BindKeyParam(Statement& s, int i, const KeyParam& p) {
       s.BindBlob(i, p.s);
       break;
   }
+// Where the quoted text (string, name) or comment starting at `i` ends,
+// one past its last character; npos when it is not closed.
+size_t SkipQuotedOrComment(std::string_view sql, size_t i) {
+  char c = sql[i];
+  if (c == '-' || c == '/') {
+    bool line = c == '-';
+    size_t end = sql.find(line ? "\n" : "*/", i + 2);
+    return end == std::string_view::npos ? (line ? sql.size() : end) : end + (line ? 1 : 2);
+  }
+  char close = c == '[' ? ']' : c;
+  for (size_t j = i + 1; j < sql.size(); ++j) {
+    if (sql[j] != close) continue;
+    if (close != ']' && j + 1 < sql.size() && sql[j + 1] == close) {
+      ++j;  // a doubled quote stays inside
+      continue;
+    }
+    return j + 1;
+  }
+  return std::string_view::npos;
+}
+
+// A row condition (`duet resync --where`) is one SQL expression, which duet
+// puts in parentheses inside its own statements: it may not close them, end
+// the statement (;) or leave a comment or quote open over what follows.
+// Decided on the text's tokens, strings, quoted names and comments skipped.
+Status CheckCondition(std::string_view where) {
+  auto refuse = [&](const std::string& why) {
+    return InvalidArgumentError("the condition '" + std::string(where) + "': " + why +
+                                "; it must be one SQL expression");
+  };
+  int depth = 0;
+  for (size_t i = 0; i < where.size();) {
+    char c = where[i];
+    bool comment =
+        (c == '-' && where.substr(i, 2) == "--") || (c == '/' && where.substr(i, 2) == "/*");
+    if (comment || c == '\'' || c == '"' || c == '`' || c == '[') {
+      size_t end = SkipQuotedOrComment(where, i);
+      if (end == std::string_view::npos) {
+        return refuse(comment ? "a comment is not closed" : "a quote is not closed");
+      }
+      i = end;
+      continue;
+    }
+    if (c == ';') return refuse("';' ends it");
+    if (c == '(') ++depth;
+    if (c == ')' && --depth < 0) return refuse("')' closes a parenthesis it did not open");
+    ++i;
+  }
+  if (depth != 0) return refuse("a '(' is not closed");
+  return Status::Ok();
+}
+
+// The condition in parentheses, for a WHERE clause; the line break ends a
+// trailing -- comment before duet's closing parenthesis.
+Expected<std::string> Condition(const std::string& where) {
+  if (Status s = CheckCondition(where); !s.ok()) return s;
+  return "(" + where + "\n)";
 }
 
 class SqliteEndpoint;
@@ -1078,8 +1136,10 @@ Expected<std::vector<Row>> SqliteReader::ReadMany(const std::vector<RowId>& ids)
 
 Expected<std::vector<Row>> SqliteReader::ScanWhere(const std::optional<RowId>& after, size_t limit,
                                                    const std::string& where) {
-  Expected<Statement*> s = endpoint_->db().Prepare(select_ + from_ + " WHERE t.rowid > ?1 AND (" +
-                                                   where + ") ORDER BY t.rowid LIMIT ?2");
+  Expected<std::string> condition = Condition(where);
+  if (!condition.ok()) return condition.status();
+  Expected<Statement*> s = endpoint_->db().Prepare(select_ + from_ + " WHERE t.rowid > ?1 AND " +
+                                                   *condition + " ORDER BY t.rowid LIMIT ?2");
   if (!s.ok()) {
     return InvalidArgumentError("the condition '" + where + "': " + s.status().message());
   }
@@ -1087,8 +1147,10 @@ Expected<std::vector<Row>> SqliteReader::ScanWhere(const std::optional<RowId>& a
 }
 
 Expected<int64_t> SqliteReader::CountWhere(const std::string& where) {
+  Expected<std::string> condition = Condition(where);
+  if (!condition.ok()) return condition.status();
   Expected<Statement*> s =
-      endpoint_->db().Prepare("SELECT count(*) " + from_ + " WHERE (" + where + ")");
+      endpoint_->db().Prepare("SELECT count(*) " + from_ + " WHERE " + *condition);
   if (!s.ok())
     return InvalidArgumentError("the condition '" + where + "': " + s.status().message());
   ScopedStatement st(*s);
@@ -1142,8 +1204,8 @@ Expected<std::unique_ptr<Endpoint>> OpenSqliteEndpoint(const std::string& path,
 Expected<std::unique_ptr<Endpoint>> OpenEndpoint(const std::string& url, const std::string& system,
                                                  const bundle::Manifest& manifest) {
   if (url.rfind("sqlite:", 0) == 0) return OpenSqliteEndpoint(url.substr(7), system, manifest);
-  return InvalidArgumentError("system '" + system + "': unsupported connection string '" + url +
-                              "' (expected sqlite:PATH)");
+  return InvalidArgumentError("system '" + system + "': unsupported connection string '" +
+                              RedactConnectionString(url) + "' (expected sqlite:PATH)");
 }
 
 }  // namespace duet::endpoint
