@@ -9,8 +9,10 @@
 // - Capture appends one Change per row inserted, updated or deleted in a
 //   captured table, in commit order, numbered by an increasing `seq`.
 // - Writes happen inside BeginWrite/CommitWrite. Reads made between them see
-//   the state the writes apply to, and no other writer can change the tables
-//   in between (SQLite: BEGIN IMMEDIATE; PostgreSQL: row locks). Changes the
+//   the state the writes apply to: no other writer can change the tables in
+//   between, or the first write fails and the transaction is lost (SQLite:
+//   BEGIN IMMEDIATE, or BEGIN and a snapshot checked at the first write;
+//   PostgreSQL: row locks). Changes the
 //   transaction makes are captured with the origin given to BeginWrite, so
 //   the map that made them can skip them (echo suppression).
 // - Failures: Unavailable when trying again later may succeed (a lock held
