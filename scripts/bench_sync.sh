@@ -5,8 +5,12 @@
 #      columns) from fo.db into ce.db with `duet run --once`, vs the plain SQL
 #      baseline (ATTACH + INSERT INTO ... SELECT of the same rows and columns),
 #      run before and after duet; peak RSS of duet with /usr/bin/time;
-#   2. live latency: single-row transactions on fo at 1,000/s while `duet run`
-#      runs; fo commit -> the change seen on ce, p50 and p99;
+#   2. idle CPU: the CPU seconds `duet run` uses over IDLE seconds with nothing
+#      to do (from /proc/PID/stat); then live latency: single-row transactions
+#      on fo at 1,000/s while it runs; fo commit -> the change seen on ce, p50
+#      and p99; and how long duet's batches held each database's write lock
+#      (p99 of duet_write_lock_held_seconds from its /metrics, over the
+#      latency and throughput runs);
 #   3. sustained throughput: single-row transactions on fo as fast as the
 #      generator can for FLOOD seconds; how fast ce catches up;
 #   4. capture overhead: application inserts and updates on a table with
@@ -20,6 +24,7 @@
 #   DUET_BENCH_DIR         scratch directory for the databases (default:
 #                          /tmp/duet-bench-sync; emptied first; ~1.5 GB)
 #   DUET_BENCH_ROWS        customers for the initial sync (default: 1000000)
+#   DUET_BENCH_IDLE_SECONDS  idle CPU measurement (default: 60)
 #   DUET_BENCH_LIVE_SECONDS  latency run (default: 30)
 #   DUET_BENCH_FLOOD_SECONDS throughput run (default: 20)
 #   DUET_BENCH_DRAIN_ROWS  single-row changes in the backlog-drain run
@@ -27,6 +32,9 @@
 #   DUET_BENCH_CAPTURE_ROWS  rows per capture-overhead phase (default: 100000)
 #   DUET_BENCH_RUNS        capture-overhead runs per variant (default: 5)
 #   DUET_BENCH_INITIAL_ONLY  1: stop after the initial sync measurement
+#   DUET_BENCH_PREBUILT    a build directory whose duet, duetc and
+#                          duet_sync_bench to use instead of building (to
+#                          compare two builds on the same machine)
 #   DUET_BENCH_PERF        1: also record `perf record -g` profiles of duet
 #                          (initial sync and the throughput run) in the
 #                          scratch directory (needs linux-perf)
@@ -41,6 +49,7 @@ BUILD_DIR="$(realpath -m "${DUET_BENCH_BUILD_DIR:-build-bench-sync}")"
 JOBS="${DUET_BENCH_JOBS:-2}"
 WORK="${DUET_BENCH_DIR:-/tmp/duet-bench-sync}"
 ROWS="${DUET_BENCH_ROWS:-1000000}"
+IDLE_SECONDS="${DUET_BENCH_IDLE_SECONDS:-60}"
 LIVE_SECONDS="${DUET_BENCH_LIVE_SECONDS:-30}"
 FLOOD_SECONDS="${DUET_BENCH_FLOOD_SECONDS:-20}"
 DRAIN_ROWS="${DUET_BENCH_DRAIN_ROWS:-50000}"
@@ -51,18 +60,27 @@ DUET="${BUILD_DIR}/runtime/cli/duet"
 DUETC="${BUILD_DIR}/compiler/driver/duetc"
 APP="${BUILD_DIR}/bench/sync/duet_sync_bench"
 
-mkdir -p "${BUILD_DIR}"
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 
-# Warnings are not errors here (GCC 12 -O3 false -Wrestrict positives, as in
-# scripts/bench.sh).
-echo "bench_sync: configure ${BUILD_DIR} (Release)"
-run_logged "${BUILD_DIR}/configure.log" \
-  cmake -S "${ROOT}" -B "${BUILD_DIR}" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-  -DDUET_BUILD_TESTS=OFF -DDUET_BUILD_BENCH=ON -DDUET_WERROR=OFF
-echo "bench_sync: build duet, duetc, duet_sync_bench (${JOBS} jobs)"
-run_logged "${BUILD_DIR}/build.log" \
-  cmake --build "${BUILD_DIR}" -j "${JOBS}" --target duet duetc duet_sync_bench
+if [[ -n "${DUET_BENCH_PREBUILT:-}" ]]; then
+  BUILD_DIR="$(realpath "${DUET_BENCH_PREBUILT}")"
+  DUET="${BUILD_DIR}/runtime/cli/duet"
+  DUETC="${BUILD_DIR}/compiler/driver/duetc"
+  APP="${BUILD_DIR}/bench/sync/duet_sync_bench"
+  echo "bench_sync: using the binaries of ${BUILD_DIR} ($(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' \
+    "${BUILD_DIR}/CMakeCache.txt"))"
+else
+  mkdir -p "${BUILD_DIR}"
+  # Warnings are not errors here (GCC 12 -O3 false -Wrestrict positives, as
+  # in scripts/bench.sh).
+  echo "bench_sync: configure ${BUILD_DIR} (Release)"
+  run_logged "${BUILD_DIR}/configure.log" \
+    cmake -S "${ROOT}" -B "${BUILD_DIR}" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DDUET_BUILD_TESTS=OFF -DDUET_BUILD_BENCH=ON -DDUET_WERROR=OFF
+  echo "bench_sync: build duet, duetc, duet_sync_bench (${JOBS} jobs)"
+  run_logged "${BUILD_DIR}/build.log" \
+    cmake --build "${BUILD_DIR}" -j "${JOBS}" --target duet duetc duet_sync_bench
+fi
 
 echo "bench_sync: machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -n 1)," \
   "$(. /etc/os-release && echo "${PRETTY_NAME}"), $(c++ --version | head -n 1)," \
@@ -159,13 +177,26 @@ if [[ "${DUET_BENCH_INITIAL_ONLY:-0}" == 1 ]]; then
 fi
 
 echo
-echo "bench_sync: [2/4] live latency at 1,000 changes/s for ${LIVE_SECONDS} s (load $(load))"
 # The probe's index: it finds each change's stamp on ce (bench/sync/sync_bench.cc).
 sqlite3 ce.db "CREATE INDEX bench_probe ON bench_account (msdyn_modifiedseq)"
-/usr/bin/time -f '%e %U %S %M' -o live.time "${DUET}" run -c sync.json >live.log 2>&1 &
+/usr/bin/time -f '%e %U %S %M' -o live.time "${DUET}" run -c sync.json --metrics-port 0 \
+  >live.log 2>&1 &
 time_pid=$!
 duet_pid="$(child_of "${time_pid}")"
 sleep 2
+# utime + stime of process $1, in seconds.
+cpu_seconds() {
+  awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f\n", ($12 + $13) / hz }' \
+    "/proc/$1/stat"
+}
+echo "bench_sync: [2/4] idle: duet run with nothing to do for ${IDLE_SECONDS} s (load $(load))"
+idle_before="$(cpu_seconds "${duet_pid}")"
+sleep "${IDLE_SECONDS}"
+idle_after="$(cpu_seconds "${duet_pid}")"
+awk -v a="${idle_before}" -v b="${idle_after}" -v s="${IDLE_SECONDS}" 'BEGIN {
+  printf "bench_sync: idle duet run: %.2f CPU s in %d s (%.2f%% of a core)\n", b - a, s,
+    100 * (b - a) / s }'
+echo "bench_sync: live latency at 1,000 changes/s for ${LIVE_SECONDS} s (load $(load))"
 "${APP}" live fo.db ce.db 1000 "${LIVE_SECONDS}" | sed 's/^/bench_sync: /'
 
 echo
@@ -174,6 +205,17 @@ echo "bench_sync: [3/4] sustained throughput: single-row transactions on fo as f
 perf_start "${duet_pid}" perf-flood.data
 "${APP}" flood fo.db ce.db "${FLOOD_SECONDS}" | sed 's/^/bench_sync: /'
 perf_stop
+# p99 of how long duet's batches held each database's write lock: the upper
+# bound of the histogram bucket that holds it (at most twice the value).
+metrics_url="$(grep -o 'http://[0-9.:]*/metrics' live.log | head -n 1)"
+python3 -c "import sys, urllib.request
+print(urllib.request.urlopen(sys.argv[1]).read().decode(), end='')" "${metrics_url}" >live.metrics ||
+  true
+awk -F'[{}" ]+' '/^duet_write_lock_held_seconds_bucket/ {
+    sys = $3; le = $5; n = $NF; bound[sys, ++k[sys]] = le; cum[sys, k[sys]] = n; total[sys] = n }
+  END { for (s in total) { for (i = 1; i <= k[s]; ++i) if (cum[s, i] >= 0.99 * total[s]) break
+    printf "bench_sync: write lock held by duet on %s: p99 <= %s s over %d batches\n", s,
+      bound[s, i], total[s] } }' live.metrics
 kill -TERM "${duet_pid}"
 wait "${time_pid}" || true
 read -r wall user sys rss <live.time

@@ -78,6 +78,16 @@ std::string Shorten(const std::string& text, size_t n) {
   return text.size() <= n ? text : std::string(value::TruncateBytes(text, n - 3)) + "...";
 }
 
+// How duet closed an item without a sync (StateStore::ResolveErrors adds
+// " (closed: WHY)" to its reason): " by duet: WHY"; empty otherwise.
+std::string ClosedHow(const state::ErrorItem& item) {
+  constexpr std::string_view kMark = " (closed: ";
+  size_t at = item.reason.rfind(kMark);
+  if (item.closed_by != "duet" || at == std::string::npos || item.reason.back() != ')') return "";
+  size_t begin = at + kMark.size();
+  return " by duet: " + item.reason.substr(begin, item.reason.size() - 1 - begin);
+}
+
 // The items named by id (each must exist), or with --all every open item
 // (of --map, when given).
 Expected<std::vector<state::ErrorItem>> SelectItems(state::StateStore& state,
@@ -145,7 +155,7 @@ int RequestAndProcess(const ErrorsOptions& options, StateSession& session,
     if (options.as_json) {
       out.push_back(ItemJson(item, OtherSystem(session.config, item.system)));
     } else if (closed) {
-      std::cout << fmt::format("item {}: {}\n", item.id, item.status);
+      std::cout << fmt::format("item {}: {}{}\n", item.id, item.status, ClosedHow(item));
     } else if (!item.request.empty()) {
       std::cout << fmt::format(
           "item {}: not reconciled yet (map {} has not finished its initial "

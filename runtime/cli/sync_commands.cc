@@ -7,6 +7,7 @@
 
 #include <httplib.h>
 #include <algorithm>
+#include <pthread.h>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -181,7 +182,15 @@ class MetricsServer {
     }
     port_ = bound;
     last_cycle_ = Now();
+    // The signals that stop or reload duet go to the sync loop's thread,
+    // whose wait for changes they end (EINTR), not to this one.
+    sigset_t signals;
+    sigset_t old;
+    sigemptyset(&signals);
+    for (int signal : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&signals, signal);
+    pthread_sigmask(SIG_BLOCK, &signals, &old);
     thread_ = std::thread([this] { server_.listen_after_bind(); });
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
     return Status::Ok();
   }
   ~MetricsServer() {

@@ -9,8 +9,10 @@
 // - Capture appends one Change per row inserted, updated or deleted in a
 //   captured table, in commit order, numbered by an increasing `seq`.
 // - Writes happen inside BeginWrite/CommitWrite. Reads made between them see
-//   the state the writes apply to, and no other writer can change the tables
-//   in between (SQLite: BEGIN IMMEDIATE; PostgreSQL: row locks). Changes the
+//   the state the writes apply to: no other writer can change the tables in
+//   between, or the first write fails and the transaction is lost (SQLite:
+//   BEGIN IMMEDIATE, or BEGIN and a snapshot checked at the first write;
+//   PostgreSQL: row locks). Changes the
 //   transaction makes are captured with the origin given to BeginWrite, so
 //   the map that made them can skip them (echo suppression).
 // - Failures: Unavailable when trying again later may succeed (a lock held
@@ -151,9 +153,21 @@ class Endpoint {
                                                            const RowId& id, int64_t after) = 0;
   // Forgets changes up to and including `seq`.
   virtual Status PruneChangelog(int64_t seq) = 0;
-  // Waits up to `timeout` for a sign that something may have changed;
-  // returns early when it sees one. Spurious wake-ups are allowed.
-  virtual void WaitForChanges(std::chrono::milliseconds timeout) = 0;
+  // Waiting for changes without polling. ChangeFd is a descriptor that
+  // becomes readable when another writer may have changed the database
+  // (SQLite: inotify on the directory of the database file, for the file
+  // and its WAL), or -1 when the endpoint has none. The engine waits on the
+  // descriptors of every endpoint at once (poll), and after each wake-up
+  // asks CheckChanges, which reads what the descriptor has without
+  // blocking:
+  // - kChanged: another writer committed since the last kChanged (or since
+  //   the endpoint was opened); exact, never missed;
+  // - kSoon: a commit may be under way (the files are being written, or
+  //   the endpoint has no descriptor): ask again after a short poll;
+  // - kNone: nothing to look at until the descriptor wakes the engine.
+  enum class ChangeState { kNone, kSoon, kChanged };
+  virtual int ChangeFd() = 0;
+  virtual ChangeState CheckChanges() = 0;
 
   virtual Expected<std::unique_ptr<RowReader>> Reader(const std::string& table,
                                                       const std::vector<ColumnPath>& paths) = 0;
@@ -162,9 +176,25 @@ class Endpoint {
   // fails with Unavailable (which the engine retries later).
   virtual void SetLockTimeout(std::chrono::milliseconds timeout) = 0;
 
-  virtual Status BeginWrite(std::string_view origin) = 0;
+  // Begins a write transaction; reads from then on see one snapshot of the
+  // database. `lock` says when it takes the database's write lock:
+  // - kNow: at once, waiting up to the lock timeout for other writers (so
+  //   only when the caller holds no other database's lock);
+  // - kAtFirstWrite: at its first Insert, Update or Delete, without
+  //   waiting: when another writer holds the lock, or has committed since
+  //   the snapshot, that write fails with Unavailable and the transaction
+  //   is lost (roll it back and try again; LostLockRace then says so).
+  // A transaction that wrote nothing never takes the lock.
+  enum class WriteLock { kNow, kAtFirstWrite };
+  virtual Status BeginWrite(std::string_view origin, WriteLock lock) = 0;
   virtual Status CommitWrite() = 0;
   virtual void RollbackWrite() = 0;
+  // Whether a transaction ended because its first write found the write
+  // lock held (kAtFirstWrite), since the last call.
+  virtual bool LostLockRace() = 0;
+  // How long the last committed or rolled back transaction held the write
+  // lock (zero when it took none).
+  virtual std::chrono::nanoseconds LastLockHeld() const = 0;
   // Insert, Update and Delete are each atomic inside the write transaction:
   // a write the database refuses (a constraint, a too-long value) returns
   // FailedPrecondition with the database's reason, has changed nothing, and

@@ -22,11 +22,18 @@ Status SyncEngine::Impl::BeginBatch(Batch& batch, MapPlan& plan) {
   if (plan.check_unconfirmed) {
     if (Status s = FindUnconfirmed(plan); !s.ok()) return s;
   }
+  // duet never waits for one database's write lock while it holds
+  // another's: only the database begun first may wait (lock_first, the one
+  // a batch last found locked); the other takes its lock at its first
+  // write, or the batch is given up and done again (MapFailed).
   Endpoint* first = plan.side[0].endpoint;
   Endpoint* second = plan.side[1].endpoint;
-  if (Status s = first->BeginWrite(plan.name); !s.ok()) return s;
+  if (second == lock_first) std::swap(first, second);
+  using WriteLock = Endpoint::WriteLock;
+  WriteLock lock = first == lock_first ? WriteLock::kNow : WriteLock::kAtFirstWrite;
+  if (Status s = first->BeginWrite(plan.name, lock); !s.ok()) return s;
   if (second != first) {
-    if (Status s = second->BeginWrite(plan.name); !s.ok()) {
+    if (Status s = second->BeginWrite(plan.name, WriteLock::kAtFirstWrite); !s.ok()) {
       first->RollbackWrite();
       return s;
     }

@@ -251,13 +251,15 @@ Expected<Config> ParseConfig(const std::string& text, const std::string& path) {
                                               "poll_interval_ms",
                                               "lookup_timeout_seconds",
                                               "lock_timeout_ms",
+                                              "max_transaction_ms",
                                               "alerts"};
   for (const auto& [key, value] : j.items()) {
     if (!kKeys.count(key)) {
-      return ConfigError(path, "unknown key '" + key +
-                                   "' (known: bundle, systems, state, trust, cache_dir, "
-                                   "batch_size, initial_batch_size, poll_interval_ms, "
-                                   "lookup_timeout_seconds, lock_timeout_ms, alerts)");
+      return ConfigError(
+          path, "unknown key '" + key +
+                    "' (known: bundle, systems, state, trust, cache_dir, "
+                    "batch_size, initial_batch_size, poll_interval_ms, "
+                    "lookup_timeout_seconds, lock_timeout_ms, max_transaction_ms, alerts)");
     }
   }
   auto string_value = [&](const std::string& key, bool required, std::string* out) -> Status {
@@ -325,6 +327,9 @@ Expected<Config> ParseConfig(const std::string& text, const std::string& path) {
   v = config.poll_interval_ms;
   if (Status s = int_value("poll_interval_ms", 1, 60000, &v); !s.ok()) return s;
   config.poll_interval_ms = static_cast<int>(v);
+  v = config.max_transaction_ms;
+  if (Status s = int_value("max_transaction_ms", 1, 60000, &v); !s.ok()) return s;
+  config.max_transaction_ms = static_cast<int>(v);
   if (Status s = int_value("lookup_timeout_seconds", 0, 31536000, &config.lookup_timeout_seconds);
       !s.ok()) {
     return s;

@@ -43,6 +43,10 @@ struct Config {
   // How long duet waits for an application's lock on a database before the
   // batch counts as a transient failure, retried with backoff.
   int lock_timeout_ms = 30000;
+  // How long a live-sync batch goes on reconciling once it began: it
+  // commits what it has after that, so that duet holds a database's write
+  // lock about this long at most (docs/sync.md, Locks).
+  int max_transaction_ms = 100;
   std::vector<AlertRule> alerts;
 };
 

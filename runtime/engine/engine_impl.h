@@ -240,6 +240,23 @@ class SyncEngine::Impl {
   // runs). Then the map is paused with that reason and Ok comes back, so
   // the other maps go on; otherwise `failure` comes back.
   Status StopMapIfSchemaChanged(MapPlan& plan, Status failure);
+  // Lock races (Endpoint::WriteLock): a batch whose first write to a
+  // database found its write lock held was given up; that database is
+  // locked first, waiting for it while holding nothing, by the batches
+  // that follow, until the loop is idle again.
+  Endpoint* lock_first = nullptr;
+  int64_t lock_races = 0;  // duet_lock_races_total
+  // How long duet's batches held each system's write lock (max_transaction_ms
+  // bounds it), since the process started: duet_write_lock_held_seconds.
+  std::map<std::string, state::LatencyHistogram> lock_held;
+  void NoteLockHeld(const MapPlan& plan);
+  // Whether the map's last batch failed because it lost a lock race; then
+  // the batch's database is locked first from now on, and what the engine
+  // keeps between batches is read again (Recover).
+  bool LockRace(MapPlan& plan);
+  // A failure of one map's work: a lost lock race is tried again (Ok back);
+  // anything else goes to StopMapIfSchemaChanged.
+  Status MapFailed(MapPlan& plan, Status failure);
   // After a failed run: no transaction left open anywhere, and nothing kept
   // in memory that the failed batch may have changed.
   void Recover();
@@ -348,6 +365,10 @@ class SyncEngine::Impl {
   void Resolved(Batch& batch, const std::string& left, const std::string& right,
                 bool keep_errors = false);
   void Wait(Batch& batch, int s, const RowId& id, const std::string& reason);
+  // Row `id` of side `s` has nothing left to sync and no partner (deleted
+  // before it was linked, or left out by the map's filter): its waiting
+  // change ends and its open items close, saying `why`.
+  void NothingToSync(Batch& batch, int s, const RowId& id, const std::string& why);
 
   // Values to write on side `to` for `slots` of side (1 - to)'s transform,
   // with lookups resolved to stored references. `current` is side `to`'s
@@ -402,6 +423,26 @@ class SyncEngine::Impl {
   static RowRef ImageOfInsert(const Side& source, const Side& target,
                               const std::vector<Value>& values);
   Expected<int64_t> RetryWaiting(MapPlan& plan, bool retry_errors);
+  // ---- the live loop's pace (Run) ----
+  // Times the loop went round since the engine was made
+  // (duet_loop_wakeups_total): an idle engine goes round about once a
+  // second, not once per poll.
+  int64_t loop_cycles = 0;
+  // Waiting changes are tried again when something they may depend on
+  // changed (changes reconciled, rows written, another writer's commit),
+  // and otherwise after `wait_backoff`, which doubles from 1 s to a minute
+  // while the retries resolve nothing (so that lookup_timeout_seconds is
+  // noticed).
+  bool waits_stale = true;
+  std::chrono::seconds wait_backoff{1};
+  std::chrono::steady_clock::time_point next_wait_retry{};
+  // The operators' requests of every map, then the waiting changes when
+  // they are due; how many of either were resolved.
+  Expected<int64_t> RetryDue(std::chrono::steady_clock::time_point now);
+  // Waits until another writer committed to one of the endpoints (true) or
+  // `timeout` passed or a signal came (false), on every endpoint's
+  // ChangeFd at once.
+  bool WaitForChanges(std::chrono::milliseconds timeout);
   // Reconciles the pairs of the map's error items an operator asked to
   // retry or resolve (`duet errors`); the number of items.
   Expected<int64_t> ProcessRequests(MapPlan& plan);

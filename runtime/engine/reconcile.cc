@@ -419,6 +419,14 @@ Expected<int> SyncEngine::Impl::OnlyAppChanged(MapPlan& plan, const RowId ids[2]
   }
   if (*known[0] == *known[1]) return -1;
   return *known[0] ? 0 : 1;
+void SyncEngine::Impl::NothingToSync(Batch& batch, int s, const RowId& id, const std::string& why) {
+  if (!batch.has_waiting && !batch.has_errors) return;
+  std::string map = batch.plan->name;
+  std::string system = batch.plan->side[s].system;
+  batch.state_ops.push_back([map, system, id, why](state::StateStore& st) {
+    if (Status r = st.RemoveWaiting(map, system, id); !r.ok()) return r;
+    return st.ResolveErrors(map, system, id, why);
+  });
 }
 
 // ---------------------------------------------------------------------------
@@ -771,7 +779,13 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
 
   // ---- an unlinked row: find its partner by alternate key, or insert it ----
   if (!*link) {
-    if (rows[s] && plan.side[s].transform && proj[s].status == DUET_FILTERED) ++batch.filtered_out;
+    if (rows[s] && plan.side[s].transform && proj[s].status == DUET_FILTERED) {
+      ++batch.filtered_out;
+      NothingToSync(batch, s, id, "the row no longer matches the map's filter");
+    }
+    if (!rows[s]) {
+      NothingToSync(batch, s, id, "the row no longer exists in " + plan.side[s].system);
+    }
     if (!rows[s] || !plan.side[s].transform || proj[s].status != DUET_OK) return Status::Ok();
     int o = 1 - s;
     auto key_columns = Columns(plan, o, plan.key_slots[s], proj[s].values, nullptr, nullptr);

@@ -11,6 +11,9 @@
 #include "runtime/base/failpoint.h"
 #include "runtime/base/json_dump.h"
 #include "runtime/base/files.h"
+#include <poll.h>
+#include <cerrno>
+
 #include "runtime/engine/engine_impl.h"
 
 namespace duet::engine {
@@ -20,9 +23,26 @@ using nlohmann::json;
 // ---------------------------------------------------------------------------
 // Loops
 
+namespace {
+
+// A batch cut short after the changes `synced` says it reconciled: each
+// side's checkpoint goes up to the last of them (or stays at `before` when
+// it has none), so that the rest are read again.
+void CutBatch(const std::vector<endpoint::Change> changes[2], const std::vector<bool> synced[2],
+              const int64_t before[2], int64_t checkpoint[2]) {
+  for (int s = 0; s < 2; ++s) {
+    size_t done = synced[s].size();
+    if (done == changes[s].size()) continue;
+    checkpoint[s] = done > 0 ? changes[s][done - 1].seq : before[s];
+  }
+}
+
+}  // namespace
+
 Expected<int64_t> SyncEngine::Impl::ProcessChanges(MapPlan& plan, size_t limit) {
   std::vector<endpoint::Change> changes[2];
   int64_t checkpoint[2] = {0, 0};
+  int64_t before[2] = {0, 0};
   bool advanced = false;
   size_t total = 0;
   if (plan.check_unconfirmed) {
@@ -36,6 +56,7 @@ Expected<int64_t> SyncEngine::Impl::ProcessChanges(MapPlan& plan, size_t limit) 
         plan.side[s].endpoint->ReadChanges(plan.side[s].table, *ck, limit, plan.name);
     if (!read.ok()) return read.status();
     changes[s] = std::move(read->changes);
+    before[s] = *ck;
     checkpoint[s] = read->scanned_to;
     advanced = advanced || read->scanned_to != *ck;
     total += changes[s].size();
@@ -77,6 +98,10 @@ Expected<int64_t> SyncEngine::Impl::ProcessChanges(MapPlan& plan, size_t limit) 
     AbortBatch(batch);
     return st;
   }
+  // A batch reconciles for max_transaction_ms at most (at least one
+  // change), then commits what it did: the changes after it are read again.
+  auto end_by =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(config.max_transaction_ms);
   // Latency is capture -> commit on the other side: changes of rows the
   // map's filter leaves out (such as rows another map wrote to a table both
   // share) are not synced and do not count.
@@ -84,6 +109,10 @@ Expected<int64_t> SyncEngine::Impl::ProcessChanges(MapPlan& plan, size_t limit) 
   for (int s = 0; s < 2; ++s) {
     synced[s].reserve(changes[s].size());
     for (const endpoint::Change& c : changes[s]) {
+      if (std::chrono::steady_clock::now() > end_by && (!synced[0].empty() || !synced[1].empty())) {
+        CutBatch(changes, synced, before, checkpoint);
+        break;
+      }
       int64_t filtered_before = batch.filtered_out;
       if (Status st = Reconcile(batch, s, c.row_id, -1); !st.ok()) {
         AbortBatch(batch);
@@ -100,6 +129,7 @@ Expected<int64_t> SyncEngine::Impl::ProcessChanges(MapPlan& plan, size_t limit) 
     }
   }
   Status committed = CommitBatch(batch, [&](state::StateStore& st) { return record(st, true); });
+  NoteLockHeld(plan);
   if (!committed.ok()) return committed;
   PrunePending(plan, checkpoint);
   double now = state::NowSeconds();
@@ -109,14 +139,14 @@ Expected<int64_t> SyncEngine::Impl::ProcessChanges(MapPlan& plan, size_t limit) 
     std::string direction = plan.side[s].system + "->" + plan.side[1 - s].system;
     state::LatencyHistogram& this_minute = pending_latency[{plan.name, direction, minute}];
     state::LatencyHistogram& since_start = latency_total[{plan.name, direction}];
-    for (size_t i = 0; i < changes[s].size(); ++i) {
+    for (size_t i = 0; i < synced[s].size(); ++i) {
       if (!synced[s][i]) continue;
       double latency = std::max(0.0, now - changes[s][i].at);
       this_minute.Add(latency);
       since_start.Add(latency);
     }
   }
-  return static_cast<int64_t>(total);
+  return static_cast<int64_t>(synced[0].size() + synced[1].size());
 }
 
 Status SyncEngine::Impl::PrefetchLinks(Batch& batch,
@@ -225,10 +255,19 @@ Expected<int64_t> SyncEngine::Impl::RetryWaiting(MapPlan& plan, bool retry_error
         AbortBatch(batch);
         return row.status();
       }
+      if (!*row) {
+        // Gone while it waited: nothing is missing any more (Reconcile
+        // ends the wait).
+        if (Status st = Reconcile(batch, s, w.row_id, -1); !st.ok()) {
+          AbortBatch(batch);
+          return st;
+        }
+        continue;
+      }
       RecordError(
           batch, s, w.row_id, "missing_reference",
           w.reason + " (waited " + std::to_string(static_cast<int64_t>(now - w.since)) + " s)",
-          *row ? &**row : nullptr);
+          &**row);
       std::string map = plan.name;
       state::Waiting gone = w;
       batch.state_ops.push_back([map, gone](state::StateStore& st) {
@@ -251,6 +290,86 @@ Expected<int64_t> SyncEngine::Impl::RetryWaiting(MapPlan& plan, bool retry_error
   Expected<std::vector<state::Waiting>> after = state->ListWaiting(plan.name);
   if (!after.ok()) return after.status();
   return static_cast<int64_t>(waiting->size()) - static_cast<int64_t>(after->size());
+}
+
+Expected<int64_t> SyncEngine::Impl::RetryDue(std::chrono::steady_clock::time_point now) {
+  int64_t resolved = 0;
+  // What an operator asked for with `duet errors retry|resolve`.
+  for (auto& plan : plans) {
+    if (IsPaused(*plan)) continue;
+    Expected<int64_t> r = ProcessRequests(*plan);
+    if (!r.ok()) {
+      if (Status f = MapFailed(*plan, r.status()); !f.ok()) return f;
+      continue;
+    }
+    resolved += *r;
+  }
+  if (!waits_stale && now < next_wait_retry) return resolved;
+  int64_t waits_resolved = 0;
+  for (auto& plan : plans) {
+    if (IsPaused(*plan)) continue;
+    Expected<int64_t> r = RetryWaiting(*plan, /*retry_errors=*/false);
+    if (!r.ok()) {
+      if (Status f = MapFailed(*plan, r.status()); !f.ok()) return f;
+      continue;
+    }
+    waits_resolved += *r;
+  }
+  wait_backoff = waits_resolved > 0 || waits_stale
+                     ? std::chrono::seconds(1)
+                     : std::min<std::chrono::seconds>(wait_backoff * 2, std::chrono::minutes(1));
+  waits_stale = false;
+  next_wait_retry = now + wait_backoff;
+  return resolved + waits_resolved;
+}
+
+bool SyncEngine::Impl::WaitForChanges(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::vector<pollfd> fds;
+  for (auto& [system, endpoint] : endpoints) {
+    if (int fd = endpoint->ChangeFd(); fd >= 0) fds.push_back(pollfd{fd, POLLIN, 0});
+  }
+  for (;;) {
+    bool soon = false;
+    for (auto& [system, endpoint] : endpoints) {
+      Endpoint::ChangeState change = endpoint->CheckChanges();
+      if (change == Endpoint::ChangeState::kChanged) return true;
+      soon = soon || change == Endpoint::ChangeState::kSoon;
+    }
+    auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return false;
+    auto wait = std::chrono::ceil<std::chrono::milliseconds>(deadline - now);
+    if (soon) wait = std::min(wait, std::chrono::milliseconds(config.poll_interval_ms));
+    if (::poll(fds.data(), fds.size(), static_cast<int>(wait.count())) < 0 && errno == EINTR) {
+      return false;  // a signal: the loop looks at its stop flag
+    }
+  }
+}
+
+bool SyncEngine::Impl::LockRace(MapPlan& plan) {
+  Endpoint* lost = nullptr;
+  for (const Side& side : plan.side) {
+    if (side.endpoint->LostLockRace()) lost = side.endpoint;
+  }
+  if (!lost) return false;
+  ++lock_races;
+  lock_first = lost;
+  Trace("lock race in map {} on {}", plan.name, lost->system());
+  // The lost batch may have changed what the engine keeps between batches.
+  Recover();
+  return true;
+}
+
+Status SyncEngine::Impl::MapFailed(MapPlan& plan, Status failure) {
+  if (failure.ok() || !LockRace(plan)) return StopMapIfSchemaChanged(plan, failure);
+  return Status::Ok();
+}
+
+void SyncEngine::Impl::NoteLockHeld(const MapPlan& plan) {
+  for (const Side& side : plan.side) {
+    std::chrono::duration<double> held = side.endpoint->LastLockHeld();
+    if (held.count() > 0) lock_held[side.system].Add(held.count());
+  }
 }
 
 Status SyncEngine::Impl::StopMapIfSchemaChanged(MapPlan& plan, Status failure) {
@@ -326,6 +445,9 @@ Status SyncEngine::Impl::PublishMetrics() {
                              labels.empty() ? "" : "}", value);
   };
   sample(family("duet_up", "gauge", "1 while duet run is syncing"), "", "", 1);
+  sample(family("duet_loop_wakeups_total", "counter",
+                "times the sync loop went round (woken by a change or a timer)"),
+         "", "", static_cast<double>(loop_cycles));
   sample(family("duet_pairs_reconciled_total", "counter",
                 "pairs reconciled since the process started"),
          "", "", static_cast<double>(total_counts.pairs + counts.pairs));
@@ -359,22 +481,33 @@ Status SyncEngine::Impl::PublishMetrics() {
     sample(family("duet_map_waiting", "gauge", "changes waiting for a referenced row"), "", m,
            static_cast<double>(waiting->size()));
   }
-  Family& latency = family("duet_latency_seconds", "histogram",
-                           "capture on one side to duet's commit on the other side, since the "
-                           "process started");
-  for (const auto& [key, h] : latency_total) {
-    std::string labels = "map=\"" + key.first + "\",direction=\"" + key.second + "\"";
+  auto histogram = [&sample](Family& f, const std::string& labels,
+                             const state::LatencyHistogram& h) {
     int64_t cumulative = 0;
     double bound = state::kLatencyBase;
     for (size_t i = 0; i + 1 < h.counts.size(); ++i, bound *= 2) {
       cumulative += h.counts[i];
-      sample(latency, "_bucket", labels + ",le=\"" + fmt::format("{}", bound) + "\"",
+      sample(f, "_bucket", labels + ",le=\"" + fmt::format("{}", bound) + "\"",
              static_cast<double>(cumulative));
     }
-    sample(latency, "_bucket", labels + ",le=\"+Inf\"", static_cast<double>(h.n));
-    sample(latency, "_sum", labels, h.sum);
-    sample(latency, "_count", labels, static_cast<double>(h.n));
+    sample(f, "_bucket", labels + ",le=\"+Inf\"", static_cast<double>(h.n));
+    sample(f, "_sum", labels, h.sum);
+    sample(f, "_count", labels, static_cast<double>(h.n));
+  };
+  Family& latency = family("duet_latency_seconds", "histogram",
+                           "capture on one side to duet's commit on the other side, since the "
+                           "process started");
+  for (const auto& [key, h] : latency_total) {
+    histogram(latency, "map=\"" + key.first + "\",direction=\"" + key.second + "\"", h);
   }
+  Family& held = family("duet_write_lock_held_seconds", "histogram",
+                        "how long a live-sync batch held a database's write lock, since the "
+                        "process started");
+  for (const auto& [system, h] : lock_held) histogram(held, "system=\"" + system + "\"", h);
+  sample(family("duet_lock_races_total", "counter",
+                "batches done again because a database's write lock was taken when they first "
+                "wrote to it"),
+         "", "", static_cast<double>(lock_races));
   std::string out;
   for (const Family& f : families) {
     out +=
@@ -476,7 +609,7 @@ Expected<RunCounts> SyncEngine::Impl::Run(const std::atomic<bool>* stop,
     // A paused map's initial sync records where it begins, and stops there:
     // what changes while it is paused is reconciled after it.
     Status s = InitialSync(*plan, progress, stop);
-    if (Status f = StopMapIfSchemaChanged(*plan, s); !f.ok()) return f;
+    if (Status f = MapFailed(*plan, s); !f.ok()) return f;
   }
   // Open items get another chance at every start, once the pending changes
   // are in (a missing reference may arrive with them).
@@ -484,34 +617,38 @@ Expected<RunCounts> SyncEngine::Impl::Run(const std::atomic<bool>* stop,
   auto last_retry = std::chrono::steady_clock::now();
   auto last_prune = last_retry;
   while (!stopped()) {
+    ++loop_cycles;
     int64_t handled = 0;
     // A state store deleted or replaced under a running duet stops it.
     if (Status s = state->CheckFile(); !s.ok()) return s;
+    int64_t writes_before = counts.writes;
+    int64_t races_before = lock_races;
     if (Status s = RefreshPaused(); !s.ok()) return s;
     for (auto& plan : plans) {
       if (IsPaused(*plan)) continue;
       // A map resumed before it finished its initial sync finishes it now.
       if (Status s = InitialSync(*plan, progress, stop); !s.ok()) {
-        if (Status f = StopMapIfSchemaChanged(*plan, s); !f.ok()) return f;
+        if (Status f = MapFailed(*plan, s); !f.ok()) return f;
         continue;
       }
       Expected<int64_t> n = ProcessChanges(*plan, static_cast<size_t>(config.batch_size));
       if (!n.ok()) {
-        if (Status f = StopMapIfSchemaChanged(*plan, n.status()); !f.ok()) return f;
+        if (Status f = MapFailed(*plan, n.status()); !f.ok()) return f;
         continue;
       }
       handled += *n;
       // A resync goes a page a cycle, so live changes keep flowing.
       Expected<bool> resynced = ResyncBatch(*plan, progress);
       if (!resynced.ok()) {
-        if (Status f = StopMapIfSchemaChanged(*plan, resynced.status()); !f.ok()) return f;
+        if (Status f = MapFailed(*plan, resynced.status()); !f.ok()) return f;
         continue;
       }
       if (*resynced) ++handled;
       if (stopped()) break;
     }
     auto now = std::chrono::steady_clock::now();
-    bool idle = handled == 0;
+    bool idle = handled == 0 && lock_races == races_before;
+    if (idle) lock_first = nullptr;
     if (heartbeat) heartbeat();
     if (!config.alerts.empty() && now - last_alerts > std::chrono::seconds(5)) {
       if (Status s = EvaluateAlerts(); !s.ok()) return s;
@@ -522,29 +659,12 @@ Expected<RunCounts> SyncEngine::Impl::Run(const std::atomic<bool>* stop,
     if (!pending_latency.empty() && (idle || now - last_latency_flush > std::chrono::seconds(1))) {
       if (Status s = FlushLatency(); !s.ok()) return s;
     }
+    if (handled > 0 || counts.writes != writes_before) waits_stale = true;
     if (idle || now - last_retry > std::chrono::seconds(1)) {
-      int64_t resolved = 0;
-      // What an operator asked for with `duet errors retry|resolve`.
-      for (auto& plan : plans) {
-        if (IsPaused(*plan)) continue;
-        Expected<int64_t> r = ProcessRequests(*plan);
-        if (!r.ok()) {
-          if (Status f = StopMapIfSchemaChanged(*plan, r.status()); !f.ok()) return f;
-          continue;
-        }
-        resolved += *r;
-      }
-      for (auto& plan : plans) {
-        if (IsPaused(*plan)) continue;
-        Expected<int64_t> r = RetryWaiting(*plan, /*retry_errors=*/false);
-        if (!r.ok()) {
-          if (Status f = StopMapIfSchemaChanged(*plan, r.status()); !f.ok()) return f;
-          continue;
-        }
-        resolved += *r;
-      }
+      Expected<int64_t> resolved = RetryDue(now);
+      if (!resolved.ok()) return resolved.status();
       last_retry = now;
-      if (resolved > 0) continue;
+      if (*resolved > 0) continue;
     }
     if (!idle) continue;
     if (!errors_retried) {
@@ -553,7 +673,7 @@ Expected<RunCounts> SyncEngine::Impl::Run(const std::atomic<bool>* stop,
         if (IsPaused(*plan)) continue;
         Expected<int64_t> r = RetryWaiting(*plan, /*retry_errors=*/true);
         if (!r.ok()) {
-          if (Status f = StopMapIfSchemaChanged(*plan, r.status()); !f.ok()) return f;
+          if (Status f = MapFailed(*plan, r.status()); !f.ok()) return f;
           continue;
         }
       }
@@ -564,8 +684,9 @@ Expected<RunCounts> SyncEngine::Impl::Run(const std::atomic<bool>* stop,
       if (Status s = Prune(); !s.ok()) return s;
       last_prune = now;
     }
-    plans.front()->side[0].endpoint->WaitForChanges(
-        std::chrono::milliseconds(config.poll_interval_ms));
+    // Idle: sleep until a database changes, waking at least once a second
+    // for the timers above (metrics, alerts, prune, retries, requests).
+    if (WaitForChanges(std::chrono::seconds(1))) waits_stale = true;
   }
   if (Status s = Prune(); !s.ok()) return s;
   if (Status s = FlushLatency(); !s.ok()) return s;
@@ -706,7 +827,11 @@ Expected<int64_t> SyncEngine::ProcessRequests() {
   if (Status s = impl_->RefreshPaused(); !s.ok()) return s;
   for (auto& plan : impl_->plans) {
     if (impl_->IsPaused(*plan)) continue;
+    // A lost lock race is done again, waiting for that lock first.
     Expected<int64_t> r = impl_->ProcessRequests(*plan);
+    for (int race = 0; race < 5 && !r.ok() && impl_->LockRace(*plan); ++race) {
+      r = impl_->ProcessRequests(*plan);
+    }
     if (!r.ok()) return r.status();
     n += *r;
   }

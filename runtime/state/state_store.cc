@@ -557,15 +557,18 @@ Status StateStore::RecordError(const ErrorItem& item) {
 }
 
 Status StateStore::ResolveErrors(const std::string& map, const std::string& system,
-                                 const std::string& row_id) {
+                                 const std::string& row_id, const std::string& why) {
   Expected<Statement*> s = db_->Prepare(
-      "UPDATE duet_errors SET status = 'resolved', last_at = ?4 "
+      "UPDATE duet_errors SET status = 'resolved', last_at = ?4, "
+      "closed_by = CASE WHEN ?5 = '' THEN closed_by ELSE 'duet' END, "
+      "reason = CASE WHEN ?5 = '' THEN reason ELSE reason || ' (closed: ' || ?5 || ')' END "
       "WHERE map = ?1 AND system = ?2 AND row_id = ?3 AND status = 'open'");
   if (!s.ok()) return s.status();
   (*s)->BindText(1, map);
   (*s)->BindText(2, system);
   (*s)->BindText(3, row_id);
   (*s)->BindText(4, NowIso());
+  (*s)->BindText(5, why);
   return db_->Run(**s);
 }
 

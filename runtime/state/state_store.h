@@ -191,9 +191,11 @@ class StateStore {
 
   // Opens an item, or counts another attempt of the open item of that row.
   Status RecordError(const ErrorItem& item);
-  // Resolves the open items of the row; no-op when there are none.
-  Status ResolveErrors(const std::string& map, const std::string& system,
-                       const std::string& row_id);
+  // Resolves the open items of the row; no-op when there are none. With
+  // `why` (the row no longer exists, say) they are closed by duet without a
+  // sync: closed_by is "duet" and `why` is added to each item's reason.
+  Status ResolveErrors(const std::string& map, const std::string& system, const std::string& row_id,
+                       const std::string& why = "");
   // Pausing a paused map keeps its first pause; resuming one that is not
   // paused is NotFound.
   Status PauseMap(const Pause& pause);

@@ -345,6 +345,37 @@ std::string QuoteOrNull(const std::optional<std::string>& text) {
   return text.has_value() ? Quote(*text) : std::string("NULL");
 }
 
+bool LockHolder::Hold(const fs::path& db, const fs::path& dir) {
+  std::string name = db.filename().string();
+  fs::path locked = dir / ("locked-" + name);
+  release_ = dir / ("release-" + name);
+  fs::path script = dir / ("hold-" + name + ".sql");
+  // .timeout: the holder waits for a writer already there (duet) instead of
+  // failing to take the lock.
+  WriteFile(script,
+            ".timeout 30000\n"
+            "CREATE TABLE IF NOT EXISTS app_lock (x);\n"
+            "BEGIN IMMEDIATE;\n"
+            "INSERT INTO app_lock VALUES (1);\n"
+            ".shell touch '" +
+                locked.string() +
+                "'\n"
+                ".shell while [ ! -e '" +
+                release_.string() +
+                "' ]; do sleep 0.05; done\n"
+                "COMMIT;\n");
+  if (!process_.Start({GetTools().sqlite3, "-bail", db.string()}, dir,
+                      dir / ("hold-" + name + ".out"), dir / ("hold-" + name + ".log"), script)) {
+    return false;
+  }
+  return PollUntil([&] { return fs::exists(locked); });
+}
+
+void LockHolder::Release() {
+  WriteFile(release_, "");
+  process_.Wait(std::chrono::minutes(1));
+}
+
 bool PollUntil(const std::function<bool()>& done, std::chrono::milliseconds deadline) {
   auto end = std::chrono::steady_clock::now() + deadline;
   while (true) {

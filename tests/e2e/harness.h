@@ -103,6 +103,21 @@ class Process {
   fs::path stderr_path_;
 };
 
+// An application that holds a database's write lock: a sqlite3 process of
+// its own that begins an IMMEDIATE transaction, writes, and commits only
+// when released. The destructor kills a holder not released.
+class LockHolder {
+ public:
+  // Starts it on `db` (files go to `dir`); true once it holds the lock.
+  bool Hold(const fs::path& db, const fs::path& dir);
+  // Commits and waits for the process to end.
+  void Release();
+
+ private:
+  Process process_;
+  fs::path release_;
+};
+
 // Runs `argv` to completion in `cwd` with `stdin_text`, waiting at most
 // `timeout` (then kills it and fails the test). Output is captured through
 // files in `scratch`.

@@ -72,7 +72,8 @@ TEST_F(HarnessTest, FailedScriptChangesNothing) {
 }
 
 TEST_F(HarnessTest, TestMapsCompileAndTheirMapTestsPass) {
-  for (const char* file : {"customers.duet", "conflicts.duet", "items.duet", "baddata.duet"}) {
+  for (const char* file :
+       {"customers.duet", "conflicts.duet", "items.duet", "baddata.duet", "waits.duet"}) {
     std::string path = (fs::path(GetTools().maps_dir) / file).string();
     Duetc({"check", "--werror", path});
     Duetc({"test", path});

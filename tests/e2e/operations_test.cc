@@ -368,16 +368,8 @@ TEST_F(PauseTest, ARunningDuetRunHonoursPauseAndResume) {
 // arrives once the lock is gone; nothing goes to the error queue.
 TEST_F(PauseTest, ALockedDatabaseIsRetriedNotQueued) {
   WriteConfig({{"lock_timeout_ms", 50}});
-  std::ofstream(dir_ / "hold.sql") << "CREATE TABLE IF NOT EXISTS app_lock (x);\n"
-                                      "BEGIN IMMEDIATE;\n"
-                                      "INSERT INTO app_lock VALUES (1);\n"
-                                      ".shell touch locked\n"
-                                      ".shell while [ ! -e release ]; do sleep 0.05; done\n"
-                                      "COMMIT;\n";
-  Process holder;
-  ASSERT_TRUE(holder.Start({GetTools().sqlite3, (dir_ / "ce.db").string()}, dir_,
-                           dir_ / "holder.out", dir_ / "holder.log", dir_ / "hold.sql"));
-  ASSERT_TRUE(PollUntil([&] { return fs::exists(dir_ / "locked"); }));
+  LockHolder holder;
+  ASSERT_TRUE(holder.Hold(dir_ / "ce.db", dir_));
   ASSERT_TRUE(fo_.Exec("UPDATE ConfFo SET A = 'after-lock';"));
   Process once;
   ASSERT_TRUE(once.Start({GetTools().duet, "run", "-c", config().string(), "--once"}, dir_,
@@ -388,11 +380,10 @@ TEST_F(PauseTest, ALockedDatabaseIsRetriedNotQueued) {
   };
   EXPECT_TRUE(PollUntil([&] { return once_log().find("transient failure") != std::string::npos; }))
       << once_log();
-  std::ofstream(dir_ / "release") << "";
+  holder.Release();
   RunResult r = once.Wait(std::chrono::minutes(2));
   EXPECT_EQ(r.exit_code, kExitOk) << once_log();
   EXPECT_THAT(once_log(), HasSubstr("retrying in"));
-  holder.Wait(std::chrono::minutes(1));
   EXPECT_EQ(ce_.Value("SELECT a FROM conf_fo"), "after-lock");
   EXPECT_EQ(state_.Int("SELECT count(*) FROM duet_errors"), 0);
 }

@@ -70,6 +70,21 @@ inline constexpr std::string_view kReadingsCe = R"sql(
 CREATE TABLE reading (rid INTEGER PRIMARY KEY, code TEXT NOT NULL, val REAL, grp TEXT);
 )sql";
 
+// maps/waits.duet.
+inline constexpr std::string_view kWaitsFo = R"sql(
+CREATE TABLE Grp (RECID INTEGER PRIMARY KEY, CODE TEXT NOT NULL, NAME TEXT);
+CREATE INDEX Grp_key ON Grp (CODE);
+CREATE TABLE Member (RECID INTEGER PRIMARY KEY, CODE TEXT NOT NULL, NAME TEXT, GRP TEXT);
+CREATE INDEX Member_key ON Member (CODE);
+)sql";
+
+inline constexpr std::string_view kWaitsCe = R"sql(
+CREATE TABLE grp (grpid INTEGER PRIMARY KEY, code TEXT NOT NULL, name TEXT);
+CREATE INDEX grp_key ON grp (code);
+CREATE TABLE member (memberid INTEGER PRIMARY KEY, code TEXT NOT NULL, name TEXT, grp INTEGER);
+CREATE INDEX member_key ON member (code);
+)sql";
+
 // maps/baddata.duet. The ce table is stricter than the map declares: qty
 // must not be negative and note must not be null, so SQLite refuses such
 // rows (a `rejected` item); name is declared string(10), so a longer fo

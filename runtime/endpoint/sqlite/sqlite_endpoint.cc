@@ -1,14 +1,19 @@
 #include "runtime/endpoint/sqlite/sqlite_endpoint.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <map>
+#include <memory>
 #include <set>
 #include <thread>
 #include <variant>
 
 #include "runtime/endpoint/sqlite/key_match.h"
 #include "runtime/base/redact.h"
+#include <utility>
+
+#include "runtime/endpoint/sqlite/file_watch.h"
 #include "runtime/endpoint/sqlite/sqlite_db.h"
 #include "runtime/value/ops.h"
 
@@ -269,12 +274,16 @@ class SqliteReader : public RowReader {
 
 class SqliteEndpoint : public Endpoint {
  public:
-  SqliteEndpoint(std::unique_ptr<sqlite::Db> db, std::string system, std::string path,
+  SqliteEndpoint(std::unique_ptr<sqlite::Db> db, std::string system, std::string file,
                  const bundle::Manifest& manifest)
       : db_(std::move(db)),
         system_(std::move(system)),
-        path_(std::move(path)),
-        manifest_(manifest) {}
+        path_("sqlite:" + file),
+        file_(std::move(file)),
+        manifest_(manifest) {
+    // Commits of other writers from here on are changes (CheckChanges).
+    last_data_version_ = DataVersion();
+  }
 
   sqlite::Db& db() { return *db_; }
   const bundle::Table* FindTable(std::string_view qualified) const {
@@ -542,21 +551,26 @@ class SqliteEndpoint : public Endpoint {
     return db_->Run(**s);
   }
 
-  void WaitForChanges(std::chrono::milliseconds timeout) override {
-    // PRAGMA data_version changes when another connection commits: a cheap
-    // test, so poll it in small steps.
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (true) {
-      int64_t version = DataVersion();
-      if (version != last_data_version_) {
-        last_data_version_ = version;
-        return;
-      }
-      auto now = std::chrono::steady_clock::now();
-      if (now >= deadline) return;
-      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
-          deadline - now, std::chrono::microseconds(500)));
+  int ChangeFd() override {
+    if (!watch_) watch_ = std::make_unique<sqlite::FileWatch>(file_);
+    return watch_->fd();
+  }
+
+  ChangeState CheckChanges() override {
+    // PRAGMA data_version moves when another connection commits: exact,
+    // and cheap enough to ask at every wake-up. A write of the files makes
+    // a commit likely soon (the WAL's frames are written before the commit
+    // becomes visible), so the engine asks again shortly for a while.
+    constexpr auto kSettle = std::chrono::milliseconds(50);
+    auto now = std::chrono::steady_clock::now();
+    if (watch_ && watch_->Drain()) settle_until_ = now + kSettle;
+    int64_t version = DataVersion();
+    if (version != last_data_version_) {
+      last_data_version_ = version;
+      return ChangeState::kChanged;
     }
+    if (!watch_ || watch_->fd() < 0 || now < settle_until_) return ChangeState::kSoon;
+    return ChangeState::kNone;
   }
 
   Expected<std::unique_ptr<RowReader>> Reader(const std::string& table,
@@ -606,15 +620,22 @@ class SqliteEndpoint : public Endpoint {
   }
 
   void SetLockTimeout(std::chrono::milliseconds timeout) override {
+    lock_timeout_ = timeout;
     sqlite3_busy_timeout(db_->handle(), static_cast<int>(timeout.count()));
   }
 
-  Status BeginWrite(std::string_view origin) override {
-    if (Status s = db_->Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+  Status BeginWrite(std::string_view origin, WriteLock lock) override {
+    // BEGIN IMMEDIATE takes the write lock now (waiting up to the lock
+    // timeout); BEGIN reads a snapshot and takes it at the first write.
+    bool now = lock == WriteLock::kNow;
+    if (Status s = db_->Exec(now ? "BEGIN IMMEDIATE" : "BEGIN"); !s.ok()) return s;
+    lock_taken_ = false;
+    locked_ = now;
+    if (now) locked_at_ = std::chrono::steady_clock::now();
     origin_ = std::string(origin);
     Expected<int64_t> end = ChangelogEnd();
     if (!end.ok()) {
-      (void)db_->Exec("ROLLBACK");
+      (void)EndWrite("ROLLBACK");
       return end.status();
     }
     write_start_ = *end;
@@ -622,7 +643,7 @@ class SqliteEndpoint : public Endpoint {
   }
 
   Status CommitWrite() override {
-    if (!origin_.empty()) {
+    if (locked_ && !origin_.empty()) {
       Expected<Statement*> s =
           db_->Prepare(std::string("UPDATE ") + kChangelog + " SET origin = ?1 WHERE seq > ?2");
       if (!s.ok()) return s.status();
@@ -630,13 +651,17 @@ class SqliteEndpoint : public Endpoint {
       (*s)->BindInt(2, write_start_);
       if (Status status = db_->Run(**s); !status.ok()) return status;
     }
-    return db_->Exec("COMMIT");
+    return EndWrite("COMMIT");
   }
 
-  void RollbackWrite() override { (void)db_->Exec("ROLLBACK"); }
+  void RollbackWrite() override { (void)EndWrite("ROLLBACK"); }
+
+  bool LostLockRace() override { return std::exchange(lock_taken_, false); }
+  std::chrono::nanoseconds LastLockHeld() const override { return last_lock_held_; }
 
   Expected<RowId> Insert(const std::string& table, const std::vector<std::string>& columns,
                          const std::vector<Value>& values) override {
+    if (Status s = TakeLock(); !s.ok()) return s;
     // A map inserts the same columns row after row: the statements are
     // made once for a table and list of columns.
     if (!insert_ || table != insert_table_ || columns != insert_columns_) {
@@ -668,6 +693,7 @@ class SqliteEndpoint : public Endpoint {
   Status Update(const std::string& table, const RowId& id, const std::vector<std::string>& columns,
                 const std::vector<Value>& values) override {
     if (columns.empty()) return Status::Ok();
+    if (Status s = TakeLock(); !s.ok()) return s;
     std::string rest = QuoteIdentifier(LocalName(table)) + " SET ";
     for (size_t i = 0; i < columns.size(); ++i) {
       rest += (i ? ", " : "") + QuoteIdentifier(columns[i]) + " = ?";
@@ -703,6 +729,7 @@ class SqliteEndpoint : public Endpoint {
   }
 
   Status Delete(const std::string& table, const RowId& id) override {
+    if (Status s = TakeLock(); !s.ok()) return s;
     Expected<Statement*> s =
         db_->Prepare("DELETE FROM " + QuoteIdentifier(LocalName(table)) + " WHERE rowid = ?");
     if (!s.ok()) return s.status();
@@ -868,6 +895,37 @@ class SqliteEndpoint : public Endpoint {
                      ": the write transaction was rolled back: " + sqlite3_errmsg(db_->handle()));
     }
     return FailedPreconditionError(sqlite3_errmsg(db_->handle()));
+  }
+
+  // The write lock of a transaction begun with WriteLock::kAtFirstWrite,
+  // without waiting: a statement that writes nothing takes it (and writes
+  // nothing to the WAL). Unavailable, and LostLockRace true, when another
+  // writer holds it or has committed since this transaction's snapshot;
+  // the caller rolls back.
+  Status TakeLock() {
+    if (locked_) return Status::Ok();
+    sqlite3_busy_timeout(db_->handle(), 0);
+    Status s = RunSql(std::string("DELETE FROM ") + kChangelog + " WHERE 0");
+    sqlite3_busy_timeout(db_->handle(), static_cast<int>(lock_timeout_.count()));
+    if (!s.ok()) {
+      lock_taken_ = s.code() == StatusCode::kUnavailable;
+      if (!lock_taken_) return s;
+      return UnavailableError(db_->label() +
+                              ": the write lock is held by another writer, or the database "
+                              "changed since this batch read it");
+    }
+    locked_ = true;
+    locked_at_ = std::chrono::steady_clock::now();
+    return Status::Ok();
+  }
+
+  // COMMIT or ROLLBACK, noting how long the write lock was held.
+  Status EndWrite(const char* sql) {
+    Status s = db_->Exec(sql);
+    last_lock_held_ =
+        locked_ ? std::chrono::steady_clock::now() - locked_at_ : std::chrono::nanoseconds(0);
+    locked_ = false;
+    return s;
   }
 
   // A statement without parameters or results, prepared once.
@@ -1049,15 +1107,23 @@ class SqliteEndpoint : public Endpoint {
   std::unique_ptr<sqlite::Db> db_;
   std::string system_;
   std::string path_;
+  std::string file_;
   const bundle::Manifest& manifest_;
   std::string origin_;
   int64_t write_start_ = 0;
+  std::chrono::milliseconds lock_timeout_{30000};  // sqlite::Db::Open's
+  bool locked_ = false;                            // the open transaction holds the write lock
+  bool lock_taken_ = false;                        // TakeLock found it held by another writer
+  std::chrono::steady_clock::time_point locked_at_{};
+  std::chrono::nanoseconds last_lock_held_{0};
   std::string insert_table_;  // the last Insert's statements, by table and columns
   std::vector<std::string> insert_columns_;
   Statement* insert_ = nullptr;        // OR IGNORE
   Statement* insert_abort_ = nullptr;  // OR ABORT, for the reason a row was refused
   bool insert_new_guid_ = false;       // the table's guid `id` gets a new UUIDv7
   int64_t last_data_version_ = -1;
+  std::unique_ptr<sqlite::FileWatch> watch_;  // made by the first ChangeFd
+  std::chrono::steady_clock::time_point settle_until_{};
 
   friend class SqliteReader;
 };
@@ -1197,8 +1263,7 @@ Expected<std::unique_ptr<Endpoint>> OpenSqliteEndpoint(const std::string& path,
   // Each commit is durable before the state store records it (docs/sync.md,
   // Crash safety), so keep SQLite's full fsync here.
   if (Status s = (*db)->Exec("PRAGMA synchronous=FULL"); !s.ok()) return s;
-  return std::unique_ptr<Endpoint>(
-      new SqliteEndpoint(std::move(*db), system, "sqlite:" + path, manifest));
+  return std::unique_ptr<Endpoint>(new SqliteEndpoint(std::move(*db), system, path, manifest));
 }
 
 Expected<std::unique_ptr<Endpoint>> OpenEndpoint(const std::string& url, const std::string& system,
