@@ -106,7 +106,7 @@ CREATE TABLE ratetype (ratetypeid INTEGER PRIMARY KEY, name TEXT NOT NULL);
 CREATE TABLE ratepair (ratepairid INTEGER PRIMARY KEY, ratetype INTEGER NOT NULL,
                        fromcurrency INTEGER NOT NULL, tocurrency INTEGER NOT NULL);
 CREATE INDEX ratepair_key ON ratepair (ratetype, fromcurrency, tocurrency);
-CREATE TABLE rate (rateid INTEGER PRIMARY KEY, pair INTEGER NOT NULL, validfrom TEXT NOT NULL,
+CREATE TABLE rate (rateid INTEGER PRIMARY KEY, pair INTEGER, validfrom TEXT NOT NULL,
                    rate TEXT);
 INSERT INTO transactioncurrency VALUES (1, 'EUR'), (2, 'USD'), (3, 'GBP');
 INSERT INTO ratetype VALUES (1, 'Default'), (2, 'Budget');

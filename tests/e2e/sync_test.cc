@@ -1011,6 +1011,38 @@ TEST_F(RatesTest, APairIsFoundByAllThreeKeyColumnsInBothDirections) {
   EXPECT_EQ(OpenErrors(), 0);
 }
 
+// The same lookups `deferred` (maps/rates_deferred.duet): the rate is written
+// at once with no pair, and the pair is filled once it exists.
+class RatesDeferredTest : public RatesTest {
+ protected:
+  void SetUp() override {
+    E2eTest::SetUp();
+    if (HasFatalFailure()) return;
+    Compile({"rates_deferred.duet"});
+    ASSERT_TRUE(fo_.Exec(kRatesFo));
+    ASSERT_TRUE(ce_.Exec(kRatesCe));
+  }
+};
+
+TEST_F(RatesDeferredTest, ADeferredGroupWritesNullAndFillsThePairWhenItArrives) {
+  ASSERT_TRUE(fo_.Exec(
+      "INSERT INTO ExchangeRate (RATETYPENAME, FROMCURRENCY, TOCURRENCY, STARTDATE, RATE) VALUES "
+      "('Default', 'EUR', 'GBP', '2026-01-01', '0.85'), "
+      "('Budget', 'EUR', 'USD', '2026-02-01', '1.2');"));
+  WriteConfig();
+  Install();
+  RunOnce();
+  EXPECT_EQ(ce_.Query("SELECT validfrom, pair FROM rate ORDER BY validfrom"),
+            (Rows{{"2026-01-01", "NULL"}, {"2026-02-01", "2"}}));
+  EXPECT_EQ(OpenErrors(), 0);
+
+  ASSERT_TRUE(ce_.Exec("INSERT INTO ratepair VALUES (4, 1, 1, 3);"));
+  RunOnce();
+  EXPECT_EQ(ce_.Query("SELECT validfrom, pair FROM rate ORDER BY validfrom"),
+            (Rows{{"2026-01-01", "4"}, {"2026-02-01", "2"}}));
+  EXPECT_EQ(OpenErrors(), 0);
+}
+
 // ---------------------------------------------------------------------------
 // A column one side requires (maps/required.duet): a null the other side
 // holds there fails a row only when duet would write it.
