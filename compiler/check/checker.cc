@@ -756,6 +756,40 @@ class Checker {
     }
   }
 
+  // The key columns of `t` that neither `covered` holds nor a row of
+  // `holder` can supply. A row supplies a key column that is a ref to a table
+  // it refers to as well (the company of a company-striped table).
+  std::vector<int> UnsuppliedKeyColumns(const Table& holder, const Table& t,
+                                        const std::set<int>& covered) const {
+    std::vector<int> missing;
+    for (int k : t.key_columns) {
+      if (covered.contains(k)) continue;
+      const Column& other = t.columns[static_cast<size_t>(k)];
+      bool supplied =
+          other.type.kind == TypeKind::kRef &&
+          std::any_of(holder.columns.begin(), holder.columns.end(), [&](const Column& c) {
+            return c.type.kind == TypeKind::kRef && c.type.ref_table == other.type.ref_table;
+          });
+      if (!supplied) missing.push_back(k);
+    }
+    return missing;
+  }
+
+  diag::Diagnostic& ReportUnsuppliedKey(const ast::Expr& syntax, const Table& holder,
+                                        const Table& t, int missing) {
+    return Report(DiagKind::kLookupNotKey, syntax.range,
+                  fmt::format("lookup {} cannot be written: the key of {} also has {}, which {} "
+                              "cannot supply",
+                              Quoted(ast::ExprToString(syntax)), t.qualified_name,
+                              Quoted(t.columns[static_cast<size_t>(missing)].name),
+                              holder.qualified_name))
+        .AddNote(t.key_range, "the key is declared here")
+        .AddNote(
+            fmt::format("other key columns are taken from the row being written: they must be refs "
+                        "to a table that {} also refers to",
+                        holder.qualified_name));
+  }
+
   // The column a written end writes, validating the end; nullopt after an
   // error. `end` is already bound.
   std::optional<int> WrittenColumn(const Map& m, const BoundExpr& end, const ast::Expr& syntax,
@@ -792,32 +826,15 @@ class Checker {
     for (size_t i = 1; i < path->hops.size(); ++i) {
       ColumnRef hop = path->hops[i];
       const Table& t = table(hop.table);
-      if (t.columns[static_cast<size_t>(hop.column)].key_position >= 0) {
-        // The rest of a composite key comes from the row that holds the ref:
-        // each other key column must be a ref to a table that row refers to
-        // as well (the company of a company-striped table, typically).
+      // The first referenced table's key is judged for all the lookups
+      // through the same ref at once (CheckLookupGroups). Further in, the
+      // rest of a composite key comes from the row that holds the ref.
+      if (i >= 2 && t.columns[static_cast<size_t>(hop.column)].key_position >= 0) {
         const Table& holder = table(path->hops[i - 1].table);
-        for (int k : t.key_columns) {
-          if (k == hop.column) continue;
-          const Column& other = t.columns[static_cast<size_t>(k)];
-          bool supplied =
-              other.type.kind == TypeKind::kRef &&
-              std::any_of(holder.columns.begin(), holder.columns.end(), [&](const Column& c) {
-                return c.type.kind == TypeKind::kRef && c.type.ref_table == other.type.ref_table;
-              });
-          if (!supplied) {
-            Report(DiagKind::kLookupNotKey, syntax.range,
-                   fmt::format("lookup {} cannot be written: the key of {} also has {}, which {} "
-                               "cannot supply",
-                               Quoted(ast::ExprToString(syntax)), t.qualified_name,
-                               Quoted(other.name), holder.qualified_name))
-                .AddNote(t.key_range, "the key is declared here")
-                .AddNote(fmt::format(
-                    "other key columns are taken from the row being written: they must be refs "
-                    "to a table that {} also refers to",
-                    holder.qualified_name));
-            return std::nullopt;
-          }
+        std::vector<int> missing = UnsuppliedKeyColumns(holder, t, {hop.column});
+        if (!missing.empty()) {
+          ReportUnsuppliedKey(syntax, holder, t, missing.front());
+          return std::nullopt;
         }
       }
       if (t.columns[static_cast<size_t>(hop.column)].key_position < 0) {
@@ -857,6 +874,7 @@ class Checker {
 
   void CheckFields(int index) {
     Map& m = out_.maps[static_cast<size_t>(index)];
+    std::vector<const ast::FieldMapping*> checked;  // the syntax of each of m.fields
     for (const ast::FieldMapping* syntax : map_syntax_[static_cast<size_t>(index)].fields) {
       FieldMap field;
       field.direction = FromAst(syntax->direction);
@@ -950,6 +968,99 @@ class Checker {
         }
       }
       m.fields.push_back(std::move(field));
+      checked.push_back(syntax);
+    }
+    for (Side side : {Side::kLeft, Side::kRight}) CheckLookupGroups(m, checked, side);
+  }
+
+  // A written lookup, as one member of the lookups through its ref column.
+  struct GroupMember {
+    const PathNode* path;
+    const ast::Expr* syntax;
+    const FieldMap* field;
+  };
+
+  // The written lookups of `m` into `side` that go through the same ref
+  // column find one referenced row together: each gives the value of a
+  // different key column of the referenced table, and with the key columns
+  // the written row supplies they must cover its key. `deferred` is all or
+  // none, since they write one reference.
+  void CheckLookupGroups(const Map& m, const std::vector<const ast::FieldMapping*>& syntax,
+                         Side side) {
+    std::map<int, std::vector<GroupMember>> groups;  // by ref column
+    for (size_t f = 0; f < m.fields.size(); ++f) {
+      const FieldMap& field = m.fields[f];
+      const std::optional<int>& target =
+          side == Side::kLeft ? field.left_target : field.right_target;
+      if (!target) continue;
+      const auto& path = std::get<PathNode>((side == Side::kLeft ? field.left : field.right)->node);
+      if (!path.is_lookup()) continue;
+      const ast::Expr* end = side == Side::kLeft ? syntax[f]->left.get() : syntax[f]->right.get();
+      groups[*target].push_back({&path, end, &field});
+    }
+    const Table& holder = table(m.table(side));
+    for (const auto& [ref, members] : groups) {
+      const Table& t = table(members.front().path->hops[1].table);
+      std::map<int, const GroupMember*> covered;  // key column of t -> member
+      bool ok = true;
+      for (const GroupMember& member : members) {
+        int key = member.path->hops[1].column;
+        auto [it, inserted] = covered.emplace(key, &member);
+        if (inserted) continue;
+        ok = false;
+        Report(DiagKind::kLookupKeyTwice, member.syntax->range,
+               fmt::format("lookup {} gives key column {} of {}, which another lookup through "
+                           "{} already gives",
+                           Quoted(ast::ExprToString(*member.syntax)),
+                           Quoted(t.columns[static_cast<size_t>(key)].name), t.qualified_name,
+                           Quoted(holder.columns[static_cast<size_t>(ref)].name)))
+            .AddNote(it->second->syntax->range, "first lookup here")
+            .AddNote(
+                "the lookups through one ref find one row: each must give a different key "
+                "column");
+      }
+      if (!ok) continue;
+      std::set<int> keys;
+      for (const auto& [key, member] : covered) keys.insert(key);
+      std::vector<int> missing = UnsuppliedKeyColumns(holder, t, keys);
+      if (!missing.empty() && members.size() == 1) {
+        ReportUnsuppliedKey(*members.front().syntax, holder, t, missing.front())
+            .AddNote(fmt::format("or match the row by several values: one written lookup through "
+                                 "{} for each other key column",
+                                 Quoted(holder.columns[static_cast<size_t>(ref)].name)));
+        continue;
+      }
+      if (!missing.empty()) {
+        std::string names;
+        for (int k : missing) {
+          names += (names.empty() ? "" : ", ") + Quoted(t.columns[static_cast<size_t>(k)].name);
+        }
+        Report(DiagKind::kLookupKeyIncomplete, members.front().syntax->range,
+               fmt::format("the {} lookups through {} do not cover the key of {}: {} {} missing",
+                           members.size(), Quoted(holder.columns[static_cast<size_t>(ref)].name),
+                           t.qualified_name, names, missing.size() == 1 ? "is" : "are"))
+            .AddNote(t.key_range, "the key is declared here")
+            .AddNote(fmt::format("add a written lookup through {} for each missing key column, or "
+                                 "make it a ref to a table that {} also refers to",
+                                 Quoted(holder.columns[static_cast<size_t>(ref)].name),
+                                 holder.qualified_name));
+        continue;
+      }
+      auto deferred = std::find_if(members.begin(), members.end(),
+                                   [](const GroupMember& g) { return g.field->deferred; });
+      auto plain = std::find_if(members.begin(), members.end(),
+                                [](const GroupMember& g) { return !g.field->deferred; });
+      if (deferred != members.end() && plain != members.end()) {
+        Report(DiagKind::kLookupGroupDeferred, plain->field->range,
+               fmt::format("lookup {} is not 'deferred', but {} is, and both find the {} row of {}",
+                           Quoted(ast::ExprToString(*plain->syntax)),
+                           Quoted(ast::ExprToString(*deferred->syntax)), t.qualified_name,
+                           Quoted(holder.columns[static_cast<size_t>(ref)].name)))
+            .AddNote(deferred->field->range, "'deferred' here")
+            .AddNote(
+                "the lookups through one ref write one reference: mark all of them "
+                "'deferred' or none");
+      }
     }
   }
 
@@ -1157,7 +1268,8 @@ class Checker {
         std::optional<int> column = target == Side::kLeft ? f.left_target : f.right_target;
         if (!column) continue;
         auto [it, inserted] = written.emplace(*column, &f);
-        if (!inserted) {
+        // Lookups through one ref find its row together (CheckLookupGroups).
+        if (!inserted && !(IsLookup(f, target) && IsLookup(*it->second, target))) {
           Report(DiagKind::kColumnWrittenTwice, f.range,
                  fmt::format("column {} of {} is written by two mappings of map {}",
                              Quoted(t.columns[static_cast<size_t>(*column)].name), t.qualified_name,
@@ -1231,6 +1343,12 @@ class Checker {
         "{} is a ref to {}: fill it with a lookup by that table's key, for example "
         "'{}'",
         Quoted(ref.name), referenced.qualified_name, example);
+  }
+
+  static bool IsLookup(const FieldMap& f, Side side) {
+    const BoundExprPtr& end = side == Side::kLeft ? f.left : f.right;
+    const auto* path = std::get_if<PathNode>(&end->node);
+    return path != nullptr && path->is_lookup();
   }
 
   bool field_errors_in_map(int index) const {

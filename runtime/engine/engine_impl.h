@@ -376,10 +376,15 @@ class SyncEngine::Impl {
   Expected<std::variant<std::pair<std::vector<std::string>, std::vector<Value>>, Missing>> Columns(
       MapPlan& plan, int to, const std::vector<int>& slots, const std::vector<Value>& values,
       const Row* current, std::vector<int>* deferred_missing);
+  // The reference written from the lookups `group` (output slots of side
+  // (1 - to)'s transform through one ref column) with their `values`, or
+  // Missing while the referenced row does not exist.
   Expected<std::variant<Value, Missing>> ResolveLookup(MapPlan& plan, int to,
-                                                       const std::vector<std::string>& path,
-                                                       const Value& value,
+                                                       const std::vector<int>& group,
+                                                       const std::vector<Value>& values,
                                                        const std::map<std::string, Value>& refs);
+  static std::vector<std::vector<int>> LookupGroups(const bundle::Transform& t,
+                                                    const std::vector<int>& slots);
 
   Expected<Base> ComputeBase(MapPlan& plan, const std::optional<Row> rows[2]);
   // The base of a pair whose rows (null when missing) projected to `proj`;

@@ -262,64 +262,125 @@ Expected<Base> SyncEngine::Impl::ComputeBase(MapPlan& plan, const std::optional<
   return CopyBase(BaseOf(plan, row, proj));
 }
 
-Expected<std::variant<Value, Missing>> SyncEngine::Impl::ResolveLookup(
-    MapPlan& plan, int to, const std::vector<std::string>& path, const Value& value,
-    const std::map<std::string, Value>& refs) {
-  using Result = std::variant<Value, Missing>;
-  if (value.is_null()) return Result(Value::Null());
-  const bundle::Manifest& m = bundle->manifest();
-  Side& side = plan.side[to];
-  // The tables along the path: tables[i] holds column path[i].
-  std::vector<const bundle::Table*> tables = {side.info};
+namespace {
+
+using LookupResult = Expected<std::variant<Value, Missing>>;
+
+// The tables along `path` from `from`: tables[i] holds column path[i].
+Expected<std::vector<const bundle::Table*>> TablesAlong(const bundle::Manifest& m,
+                                                        const std::string& map_name,
+                                                        const bundle::Table& from,
+                                                        const std::vector<std::string>& path) {
+  std::vector<const bundle::Table*> tables = {&from};
   for (size_t hop = 0; hop + 1 < path.size(); ++hop) {
     const bundle::Column* ref = FindColumn(*tables.back(), path[hop]);
     if (!ref || ref->type.kind != bundle::ValueKind::kRef) {
-      return InvalidArgumentError("map " + plan.name + ": '" + path[hop] + "' is not a ref");
+      return InvalidArgumentError("map " + map_name + ": '" + path[hop] + "' is not a ref");
     }
     const bundle::Table* next = m.FindTable(ref->type.ref);
     if (!next) return InvalidArgumentError("bundle: unknown table " + ref->type.ref);
     tables.push_back(next);
   }
-  // From the last hop back: find the row whose key column holds the value,
-  // then use its reference as the value of the hop before.
-  Value current = value;
-  for (size_t hop = path.size() - 1; hop >= 1; --hop) {
-    const bundle::Table& table = *tables[hop];
-    std::vector<std::string> columns = {path[hop]};
-    std::vector<Value> values = {current};
-    std::string described = table.name + " with " + path[hop] + " = '" + current.ToText() + "'";
-    for (const std::string& key : table.key) {
-      if (key == path[hop]) continue;
-      // A composite key: its other columns are refs to tables the row being
-      // written refers to as well (docs/language.md, composite keys).
-      const bundle::Column* kc = FindColumn(table, key);
-      std::optional<Value> stripe;
-      if (kc && kc->type.kind == bundle::ValueKind::kRef) {
-        for (const bundle::Column& c : side.info->columns) {
-          if (c.type.kind == bundle::ValueKind::kRef && c.type.ref == kc->type.ref &&
-              c.name != path[0]) {
-            auto it = refs.find(c.name);
-            if (it != refs.end()) stripe = it->second;
-            break;
-          }
+  return tables;
+}
+
+// The reference to the row of `table` whose key columns `columns` hold
+// `values`, or Missing while there is none. The key columns not given come
+// from the written row (side `side`): each is a ref to a table that row
+// refers to as well, through a ref column other than `written_ref`
+// (docs/language.md, composite keys), whose value `refs` holds.
+LookupResult FindByKey(Side& side, const bundle::Table& table, std::vector<std::string> columns,
+                       std::vector<Value> values, const std::string& written_ref,
+                       const std::map<std::string, Value>& refs) {
+  using Result = std::variant<Value, Missing>;
+  std::string described = table.name + " with ";
+  for (size_t i = 0; i < columns.size(); ++i) {
+    described += (i == 0 ? "" : " and ") + columns[i] + " = '" + values[i].ToText() + "'";
+  }
+  for (const std::string& key : table.key) {
+    if (std::find(columns.begin(), columns.end(), key) != columns.end()) continue;
+    const bundle::Column* kc = FindColumn(table, key);
+    std::optional<Value> stripe;
+    if (kc && kc->type.kind == bundle::ValueKind::kRef) {
+      for (const bundle::Column& c : side.info->columns) {
+        if (c.type.kind == bundle::ValueKind::kRef && c.type.ref == kc->type.ref &&
+            c.name != written_ref) {
+          auto it = refs.find(c.name);
+          if (it != refs.end()) stripe = it->second;
+          break;
         }
       }
-      if (!stripe || stripe->is_null()) {
-        return Result(Missing{"no reference for key column " + table.name + "." + key +
-                              " to find " + described});
-      }
-      columns.push_back(key);
-      values.push_back(*stripe);
-      described += " and " + key + " = '" + stripe->ToText() + "'";
     }
-    Expected<std::optional<RowId>> found = side.endpoint->FindRow(table.name, columns, values);
-    if (!found.ok()) return found.status();
-    if (!*found) return Result(Missing{"waiting for " + described});
-    Expected<Value> ref = side.endpoint->RefValue(table.name, **found);
-    if (!ref.ok()) return ref.status();
-    current = *ref;
+    if (!stripe || stripe->is_null()) {
+      return Result(Missing{"no reference for key column " + table.name + "." + key + " to find " +
+                            described});
+    }
+    columns.push_back(key);
+    values.push_back(*stripe);
+    described += " and " + key + " = '" + stripe->ToText() + "'";
   }
-  return Result(current);
+  Expected<std::optional<RowId>> found = side.endpoint->FindRow(table.name, columns, values);
+  if (!found.ok()) return found.status();
+  if (!*found) return Result(Missing{"waiting for " + described});
+  Expected<Value> ref = side.endpoint->RefValue(table.name, **found);
+  if (!ref.ok()) return ref.status();
+  return Result(*ref);
+}
+
+// The value of column path[1] for a written lookup `path` whose last column
+// holds `value`: the value itself for two hops, else the reference found
+// from the last hop back to hop 2, each found row's reference being the
+// value of the hop before.
+LookupResult ResolveInnerHops(Side& side, const std::vector<const bundle::Table*>& tables,
+                              const std::vector<std::string>& path, const Value& value,
+                              const std::map<std::string, Value>& refs) {
+  using Result = std::variant<Value, Missing>;
+  Value current = value;
+  for (size_t hop = path.size() - 1; hop >= 2; --hop) {
+    LookupResult found = FindByKey(side, *tables[hop], {path[hop]}, {current}, path[0], refs);
+    if (!found.ok() || std::holds_alternative<Missing>(*found)) return found;
+    current = std::get<Value>(std::move(*found));
+  }
+  return Result(std::move(current));
+}
+
+}  // namespace
+
+// The lookups through one ref column find one row together: each member
+// gives the value of a different key column of the referenced table
+// (directly or through its further hops), the written row the rest.
+Expected<std::variant<Value, Missing>> SyncEngine::Impl::ResolveLookup(
+    MapPlan& plan, int to, const std::vector<int>& group, const std::vector<Value>& values,
+    const std::map<std::string, Value>& refs) {
+  using Result = std::variant<Value, Missing>;
+  const bundle::Transform& t = *plan.side[1 - to].transform;
+  Side& side = plan.side[to];
+  auto slot = [&](int j) -> const bundle::Slot& { return t.outputs[static_cast<size_t>(j)]; };
+  auto value = [&](int j) -> const Value& { return values[static_cast<size_t>(j)]; };
+  // No values: no reference. Some but not all: no row has a null key column.
+  size_t nulls = static_cast<size_t>(
+      std::count_if(group.begin(), group.end(), [&](int j) { return value(j).is_null(); }));
+  if (nulls == group.size()) return Result(Value::Null());
+  const std::string& ref_column = slot(group.front()).path[0];
+  const bundle::Table* referenced = nullptr;
+  std::vector<std::string> columns;
+  std::vector<Value> keys;
+  for (int j : group) {
+    const std::vector<std::string>& path = slot(j).path;
+    if (value(j).is_null()) {
+      return Result(Missing{slot(j).Name() + " is null, so no row of " + ref_column +
+                            " can be found by the other lookups through it"});
+    }
+    Expected<std::vector<const bundle::Table*>> tables =
+        TablesAlong(bundle->manifest(), plan.name, *side.info, path);
+    if (!tables.ok()) return tables.status();
+    LookupResult key = ResolveInnerHops(side, *tables, path, value(j), refs);
+    if (!key.ok() || std::holds_alternative<Missing>(*key)) return key;
+    referenced = (*tables)[1];
+    columns.push_back(path[1]);
+    keys.push_back(std::get<Value>(std::move(*key)));
+  }
+  return FindByKey(side, *referenced, std::move(columns), std::move(keys), ref_column, refs);
 }
 
 Expected<std::variant<std::pair<std::vector<std::string>, std::vector<Value>>, Missing>>
@@ -338,42 +399,67 @@ SyncEngine::Impl::Columns(MapPlan& plan, int to, const std::vector<int>& slots,
       refs[column] = current->values[static_cast<size_t>(index)];
     }
   }
-  // Plain columns and lookups into one-column keys first: composite-key
-  // lookups take the rest of their key from those references.
+  // Plain columns go as they are; lookups go by ref column, each ref written
+  // from all the lookups through it (LookupGroups).
+  std::vector<std::vector<int>> groups = LookupGroups(t, slots);
+  for (int j : slots) {
+    const bundle::Slot& slot = t.outputs[static_cast<size_t>(j)];
+    if (slot.path.size() != 1) continue;
+    out.first.push_back(slot.path[0]);
+    out.second.push_back(values[static_cast<size_t>(j)]);
+  }
+  // Lookups into one-column keys first: composite-key lookups take the rest
+  // of their key from those references.
   for (int pass = 0; pass < 2; ++pass) {
-    for (int j : slots) {
-      const bundle::Slot& slot = t.outputs[static_cast<size_t>(j)];
-      const Value& v = values[static_cast<size_t>(j)];
-      if (slot.path.size() == 1) {
-        if (pass == 0) {
-          out.first.push_back(slot.path[0]);
-          out.second.push_back(v);
-        }
-        continue;
-      }
-      const bundle::Column* ref = FindColumn(*side.info, slot.path[0]);
+    for (const std::vector<int>& group : groups) {
+      const std::string& column = t.outputs[static_cast<size_t>(group.front())].path[0];
+      const bundle::Column* ref = FindColumn(*side.info, column);
       const bundle::Table* target = ref ? bundle->manifest().FindTable(ref->type.ref) : nullptr;
       bool composite = target && target->key.size() > 1;
       if ((pass == 1) != composite) continue;
-      Expected<std::variant<Value, Missing>> resolved = ResolveLookup(plan, to, slot.path, v, refs);
+      Expected<std::variant<Value, Missing>> resolved =
+          ResolveLookup(plan, to, group, values, refs);
       if (!resolved.ok()) return resolved.status();
       if (auto* missing = std::get_if<Missing>(&*resolved)) {
-        if (!slot.deferred || !deferred_missing) {
-          return Result(Missing{slot.Name() + ": " + missing->reason});
+        // The checker makes `deferred` all or none of a group (E0424).
+        const bundle::Slot& first = t.outputs[static_cast<size_t>(group.front())];
+        if (!first.deferred || !deferred_missing) {
+          return Result(Missing{first.Name() + ": " + missing->reason});
         }
-        deferred_missing->push_back(j);
-        out.first.push_back(slot.path[0]);
+        deferred_missing->insert(deferred_missing->end(), group.begin(), group.end());
+        out.first.push_back(column);
         out.second.push_back(Value::Null());
-        refs[slot.path[0]] = Value::Null();
+        refs[column] = Value::Null();
         continue;
       }
       Value& ref_value = std::get<Value>(*resolved);
-      refs[slot.path[0]] = ref_value;
-      out.first.push_back(slot.path[0]);
+      refs[column] = ref_value;
+      out.first.push_back(column);
       out.second.push_back(std::move(ref_value));
     }
   }
   return Result(std::move(out));
+}
+
+// The lookups among `slots`, grouped by the ref column they write, in the
+// order the refs first appear. A group holds every lookup of the transform
+// through its ref, even those not in `slots`: the ref is found by all of
+// them, so writing one changed lookup of a group writes the whole group.
+std::vector<std::vector<int>> SyncEngine::Impl::LookupGroups(const bundle::Transform& t,
+                                                             const std::vector<int>& slots) {
+  std::vector<std::vector<int>> groups;
+  std::vector<std::string> seen;
+  for (int j : slots) {
+    const std::vector<std::string>& path = t.outputs[static_cast<size_t>(j)].path;
+    if (path.size() == 1 || std::find(seen.begin(), seen.end(), path[0]) != seen.end()) continue;
+    seen.push_back(path[0]);
+    std::vector<int>& group = groups.emplace_back();
+    for (size_t k = 0; k < t.outputs.size(); ++k) {
+      const std::vector<std::string>& other = t.outputs[k].path;
+      if (other.size() > 1 && other[0] == path[0]) group.push_back(static_cast<int>(k));
+    }
+  }
+  return groups;
 }
 
 Expected<int> SyncEngine::Impl::Winner(MapPlan& plan, const FieldPlan& field, const RowId ids[2],

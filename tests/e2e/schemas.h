@@ -115,6 +115,31 @@ CREATE TABLE contact (contactid TEXT PRIMARY KEY, contactnumber TEXT NOT NULL, f
                       vendor TEXT);
 )sql";
 
+// maps/rates.duet. ce's currencies, rate types and pairs are the Dataverse
+// application's reference data; each declared `id` is the INTEGER PRIMARY
+// KEY, so a ref holds it.
+inline constexpr std::string_view kRatesFo = R"sql(
+CREATE TABLE ExchangeRate (RECID INTEGER PRIMARY KEY, RATETYPENAME TEXT NOT NULL,
+                           FROMCURRENCY TEXT NOT NULL, TOCURRENCY TEXT NOT NULL,
+                           STARTDATE TEXT NOT NULL, RATE TEXT);
+)sql";
+
+inline constexpr std::string_view kRatesCe = R"sql(
+CREATE TABLE transactioncurrency (transactioncurrencyid INTEGER PRIMARY KEY,
+                                  isocurrencycode TEXT NOT NULL);
+CREATE TABLE ratetype (ratetypeid INTEGER PRIMARY KEY, name TEXT NOT NULL);
+CREATE TABLE ratepair (ratepairid INTEGER PRIMARY KEY, ratetype INTEGER NOT NULL,
+                       fromcurrency INTEGER NOT NULL, tocurrency INTEGER NOT NULL);
+CREATE INDEX ratepair_key ON ratepair (ratetype, fromcurrency, tocurrency);
+CREATE TABLE rate (rateid INTEGER PRIMARY KEY, pair INTEGER, validfrom TEXT NOT NULL,
+                   rate TEXT);
+INSERT INTO transactioncurrency VALUES (1, 'EUR'), (2, 'USD'), (3, 'GBP');
+INSERT INTO ratetype VALUES (1, 'Default'), (2, 'Budget');
+-- Pairs that differ in one key column each, so a match on fewer than all
+-- three would find the wrong one.
+INSERT INTO ratepair VALUES (1, 1, 1, 2), (2, 2, 1, 2), (3, 1, 2, 1);
+)sql";
+
 }  // namespace duet::e2e
 
 #endif  // DUET_TESTS_E2E_SCHEMAS_H_

@@ -922,6 +922,128 @@ TEST_F(DeferredTest, DeferredLookupIsFilledOnceBothRowsExistAndDefaultsFillNewRo
 }
 
 // ---------------------------------------------------------------------------
+// Exchange rates (maps/rates.duet): a rate's currency pair is found by three
+// written lookups at once, one per key column of the pair.
+
+class RatesTest : public E2eTest {
+ protected:
+  void SetUp() override {
+    E2eTest::SetUp();
+    if (HasFatalFailure()) return;
+    Compile({"rates.duet"});
+    ASSERT_TRUE(fo_.Exec(kRatesFo));
+    ASSERT_TRUE(ce_.Exec(kRatesCe));
+  }
+
+  // ce's rates as the pair they refer to names them: type, from, to,
+  // validfrom, rate; a rate whose pair is not found shows NULLs there.
+  Rows CeRates() {
+    return ce_.Query(
+        "SELECT t.name, f.isocurrencycode, o.isocurrencycode, r.validfrom, r.rate FROM rate r "
+        "LEFT JOIN ratepair p ON p.ratepairid = r.pair "
+        "LEFT JOIN ratetype t ON t.ratetypeid = p.ratetype "
+        "LEFT JOIN transactioncurrency f ON f.transactioncurrencyid = p.fromcurrency "
+        "LEFT JOIN transactioncurrency o ON o.transactioncurrencyid = p.tocurrency "
+        "ORDER BY 1, 2, 3, 4");
+  }
+
+  Rows FoRates() {
+    return fo_.Query(
+        "SELECT RATETYPENAME, FROMCURRENCY, TOCURRENCY, STARTDATE, RATE FROM ExchangeRate "
+        "ORDER BY 1, 2, 3, 4");
+  }
+};
+
+// Issue 12, item 5: rates flow fo -> ce finding the pair by (type name,
+// from iso, to iso), a rate made in ce flows back to fo through the three
+// paths, a changed type repoints the rate, and a rate whose pair does not
+// exist yet waits and completes when the pair arrives.
+TEST_F(RatesTest, APairIsFoundByAllThreeKeyColumnsInBothDirections) {
+  ASSERT_TRUE(fo_.Exec(
+      "INSERT INTO ExchangeRate (RATETYPENAME, FROMCURRENCY, TOCURRENCY, STARTDATE, RATE) VALUES "
+      "('Default', 'EUR', 'USD', '2026-01-01', '1.1'), "
+      "('Budget', 'EUR', 'USD', '2026-01-01', '1.2'), "
+      "('Default', 'USD', 'EUR', '2026-01-01', '0.9');"));
+  WriteConfig();
+  Install();
+  RunOnce();
+  EXPECT_EQ(CeRates(), (Rows{{"Budget", "EUR", "USD", "2026-01-01", "1.200000"},
+                             {"Default", "EUR", "USD", "2026-01-01", "1.100000"},
+                             {"Default", "USD", "EUR", "2026-01-01", "0.900000"}}));
+  EXPECT_EQ(ce_.Value("SELECT pair FROM rate WHERE rate = '1.200000'"), "2");
+
+  // A rate made in ce reads its three paths back into fo (the rates fo's
+  // application wrote stay as written).
+  ASSERT_TRUE(
+      ce_.Exec("INSERT INTO rate (pair, validfrom, rate) VALUES (3, '2026-02-01', '0.95');"));
+  RunOnce();
+  EXPECT_EQ(FoRates(), (Rows{{"Budget", "EUR", "USD", "2026-01-01", "1.2"},
+                             {"Default", "EUR", "USD", "2026-01-01", "1.1"},
+                             {"Default", "USD", "EUR", "2026-01-01", "0.9"},
+                             {"Default", "USD", "EUR", "2026-02-01", "0.950000"}}));
+
+  // One of the three changes: the whole pair is found again.
+  ASSERT_TRUE(
+      fo_.Exec("UPDATE ExchangeRate SET RATETYPENAME = 'Default', STARTDATE = '2026-03-01' "
+               "WHERE RATETYPENAME = 'Budget';"));
+  RunOnce();
+  EXPECT_EQ(ce_.Value("SELECT pair FROM rate WHERE validfrom = '2026-03-01'"), "1");
+
+  // No pair (Default, EUR, GBP) yet: the rate waits, and is no error.
+  ASSERT_TRUE(fo_.Exec(
+      "INSERT INTO ExchangeRate (RATETYPENAME, FROMCURRENCY, TOCURRENCY, STARTDATE, RATE) VALUES "
+      "('Default', 'EUR', 'GBP', '2026-01-01', '0.85');"));
+  RunOnce();
+  EXPECT_EQ(ce_.Int("SELECT count(*) FROM rate WHERE rate = '0.850000'"), 0);
+  EXPECT_GE(state_.Int("SELECT count(*) FROM duet_waiting WHERE map = 'rates'"), 1);
+  EXPECT_EQ(OpenErrors(), 0) << "a waiting change is not an error";
+
+  ASSERT_TRUE(ce_.Exec("INSERT INTO ratepair VALUES (4, 1, 1, 3);"));
+  RunOnce();
+  EXPECT_EQ(ce_.Value("SELECT pair FROM rate WHERE rate = '0.850000'"), "4");
+  EXPECT_EQ(state_.Int("SELECT count(*) FROM duet_waiting WHERE map = 'rates'"), 0);
+  EXPECT_EQ(CeRates(), (Rows{{"Default", "EUR", "GBP", "2026-01-01", "0.850000"},
+                             {"Default", "EUR", "USD", "2026-01-01", "1.100000"},
+                             {"Default", "EUR", "USD", "2026-03-01", "1.200000"},
+                             {"Default", "USD", "EUR", "2026-01-01", "0.900000"},
+                             {"Default", "USD", "EUR", "2026-02-01", "0.95"}}));
+  EXPECT_EQ(fo_.Int("SELECT count(*) FROM ExchangeRate"), 5) << "nothing echoed back as new";
+  EXPECT_EQ(OpenErrors(), 0);
+}
+
+// The same lookups `deferred` (maps/rates_deferred.duet): the rate is written
+// at once with no pair, and the pair is filled once it exists.
+class RatesDeferredTest : public RatesTest {
+ protected:
+  void SetUp() override {
+    E2eTest::SetUp();
+    if (HasFatalFailure()) return;
+    Compile({"rates_deferred.duet"});
+    ASSERT_TRUE(fo_.Exec(kRatesFo));
+    ASSERT_TRUE(ce_.Exec(kRatesCe));
+  }
+};
+
+TEST_F(RatesDeferredTest, ADeferredGroupWritesNullAndFillsThePairWhenItArrives) {
+  ASSERT_TRUE(fo_.Exec(
+      "INSERT INTO ExchangeRate (RATETYPENAME, FROMCURRENCY, TOCURRENCY, STARTDATE, RATE) VALUES "
+      "('Default', 'EUR', 'GBP', '2026-01-01', '0.85'), "
+      "('Budget', 'EUR', 'USD', '2026-02-01', '1.2');"));
+  WriteConfig();
+  Install();
+  RunOnce();
+  EXPECT_EQ(ce_.Query("SELECT validfrom, pair FROM rate ORDER BY validfrom"),
+            (Rows{{"2026-01-01", "NULL"}, {"2026-02-01", "2"}}));
+  EXPECT_EQ(OpenErrors(), 0);
+
+  ASSERT_TRUE(ce_.Exec("INSERT INTO ratepair VALUES (4, 1, 1, 3);"));
+  RunOnce();
+  EXPECT_EQ(ce_.Query("SELECT validfrom, pair FROM rate ORDER BY validfrom"),
+            (Rows{{"2026-01-01", "4"}, {"2026-02-01", "2"}}));
+  EXPECT_EQ(OpenErrors(), 0);
+}
+
+// ---------------------------------------------------------------------------
 // A column one side requires (maps/required.duet): a null the other side
 // holds there fails a row only when duet would write it.
 
