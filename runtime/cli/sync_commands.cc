@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include <httplib.h>
-#include <algorithm>
 #include <pthread.h>
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>

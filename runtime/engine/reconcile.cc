@@ -505,6 +505,8 @@ Expected<int> SyncEngine::Impl::OnlyAppChanged(MapPlan& plan, const RowId ids[2]
   }
   if (*known[0] == *known[1]) return -1;
   return *known[0] ? 0 : 1;
+}
+
 void SyncEngine::Impl::NothingToSync(Batch& batch, int s, const RowId& id, const std::string& why) {
   if (!batch.has_waiting && !batch.has_errors) return;
   std::string map = batch.plan->name;

@@ -8,11 +8,11 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "runtime/base/failpoint.h"
-#include "runtime/base/json_dump.h"
-#include "runtime/base/files.h"
 #include <poll.h>
 #include <cerrno>
+#include "runtime/base/failpoint.h"
+#include "runtime/base/files.h"
+#include "runtime/base/json_dump.h"
 
 #include "runtime/engine/engine_impl.h"
 

@@ -9,9 +9,9 @@
 #include <thread>
 #include <variant>
 
-#include "runtime/endpoint/sqlite/key_match.h"
-#include "runtime/base/redact.h"
 #include <utility>
+#include "runtime/base/redact.h"
+#include "runtime/endpoint/sqlite/key_match.h"
 
 #include "runtime/endpoint/sqlite/file_watch.h"
 #include "runtime/endpoint/sqlite/sqlite_db.h"
@@ -168,6 +168,8 @@ void BindKeyParam(Statement& s, int i, const KeyParam& p) {
       s.BindBlob(i, p.s);
       break;
   }
+}
+
 // Where the quoted text (string, name) or comment starting at `i` ends,
 // one past its last character; npos when it is not closed.
 size_t SkipQuotedOrComment(std::string_view sql, size_t i) {
