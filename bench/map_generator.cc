@@ -87,7 +87,7 @@ map customers{0} "Customers V3 (accounts), group {0}": fo.CustCustomerV3Entity{0
   DATAAREAID       <-> msdyn_company.cdm_companycode;
   CUSTOMERACCOUNT  <-> accountnumber;
   ORGANIZATIONNAME <-> name;
-  CREDITLIMIT      <-> creditlimit;
+  CREDITLIMIT      <-> creditlimit rounded;
   ONHOLDSTATUS     <-> msdyn_onholdstatus values {{
       "no" = 806380000, "invoice" = 806380001, "all" = 806380002 }};
   SALESMEMO        <-> description master ce;

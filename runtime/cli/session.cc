@@ -212,14 +212,9 @@ Expected<std::unique_ptr<Session>> OpenSession(const std::string& config_path) {
 Expected<int> LockState(const engine::Config& config) {
   Expected<std::string> path = engine::SqlitePath(config.state, "state");
   if (!path.ok()) return path.status();
-  // The store exists (only `duet install` creates it) before its real path
-  // is taken, so that every path to it (a symbolic link, ./state.db) names
-  // the same lock.
-  if (::access(path->c_str(), F_OK) != 0) {
-    return NotFoundError("there is no state store at '" + *path +
-                         "': `duet install -c CONFIG` creates it (if duet ran with one before, "
-                         "restore it from a backup instead)");
-  }
+  // Every path to the store (a symbolic link, ./state.db) names the same
+  // lock; a store that does not exist yet (only `duet install` creates one)
+  // is refused when the session opens it.
   std::string lock = StateLockPath(*path);
   Expected<int> fd = OpenPrivateFile(lock, O_RDWR, "lock file");
   if (!fd.ok()) return fd.status();

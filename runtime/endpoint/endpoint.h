@@ -151,6 +151,10 @@ class Endpoint {
   // row after `after`; nullopt if there is none.
   virtual Expected<std::optional<double>> LatestChangeTime(const std::string& table,
                                                            const RowId& id, int64_t after) = 0;
+  // Whether row `id` of `table` has a change captured with `origin` (duet's
+  // own write for that map) after `after`.
+  virtual Expected<bool> OwnChangeAfter(const std::string& table, const RowId& id,
+                                        std::string_view origin, int64_t after) = 0;
   // Forgets changes up to and including `seq`.
   virtual Status PruneChangelog(int64_t seq) = 0;
   // Waiting for changes without polling. ChangeFd is a descriptor that

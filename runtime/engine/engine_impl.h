@@ -393,13 +393,14 @@ class SyncEngine::Impl {
   Expected<std::optional<Row>> ReadRow(Side& side, const RowId& id);
 
   Expected<int> Winner(MapPlan& plan, const FieldPlan& field, const RowId ids[2], int trigger);
-  // Whether an application changed row `id` of side `s` since the map's
-  // checkpoint there (duet's own writes do not count).
+  // Whether row `id` of side `s`, which differs from the pair's base, was
+  // changed by an application: always, unless duet wrote it in a batch
+  // whose state never committed; then only if an application changed it
+  // since the map's checkpoint there.
   Expected<bool> AppChanged(MapPlan& plan, int s, const RowId& id);
-  // When both rows of a linked pair differ from its base: the one side an
-  // application changed since the checkpoints, or -1 when both or neither
-  // did. Neither differs only from duet's own writes of a batch whose state
-  // never committed. `known` caches the reads for the pair.
+  // When both rows of a linked pair differ from its base: the one side
+  // whose difference is an application's (AppChanged), or -1 when both or
+  // neither. `known` caches the reads for the pair.
   Expected<int> OnlyAppChanged(MapPlan& plan, const RowId ids[2], std::optional<bool> known[2]);
 
   Expected<int64_t> ProcessChanges(MapPlan& plan, size_t limit);

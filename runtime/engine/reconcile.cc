@@ -487,6 +487,15 @@ Expected<int> SyncEngine::Impl::Winner(MapPlan& plan, const FieldPlan& field, co
 }
 
 Expected<bool> SyncEngine::Impl::AppChanged(MapPlan& plan, int s, const RowId& id) {
+  // Without a write of duet's after the last commit_end (a batch whose state
+  // never committed), the base is the last sync's and any difference from
+  // it is an application's, reconciled or not (a manual conflict keeps it).
+  Expected<int64_t> committed = state->GetCommitEnd(plan.name, plan.side[s].system);
+  if (!committed.ok()) return committed.status();
+  Expected<bool> own =
+      plan.side[s].endpoint->OwnChangeAfter(plan.side[s].table, id, plan.name, *committed);
+  if (!own.ok()) return own.status();
+  if (!*own) return true;
   Expected<int64_t> ck = state->GetCheckpoint(plan.name, plan.side[s].system);
   if (!ck.ok()) return ck.status();
   Expected<std::optional<double>> at =

@@ -542,6 +542,22 @@ class SqliteEndpoint : public Endpoint {
     return std::optional<double>(st->ColumnDouble(0));
   }
 
+  Expected<bool> OwnChangeAfter(const std::string& table, const RowId& id, std::string_view origin,
+                                int64_t after) override {
+    Expected<Statement*> s =
+        db_->Prepare(std::string("SELECT 1 FROM ") + kChangelog +
+                     " WHERE seq > ?1 AND tbl = ?2 AND rid = ?3 AND origin = ?4 LIMIT 1");
+    if (!s.ok()) return s.status();
+    ScopedStatement st(*s);
+    st->BindInt(1, after);
+    st->BindText(2, LocalName(table));
+    st->BindInt(3, std::stoll(id));
+    st->BindText(4, origin);
+    int rc = st->Step();
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_->Error("reading the changelog");
+    return rc == SQLITE_ROW;
+  }
+
   Status PruneChangelog(int64_t seq) override {
     Expected<Statement*> s =
         // The newest row stays: SQLite numbers a new row max(seq) + 1, so an
