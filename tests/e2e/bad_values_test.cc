@@ -37,9 +37,8 @@ class ItemsValuesTest : public E2eTest {
   void SetUp() override {
     E2eTest::SetUp();
     if (HasFatalFailure()) return;
-    Compile({"items.duet"});
-    ASSERT_TRUE(fo_.Exec(kItemsFo));
-    ASSERT_TRUE(ce_.Exec(kItemsCe));
+    UseItems();
+    if (HasFatalFailure()) return;
   }
 
   Rows CeItems() { return ce_.Query("SELECT code, name, qty FROM item ORDER BY code"); }

@@ -30,9 +30,8 @@ class FailpointTest : public E2eTest {
   void SetUp() override {
     E2eTest::SetUp();
     if (HasFatalFailure()) return;
-    Compile({"items.duet"});
-    ASSERT_TRUE(fo_.Exec(kItemsFo));
-    ASSERT_TRUE(ce_.Exec(kItemsCe));
+    UseItems();
+    if (HasFatalFailure()) return;
     fs::create_directories(dir_ / "fp");
   }
 

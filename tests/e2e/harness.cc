@@ -1,5 +1,7 @@
 #include "tests/e2e/harness.h"
 
+#include "tests/e2e/schemas.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -17,6 +19,8 @@
 #include <thread>
 
 #include "runtime/endpoint/sqlite/sql_quote.h"
+
+#include "tests/e2e/schemas.h"
 
 extern char** environ;
 
@@ -455,6 +459,12 @@ RunResult E2eTest::DuetExpect(int exit_code, const std::string& command,
   argv.insert(argv.end(), args.begin(), args.end());
   EXPECT_EQ(r.exit_code, exit_code) << Show(argv, r);
   return r;
+}
+
+void E2eTest::UseItems() {
+  Compile({"items.duet"});
+  ASSERT_TRUE(fo_.Exec(kItemsFo));
+  ASSERT_TRUE(ce_.Exec(kItemsCe));
 }
 
 Process E2eTest::StartRun() {

@@ -197,6 +197,10 @@ class E2eTest : public testing::Test {
   // with duetc; fails the test when duetc does.
   void Compile(const std::vector<std::string>& map_files);
 
+  // The workload map tests/e2e/maps/items.duet: compiled, and its tables
+  // made on both sides (schemas.h); fails the test when that does not work.
+  void UseItems();
+
   // Writes dir_/duet.json with the bundle, both systems, the state store
   // and `extra` keys (e.g. {"lookup_timeout_seconds": 0}); relative paths,
   // as an operator would write them. The code cache is per test directory.

@@ -197,9 +197,8 @@ class LockTest : public E2eTest {
   void SetUp() override {
     E2eTest::SetUp();
     if (HasFatalFailure()) return;
-    Compile({"items.duet"});
-    ASSERT_TRUE(fo_.Exec(kItemsFo));
-    ASSERT_TRUE(ce_.Exec(kItemsCe));
+    UseItems();
+    if (HasFatalFailure()) return;
     WriteConfig();
     Install();
     RunOnce();

@@ -16,9 +16,8 @@ class StateStoreTest : public E2eTest {
   void SetUp() override {
     E2eTest::SetUp();
     if (HasFatalFailure()) return;
-    Compile({"items.duet"});
-    ASSERT_TRUE(fo_.Exec(kItemsFo));
-    ASSERT_TRUE(ce_.Exec(kItemsCe));
+    UseItems();
+    if (HasFatalFailure()) return;
     ASSERT_TRUE(fo_.Exec("INSERT INTO Item (CODE, NAME, QTY) VALUES ('A', 'alpha', 1);"));
     WriteConfig();
   }

@@ -89,9 +89,8 @@ class ItemsTest : public E2eTest {
   void SetUp() override {
     E2eTest::SetUp();
     if (HasFatalFailure()) return;
-    Compile({"items.duet"});
-    ASSERT_TRUE(fo_.Exec(kItemsFo));
-    ASSERT_TRUE(ce_.Exec(kItemsCe));
+    UseItems();
+    if (HasFatalFailure()) return;
   }
 
   // Bulk-loads `count` rows PREFIX00000... on one side with a recursive
