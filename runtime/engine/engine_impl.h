@@ -398,6 +398,9 @@ class SyncEngine::Impl {
   // whose state never committed; then only if an application changed it
   // since the map's checkpoint there.
   Expected<bool> AppChanged(MapPlan& plan, int s, const RowId& id);
+  // Whether an application changed row `id` of side `s` since the map's
+  // checkpoint there (duet's own writes do not count).
+  Expected<bool> EditedSinceCheckpoint(MapPlan& plan, int s, const RowId& id);
   // When both rows of a linked pair differ from its base: the one side
   // whose difference is an application's (AppChanged), or -1 when both or
   // neither. `known` caches the reads for the pair.

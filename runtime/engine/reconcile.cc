@@ -496,6 +496,10 @@ Expected<bool> SyncEngine::Impl::AppChanged(MapPlan& plan, int s, const RowId& i
       plan.side[s].endpoint->OwnChangeAfter(plan.side[s].table, id, plan.name, *committed);
   if (!own.ok()) return own.status();
   if (!*own) return true;
+  return EditedSinceCheckpoint(plan, s, id);
+}
+
+Expected<bool> SyncEngine::Impl::EditedSinceCheckpoint(MapPlan& plan, int s, const RowId& id) {
   Expected<int64_t> ck = state->GetCheckpoint(plan.name, plan.side[s].system);
   if (!ck.ok()) return ck.status();
   Expected<std::optional<double>> at =
@@ -955,12 +959,9 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
         // and that was edited before the batch was done again.
         bool edited[2];
         for (int i = 0; i < 2; ++i) {
-          Expected<int64_t> ck = state->GetCheckpoint(plan.name, plan.side[i].system);
-          if (!ck.ok()) return ck.status();
-          Expected<std::optional<double>> at =
-              plan.side[i].endpoint->LatestChangeTime(plan.side[i].table, ids[i], *ck);
+          Expected<bool> at = EditedSinceCheckpoint(plan, i, ids[i]);
           if (!at.ok()) return at.status();
-          edited[i] = at->has_value();
+          edited[i] = *at;
         }
         if (edited[1 - seed]) {
           Trace("  edited since the initial sync began: {}{}", plan.side[1 - seed].system,

@@ -122,7 +122,9 @@ Expected<int64_t> SyncEngine::Impl::ProcessChanges(MapPlan& plan, size_t limit) 
     }
   }
   for (int s = 0; s < 2; ++s) {
-    if (!sweep[s]) continue;
+    // Decided again on the checkpoint the batch records: a batch cut short
+    // has not reconciled every change that might link the rows yet.
+    if (!sweep[s] || !UnconfirmedReady(plan, s, checkpoint[1 - s])) continue;
     if (Status st = SweepUnconfirmed(batch, s); !st.ok()) {
       AbortBatch(batch);
       return st;
