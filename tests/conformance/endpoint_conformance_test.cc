@@ -1,0 +1,409 @@
+// The endpoint conformance suite: the contracts of runtime/endpoint/
+// endpoint.h, run against every implementation through its harness
+// (endpoint_harness.h). An implementation is correct for duet only if it
+// passes every test here unchanged; end-to-end tests then check how the
+// engine uses them.
+#include <gtest/gtest.h>
+#include <poll.h>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "tests/conformance/endpoint_harness.h"
+
+namespace duet::conformance {
+
+bundle::Manifest SuiteManifest() {
+  auto text = [](int64_t length) {
+    bundle::ColumnType t;
+    t.kind = bundle::ValueKind::kString;
+    t.length = length;
+    return t;
+  };
+  bundle::ColumnType decimal;
+  decimal.kind = bundle::ValueKind::kDecimal;
+  decimal.precision = 19;
+  decimal.scale = 4;
+  bundle::ColumnType integer;
+  integer.kind = bundle::ValueKind::kInt;
+
+  bundle::Manifest m;
+  m.systems = {"fo"};
+  bundle::Table customer;
+  customer.name = "fo.customer";
+  customer.system = "fo";
+  customer.columns = {{"id", integer, true, false, ""},
+                      {"code", text(20), true, false, ""},
+                      {"name", text(100), false, false, ""},
+                      {"credit", decimal, false, false, ""}};
+  customer.key = {"code"};
+  customer.id = "id";
+  customer.id_type = integer.ToString();
+  bundle::Table contact;
+  contact.name = "fo.contact";
+  contact.system = "fo";
+  contact.columns = {{"id", integer, true, false, ""},
+                     {"email", text(100), true, false, ""},
+                     {"customer_code", text(20), false, false, ""}};
+  contact.key = {"email"};
+  contact.id = "id";
+  contact.id_type = integer.ToString();
+  m.tables = {customer, contact};
+  return m;
+}
+
+namespace {
+
+using endpoint::ChangeOp;
+using endpoint::Endpoint;
+using endpoint::RowId;
+using endpoint::Value;
+
+constexpr char kCustomer[] = "fo.customer";
+constexpr char kContact[] = "fo.contact";
+constexpr char kOrigin[] = "customers";
+
+// A change as the suite compares them: table, operation, row.
+using Seen = std::tuple<std::string, ChangeOp, RowId>;
+
+class EndpointConformance : public testing::TestWithParam<HarnessFactory> {
+ protected:
+  void SetUp() override {
+    harness_ = GetParam().make();
+    ASSERT_TRUE(harness_->CreateDatabase().ok());
+    manifest_ = SuiteManifest();
+    Reopen();
+    Expected<endpoint::CaptureCounts> counts = ep_->InstallCapture({kCustomer, kContact});
+    ASSERT_TRUE(counts.ok()) << counts.status().ToString();
+    EXPECT_EQ(counts->tables, 2);
+    app_ = harness_->App();
+  }
+
+  void Reopen() {
+    ep_.reset();
+    Expected<std::unique_ptr<Endpoint>> ep = harness_->Open(manifest_);
+    ASSERT_TRUE(ep.ok()) << ep.status().ToString();
+    ep_ = std::move(*ep);
+  }
+
+  void App(const std::string& sql) { ASSERT_TRUE(app_->Exec(sql).ok()) << sql; }
+
+  // Every change of both tables after `after` not captured with `origin`,
+  // in seq order, and the seqs they carry.
+  std::vector<Seen> Changes(int64_t after = 0, std::string_view origin = "",
+                            std::vector<int64_t>* seqs = nullptr) {
+    std::map<int64_t, Seen> by_seq;
+    for (const char* table : {kCustomer, kContact}) {
+      Expected<Endpoint::Changes> c = ep_->ReadChanges(table, after, 1000, origin);
+      EXPECT_TRUE(c.ok()) << c.status().ToString();
+      if (!c.ok()) return {};
+      for (const endpoint::Change& change : c->changes) {
+        EXPECT_GT(change.seq, after);
+        EXPECT_TRUE(by_seq.emplace(change.seq, Seen{table, change.op, change.row_id}).second)
+            << "two changes share seq " << change.seq;
+      }
+    }
+    std::vector<Seen> out;
+    for (auto& [seq, seen] : by_seq) {
+      if (seqs) seqs->push_back(seq);
+      out.push_back(seen);
+    }
+    return out;
+  }
+
+  RowId IdOf(const char* table, const char* column, const std::string& key) {
+    Expected<std::optional<RowId>> id = ep_->FindRow(table, {column}, {Value::String(key)});
+    EXPECT_TRUE(id.ok()) << id.status().ToString();
+    EXPECT_TRUE(id.ok() && id->has_value()) << key << " not found in " << table;
+    return id.ok() && id->has_value() ? **id : RowId();
+  }
+  RowId Customer(const std::string& code) { return IdOf(kCustomer, "code", code); }
+  RowId Contact(const std::string& email) { return IdOf(kContact, "email", email); }
+
+  std::optional<std::string> NameOf(const RowId& id) {
+    auto reader = ep_->Reader(kCustomer, {{{"name"}, manifest_.tables[0].columns[2].type}});
+    EXPECT_TRUE(reader.ok());
+    if (!reader.ok()) return std::nullopt;
+    Expected<std::optional<endpoint::Row>> row = (*reader)->Read(id);
+    EXPECT_TRUE(row.ok());
+    if (!row.ok() || !row->has_value()) return std::nullopt;
+    return (*row)->values[0].ToText();
+  }
+
+  Status DuetInsert(const std::string& code, const std::string& name, RowId* id = nullptr) {
+    Expected<RowId> r =
+        ep_->Insert(kCustomer, {"code", "name"}, {Value::String(code), Value::String(name)});
+    if (r.ok() && id) *id = *r;
+    return r.status();
+  }
+
+  std::unique_ptr<EndpointHarness> harness_;
+  bundle::Manifest manifest_;
+  std::unique_ptr<Endpoint> ep_;
+  std::unique_ptr<AppSession> app_;
+};
+
+TEST_P(EndpointConformance, CaptureInstallIsIdempotentAndUninstallRemovesExactlyIt) {
+  Expected<endpoint::CaptureCounts> again = ep_->InstallCapture({kCustomer, kContact});
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->objects, 0) << "a second install added objects";
+  EXPECT_TRUE(ep_->CheckCapture({kCustomer, kContact}).ok());
+  Expected<endpoint::CaptureCounts> removed = ep_->UninstallCapture();
+  ASSERT_TRUE(removed.ok()) << removed.status().ToString();
+  EXPECT_GT(removed->objects, 0);
+  EXPECT_FALSE(ep_->CheckCapture({kCustomer}).ok());
+  // The application's writes go on as before.
+  App("INSERT INTO customer (code, name) VALUES ('A', 'Ann')");
+  App("UPDATE customer SET name = 'Anne' WHERE code = 'A'");
+  App("DELETE FROM customer WHERE code = 'A'");
+}
+
+TEST_P(EndpointConformance, ChangesOfAllTablesComeInCommitOrder) {
+  App("INSERT INTO customer (code, name) VALUES ('A', 'Ann')");
+  App("INSERT INTO contact (email, customer_code) VALUES ('a@x', 'A')");
+  App("UPDATE customer SET name = 'Anne' WHERE code = 'A'");
+  ASSERT_TRUE(app_->Begin().ok());
+  App("INSERT INTO customer (code, name) VALUES ('B', 'Bob')");
+  App("UPDATE contact SET customer_code = 'B' WHERE email = 'a@x'");
+  ASSERT_TRUE(app_->Commit().ok());
+  App("DELETE FROM contact WHERE email = 'a@x'");
+
+  RowId a = Customer("A");
+  RowId b = Customer("B");
+  std::vector<int64_t> seqs;
+  std::vector<Seen> changes = Changes(0, "", &seqs);
+  // The contact's id is gone with it; take it from the first change.
+  ASSERT_EQ(changes.size(), 6u);
+  RowId c = std::get<2>(changes[1]);
+  std::vector<Seen> want = {
+      {kCustomer, ChangeOp::kInsert, a}, {kContact, ChangeOp::kInsert, c},
+      {kCustomer, ChangeOp::kUpdate, a}, {kCustomer, ChangeOp::kInsert, b},
+      {kContact, ChangeOp::kUpdate, c},  {kContact, ChangeOp::kDelete, c},
+  };
+  EXPECT_EQ(changes, want);
+  Expected<int64_t> end = ep_->ChangelogEnd();
+  ASSERT_TRUE(end.ok());
+  EXPECT_EQ(*end, seqs.back()) << "the end is the newest change's position";
+}
+
+TEST_P(EndpointConformance, ReadingResumesFromACheckpointAfterReopen) {
+  App("INSERT INTO customer (code, name) VALUES ('A', 'Ann')");
+  App("INSERT INTO customer (code, name) VALUES ('B', 'Bob')");
+  Expected<Endpoint::Changes> first = ep_->ReadChanges(kCustomer, 0, 1, "");
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->changes.size(), 1u) << "limit 1";
+  int64_t checkpoint = first->scanned_to;
+  Reopen();
+  App("INSERT INTO customer (code, name) VALUES ('C', 'Cyd')");
+  std::vector<Seen> rest = Changes(checkpoint);
+  std::vector<Seen> want = {{kCustomer, ChangeOp::kInsert, Customer("B")},
+                            {kCustomer, ChangeOp::kInsert, Customer("C")}};
+  EXPECT_EQ(rest, want);
+  // scanned_to is never behind the changes it returned.
+  Expected<Endpoint::Changes> all = ep_->ReadChanges(kCustomer, 0, 1000, "");
+  ASSERT_TRUE(all.ok());
+  EXPECT_GE(all->scanned_to, all->changes.back().seq);
+}
+
+TEST_P(EndpointConformance, DuetsWritesCarryTheirOriginAndNoOtherChangeDoes) {
+  App("INSERT INTO customer (code, name) VALUES ('A', 'Ann')");
+  ASSERT_TRUE(ep_->BeginWrite(kOrigin, Endpoint::WriteLock::kNow).ok());
+  RowId mine;
+  ASSERT_TRUE(DuetInsert("D", "Duet", &mine).ok());
+  RowId a = Customer("A");
+  ASSERT_TRUE(ep_->Update(kCustomer, a, {"name"}, {Value::String("Anne")}).ok());
+  ASSERT_TRUE(ep_->CommitWrite().ok());
+  App("UPDATE customer SET name = 'Ann' WHERE code = 'A'");
+
+  std::vector<Seen> others = Changes(0, kOrigin);
+  std::vector<Seen> want = {{kCustomer, ChangeOp::kInsert, a}, {kCustomer, ChangeOp::kUpdate, a}};
+  EXPECT_EQ(others, want) << "only the application's changes, without duet's two";
+  EXPECT_EQ(Changes(0, "another map").size(), 4u) << "another map sees all four";
+  Expected<int64_t> counted = ep_->CountChanges(kCustomer, 0, kOrigin);
+  ASSERT_TRUE(counted.ok());
+  EXPECT_EQ(*counted, 2);
+
+  Expected<bool> own = ep_->OwnChangeAfter(kCustomer, mine, kOrigin, 0);
+  ASSERT_TRUE(own.ok());
+  EXPECT_TRUE(*own);
+  Expected<std::optional<double>> app_time = ep_->LatestChangeTime(kCustomer, mine, 0);
+  ASSERT_TRUE(app_time.ok());
+  EXPECT_FALSE(app_time->has_value()) << "no application changed duet's row";
+  app_time = ep_->LatestChangeTime(kCustomer, a, 0);
+  ASSERT_TRUE(app_time.ok());
+  EXPECT_TRUE(app_time->has_value());
+  Expected<std::vector<std::pair<RowId, int64_t>>> inserts =
+      ep_->ReadOwnInserts(kCustomer, kOrigin, 0);
+  ASSERT_TRUE(inserts.ok());
+  ASSERT_EQ(inserts->size(), 1u);
+  EXPECT_EQ((*inserts)[0].first, mine);
+}
+
+// An application writing while duet's transaction holds the lock either
+// waits for it or goes on beside it; either way its change is its own.
+TEST_P(EndpointConformance, AnApplicationCommitDuringDuetsTransactionIsNotDuets) {
+  ASSERT_TRUE(ep_->BeginWrite(kOrigin, Endpoint::WriteLock::kNow).ok());
+  ASSERT_TRUE(DuetInsert("D", "Duet").ok());
+  std::unique_ptr<AppSession> other = harness_->App();
+  Status started =
+      other->StartBlockedWrite("INSERT INTO customer (code, name) VALUES ('A', 'Ann')");
+  ASSERT_TRUE(started.ok()) << started.ToString();
+  ASSERT_TRUE(ep_->CommitWrite().ok());
+  ASSERT_TRUE(other->WaitDone().ok());
+  std::vector<Seen> others = Changes(0, kOrigin);
+  std::vector<Seen> want = {{kCustomer, ChangeOp::kInsert, Customer("A")}};
+  EXPECT_EQ(others, want);
+}
+
+TEST_P(EndpointConformance, ACommitBeforeDuetsFirstWriteLosesTheRaceNotTheChange) {
+  ASSERT_TRUE(ep_->BeginWrite(kOrigin, Endpoint::WriteLock::kAtFirstWrite).ok());
+  App("INSERT INTO customer (code, name) VALUES ('A', 'Ann')");
+  Status s = DuetInsert("D", "Duet");
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable) << s.ToString();
+  ep_->RollbackWrite();
+  EXPECT_TRUE(ep_->LostLockRace());
+  EXPECT_FALSE(ep_->LostLockRace()) << "said once";
+  // Done again, the batch sees the application's row and writes its own.
+  ASSERT_TRUE(ep_->BeginWrite(kOrigin, Endpoint::WriteLock::kAtFirstWrite).ok());
+  ASSERT_TRUE(DuetInsert("D", "Duet").ok());
+  ASSERT_TRUE(ep_->CommitWrite().ok());
+  std::vector<Seen> want = {{kCustomer, ChangeOp::kInsert, Customer("A")}};
+  EXPECT_EQ(Changes(0, kOrigin), want);
+}
+
+TEST_P(EndpointConformance, ARefusedRowLeavesTheTransactionGoing) {
+  App("INSERT INTO customer (code, name) VALUES ('A', 'Ann')");
+  int64_t before = *ep_->ChangelogEnd();
+  RowId a = Customer("A");
+  ASSERT_TRUE(ep_->BeginWrite(kOrigin, Endpoint::WriteLock::kAtFirstWrite).ok());
+  Status duplicate = DuetInsert("A", "Again");
+  EXPECT_EQ(duplicate.code(), StatusCode::kFailedPrecondition) << duplicate.ToString();
+  Status null_key = ep_->Update(kCustomer, a, {"code"}, {Value::Null()});
+  EXPECT_EQ(null_key.code(), StatusCode::kFailedPrecondition) << null_key.ToString();
+  RowId b;
+  ASSERT_TRUE(DuetInsert("B", "Bob", &b).ok());
+  ASSERT_TRUE(ep_->Update(kCustomer, a, {"name"}, {Value::String("Anne")}).ok());
+  ASSERT_TRUE(ep_->CommitWrite().ok());
+  EXPECT_EQ(NameOf(a), "Anne");
+  EXPECT_EQ(NameOf(b), "Bob");
+  std::vector<Seen> want = {{kCustomer, ChangeOp::kInsert, b}, {kCustomer, ChangeOp::kUpdate, a}};
+  EXPECT_EQ(Changes(before, "another map"), want) << "refused rows left no change";
+}
+
+TEST_P(EndpointConformance, RollbackLeavesNoRowAndNoChange) {
+  int64_t before = *ep_->ChangelogEnd();
+  ASSERT_TRUE(ep_->BeginWrite(kOrigin, Endpoint::WriteLock::kNow).ok());
+  ASSERT_TRUE(DuetInsert("D", "Duet").ok());
+  ep_->RollbackWrite();
+  Expected<std::optional<RowId>> id = ep_->FindRow(kCustomer, {"code"}, {Value::String("D")});
+  ASSERT_TRUE(id.ok());
+  EXPECT_FALSE(id->has_value());
+  EXPECT_TRUE(Changes(before, "another map").empty());
+  EXPECT_FALSE(ep_->LostLockRace());
+}
+
+TEST_P(EndpointConformance, PruningForgetsExactlyUpToThePosition) {
+  App("INSERT INTO customer (code, name) VALUES ('A', 'Ann')");
+  App("INSERT INTO customer (code, name) VALUES ('B', 'Bob')");
+  std::vector<int64_t> seqs;
+  ASSERT_EQ(Changes(0, "", &seqs).size(), 2u);
+  ASSERT_TRUE(ep_->PruneChangelog(seqs[0]).ok());
+  std::vector<Seen> want = {{kCustomer, ChangeOp::kInsert, Customer("B")}};
+  EXPECT_EQ(Changes(0), want);
+}
+
+TEST_P(EndpointConformance, ScansResumeInRowIdOrderAndReadManySkipsTheMissing) {
+  for (const char* code : {"C", "A", "E", "B", "D"}) {
+    App(std::string("INSERT INTO customer (code, name) VALUES ('") + code + "', 'n" + code + "')");
+  }
+  auto reader = ep_->Reader(kCustomer, {{{"code"}, manifest_.tables[0].columns[1].type}});
+  ASSERT_TRUE(reader.ok());
+  std::vector<RowId> seen;
+  std::optional<RowId> after;
+  for (int pages = 0; pages < 10; ++pages) {
+    Expected<std::vector<endpoint::Row>> page = (*reader)->Scan(after, 2);
+    ASSERT_TRUE(page.ok());
+    if (page->empty()) break;
+    for (const endpoint::Row& row : *page) seen.push_back(row.id);
+    after = page->back().id;
+  }
+  ASSERT_EQ(seen.size(), 5u) << "every row once";
+  Expected<std::vector<RowId>> ids = (*reader)->ScanIds(std::nullopt, 100);
+  ASSERT_TRUE(ids.ok());
+  EXPECT_EQ(*ids, seen) << "ScanIds and Scan agree on the order";
+  Expected<int64_t> count = (*reader)->Count();
+  ASSERT_TRUE(count.ok());
+  EXPECT_EQ(*count, 5);
+  RowId gone = Customer("E");
+  App("DELETE FROM customer WHERE code = 'E'");
+  Expected<std::vector<endpoint::Row>> some = (*reader)->ReadMany({Customer("A"), gone});
+  ASSERT_TRUE(some.ok());
+  ASSERT_EQ(some->size(), 1u);
+  EXPECT_EQ((*some)[0].values[0].ToText(), "A");
+  Expected<std::optional<endpoint::Row>> missing = (*reader)->Read(gone);
+  ASSERT_TRUE(missing.ok());
+  EXPECT_FALSE(missing->has_value());
+}
+
+TEST_P(EndpointConformance, FindRowMatchesTheKeyAndNullMatchesNothing) {
+  App("INSERT INTO contact (email, customer_code) VALUES ('a@x', 'A')");
+  RowId c = Contact("a@x");
+  Expected<std::optional<RowId>> none = ep_->FindRow(kContact, {"email"}, {Value::Null()});
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+  Expected<Value> ref = ep_->RefValue(kContact, c);
+  ASSERT_TRUE(ref.ok()) << ref.status().ToString();
+  EXPECT_FALSE(ref->is_null()) << "a row with an id column is referred to by it";
+}
+
+// The wait handle: after an application commits, the descriptor becomes
+// readable (or the endpoint has none and asks to be polled) and
+// CheckChanges says kChanged; nothing is missed.
+TEST_P(EndpointConformance, TheWaitHandleWakesOnAnApplicationCommit) {
+  auto drain = [&] {
+    for (int i = 0; i < 1000; ++i) {
+      if (ep_->CheckChanges() == Endpoint::ChangeState::kNone) return true;
+      pollfd p{ep_->ChangeFd(), POLLIN, 0};
+      if (p.fd >= 0) ::poll(&p, 1, 10);
+    }
+    return false;
+  };
+  int fd = ep_->ChangeFd();
+  if (fd >= 0) {
+    ASSERT_TRUE(drain()) << "quiet once nothing happens";
+  }
+  App("INSERT INTO customer (code, name) VALUES ('A', 'Ann')");
+  bool changed = false;
+  for (int i = 0; i < 1000 && !changed; ++i) {
+    if (fd >= 0) {
+      pollfd p{fd, POLLIN, 0};
+      ::poll(&p, 1, 10000);
+    }
+    changed = ep_->CheckChanges() == Endpoint::ChangeState::kChanged;
+  }
+  EXPECT_TRUE(changed);
+}
+
+TEST_P(EndpointConformance, TheBoundStateIdSurvivesReopen) {
+  Expected<std::string> none = ep_->BoundState();
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(*none, "");
+  ASSERT_TRUE(ep_->BindState("state-1").ok());
+  Reopen();
+  Expected<std::string> bound = ep_->BoundState();
+  ASSERT_TRUE(bound.ok());
+  EXPECT_EQ(*bound, "state-1");
+}
+
+INSTANTIATE_TEST_SUITE_P(Endpoints, EndpointConformance, testing::ValuesIn(Harnesses()),
+                         [](const testing::TestParamInfo<HarnessFactory>& info) {
+                           return info.param.name;
+                         });
+
+}  // namespace
+}  // namespace duet::conformance
