@@ -9,6 +9,32 @@
 namespace duet::bundler {
 namespace {
 
+bundle::Constant ToBundle(const check::Constant& c) {
+  bundle::Constant out;
+  out.is_null = c.kind == check::TypeKind::kNull;
+  if (out.is_null) return out;
+  if (c.kind == check::TypeKind::kBool) {
+    out.text = c.bool_value ? "true" : "false";
+  } else if (c.kind == check::TypeKind::kInt) {
+    out.text = std::to_string(c.int_value);
+  } else {
+    out.text = c.text;
+  }
+  return out;
+}
+
+// The value of a mapping's end that is a literal, or a negated numeric
+// literal (`-5`); nullopt for anything else.
+std::optional<bundle::Constant> ConstantOf(const check::BoundExpr& e) {
+  if (const auto* c = std::get_if<check::ConstantNode>(&e.node)) return ToBundle(c->value);
+  const auto* u = std::get_if<check::UnaryNode>(&e.node);
+  if (!u || u->op != ast::UnaryOp::kNegate) return std::nullopt;
+  std::optional<bundle::Constant> inner = ConstantOf(*u->operand);
+  if (!inner || inner->is_null) return std::nullopt;
+  inner->text = inner->text.starts_with('-') ? inner->text.substr(1) : "-" + inner->text;
+  return inner;
+}
+
 bundle::ColumnType FromCheck(const check::Type& t) {
   bundle::ColumnType out;
   switch (t.kind) {
@@ -107,8 +133,9 @@ bundle::Manifest MakeManifest(const frontend::Result& result, const ir::Module& 
     table.name = t.qualified_name;
     table.system = t.system_name;
     for (const check::Column& c : t.columns) {
-      table.columns.push_back({c.name, FromCheck(c.type), c.not_null, c.local,
-                               c.default_value ? c.default_value->ToString() : ""});
+      table.columns.push_back(
+          {c.name, FromCheck(c.type), c.not_null, c.local,
+           c.default_value ? std::optional(ToBundle(*c.default_value)) : std::nullopt});
     }
     for (int k : t.key_columns) table.key.push_back(t.columns[static_cast<size_t>(k)].name);
     if (t.id_column) {
@@ -151,6 +178,8 @@ bundle::Manifest MakeManifest(const frontend::Result& result, const ir::Module& 
       if (f.master) field.master = check::RuleText(*f.master, map, model);
       field.truncate = f.truncate;
       field.deferred = f.deferred;
+      field.left_constant = ConstantOf(*f.left);
+      field.right_constant = ConstantOf(*f.right);
       if (f.values) {
         for (const auto& [l, r] : f.values->entries)
           field.values.push_back({l.ToString(), r.ToString()});

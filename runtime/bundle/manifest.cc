@@ -162,6 +162,25 @@ std::string LayoutSymbol(std::string_view transform_symbol) {
   return std::string(transform_symbol) + ".layout";
 }
 
+namespace {
+
+// nullopt as JSON null; null as {"null": true}; a value as {"text": ...}.
+json ConstantJson(const std::optional<Constant>& c) {
+  if (!c) return nullptr;
+  if (c->is_null) return {{"null", true}};
+  return {{"text", c->text}};
+}
+
+std::optional<Constant> ConstantFrom(const json& j) {
+  if (j.is_null()) return std::nullopt;
+  Constant c;
+  c.is_null = j.contains("null") && j.at("null").get<bool>();
+  if (!c.is_null) c.text = j.at("text").get<std::string>();
+  return c;
+}
+
+}  // namespace
+
 std::string WriteManifest(const Manifest& m) {
   json sources = json::array();
   for (const Source& s : m.sources) sources.push_back({{"path", s.path}, {"sha256", s.sha256}});
@@ -173,7 +192,7 @@ std::string WriteManifest(const Manifest& m) {
                          {"type", c.type.ToString()},
                          {"not_null", c.not_null},
                          {"local", c.local},
-                         {"default", c.default_value}});
+                         {"default", ConstantJson(c.default_value)}});
     }
     tables.push_back({{"name", t.name},
                       {"system", t.system},
@@ -196,7 +215,9 @@ std::string WriteManifest(const Manifest& m) {
                         {"values", values},
                         {"left_default", f.left_default},
                         {"right_default", f.right_default},
-                        {"deferred", f.deferred}});
+                        {"deferred", f.deferred},
+                        {"left_constant", ConstantJson(f.left_constant)},
+                        {"right_constant", ConstantJson(f.right_constant)}});
     }
     json transforms = json::array();
     for (const Transform& t : map.transforms) {
@@ -274,7 +295,7 @@ Expected<Manifest> ParseManifest(std::string_view text) {
         column.type = *type;
         column.not_null = c.at("not_null").get<bool>();
         column.local = c.at("local").get<bool>();
-        column.default_value = c.at("default").get<std::string>();
+        column.default_value = ConstantFrom(c.at("default"));
         table.columns.push_back(std::move(column));
       }
       m.tables.push_back(std::move(table));
@@ -304,6 +325,8 @@ Expected<Manifest> ParseManifest(std::string_view text) {
         field.left_default = f.at("left_default").get<std::string>();
         field.right_default = f.at("right_default").get<std::string>();
         field.deferred = f.at("deferred").get<bool>();
+        field.left_constant = ConstantFrom(f.at("left_constant"));
+        field.right_constant = ConstantFrom(f.at("right_constant"));
         map.fields.push_back(std::move(field));
       }
       for (const json& t : j.at("transforms")) {

@@ -31,15 +31,25 @@ struct ColumnType {
   friend bool operator==(const ColumnType&, const ColumnType&) = default;
 };
 
+// A constant of a map file as the runtime reads it, already checked by
+// duetc against the type it is written to: null, or the value as the text
+// endpoint::ValueFromText reads for that type (digits for numbers, ISO forms
+// for dates and times, a string's characters without quotes or escapes).
+// The runtime never parses map-language text.
+struct Constant {
+  bool is_null = true;
+  std::string text;
+  friend bool operator==(const Constant&, const Constant&) = default;
+};
+
 struct Column {
   std::string name;
   ColumnType type;
   bool not_null = false;
   bool local = false;
-  // The `default` constant as the map language spells it ("0", "\"none\"",
-  // "2000-01-01"), the value a new row gets when no mapping writes the
-  // column; "" when the column declares none.
-  std::string default_value;
+  // The `default` constant: the value a new row gets when no mapping writes
+  // the column; nullopt when the column declares none.
+  std::optional<Constant> default_value;
 };
 
 struct Table {
@@ -68,6 +78,10 @@ struct Field {
   std::string left_default;  // `* = value` entry, "" if none
   std::string right_default;
   bool deferred = false;  // declared `deferred` in the map file
+  // Set when that end of the mapping is a constant (`PARTYTYPE <-
+  // "Person"`): its value.
+  std::optional<Constant> left_constant;
+  std::optional<Constant> right_constant;
 };
 
 struct Slot {
@@ -118,8 +132,9 @@ struct Source {
 
 // The manifest format this duet writes and reads. 2 added the column
 // defaults, `id_type`, the fields' `deferred` and the output slots'
-// `deferred` and `field`.
-inline constexpr int kManifestFormat = 2;
+// `deferred` and `field`; 3 made defaults typed constants and added the
+// fields' `left_constant` and `right_constant`.
+inline constexpr int kManifestFormat = 3;
 
 struct Manifest {
   int format = kManifestFormat;

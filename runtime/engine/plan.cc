@@ -14,28 +14,6 @@ int AddPath(Side& side, const std::vector<std::string>& path, const bundle::Colu
   return static_cast<int>(side.shape.size() - 1);
 }
 
-namespace {
-
-// Whether a mapping's end, as the manifest writes it (check::ExprText), is
-// a literal: a string, a number, true, false or null.
-bool IsConstantText(const std::string& text) {
-  if (text == "true" || text == "false" || text == "null") return true;
-  if (text.size() >= 2 && text.front() == '"' && text.back() == '"') {
-    for (size_t i = 1; i + 1 < text.size(); ++i) {
-      if (text[i] == '\\') {
-        ++i;
-      } else if (text[i] == '"') {
-        return false;  // two literals joined by an operator
-      }
-    }
-    return true;
-  }
-  size_t start = !text.empty() && text[0] == '-' ? 1 : 0;
-  return start < text.size() && text.find_first_not_of("0123456789.", start) == std::string::npos;
-}
-
-}  // namespace
-
 // ---------------------------------------------------------------------------
 // Planning
 
@@ -88,7 +66,7 @@ Status SyncEngine::Impl::PlanSide(MapPlan& plan, int s) {
     }
     // Columns no mapping writes get their declared default on insert.
     for (const bundle::Column& c : side.info->columns) {
-      if (c.default_value.empty() || c.name == side.info->id ||
+      if (!c.default_value || c.name == side.info->id ||
           std::any_of(other.transform->outputs.begin(), other.transform->outputs.end(),
                       [&](const bundle::Slot& slot) { return slot.path[0] == c.name; })) {
         continue;
@@ -154,8 +132,8 @@ Status SyncEngine::Impl::Plan() {
     for (size_t f = 0; f < map->fields.size(); ++f) {
       const bundle::Field& field = map->fields[f];
       plan->fields[f].rule = field.master.empty() ? map->master : field.master;
-      plan->fields[f].constant[0] = IsConstantText(field.left);
-      plan->fields[f].constant[1] = IsConstantText(field.right);
+      plan->fields[f].constant[0] = field.left_constant.has_value();
+      plan->fields[f].constant[1] = field.right_constant.has_value();
     }
     for (int s = 0; s < 2; ++s) {
       const bundle::Transform* t = plan->side[s].transform;

@@ -99,25 +99,10 @@ bool DecodeBase(std::string_view bytes, Base* b) {
          bytes.empty();
 }
 
-// A column's `default` constant (as the map language spells it: strings in
-// double quotes with backslash escapes) as a value of the column's type.
+// A column's `default` constant as a value of the column's type.
 Expected<Value> DefaultValue(const bundle::Column& column) {
-  std::string text = column.default_value;
-  if (text == "null") return Value::Null();
-  if (text.size() >= 2 && text.front() == '"' && text.back() == '"') {
-    std::string unquoted;
-    for (size_t i = 1; i + 1 < text.size(); ++i) {
-      char c = text[i];
-      if (c == '\\' && i + 2 < text.size()) {
-        char e = text[++i];
-        unquoted += e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e;
-      } else {
-        unquoted += c;
-      }
-    }
-    text = std::move(unquoted);
-  }
-  Expected<Value> v = endpoint::ValueFromText(text, column.type);
+  if (!column.default_value || column.default_value->is_null) return Value::Null();
+  Expected<Value> v = endpoint::ValueFromText(column.default_value->text, column.type);
   if (!v.ok()) {
     return InvalidArgumentError("bundle: default of column " + column.name + ": " +
                                 v.status().message());

@@ -26,9 +26,9 @@ Manifest Base() {
   text.kind = bundle::ValueKind::kString;
   text.length = 100;
   for (const char* c : {"ACCOUNT", "NAME", "TERMS"})
-    fo.columns.push_back({c, text, false, false, ""});
+    fo.columns.push_back({c, text, false, false, std::nullopt});
   for (const char* c : {"accountnumber", "name", "terms"}) {
-    ce.columns.push_back({c, text, false, false, ""});
+    ce.columns.push_back({c, text, false, false, std::nullopt});
   }
   m.tables = {fo, ce};
   bundle::Map map;
@@ -38,10 +38,13 @@ Manifest Base() {
   map.direction = "<->";
   map.master = "fo";
   map.initial = "fo";
-  bundle::Field key{"ACCOUNT", "<->", "accountnumber", "", false, {}, "", "", false};
-  bundle::Field name{"NAME", "<->", "name", "", false, {}, "", "", false};
-  bundle::Field terms{"TERMS", "<->", "terms", "", false, {{"\"N30\"", "1"}, {"\"N60\"", "2"}},
-                      "",      "",    false};
+  bundle::Field key{"ACCOUNT", "<->", "accountnumber", "",           false,       {},
+                    "",        "",    false,           std::nullopt, std::nullopt};
+  bundle::Field name{"NAME", "<->", "name", "",           false,       {},
+                     "",     "",    false,  std::nullopt, std::nullopt};
+  bundle::Field terms{
+      "TERMS", "<->", "terms", "",           false,       {{"\"N30\"", "1"}, {"\"N60\"", "2"}},
+      "",      "",    false,   std::nullopt, std::nullopt};
   map.fields = {key, name, terms};
   m.maps = {map};
   return m;
@@ -77,7 +80,17 @@ TEST(ManifestDiffTest, ClassifiesEachKindOfChange) {
        UpgradeClass::kCompatible, "column declared"},
       {"field added",
        [](Manifest& m) {
-         m.maps[0].fields.push_back({"NAME", "->", "description", "", false, {}, "", "", false});
+         m.maps[0].fields.push_back({"NAME",
+                                     "->",
+                                     "description",
+                                     "",
+                                     false,
+                                     {},
+                                     "",
+                                     "",
+                                     false,
+                                     std::nullopt,
+                                     std::nullopt});
        },
        UpgradeClass::kResync, "field added"},
       {"field removed", [](Manifest& m) { m.maps[0].fields.pop_back(); }, UpgradeClass::kResync,

@@ -84,9 +84,10 @@ TEST(Manifest, ColumnDefaultsAndIdTypesAreRecorded) {
   bool saw_contact_default = false;
   for (const bundle::Table& t : m.tables) {
     for (const bundle::Column& c : t.columns) {
-      if (!c.default_value.empty()) ++with_default;
+      if (c.default_value) ++with_default;
       if (c.name == "msdyn_contactforvendor") {
-        EXPECT_EQ(c.default_value, "false") << t.name;
+        bundle::Constant want{false, "false"};
+        EXPECT_EQ(c.default_value, want) << t.name;
         saw_contact_default = true;
       }
     }
@@ -105,6 +106,30 @@ TEST(Manifest, ColumnDefaultsAndIdTypesAreRecorded) {
   EXPECT_EQ(account->id_type, "guid");
 }
 
+// The runtime reads constants as values, never as map-language text: a
+// mapping's constant end carries its value without quotes, and an end that
+// joins two literals is no constant.
+TEST(Manifest, ConstantEndsOfMappingsAreTypedValues) {
+  int constants = 0;
+  for (const bundle::Map& map : Stdlib().maps) {
+    for (const bundle::Field& f : map.fields) {
+      if (f.left == "PARTYTYPE" && f.right_constant) {
+        EXPECT_FALSE(f.right_constant->is_null);
+        EXPECT_TRUE(f.right_constant->text == "Person" || f.right_constant->text == "Organization")
+            << f.right_constant->text;
+        ++constants;
+      }
+      for (const auto* c : {&f.left_constant, &f.right_constant}) {
+        if (*c && !(*c)->is_null) {
+          EXPECT_FALSE((*c)->text.starts_with('"')) << map.name;
+        }
+      }
+      EXPECT_FALSE(f.left_constant && f.right_constant) << map.name;
+    }
+  }
+  EXPECT_GE(constants, 2);
+}
+
 TEST(Manifest, TheTextRoundTrips) {
   std::string text = bundle::WriteManifest(Stdlib());
   Expected<bundle::Manifest> again = bundle::ParseManifest(text);
@@ -114,14 +139,14 @@ TEST(Manifest, TheTextRoundTrips) {
 }
 
 TEST(Manifest, AnotherFormatIsRefusedByName) {
-  for (int format : {0, 1, 3}) {
+  for (int format : {0, 1, 2, 4}) {
     bundle::Manifest m = Stdlib();
     m.format = format;
     Expected<bundle::Manifest> parsed = bundle::ParseManifest(bundle::WriteManifest(m));
     ASSERT_FALSE(parsed.ok()) << "format " << format;
     EXPECT_EQ(parsed.status().message(),
               "the bundle manifest has format " + std::to_string(format) +
-                  "; this duet reads format 2 (compile the maps again with the matching duetc)");
+                  "; this duet reads format 3 (compile the maps again with the matching duetc)");
   }
 }
 

@@ -349,7 +349,7 @@ TEST_F(TransformTest, ABundleWithAnUnusableManifestIsRefused) {
            R"({"PARTYTYPE": "Organization"})");
   EXPECT_EQ(f.exit_code, kExitUsage) << Show(f);
   EXPECT_EQ(f.out, "");
-  EXPECT_NE(f.err.find("the bundle manifest has format 1; this duet reads format 2"),
+  EXPECT_NE(f.err.find("the bundle manifest has format 1; this duet reads format 3"),
             std::string::npos)
       << Show(f);
 

@@ -37,19 +37,19 @@ bundle::Manifest SuiteManifest() {
   bundle::Table customer;
   customer.name = "fo.customer";
   customer.system = "fo";
-  customer.columns = {{"id", integer, true, false, ""},
-                      {"code", text(20), true, false, ""},
-                      {"name", text(100), false, false, ""},
-                      {"credit", decimal, false, false, ""}};
+  customer.columns = {{"id", integer, true, false, std::nullopt},
+                      {"code", text(20), true, false, std::nullopt},
+                      {"name", text(100), false, false, std::nullopt},
+                      {"credit", decimal, false, false, std::nullopt}};
   customer.key = {"code"};
   customer.id = "id";
   customer.id_type = integer.ToString();
   bundle::Table contact;
   contact.name = "fo.contact";
   contact.system = "fo";
-  contact.columns = {{"id", integer, true, false, ""},
-                     {"email", text(100), true, false, ""},
-                     {"customer_code", text(20), false, false, ""}};
+  contact.columns = {{"id", integer, true, false, std::nullopt},
+                     {"email", text(100), true, false, std::nullopt},
+                     {"customer_code", text(20), false, false, std::nullopt}};
   contact.key = {"email"};
   contact.id = "id";
   contact.id_type = integer.ToString();
