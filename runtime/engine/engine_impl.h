@@ -23,6 +23,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include "runtime/engine/decide.h"
 #include "runtime/engine/sync_engine.h"
 #include "runtime/jit/helpers.h"
 
@@ -82,15 +83,6 @@ struct Side {
 // other failure of a write loses the batch.
 inline bool IsRejected(const Status& s) { return s.code() == StatusCode::kFailedPrecondition; }
 
-struct FieldPlan {
-  std::string rule;           // a system, "newest", "manual", or "" (none)
-  std::vector<int> slots[2];  // slots[s]: outputs of side s's transform
-  // constant[s]: side s's end of the mapping is a constant (`PARTYTYPE <-
-  // "Person"`): a default for rows that side creates, which never changes,
-  // so a differing value on the other side is not drift.
-  bool constant[2] = {false, false};
-};
-
 struct MapPlan {
   const bundle::Map* map = nullptr;
   std::string name;
@@ -131,33 +123,6 @@ struct MapPlan {
     int64_t ready_at = 0;  // the other side's changelog end when they were found
   };
   Unconfirmed unconfirmed[2];
-};
-
-// What a transform made of a row.
-struct Projection {
-  int32_t status = DUET_OK;
-  std::vector<Value> values;
-  std::string error_kind;
-  std::string message;
-  // DUET_OK: the output slots whose value does not fit them (a null against
-  // `not null`, a string too long, a decimal too large). Writing one of them
-  // fails the row (FirstSlotError); a pair whose other side wins them syncs.
-  // Such a slot holds its null, or Unknown when the value was cut off, which
-  // equals nothing, so that a later change never looks unchanged.
-  struct SlotError {
-    int slot;
-    std::string kind;     // as the error queue names it
-    std::string message;  // "SLOT: ..."
-  };
-  std::vector<SlotError> slot_errors;
-};
-
-// The four value vectors a link's base keeps (docs/sync.md): per side s,
-// P[s] the outputs of side s's transform, C[s] side s's own values of the
-// columns the other side's transform writes.
-struct Base {
-  std::vector<Value> p[2];
-  std::vector<Value> c[2];
 };
 
 // A row as pointers to its values in its side's shape order: what the
@@ -303,9 +268,6 @@ class SyncEngine::Impl {
   // The seq of a link made in the current batch until it commits: newer
   // than any change captured so far, duet's own inserts included.
   static constexpr int64_t kThisBatch = std::numeric_limits<int64_t>::max();
-  // Reconcile's `seed` for a new pair both of whose rows changed since the
-  // initial sync began: each differing field goes by the map's rules.
-  static constexpr int kByRule = -2;
 
   Status BeginBatch(Batch& batch, MapPlan& plan);
   // Reads the plan's unconfirmed rows (MapPlan::unconfirmed) afresh.
@@ -340,10 +302,6 @@ class SyncEngine::Impl {
 
   Projection Project(Side& side, const Row& row);
   Projection Project(Side& side, const RowRef& row);
-  // Why writing `slots` of `p` must fail: the first of them whose value does
-  // not fit (Projection::slot_errors); null if none.
-  static const Projection::SlotError* FirstSlotError(const Projection& p,
-                                                     const std::vector<int>& slots);
   // The row `id` of `side` as the values just written to it give it, if
   // they cover every column the side's reader reads; nullopt otherwise (the
   // database filled some: read it back).
@@ -392,7 +350,6 @@ class SyncEngine::Impl {
   static BaseRef BaseOf(const MapPlan& plan, const RowRef* const rows[2], const Projection proj[2]);
   Expected<std::optional<Row>> ReadRow(Side& side, const RowId& id);
 
-  Expected<int> Winner(MapPlan& plan, const FieldPlan& field, const RowId ids[2], int trigger);
   // Whether row `id` of side `s`, which differs from the pair's base, was
   // changed by an application: always, unless duet wrote it in a batch
   // whose state never committed; then only if an application changed it
@@ -401,10 +358,14 @@ class SyncEngine::Impl {
   // Whether an application changed row `id` of side `s` since the map's
   // checkpoint there (duet's own writes do not count).
   Expected<bool> EditedSinceCheckpoint(MapPlan& plan, int s, const RowId& id);
-  // When both rows of a linked pair differ from its base: the one side
-  // whose difference is an application's (AppChanged), or -1 when both or
-  // neither. `known` caches the reads for the pair.
-  Expected<int> OnlyAppChanged(MapPlan& plan, const RowId ids[2], std::optional<bool> known[2]);
+  // Decide for the pair `ids` of `pair`, reading each fact it asks for
+  // (Decision::need) into pair->facts.
+  Expected<Decision> DecidePair(MapPlan& plan, const RowId ids[2], PairSnapshot* pair);
+  // The map's rules as Decide reads them.
+  static PairRules RulesOf(const MapPlan& plan);
+  // Records the error item of a decision (Step::kError).
+  void RecordDecided(Batch& batch, const ErrorItem& item, const RowId ids[2],
+                     const std::optional<Row> rows[2]);
 
   Expected<int64_t> ProcessChanges(MapPlan& plan, size_t limit);
   // Reads the links of every row of the changes into the batch's overlay,

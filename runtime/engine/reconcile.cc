@@ -152,16 +152,6 @@ Projection SyncEngine::Impl::Project(Side& side, const RowRef& row) {
   return p;
 }
 
-const Projection::SlotError* SyncEngine::Impl::FirstSlotError(const Projection& p,
-                                                              const std::vector<int>& slots) {
-  for (int slot : slots) {
-    for (const Projection::SlotError& e : p.slot_errors) {
-      if (e.slot == slot) return &e;
-    }
-  }
-  return nullptr;
-}
-
 std::optional<Row> SyncEngine::Impl::ImageOfWrite(const Side& side, const RowId& id,
                                                   const std::vector<std::string>& columns,
                                                   const std::vector<Value>& values) {
@@ -447,30 +437,6 @@ std::vector<std::vector<int>> SyncEngine::Impl::LookupGroups(const bundle::Trans
   return groups;
 }
 
-Expected<int> SyncEngine::Impl::Winner(MapPlan& plan, const FieldPlan& field, const RowId ids[2],
-                                       int trigger) {
-  const std::string& rule = field.rule;
-  if (rule == plan.side[0].system) return 0;
-  if (rule == plan.side[1].system) return 1;
-  if (rule == "manual") return -1;
-  if (rule == "newest") {
-    std::optional<double> at[2];
-    for (int s = 0; s < 2; ++s) {
-      if (ids[s].empty()) continue;
-      Expected<int64_t> ck = state->GetCheckpoint(plan.name, plan.side[s].system);
-      if (!ck.ok()) return ck.status();
-      Expected<std::optional<double>> t =
-          plan.side[s].endpoint->LatestChangeTime(plan.side[s].table, ids[s], *ck);
-      if (!t.ok()) return t.status();
-      at[s] = *t;
-    }
-    if (at[0] && at[1]) return *at[1] > *at[0] ? 1 : 0;
-    if (at[0]) return 0;
-    if (at[1]) return 1;
-  }
-  return trigger;
-}
-
 Expected<bool> SyncEngine::Impl::AppChanged(MapPlan& plan, int s, const RowId& id) {
   // Without a write of duet's after the last commit_end (a batch whose state
   // never committed), the base is the last sync's and any difference from
@@ -493,16 +459,66 @@ Expected<bool> SyncEngine::Impl::EditedSinceCheckpoint(MapPlan& plan, int s, con
   return at->has_value();
 }
 
-Expected<int> SyncEngine::Impl::OnlyAppChanged(MapPlan& plan, const RowId ids[2],
-                                               std::optional<bool> known[2]) {
-  for (int i = 0; i < 2; ++i) {
-    if (known[i]) continue;
-    Expected<bool> app = AppChanged(plan, i, ids[i]);
-    if (!app.ok()) return app.status();
-    known[i] = *app;
+PairRules SyncEngine::Impl::RulesOf(const MapPlan& plan) {
+  PairRules rules;
+  rules.fields = &plan.fields;
+  rules.master = plan.map->master;
+  for (int s = 0; s < 2; ++s) {
+    rules.system[s] = plan.side[s].system;
+    rules.has_transform[s] = plan.side[s].transform != nullptr;
+    rules.current_index[s] = &plan.side[s].current_index;
   }
-  if (*known[0] == *known[1]) return -1;
-  return *known[0] ? 0 : 1;
+  return rules;
+}
+
+Expected<Decision> SyncEngine::Impl::DecidePair(MapPlan& plan, const RowId ids[2],
+                                                PairSnapshot* pair) {
+  PairFacts& facts = pair->facts;
+  for (;;) {
+    Decision d = Decide(*pair);
+    if (d.need == Need::kNothing) return d;
+    if (d.need == Need::kChangeTimes) {
+      for (int s = 0; s < 2; ++s) {
+        if (ids[s].empty()) continue;
+        Expected<int64_t> ck = state->GetCheckpoint(plan.name, plan.side[s].system);
+        if (!ck.ok()) return ck.status();
+        Expected<std::optional<double>> t =
+            plan.side[s].endpoint->LatestChangeTime(plan.side[s].table, ids[s], *ck);
+        if (!t.ok()) return t.status();
+        facts.change_time[s] = *t;
+      }
+      facts.change_times_read = true;
+      continue;
+    }
+    bool app[2];
+    for (int s = 0; s < 2; ++s) {
+      if (d.need == Need::kKeptAppChanged && s != d.side) continue;
+      Expected<bool> changed = AppChanged(plan, s, ids[s]);
+      if (!changed.ok()) return changed.status();
+      app[s] = *changed;
+    }
+    if (d.need == Need::kKeptAppChanged) {
+      facts.kept_app_changed = app[d.side];
+    } else {
+      facts.only_app_changed = app[0] == app[1] ? -1 : app[0] ? 0 : 1;
+    }
+  }
+}
+
+void SyncEngine::Impl::RecordDecided(Batch& batch, const ErrorItem& item, const RowId ids[2],
+                                     const std::optional<Row> rows[2]) {
+  int i = item.side;
+  switch (item.attach) {
+    case ErrorItem::Attach::kRow:
+      RecordError(batch, i, ids[i], item.kind, item.reason, &*rows[i]);
+      break;
+    case ErrorItem::Attach::kRowAndPartner:
+      RecordError(batch, i, ids[i], item.kind, item.reason, &*rows[i], ids[1 - i]);
+      break;
+    case ErrorItem::Attach::kBothRows:
+      RecordError(batch, i, ids[i], item.kind, item.reason, &*rows[i], ids[1 - i], &*rows[1 - i]);
+      break;
+  }
 }
 
 void SyncEngine::Impl::NothingToSync(Batch& batch, int s, const RowId& id, const std::string& why) {
@@ -598,10 +614,6 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
       continue;
     }
     proj[i] = Project(plan.side[i], *rows[i]);
-    if (proj[i].status == DUET_ERROR) {
-      RecordError(batch, i, ids[i], proj[i].error_kind, proj[i].message, &*rows[i]);
-      return Status::Ok();
-    }
   }
 
   Base base;
@@ -728,90 +740,58 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
     return Status::Ok();
   };
 
-  // ---- a linked pair with a row missing or filtered ----
-  if (*link) {
-    if (!rows[0] && !rows[1]) {
+  PairRules rules = RulesOf(plan);
+  auto snapshot = [&](bool matched) {
+    PairSnapshot pair;
+    pair.rules = &rules;
+    pair.trigger = s;
+    pair.linked = link->has_value();
+    pair.matched = matched;
+    for (int i = 0; i < 2; ++i) {
+      pair.row[i] = rows[i] ? &rows[i]->values : nullptr;
+      pair.proj[i] = &proj[i];
+    }
+    pair.base = has_base ? &base : nullptr;
+    pair.seed = seed;
+    pair.take = batch.take;
+    pair.just_inserted = just_inserted;
+    return pair;
+  };
+  PairSnapshot pair = snapshot(/*matched=*/false);
+  Expected<Decision> decision = DecidePair(plan, ids, &pair);
+  if (!decision.ok()) return decision.status();
+  switch (decision->step) {
+    case Step::kNothing:
+      return Status::Ok();
+    case Step::kError:
+      RecordDecided(batch, *decision->error, ids, rows);
+      return Status::Ok();
+    case Step::kUnlink:
+      DropLink(batch, **link);
+      if (decision->resolve) Resolved(batch, ids[0], ids[1]);
+      return Status::Ok();
+    case Step::kDelete: {
+      int kept = decision->side;
+      int gone = 1 - kept;
+      Side& target = plan.side[kept];
+      Status deleted = target.endpoint->Delete(target.table, ids[kept]);
+      Trace("  delete {} row {}", target.table, ids[kept]);
+      if (!deleted.ok()) {
+        if (!IsRejected(deleted)) return deleted;
+        RecordError(batch, gone, ids[gone], "rejected", deleted.message(), nullptr);
+        return Status::Ok();
+      }
+      ++batch.writes;
       DropLink(batch, **link);
       Resolved(batch, ids[0], ids[1]);
       return Status::Ok();
     }
-    for (int i = 0; i < 2; ++i) {
-      if (rows[i] && plan.side[i].transform && proj[i].status == DUET_FILTERED) {
-        // The row stopped matching its filter: it stops syncing, and its
-        // partner stays as it is.
-        DropLink(batch, **link);
-        Resolved(batch, ids[0], ids[1]);
-        return Status::Ok();
-      }
-    }
-    for (int gone = 0; gone < 2; ++gone) {
-      if (rows[gone]) continue;
-      int kept = 1 - gone;
-      // Did the surviving row change since the last sync?
-      bool changed = !has_base;
-      if (has_base && plan.side[kept].transform && proj[kept].status == DUET_OK) {
-        for (size_t j = 0; j < proj[kept].values.size(); ++j) {
-          changed = changed || !(proj[kept].values[j] == base.p[kept][j]);
-        }
-      }
-      if (has_base && plan.side[gone].transform) {
-        for (size_t j = 0; j < plan.side[kept].current_index.size(); ++j) {
-          const Value& v =
-              rows[kept]->values[static_cast<size_t>(plan.side[kept].current_index[j])];
-          changed = changed || !(v == base.c[kept][j]);
-        }
-      }
-      if (changed && has_base) {
-        // The base may predate a write duet made in a batch whose state
-        // never committed: only an application's change counts.
-        Expected<bool> app = AppChanged(plan, kept, ids[kept]);
-        if (!app.ok()) return app.status();
-        changed = *app;
-      }
-      int winner = gone;
-      if (!plan.side[gone].transform) {
-        // The target of a one-way map: the link goes, and the next change of
-        // the source inserts a new partner.
-        DropLink(batch, **link);
-        Resolved(batch, ids[0], ids[1]);
-        return Status::Ok();
-      }
-      if (batch.take >= 0) {
-        winner = batch.take;
-      } else if (changed) {
-        FieldPlan map_rule{plan.map->master, {}};
-        Expected<int> w = Winner(plan, map_rule, ids, gone);
-        if (!w.ok()) return w.status();
-        winner = *w;
-      }
-      if (winner < 0) {
-        RecordError(batch, kept, ids[kept], "conflict",
-                    "the row was deleted in " + plan.side[gone].system + " and changed in " +
-                        plan.side[kept].system + "; the map's rule is manual",
-                    &*rows[kept], ids[gone]);
-        return Status::Ok();
-      }
-      if (winner == gone) {
-        Side& target = plan.side[kept];
-        Status deleted = target.endpoint->Delete(target.table, ids[kept]);
-        Trace("  delete {} row {}", target.table, ids[kept]);
-        if (!deleted.ok()) {
-          if (!IsRejected(deleted)) return deleted;
-          RecordError(batch, gone, ids[gone], "rejected", deleted.message(), nullptr);
-          return Status::Ok();
-        }
-        ++batch.writes;
-        DropLink(batch, **link);
-        Resolved(batch, ids[0], ids[1]);
-        return Status::Ok();
-      }
+    case Step::kRestore: {
       // The changed row wins: its partner comes back. After a crash between
       // the commits of an earlier attempt it may be back already, so look
       // for it by key first.
-      if (!plan.side[kept].transform || proj[kept].status != DUET_OK) {
-        DropLink(batch, **link);
-        return Status::Ok();
-      }
+      int gone = decision->side;
+      int kept = 1 - gone;
       auto key_columns =
           Columns(plan, gone, plan.key_slots[kept], proj[kept].values, &*rows[kept], nullptr);
       if (!key_columns.ok()) return key_columns.status();
@@ -847,66 +827,50 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
       if (!found_row.ok()) return found_row.status();
       rows[gone] = std::move(*found_row);
       if (!rows[gone] || !rows[gone]->problem.empty()) return Status::Ok();
-      if (plan.side[gone].transform) {
-        proj[gone] = Project(plan.side[gone], *rows[gone]);
-        if (proj[gone].status == DUET_ERROR) {
-          RecordError(batch, gone, ids[gone], proj[gone].error_kind, proj[gone].message,
-                      &*rows[gone]);
-          return Status::Ok();
-        }
-      }
+      if (plan.side[gone].transform) proj[gone] = Project(plan.side[gone], *rows[gone]);
       // Merge below as a new pair whose surviving row wins.
       has_base = false;
       base = Base();
       seed = kept;
       break;
     }
-  }
-
-  // ---- an unlinked row: find its partner by alternate key, or insert it ----
-  if (!*link) {
-    if (rows[s] && plan.side[s].transform && proj[s].status == DUET_FILTERED) {
-      ++batch.filtered_out;
-      NothingToSync(batch, s, id, "the row no longer matches the map's filter");
-    }
-    if (!rows[s]) {
-      NothingToSync(batch, s, id, "the row no longer exists in " + plan.side[s].system);
-    }
-    if (!rows[s] || !plan.side[s].transform || proj[s].status != DUET_OK) return Status::Ok();
-    int o = 1 - s;
-    auto key_columns = Columns(plan, o, plan.key_slots[s], proj[s].values, nullptr, nullptr);
-    if (!key_columns.ok()) return key_columns.status();
-    std::optional<RowId> partner;
-    if (auto* cols = std::get_if<0>(&*key_columns)) {
-      Expected<std::optional<RowId>> found =
-          plan.side[o].endpoint->FindRow(plan.side[o].table, cols->first, cols->second);
-      if (!found.ok()) return found.status();
-      partner = *found;
-    }
-    if (!partner) {
-      Expected<std::optional<RowId>> inserted = insert_row(s);
-      if (!inserted.ok()) return inserted.status();
-      if (!*inserted) return Status::Ok();
-      ids[o] = **inserted;
-      batch.done.insert((o == 0 ? "L:" : "R:") + ids[o]);
-      if (last_insert) {
-        rows[o] = std::move(last_insert);
-      } else {
-        Expected<std::optional<Row>> reread = ReadRow(plan.side[o], ids[o]);
-        if (!reread.ok()) return reread.status();
-        rows[o] = std::move(*reread);
-        if (!rows[o]) return InternalError("a row duet inserted is not there");
+    case Step::kNothingToSync:
+      if (decision->filtered) ++batch.filtered_out;
+      NothingToSync(batch, s, id, decision->why);
+      return Status::Ok();
+    case Step::kFindPartner: {
+      // An unlinked row: find its partner by alternate key, or insert it.
+      int o = 1 - s;
+      auto key_columns = Columns(plan, o, plan.key_slots[s], proj[s].values, nullptr, nullptr);
+      if (!key_columns.ok()) return key_columns.status();
+      std::optional<RowId> partner;
+      if (auto* cols = std::get_if<0>(&*key_columns)) {
+        Expected<std::optional<RowId>> found =
+            plan.side[o].endpoint->FindRow(plan.side[o].table, cols->first, cols->second);
+        if (!found.ok()) return found.status();
+        partner = *found;
       }
-      if (!plan.one_way_from[o]) return link_pair(rows, nullptr, {});
-      // Merge below as a new pair whose first row wins.
-      proj[o] = Project(plan.side[o], *rows[o]);
-      if (proj[o].status == DUET_ERROR) {
-        RecordError(batch, o, ids[o], proj[o].error_kind, proj[o].message, &*rows[o]);
-        return Status::Ok();
+      if (!partner) {
+        Expected<std::optional<RowId>> inserted = insert_row(s);
+        if (!inserted.ok()) return inserted.status();
+        if (!*inserted) return Status::Ok();
+        ids[o] = **inserted;
+        batch.done.insert((o == 0 ? "L:" : "R:") + ids[o]);
+        if (last_insert) {
+          rows[o] = std::move(last_insert);
+        } else {
+          Expected<std::optional<Row>> reread = ReadRow(plan.side[o], ids[o]);
+          if (!reread.ok()) return reread.status();
+          rows[o] = std::move(*reread);
+          if (!rows[o]) return InternalError("a row duet inserted is not there");
+        }
+        if (!plan.one_way_from[o]) return link_pair(rows, nullptr, {});
+        // Merge below as a new pair whose first row wins.
+        proj[o] = Project(plan.side[o], *rows[o]);
+        just_inserted = true;
+        seed = s;
+        break;
       }
-      just_inserted = true;
-      seed = s;
-    } else {
       Expected<std::optional<state::Link>> taken = FindLink(batch, o, *partner);
       if (!taken.ok()) return taken.status();
       if (*taken) {
@@ -928,13 +892,7 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
         RecordError(batch, o, ids[o], "bad_data", rows[o]->problem, &*rows[o]);
         return Status::Ok();
       }
-      if (plan.side[o].transform) {
-        proj[o] = Project(plan.side[o], *rows[o]);
-        if (proj[o].status == DUET_ERROR) {
-          RecordError(batch, o, ids[o], proj[o].error_kind, proj[o].message, &*rows[o]);
-          return Status::Ok();
-        }
-      }
+      if (plan.side[o].transform) proj[o] = Project(plan.side[o], *rows[o]);
       if (seed >= 0 && batch.take < 0) {
         // The seeding side's rule is for rows as they were when the initial
         // sync began. A row an application edited since (captured after the
@@ -951,88 +909,26 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
         if (edited[1 - seed]) {
           Trace("  edited since the initial sync began: {}{}", plan.side[1 - seed].system,
                 edited[seed] ? " and " + plan.side[seed].system : "");
-          seed = edited[seed] ? kByRule : 1 - seed;
         }
+        seed = SeedAfterEdits(seed, edited);
       }
+      break;
     }
+    case Step::kMerge:
+      break;
   }
 
   // ---- both rows exist: merge field by field ----
-  std::optional<bool> app_changed[2];  // OnlyAppChanged's reads, once per pair
-  std::vector<int> write_slots[2];     // per winning side: its transform's slots to write
-  std::vector<const FieldPlan*> conflicts;
-  for (const FieldPlan& field : plan.fields) {
-    bool flows[2] = {!field.slots[0].empty() && proj[0].status == DUET_OK,
-                     !field.slots[1].empty() && proj[1].status == DUET_OK};
-    if (!flows[0] && !flows[1]) continue;
-    auto current = [&](int side, int j) -> const Value& {
-      const std::vector<int>& index = plan.side[side].current_index;
-      return rows[side]->values[static_cast<size_t>(index[static_cast<size_t>(j)])];
-    };
-    bool differs = false;
-    for (int i = 0; i < 2; ++i) {
-      if (!flows[i]) continue;
-      for (int j : field.slots[i]) {
-        differs = differs || !(proj[i].values[static_cast<size_t>(j)] == current(1 - i, j));
-      }
-    }
-    if (!differs) continue;
-    bool changed[2] = {!has_base, !has_base};
-    if (has_base) {
-      for (int i = 0; i < 2; ++i) {
-        for (int j : field.slots[i]) {
-          // Side i's projection, and the other side's own value of the column.
-          if (flows[i] &&
-              !(proj[i].values[static_cast<size_t>(j)] == base.p[i][static_cast<size_t>(j)])) {
-            changed[i] = true;
-          }
-          if (!(current(1 - i, j) == base.c[1 - i][static_cast<size_t>(j)])) {
-            changed[1 - i] = true;
-          }
-        }
-      }
-    }
-    int winner;
-    if (flows[0] != flows[1]) {
-      // One-way: only the source's changes flow; edits of the target column
-      // are left alone until the source changes, or a resync from the
-      // source (`take`) writes its value.
-      int source = flows[0] ? 0 : 1;
-      if (just_inserted && field.constant[source]) continue;
-      bool taken = batch.take == source && !field.constant[source];
-      if (!changed[source] && !taken) continue;
-      winner = source;
-    } else if (batch.take >= 0) {
-      winner = batch.take;
-    } else if (seed >= 0) {
-      winner = seed;
-    } else if (changed[0] != changed[1]) {
-      winner = changed[0] ? 0 : 1;
-    } else if (!changed[0]) {
-      continue;  // neither side changed: values that do not round-trip
-    } else if (Expected<int> only =
-                   has_base ? OnlyAppChanged(plan, ids, app_changed) : Expected<int>(-1);
-               !only.ok()) {
-      return only.status();
-    } else if (*only >= 0) {
-      // Both differ from a base that predates a write duet made in a batch
-      // whose state never committed: the side an application changed wins.
-      winner = *only;
-    } else {
-      Expected<int> w = Winner(plan, field, ids, s);
-      if (!w.ok()) return w.status();
-      winner = *w;
-      if (winner < 0) {
-        conflicts.push_back(&field);
-        continue;
-      }
-    }
-    for (int j : field.slots[winner]) {
-      if (!(proj[winner].values[static_cast<size_t>(j)] == current(1 - winner, j))) {
-        write_slots[winner].push_back(j);
-      }
+  if (decision->step != Step::kMerge) {
+    pair = snapshot(/*matched=*/true);
+    decision = DecidePair(plan, ids, &pair);
+    if (!decision.ok()) return decision.status();
+    if (decision->step == Step::kError) {
+      RecordDecided(batch, *decision->error, ids, rows);
+      return Status::Ok();
     }
   }
+  const std::vector<const FieldPlan*>& conflicts = decision->conflicts;
 
   // Resolve every lookup before writing anything: a missing reference makes
   // the whole pair wait.
@@ -1044,15 +940,12 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
   };
   std::vector<Write> writes;
   for (int w = 0; w < 2; ++w) {
-    if (write_slots[w].empty()) continue;
-    if (const Projection::SlotError* e = FirstSlotError(proj[w], write_slots[w])) {
-      RecordError(batch, w, ids[w], e->kind, e->message, &*rows[w], ids[1 - w], &*rows[1 - w]);
-      return Status::Ok();
-    }
+    const std::vector<int>& write_slots = decision->write_slots[w];
+    if (write_slots.empty()) continue;
     Write write;
     write.to = 1 - w;
     auto columns =
-        Columns(plan, write.to, write_slots[w], proj[w].values, &*rows[write.to], &write.deferred);
+        Columns(plan, write.to, write_slots, proj[w].values, &*rows[write.to], &write.deferred);
     if (!columns.ok()) return columns.status();
     if (auto* missing = std::get_if<Missing>(&*columns)) {
       Wait(batch, s, ids[s], missing->reason);
