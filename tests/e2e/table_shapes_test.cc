@@ -227,3 +227,77 @@ TEST_F(TableShapesTest, InsertOrReplaceIsAnUpdateOfTheSamePair) {
 
 }  // namespace
 }  // namespace duet::e2e
+
+namespace duet::e2e {
+namespace {
+
+// Today's capture layout before primary keys (the first release's
+// install): the changelog named the table as text and kept julianday
+// times, and the triggers recorded the rowid. Built here from the current
+// layout of fo.Item, keeping every change and its seq.
+constexpr std::string_view kFirstLayoutItem = R"sql(
+DROP TRIGGER duet_Item_insert;
+DROP TRIGGER duet_Item_update;
+DROP TRIGGER duet_Item_delete;
+CREATE TABLE duet_changelog_first (seq INTEGER PRIMARY KEY, tbl TEXT NOT NULL,
+  rid INTEGER NOT NULL, op INTEGER NOT NULL, at REAL NOT NULL, origin TEXT);
+INSERT INTO duet_changelog_first SELECT c.seq, t.name, c.rid, c.op,
+  2440587.5 + c.at / 86400000.0, c.origin FROM duet_changelog AS c JOIN duet_tables AS t USING (tid);
+DROP TABLE duet_changelog;
+DROP TABLE duet_tables;
+ALTER TABLE duet_changelog_first RENAME TO duet_changelog;
+DELETE FROM duet_installed WHERE name IN ('duet_tables', 'duet_changelog_row');
+CREATE TRIGGER IF NOT EXISTS "duet_Item_insert" AFTER INSERT ON "Item" BEGIN INSERT INTO duet_changelog (tbl, rid, op, at) VALUES ('Item', NEW.rowid, 1, julianday('now')); END;
+CREATE TRIGGER IF NOT EXISTS "duet_Item_update" AFTER UPDATE ON "Item" BEGIN INSERT INTO duet_changelog (tbl, rid, op, at) VALUES ('Item', NEW.rowid, 2, julianday('now')); END;
+CREATE TRIGGER IF NOT EXISTS "duet_Item_delete" AFTER DELETE ON "Item" BEGIN INSERT INTO duet_changelog (tbl, rid, op, at) VALUES ('Item', OLD.rowid, 3, julianday('now')); END;
+)sql";
+
+class CaptureUpgradeTest : public E2eTest {};
+
+// `duet install` upgrades a changelog of the first layout with changes
+// still unread, and `duet run` then syncs every one of them; before the
+// upgrade, `duet run` refuses with a message that says what to do.
+TEST_F(CaptureUpgradeTest, InstallUpgradesTheFirstLayoutWithoutLosingAChange) {
+  UseItems();
+  ASSERT_TRUE(
+      fo_.Exec("INSERT INTO Item (CODE, NAME, QTY) VALUES ('I1', 'one', 1), ('I2', 'two', 2);"));
+  WriteConfig();
+  Install();
+  RunOnce();
+  ASSERT_EQ(ce_.Int("SELECT count(*) FROM item"), 2);
+  ASSERT_TRUE(fo_.Exec(kFirstLayoutItem));
+
+  // The application's writes under the first layout's triggers, unread.
+  ASSERT_TRUE(
+      fo_.Exec("INSERT INTO Item (CODE, NAME, QTY) VALUES ('I3', 'three', 3);"
+               "UPDATE Item SET NAME = 'uno' WHERE CODE = 'I1';"
+               "DELETE FROM Item WHERE CODE = 'I2';"));
+  ASSERT_EQ(fo_.Int("SELECT count(*) FROM duet_changelog WHERE origin IS NULL AND seq > "
+                    "(SELECT max(seq) - 3 FROM duet_changelog)"),
+            3);
+  RunResult refused = Duet("run", {"--once"});
+  EXPECT_EQ(refused.exit_code, kExitError) << refused.out << refused.err;
+  EXPECT_THAT(refused.err, testing::HasSubstr("duet install")) << refused.err;
+
+  Install();
+  EXPECT_THAT(fo_.Value("SELECT sql FROM sqlite_master WHERE name = 'duet_Item_update'"),
+              testing::HasSubstr("tid"))
+      << "the first layout's trigger is replaced";
+  RunOnce();
+  EXPECT_EQ(ce_.Query("SELECT code, name, qty FROM item ORDER BY code"),
+            (Rows{{"I1", "uno", "1"}, {"I3", "three", "3"}}));
+
+  // A capture trigger whose definition differs is replaced as well.
+  ASSERT_TRUE(
+      fo_.Exec("DROP TRIGGER duet_Item_update;"
+               "CREATE TRIGGER duet_Item_update AFTER UPDATE ON Item BEGIN SELECT 1; END;"));
+  Install();
+  ASSERT_TRUE(fo_.Exec("UPDATE Item SET QTY = 30 WHERE CODE = 'I3';"));
+  RunOnce();
+  EXPECT_EQ(ce_.Query("SELECT code, qty FROM item ORDER BY code"),
+            (Rows{{"I1", "1"}, {"I3", "30"}}));
+  EXPECT_EQ(OpenErrors(), 0);
+}
+
+}  // namespace
+}  // namespace duet::e2e
