@@ -8,6 +8,8 @@
 
 #include <functional>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include "tests/e2e/harness.h"
 
@@ -231,14 +233,19 @@ TEST_F(TableShapesTest, InsertOrReplaceIsAnUpdateOfTheSamePair) {
 namespace duet::e2e {
 namespace {
 
-// Today's capture layout before primary keys (the first release's
-// install): the changelog named the table as text and kept julianday
-// times, and the triggers recorded the rowid. Built here from the current
-// layout of fo.Item, keeping every change and its seq.
-constexpr std::string_view kFirstLayoutItem = R"sql(
-DROP TRIGGER duet_Item_insert;
-DROP TRIGGER duet_Item_update;
-DROP TRIGGER duet_Item_delete;
+// The capture layout before primary keys (the first release's install,
+// its DDL copied here): the changelog named the table as text and kept
+// julianday times, and the triggers recorded the rowid. Built from the
+// current layout of `tables`, every captured table of its database,
+// keeping every change and its seq.
+std::string FirstLayout(const std::vector<std::string>& tables) {
+  std::string sql;
+  for (const std::string& table : tables) {
+    for (const char* op : {"insert", "update", "delete"}) {
+      sql += "DROP TRIGGER \"duet_" + table + "_" + op + "\";\n";
+    }
+  }
+  sql += R"sql(
 CREATE TABLE duet_changelog_first (seq INTEGER PRIMARY KEY, tbl TEXT NOT NULL,
   rid INTEGER NOT NULL, op INTEGER NOT NULL, at REAL NOT NULL, origin TEXT);
 INSERT INTO duet_changelog_first SELECT c.seq, t.name, c.rid, c.op,
@@ -247,10 +254,19 @@ DROP TABLE duet_changelog;
 DROP TABLE duet_tables;
 ALTER TABLE duet_changelog_first RENAME TO duet_changelog;
 DELETE FROM duet_installed WHERE name IN ('duet_tables', 'duet_changelog_row');
-CREATE TRIGGER IF NOT EXISTS "duet_Item_insert" AFTER INSERT ON "Item" BEGIN INSERT INTO duet_changelog (tbl, rid, op, at) VALUES ('Item', NEW.rowid, 1, julianday('now')); END;
-CREATE TRIGGER IF NOT EXISTS "duet_Item_update" AFTER UPDATE ON "Item" BEGIN INSERT INTO duet_changelog (tbl, rid, op, at) VALUES ('Item', NEW.rowid, 2, julianday('now')); END;
-CREATE TRIGGER IF NOT EXISTS "duet_Item_delete" AFTER DELETE ON "Item" BEGIN INSERT INTO duet_changelog (tbl, rid, op, at) VALUES ('Item', OLD.rowid, 3, julianday('now')); END;
 )sql";
+  for (const std::string& table : tables) {
+    for (auto [op, event, row, code] :
+         {std::tuple{"insert", "INSERT", "NEW", 1}, std::tuple{"update", "UPDATE", "NEW", 2},
+          std::tuple{"delete", "DELETE", "OLD", 3}}) {
+      sql += std::string("CREATE TRIGGER IF NOT EXISTS \"duet_") + table + "_" + op + "\" AFTER " +
+             event + " ON \"" + table +
+             "\" BEGIN INSERT INTO duet_changelog (tbl, rid, op, at) VALUES ('" + table + "', " +
+             row + ".rowid, " + std::to_string(code) + ", julianday('now')); END;\n";
+    }
+  }
+  return sql;
+}
 
 class CaptureUpgradeTest : public E2eTest {};
 
@@ -265,7 +281,7 @@ TEST_F(CaptureUpgradeTest, InstallUpgradesTheFirstLayoutWithoutLosingAChange) {
   Install();
   RunOnce();
   ASSERT_EQ(ce_.Int("SELECT count(*) FROM item"), 2);
-  ASSERT_TRUE(fo_.Exec(kFirstLayoutItem));
+  ASSERT_TRUE(fo_.Exec(FirstLayout({"Item"})));
 
   // The application's writes under the first layout's triggers, unread.
   ASSERT_TRUE(
@@ -297,6 +313,27 @@ TEST_F(CaptureUpgradeTest, InstallUpgradesTheFirstLayoutWithoutLosingAChange) {
   EXPECT_EQ(ce_.Query("SELECT code, qty FROM item ORDER BY code"),
             (Rows{{"I1", "1"}, {"I3", "30"}}));
   EXPECT_EQ(OpenErrors(), 0);
+}
+
+// The first layout named rows by rowid, and so did the links of the state
+// store: a table now named by a GUID primary key that holds rows is not
+// upgraded (its links would name rows that do not exist), with a message,
+// and its capture keeps working as it was.
+TEST_F(TableShapesTest, UpgradeOfATableNamedByAnotherKeyIsRefused) {
+  ASSERT_TRUE(fo_.Exec(Acct().insert(1, "one")));
+  WriteConfig();
+  Install();
+  RunOnce();
+  ASSERT_EQ(ce_.Int("SELECT count(*) FROM account"), 1);
+  ASSERT_TRUE(ce_.Exec(FirstLayout({"account", "line", "part"})));
+  Rows before = ce_.Schema();
+
+  RunResult r = Duet("install");
+  EXPECT_EQ(r.exit_code, kExitError) << r.out << r.err;
+  EXPECT_THAT(r.err, testing::HasSubstr("named the rows of table 'account' by their rowid"));
+  EXPECT_EQ(ce_.Schema(), before) << "nothing changed";
+  ASSERT_TRUE(ce_.Exec(Account().update(1, "still captured")));
+  EXPECT_EQ(ce_.Int("SELECT count(*) FROM duet_changelog WHERE tbl = 'account' AND op = 2"), 1);
 }
 
 }  // namespace

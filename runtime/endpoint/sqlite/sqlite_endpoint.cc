@@ -1310,6 +1310,9 @@ class SqliteEndpoint : public Endpoint {
                     "name IN (SELECT name FROM ") +
         kInstalled + " WHERE kind = 'trigger') ORDER BY tbl_name");
     if (!tables.ok()) return tables.status();
+    for (const std::string& table : *tables) {
+      if (Status s = CheckUpgradable(table); !s.ok()) return s;
+    }
     Expected<std::vector<std::string>> triggers =
         FirstColumn(std::string("SELECT name FROM ") + kInstalled + " WHERE kind = 'trigger'");
     if (!triggers.ok()) return triggers.status();
@@ -1324,6 +1327,27 @@ class SqliteEndpoint : public Endpoint {
       return st;
     }
     return OldLayout{true, std::move(*tables)};
+  }
+
+  // The first layout named every row by its rowid, and so do the state
+  // store's links made then. A table whose rows are now named by another
+  // primary key and that holds rows would leave those links naming rows
+  // that do not exist, so its upgrade is refused (install's transaction
+  // rolls back and the first layout keeps capturing).
+  Status CheckUpgradable(const std::string& table) {
+    Expected<RowKey> key = KeyOf(table);
+    if (!key.ok()) return key.status();
+    if (key->kind == RowKey::Kind::kRowid || key->without_rowid) return Status::Ok();
+    Expected<std::vector<std::string>> any =
+        FirstColumn("SELECT 1 FROM " + QuoteIdentifier(table) + " LIMIT 1");
+    if (!any.ok()) return any.status();
+    if (any->empty()) return Status::Ok();
+    return FailedPreconditionError(
+        system_ + ": capture in " + path_ + " was installed by an earlier version of duet, " +
+        "which named the rows of table '" + table + "' by their rowid; this version names " +
+        "them by the table's primary key, and cannot rename the state store's links of the " +
+        "rows it holds: capture is left as it was (keep the earlier version for this database, " +
+        "or start its maps afresh with a new state store)");
   }
 
   // Moves the changes of the first layout's changelog into the current one
