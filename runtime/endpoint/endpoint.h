@@ -4,8 +4,13 @@
 // SET LOCAL for origin marking) is meant to fit the same interface.
 //
 // Contracts shared by every implementation:
-// - A row is named by an opaque RowId that does not change while the row
-//   lives (SQLite: its rowid, in decimal).
+// - A row is named by an opaque RowId: the endpoint's canonical encoding of
+//   the table's primary key (SQLite: runtime/endpoint/sqlite/row_key.h), so
+//   it does not change while the row lives unless its key is changed, which
+//   capture reports as the old RowId's delete and the new one's insert. The
+//   engine and the state store only store and compare it; the endpoint
+//   binds it as the key's typed values, and one that is not of the table's
+//   encoding is InvalidArgument.
 // - Capture appends one Change per row inserted, updated or deleted in a
 //   captured table, in commit order, numbered by an increasing `seq`.
 // - Writes happen inside BeginWrite/CommitWrite. Reads made between them see
@@ -37,6 +42,7 @@
 
 namespace duet::endpoint {
 
+// The canonical text of a row's primary key (see above).
 using RowId = std::string;
 
 enum class ChangeOp { kInsert = 1, kUpdate = 2, kDelete = 3 };
@@ -128,10 +134,13 @@ class Endpoint {
   };
   virtual Expected<Changes> ReadChanges(const std::string& table, int64_t after, size_t limit,
                                         std::string_view origin) = 0;
-  // Inserts into `table` captured after `after`: the application's, and
-  // those captured with `origin` only after `own_after`; and the seq up to
-  // which it looked (rows inserted later are left for the next call). How
-  // the engine notices a RowId reused by a new row.
+  // Inserts into `table` captured after `after` that follow a delete of the
+  // same RowId (the key's previous change is a delete): the application's,
+  // and those captured with `origin` only after `own_after`; and the seq up
+  // to which it looked (rows inserted later are left for the next call).
+  // How the engine notices a RowId reused by a new row; an insert of a key
+  // whose row exists (an upsert, INSERT OR REPLACE) is not one: it is the
+  // same row, an update of its pair.
   struct Inserts {
     std::vector<std::pair<RowId, int64_t>> rows;  // RowId, seq
     int64_t scanned_to = 0;

@@ -96,10 +96,12 @@ struct MapPlan {
   // duet inserts on side s must then write it back to the row it was made
   // from (`concat(CODE, "-", NAME) -> label` for a row created in ce).
   bool one_way_from[2] = {false, false};
-  // Application inserts captured but not yet behind the checkpoint, per
-  // side: RowId -> newest seq, read up to inserts_scanned. A linked RowId
-  // inserted after its link was made names a new row (SQLite reuses the
-  // rowid of a deleted last row).
+  // Application inserts that follow a delete of their RowId (ReadInserts),
+  // captured but not yet behind the checkpoint, per side: RowId -> newest
+  // seq, read up to inserts_scanned. Such an insert of a linked RowId after
+  // its link was made names a new row (a deleted row's key taken again, as
+  // SQLite reuses the rowid of a deleted last row); an upsert of an existing
+  // key is not listed, and stays an update of its pair.
   std::unordered_map<RowId, int64_t> pending_inserts[2];
   std::deque<std::pair<int64_t, RowId>> pending_order[2];  // by seq, for pruning
   int64_t inserts_scanned[2] = {-1, -1};

@@ -380,6 +380,15 @@ void LockHolder::Release() {
   process_.Wait(std::chrono::minutes(1));
 }
 
+int64_t ChangelogEnd(const Sqlite& db) {
+  return db.Int("SELECT coalesce(max(seq), 0) FROM duet_changelog");
+}
+
+void SetCaptureTime(const Sqlite& db, int64_t after_seq, int64_t unix_ms) {
+  EXPECT_TRUE(db.Exec("UPDATE duet_changelog SET at = " + std::to_string(unix_ms) +
+                      " WHERE seq > " + std::to_string(after_seq) + ";"));
+}
+
 bool PollUntil(const std::function<bool()>& done, std::chrono::milliseconds deadline) {
   auto end = std::chrono::steady_clock::now() + deadline;
   while (true) {

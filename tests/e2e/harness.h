@@ -166,6 +166,15 @@ class Sqlite {
   fs::path scratch_;
 };
 
+// The newest seq of duet's changelog in `db` (0 when it is empty): what
+// the changes an application makes next come after.
+int64_t ChangelogEnd(const Sqlite& db);
+// Sets the capture time of the changes in `db`'s changelog after `after_seq`
+// to `unix_ms` (milliseconds since the Unix epoch, the changelog's unit):
+// for tests of the `newest` rule, which compares capture times, without
+// waiting for the clock.
+void SetCaptureTime(const Sqlite& db, int64_t after_seq, int64_t unix_ms);
+
 // Escapes `text` as an SQL string literal, quotes included.
 std::string Quote(std::string_view text);
 // NULL or Quote(*text).

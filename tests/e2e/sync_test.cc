@@ -2,13 +2,12 @@
 // test: two SQLite databases written by sqlite3 as the applications, the
 // real duet binary run between the writes, and the databases and the state
 // store read back with sqlite3. Every check follows from docs/sync.md; none
-// depends on timing (the one sleep is the `newest` rule's, which compares
-// capture times).
+// depends on timing (the `newest` rule's tests set the capture times they
+// compare).
 #include <gmock/gmock.h>
 
 #include <chrono>
 #include <regex>
-#include <thread>
 
 #include "tests/e2e/harness.h"
 #include "tests/e2e/schemas.h"
@@ -319,6 +318,10 @@ CREATE TRIGGER test_account_upd AFTER UPDATE ON account BEGIN
   ASSERT_TRUE(ce_.Exec("DELETE FROM write_log;"));
   std::string recid = fo_.Value("SELECT RECID FROM Customer WHERE ACCOUNT = 'C1'");
   std::string accountid = ce_.Value("SELECT accountid FROM account WHERE accountnumber = 'C1'");
+  // The changelog's rows with their table's name (duet_tables).
+  const std::string kChangesAfter =
+      "SELECT t.name, c.rid, c.op, c.origin FROM duet_changelog AS c JOIN duet_tables AS t "
+      "USING (tid) WHERE c.seq > ";
   auto max_seq = [](const Sqlite& db) {
     return std::to_string(db.Int("SELECT coalesce(max(seq), 0) FROM duet_changelog"));
   };
@@ -327,8 +330,7 @@ CREATE TRIGGER test_account_upd AFTER UPDATE ON account BEGIN
   std::string fo_seq = max_seq(fo_);
   std::string ce_seq = max_seq(ce_);
   ASSERT_TRUE(fo_.Exec("UPDATE Customer SET NAME = 'Echo 2' WHERE ACCOUNT = 'C1';"));
-  EXPECT_EQ(fo_.Query("SELECT tbl, rid, op, origin FROM duet_changelog WHERE seq > " + fo_seq),
-            (Rows{{"Customer", recid, "2", "NULL"}}));
+  EXPECT_EQ(fo_.Query(kChangesAfter + fo_seq), (Rows{{"Customer", recid, "2", "NULL"}}));
   RunOnce();
   EXPECT_EQ(ce_.Query("SELECT rid, op FROM write_log"), (Rows{{accountid, "update"}}))
       << "one application write: exactly one write on the other side";
@@ -348,8 +350,7 @@ CREATE TRIGGER test_account_upd AFTER UPDATE ON account BEGIN
   fo_seq = max_seq(fo_);
   ce_seq = max_seq(ce_);
   ASSERT_TRUE(ce_.Exec("UPDATE account SET name = 'Echo 3' WHERE accountnumber = 'C1';"));
-  EXPECT_EQ(ce_.Query("SELECT tbl, rid, op, origin FROM duet_changelog WHERE seq > " + ce_seq),
-            (Rows{{"account", accountid, "2", "NULL"}}));
+  EXPECT_EQ(ce_.Query(kChangesAfter + ce_seq), (Rows{{"account", accountid, "2", "NULL"}}));
   RunOnce();
   EXPECT_EQ(fo_.Query("SELECT rid, op FROM write_log"),
             (Rows{{recid, "update"}, {recid, "update"}}));
@@ -452,7 +453,8 @@ TEST_F(CustomersTest, InstallIsIdempotentAndUninstallRestoresTheSchema) {
                                      {"trigger", "duet_Customer_insert", "Customer"},
                                      {"trigger", "duet_Customer_update", "Customer"},
                                      {"table", "duet_changelog", "duet_changelog"},
-                                     {"table", "duet_installed", "duet_installed"}}));
+                                     {"table", "duet_installed", "duet_installed"},
+                                     {"table", "duet_tables", "duet_tables"}}));
   EXPECT_EQ(duet_objects(ce_), (Rows{{"trigger", "duet_account_delete", "account"},
                                      {"trigger", "duet_account_insert", "account"},
                                      {"trigger", "duet_account_update", "account"},
@@ -460,7 +462,8 @@ TEST_F(CustomersTest, InstallIsIdempotentAndUninstallRestoresTheSchema) {
                                      {"trigger", "duet_customergroup_delete", "customergroup"},
                                      {"trigger", "duet_customergroup_insert", "customergroup"},
                                      {"trigger", "duet_customergroup_update", "customergroup"},
-                                     {"table", "duet_installed", "duet_installed"}}));
+                                     {"table", "duet_installed", "duet_installed"},
+                                     {"table", "duet_tables", "duet_tables"}}));
   EXPECT_EQ(fo_.Query("SELECT kind, name FROM duet_installed WHERE name = 'duet_Customer_update'"),
             (Rows{{"trigger", "duet_Customer_update"}}));
 
@@ -604,10 +607,11 @@ class ConflictsTest : public E2eTest {
     return rows.empty() ? Row{} : rows[0];
   }
 
-  // The `newest` rule compares capture times, so the later edit must be
-  // clearly later: the only fixed sleep of the suite.
-  static void LetCaptureTimeAdvance() {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  // The `newest` rule compares capture times: the changes captured on each
+  // side after `after` (ChangelogEnd) are given the time `unix_ms`.
+  void SetCaptureTimes(const int64_t after[2], int64_t unix_ms) {
+    SetCaptureTime(fo_, after[0], unix_ms);
+    SetCaptureTime(ce_, after[1], unix_ms);
   }
 };
 
@@ -629,11 +633,15 @@ TEST_F(ConflictsTest, SameFieldMasterCeWinsOnBothSides) {
 
 TEST_F(ConflictsTest, SameFieldNewestChangeWins) {
   // R1: fo first, ce later; R2: ce first, fo later.
+  const int64_t start[2] = {ChangelogEnd(fo_), ChangelogEnd(ce_)};
   Fo(kNewest, "A = 'fo-early' WHERE CODE = 'R1'");
   Ce(kNewest, "a = 'ce-early' WHERE code = 'R2'");
-  LetCaptureTimeAdvance();
+  const int64_t middle[2] = {ChangelogEnd(fo_), ChangelogEnd(ce_)};
   Ce(kNewest, "a = 'ce-late' WHERE code = 'R1'");
   Fo(kNewest, "A = 'fo-late' WHERE CODE = 'R2'");
+  constexpr int64_t kEarly = 1'700'000'000'000;  // ms since the Unix epoch
+  SetCaptureTimes(start, kEarly);
+  SetCaptureTimes(middle, kEarly + 1000);
   RunOnce();
   EXPECT_EQ(FoRow(kNewest, "R1"), (Row{"ce-late", "b0"}));
   EXPECT_EQ(CeRow(kNewest, "R1"), (Row{"ce-late", "b0"}));
@@ -680,6 +688,7 @@ TEST_F(ConflictsTest, DifferentFieldsOnTheTwoSidesBothSurviveUnderEveryRule) {
 TEST_F(ConflictsTest, UpdateAgainstDeleteFollowsTheRule) {
   // R3: update on fo, delete on ce. R4: delete on fo, update on ce. For
   // newest, the delete of R3 and the update of R4 are the later changes.
+  const int64_t start[2] = {ChangelogEnd(fo_), ChangelogEnd(ce_)};
   for (const Pair& p : {kFo, kCe, kManual}) {
     Fo(p, "A = 'fo-upd' WHERE CODE = 'R3'");
     ASSERT_TRUE(ce_.Exec(std::string("DELETE FROM ") + p.ce + " WHERE code = 'R3';"));
@@ -688,9 +697,12 @@ TEST_F(ConflictsTest, UpdateAgainstDeleteFollowsTheRule) {
   }
   Fo(kNewest, "A = 'fo-upd' WHERE CODE = 'R3'");
   ASSERT_TRUE(fo_.Exec("DELETE FROM ConfNewest WHERE CODE = 'R4';"));
-  LetCaptureTimeAdvance();
+  const int64_t middle[2] = {ChangelogEnd(fo_), ChangelogEnd(ce_)};
   ASSERT_TRUE(ce_.Exec("DELETE FROM conf_newest WHERE code = 'R3';"));
   Ce(kNewest, "a = 'ce-upd' WHERE code = 'R4'");
+  constexpr int64_t kEarly = 1'700'000'000'000;  // ms since the Unix epoch
+  SetCaptureTimes(start, kEarly);
+  SetCaptureTimes(middle, kEarly + 1000);
   RunOnce(kExitRowErrors);  // the manual map's two conflicts
 
   // master fo: fo's update recreates R3 on ce; fo's delete deletes R4.

@@ -45,7 +45,7 @@ namespace duet::endpoint {
 
 // A parameter of a key condition, bound in the order of the condition's `?`.
 struct KeyParam {
-  enum class Kind { kInt, kReal, kText, kBlob };
+  enum class Kind { kInt, kReal, kText, kBlob, kNull };
   Kind kind = Kind::kText;
   int64_t i = 0;
   double d = 0;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -12,6 +13,7 @@
 #include <utility>
 #include "runtime/base/redact.h"
 #include "runtime/endpoint/sqlite/key_match.h"
+#include "runtime/endpoint/sqlite/row_key.h"
 
 #include "runtime/endpoint/sqlite/file_watch.h"
 #include "runtime/endpoint/sqlite/sqlite_db.h"
@@ -27,8 +29,21 @@ using sqlite::Statement;
 
 constexpr char kChangelog[] = "duet_changelog";
 constexpr char kInstalled[] = "duet_installed";
-// julianday of the Unix epoch: converts capture times to Unix seconds.
-constexpr double kUnixEpochJulianDay = 2440587.5;
+// The captured tables, each numbered by a small integer the changelog
+// stores instead of the table's name.
+constexpr char kTables[] = "duet_tables";
+// (tid, rid) of the changelog: the changes of one row, in seq order.
+constexpr char kChangelogRow[] = "duet_changelog_row";
+// The changelog as it is: a row per change, `rid` the RowId's value as
+// SQLite computes it (an integer for a rowid key, text otherwise; no
+// declared type, so no affinity converts it), `at` the capture time in
+// milliseconds since the Unix epoch.
+constexpr char kChangelogDdl[] =
+    "CREATE TABLE duet_changelog (seq INTEGER PRIMARY KEY, tid INTEGER NOT NULL, rid,"
+    " op INTEGER NOT NULL, at INTEGER NOT NULL, origin TEXT)";
+// The capture time a trigger records: milliseconds since the Unix epoch
+// (julianday of the epoch is 2440587.5).
+constexpr char kNowMs[] = "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)";
 
 std::string LocalName(std::string_view qualified) {
   size_t dot = qualified.find('.');
@@ -167,8 +182,19 @@ void BindKeyParam(Statement& s, int i, const KeyParam& p) {
     case KeyParam::Kind::kBlob:
       s.BindBlob(i, p.s);
       break;
+    case KeyParam::Kind::kNull:
+      s.BindNull(i);
+      break;
   }
 }
+
+// Binds the values of a RowId (DecodeRowId) from parameter `first` on.
+void BindKey(Statement& s, int first, const std::vector<KeyParam>& key) {
+  for (size_t i = 0; i < key.size(); ++i) BindKeyParam(s, first + static_cast<int>(i), key[i]);
+}
+
+// A changelog's `rid` as the RowId it holds.
+RowId RidText(const Statement& s, int i) { return RowId(s.ColumnText(i)); }
 
 // Where the quoted text (string, name) or comment starting at `i` ends,
 // one past its last character; npos when it is not closed.
@@ -233,14 +259,14 @@ class SqliteEndpoint;
 
 class SqliteReader : public RowReader {
  public:
-  SqliteReader(SqliteEndpoint* endpoint, std::string select, std::string from,
+  SqliteReader(SqliteEndpoint* endpoint, RowKey key, std::string select, std::string from,
                std::vector<bundle::ColumnType> types, std::vector<std::string> names,
                std::vector<bool> not_null)
       : endpoint_(endpoint),
+        key_(std::move(key)),
         select_(std::move(select)),
         from_(std::move(from)),
-        read_sql_(select_ + from_ + " WHERE t.rowid = ?1"),
-        scan_sql_(select_ + from_ + " WHERE t.rowid > ?1 ORDER BY t.rowid LIMIT ?2"),
+        read_sql_(select_ + from_ + " WHERE " + key_.Compare("t", "=", 1)),
         types_(std::move(types)),
         names_(std::move(names)),
         not_null_(std::move(not_null)) {}
@@ -256,16 +282,21 @@ class SqliteReader : public RowReader {
 
  private:
   Row MakeRow(const Statement& s) const;
-  // Steps a statement whose parameters are (after, limit) into rows.
-  Expected<std::vector<Row>> ScanWith(Statement& statement, const std::optional<RowId>& after,
-                                      size_t limit);
+  // `head` (SELECT ... FROM ...) of the rows after `after` in key order
+  // where `condition` (when not empty) holds, at most `limit`: each row's
+  // statement to `on_row`. A statement that cannot be prepared is
+  // `prepare_failed`'s status.
+  Status ScanWith(const std::string& head, const std::string& condition,
+                  const std::optional<RowId>& after, size_t limit,
+                  const std::function<void(const Statement&)>& on_row,
+                  const std::function<Status(const Status&)>& prepare_failed);
   std::string TableOnly() const;  // from_ without the lookups' joins
 
   SqliteEndpoint* endpoint_;
-  std::string select_;  // "SELECT t.rowid, ... "
+  RowKey key_;
+  std::string select_;  // "SELECT <RowId of t>, ... "
   std::string from_;    // "FROM T AS t LEFT JOIN ..."
   std::string read_sql_;
-  std::string scan_sql_;
   Statement* read_ = nullptr;  // prepared on first use
   std::vector<bundle::ColumnType> types_;
   std::vector<std::string> names_;
@@ -291,9 +322,13 @@ class SqliteEndpoint : public Endpoint {
   const bundle::Table* FindTable(std::string_view qualified) const {
     return manifest_.FindTable(qualified);
   }
-  // The SQL expression that names a row of `table` as refs store it.
-  static std::string IdColumn(const bundle::Table& table) {
-    return table.id.empty() ? "rowid" : QuoteIdentifier(table.id);
+  // The SQL expression that names row `alias` of `table` as refs store it:
+  // its `id` column, or its RowId when it has none.
+  Expected<std::string> IdColumn(const bundle::Table& table, const std::string& alias) {
+    if (!table.id.empty()) return alias + "." + QuoteIdentifier(table.id);
+    Expected<RowKey> key = KeyOf(table.name);
+    if (!key.ok()) return key.status();
+    return key->Expr(alias);
   }
 
   const std::string& system() const override { return system_; }
@@ -381,6 +416,14 @@ class SqliteEndpoint : public Endpoint {
       return FailedPreconditionError(system_ + ": capture is not installed in " + path_ +
                                      " (run `duet install -c CONFIG` first)");
     }
+    Expected<std::set<std::string>> changelog = LiveColumns(kChangelog);
+    if (!changelog.ok()) return changelog.status();
+    if (!changelog->count("tid")) {
+      return FailedPreconditionError(
+          system_ + ": capture in " + path_ +
+          " was installed by an earlier version of duet (run `duet install -c CONFIG` to "
+          "upgrade it; the changes it captured are kept)");
+    }
     for (const std::string& table : tables) {
       for (const char* op : {"insert", "update", "delete"}) {
         std::string trigger = "duet_" + LocalName(table) + "_" + op;
@@ -440,23 +483,24 @@ class SqliteEndpoint : public Endpoint {
     Changes out;
     Expected<int64_t> end = ChangelogEnd();
     if (!end.ok()) return end.status();
+    Expected<int64_t> tid = TableId(table);
+    if (!tid.ok()) return tid.status();
     Expected<Statement*> s = db_->Prepare(
-        std::string("SELECT seq, rid, op, (at - ") + std::to_string(kUnixEpochJulianDay) +
-        ") * 86400.0 FROM " + kChangelog +
-        " WHERE seq > ?1 AND seq <= ?2 AND tbl = ?3 AND (origin IS NULL OR origin <> ?4)"
+        std::string("SELECT seq, rid, op, at / 1000.0 FROM ") + kChangelog +
+        " WHERE seq > ?1 AND seq <= ?2 AND tid = ?3 AND (origin IS NULL OR origin <> ?4)"
         " ORDER BY seq LIMIT ?5");
     if (!s.ok()) return s.status();
     ScopedStatement st(*s);
     st->BindInt(1, after);
     st->BindInt(2, *end);
-    st->BindText(3, LocalName(table));
+    st->BindInt(3, *tid);
     st->BindText(4, origin);
     st->BindInt(5, static_cast<int64_t>(limit));
     int rc;
     while ((rc = st->Step()) == SQLITE_ROW) {
       Change c;
       c.seq = st->ColumnInt(0);
-      c.row_id = std::to_string(st->ColumnInt(1));
+      c.row_id = RidText(*st, 1);
       c.op = static_cast<ChangeOp>(st->ColumnInt(2));
       c.at = st->ColumnDouble(3);
       out.changes.push_back(std::move(c));
@@ -473,21 +517,29 @@ class SqliteEndpoint : public Endpoint {
     Expected<int64_t> end = ChangelogEnd();
     if (!end.ok()) return end.status();
     out.scanned_to = std::max(after, *end);
+    Expected<int64_t> tid = TableId(table);
+    if (!tid.ok()) return tid.status();
+    // Only an insert whose key's previous change is a delete: a new row
+    // under a deleted row's key. An insert of a key that exists is an upsert
+    // (INSERT OR REPLACE fires no delete trigger), the same row.
     Expected<Statement*> s =
-        db_->Prepare(std::string("SELECT rid, seq FROM ") + kChangelog +
-                     " WHERE seq > ?1 AND seq <= ?2 AND tbl = ?3 AND op = 1 AND"
-                     " (origin IS NULL OR origin <> ?4 OR seq > ?5)");
+        db_->Prepare(std::string("SELECT c.rid, c.seq FROM ") + kChangelog +
+                     " AS c WHERE c.seq > ?1 AND c.seq <= ?2 AND c.tid = ?3 AND c.op = 1 AND"
+                     " (c.origin IS NULL OR c.origin <> ?4 OR c.seq > ?5) AND"
+                     " (SELECT p.op FROM " +
+                     kChangelog +
+                     " AS p WHERE p.tid = c.tid AND p.rid = c.rid AND"
+                     " p.seq < c.seq ORDER BY p.seq DESC LIMIT 1) = 3");
     if (!s.ok()) return s.status();
     ScopedStatement st(*s);
     st->BindInt(1, after);
     st->BindInt(2, out.scanned_to);
-    st->BindText(3, LocalName(table));
+    st->BindInt(3, *tid);
     st->BindText(4, origin);
     st->BindInt(5, own_after);
     int rc;
-    while ((rc = st->Step()) == SQLITE_ROW) {
-      out.rows.emplace_back(std::to_string(st->ColumnInt(0)), st->ColumnInt(1));
-    }
+    while ((rc = st->Step()) == SQLITE_ROW)
+      out.rows.emplace_back(RidText(*st, 0), st->ColumnInt(1));
     if (rc != SQLITE_DONE) return db_->Error("reading the changelog");
     return out;
   }
@@ -495,32 +547,34 @@ class SqliteEndpoint : public Endpoint {
   Expected<std::vector<std::pair<RowId, int64_t>>> ReadOwnInserts(const std::string& table,
                                                                   std::string_view origin,
                                                                   int64_t after) override {
+    Expected<int64_t> tid = TableId(table);
+    if (!tid.ok()) return tid.status();
     Expected<Statement*> s =
         db_->Prepare(std::string("SELECT rid, seq FROM ") + kChangelog +
-                     " WHERE seq > ?1 AND tbl = ?2 AND op = 1 AND origin = ?3 ORDER BY seq");
+                     " WHERE seq > ?1 AND tid = ?2 AND op = 1 AND origin = ?3 ORDER BY seq");
     if (!s.ok()) return s.status();
     ScopedStatement st(*s);
     st->BindInt(1, after);
-    st->BindText(2, LocalName(table));
+    st->BindInt(2, *tid);
     st->BindText(3, origin);
     std::vector<std::pair<RowId, int64_t>> out;
     int rc;
-    while ((rc = st->Step()) == SQLITE_ROW) {
-      out.emplace_back(std::to_string(st->ColumnInt(0)), st->ColumnInt(1));
-    }
+    while ((rc = st->Step()) == SQLITE_ROW) out.emplace_back(RidText(*st, 0), st->ColumnInt(1));
     if (rc != SQLITE_DONE) return db_->Error("reading the changelog");
     return out;
   }
 
   Expected<int64_t> CountChanges(const std::string& table, int64_t after,
                                  std::string_view origin) override {
+    Expected<int64_t> tid = TableId(table);
+    if (!tid.ok()) return tid.status();
     Expected<Statement*> s =
         db_->Prepare(std::string("SELECT count(*) FROM ") + kChangelog +
-                     " WHERE seq > ?1 AND tbl = ?2 AND (origin IS NULL OR origin <> ?3)");
+                     " WHERE seq > ?1 AND tid = ?2 AND (origin IS NULL OR origin <> ?3)");
     if (!s.ok()) return s.status();
     ScopedStatement st(*s);
     st->BindInt(1, after);
-    st->BindText(2, LocalName(table));
+    st->BindInt(2, *tid);
     st->BindText(3, origin);
     if (st->Step() != SQLITE_ROW) return db_->Error("counting changes");
     return st->ColumnInt(0);
@@ -528,15 +582,17 @@ class SqliteEndpoint : public Endpoint {
 
   Expected<std::optional<double>> LatestChangeTime(const std::string& table, const RowId& id,
                                                    int64_t after) override {
+    Expected<std::pair<int64_t, KeyParam>> rid = ChangelogRid(table, id);
+    if (!rid.ok()) return rid.status();
+    // The (tid, rid) index finds the row's changes.
     Expected<Statement*> s =
-        db_->Prepare(std::string("SELECT (max(at) - ") + std::to_string(kUnixEpochJulianDay) +
-                     ") * 86400.0 FROM " + kChangelog +
-                     " WHERE seq > ?1 AND tbl = ?2 AND rid = ?3 AND origin IS NULL");
+        db_->Prepare(std::string("SELECT max(at) / 1000.0 FROM ") + kChangelog +
+                     " WHERE tid = ?2 AND rid = ?3 AND seq > ?1 AND origin IS NULL");
     if (!s.ok()) return s.status();
     ScopedStatement st(*s);
     st->BindInt(1, after);
-    st->BindText(2, LocalName(table));
-    st->BindInt(3, std::stoll(id));
+    st->BindInt(2, rid->first);
+    BindKeyParam(*st, 3, rid->second);
     if (st->Step() != SQLITE_ROW) return db_->Error("reading the changelog");
     if (st->ColumnType(0) == SQLITE_NULL) return std::optional<double>();
     return std::optional<double>(st->ColumnDouble(0));
@@ -544,14 +600,16 @@ class SqliteEndpoint : public Endpoint {
 
   Expected<bool> OwnChangeAfter(const std::string& table, const RowId& id, std::string_view origin,
                                 int64_t after) override {
+    Expected<std::pair<int64_t, KeyParam>> rid = ChangelogRid(table, id);
+    if (!rid.ok()) return rid.status();
     Expected<Statement*> s =
         db_->Prepare(std::string("SELECT 1 FROM ") + kChangelog +
-                     " WHERE seq > ?1 AND tbl = ?2 AND rid = ?3 AND origin = ?4 LIMIT 1");
+                     " WHERE tid = ?2 AND rid = ?3 AND seq > ?1 AND origin = ?4 LIMIT 1");
     if (!s.ok()) return s.status();
     ScopedStatement st(*s);
     st->BindInt(1, after);
-    st->BindText(2, LocalName(table));
-    st->BindInt(3, std::stoll(id));
+    st->BindInt(2, rid->first);
+    BindKeyParam(*st, 3, rid->second);
     st->BindText(4, origin);
     int rc = st->Step();
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_->Error("reading the changelog");
@@ -595,7 +653,9 @@ class SqliteEndpoint : public Endpoint {
                                               const std::vector<ColumnPath>& paths) override {
     const bundle::Table* t = FindTable(table);
     if (!t) return NotFoundError("no table '" + table + "' in the bundle");
-    std::string select = "SELECT t.rowid";
+    Expected<RowKey> key = KeyOf(table);
+    if (!key.ok()) return key.status();
+    std::string select = "SELECT " + key->Expr("t");
     std::string from = "FROM " + QuoteIdentifier(LocalName(table)) + " AS t";
     std::map<std::string, std::string> aliases;  // path prefix -> alias
     std::vector<bundle::ColumnType> types;
@@ -617,9 +677,10 @@ class SqliteEndpoint : public Endpoint {
         auto it = aliases.find(prefix);
         if (it == aliases.end()) {
           std::string joined = "j" + std::to_string(aliases.size() + 1);
+          Expected<std::string> target = IdColumn(*next, joined);
+          if (!target.ok()) return target.status();
           from += " LEFT JOIN " + QuoteIdentifier(LocalName(next->name)) + " AS " + joined +
-                  " ON " + joined + "." + IdColumn(*next) + " = " + alias + "." +
-                  QuoteIdentifier(p.path[hop]);
+                  " ON " + *target + " = " + alias + "." + QuoteIdentifier(p.path[hop]);
           it = aliases.emplace(prefix, joined).first;
         }
         alias = it->second;
@@ -633,8 +694,9 @@ class SqliteEndpoint : public Endpoint {
       const bundle::Column* column = p.path.size() == 1 ? FindColumn(*t, p.path[0]) : nullptr;
       not_null.push_back(column && column->not_null);
     }
-    return std::unique_ptr<RowReader>(new SqliteReader(this, select + " ", from, std::move(types),
-                                                       std::move(names), std::move(not_null)));
+    return std::unique_ptr<RowReader>(new SqliteReader(this, std::move(*key), select + " ", from,
+                                                       std::move(types), std::move(names),
+                                                       std::move(not_null)));
   }
 
   void SetLockTimeout(std::chrono::milliseconds timeout) override {
@@ -697,10 +759,15 @@ class SqliteEndpoint : public Endpoint {
         BindValue(*st, static_cast<int>(i + 1), values[i]);
       }
       if (insert_new_guid_) BindValue(*st, static_cast<int>(values.size() + 1), new_id);
-      if (st->Step() != SQLITE_DONE) return Rejected();
-      if (sqlite3_changes(db_->handle()) > 0) {
-        return std::to_string(sqlite3_last_insert_rowid(db_->handle()));
+      // RETURNING the new row's RowId: the row is written at the first
+      // step, which returns its key; none when the row was skipped.
+      int rc = st->Step();
+      if (rc == SQLITE_ROW) {
+        RowId id(st->ColumnText(0));
+        if (st->Step() != SQLITE_DONE) return Rejected();
+        return id;
       }
+      if (rc != SQLITE_DONE) return Rejected();
     }
     // Skipped without an error both times: a trigger of the table said
     // RAISE(IGNORE).
@@ -711,12 +778,17 @@ class SqliteEndpoint : public Endpoint {
   Status Update(const std::string& table, const RowId& id, const std::vector<std::string>& columns,
                 const std::vector<Value>& values) override {
     if (columns.empty()) return Status::Ok();
+    Expected<RowKey> key = KeyOf(table);
+    if (!key.ok()) return key.status();
+    Expected<std::vector<KeyParam>> row = DecodeRowId(*key, id);
+    if (!row.ok()) return row.status();
     if (Status s = TakeLock(); !s.ok()) return s;
     std::string rest = QuoteIdentifier(LocalName(table)) + " SET ";
     for (size_t i = 0; i < columns.size(); ++i) {
-      rest += (i ? ", " : "") + QuoteIdentifier(columns[i]) + " = ?";
+      rest += (i ? ", " : "") + QuoteIdentifier(columns[i]) + " = ?" + std::to_string(i + 1);
     }
-    rest += " WHERE rowid = ?";
+    int key_at = static_cast<int>(values.size() + 1);
+    rest += " WHERE " + key->Compare("", "=", key_at);
     // OR IGNORE first, as Insert does; no change means a refused row or no
     // row at all, which OR ABORT tells apart.
     for (const char* verb : {"UPDATE OR IGNORE ", "UPDATE OR ABORT "}) {
@@ -726,17 +798,18 @@ class SqliteEndpoint : public Endpoint {
       for (size_t i = 0; i < values.size(); ++i) {
         BindValue(*st, static_cast<int>(i + 1), values[i]);
       }
-      st->BindInt(static_cast<int>(values.size() + 1), std::stoll(id));
+      BindKey(*st, key_at, *row);
       if (st->Step() != SQLITE_DONE) return Rejected();
       if (sqlite3_changes(db_->handle()) > 0) return Status::Ok();
     }
     // No change and no error: the row is gone, which is the caller's to
     // notice, or a trigger ignored the update.
     Expected<Statement*> exists =
-        db_->Prepare("SELECT 1 FROM " + QuoteIdentifier(LocalName(table)) + " WHERE rowid = ?");
+        db_->Prepare("SELECT 1 FROM " + QuoteIdentifier(LocalName(table)) + " WHERE " +
+                     key->Compare("", "=", 1));
     if (!exists.ok()) return exists.status();
     ScopedStatement st(*exists);
-    st->BindInt(1, std::stoll(id));
+    BindKey(*st, 1, *row);
     int rc = st->Step();
     if (rc == SQLITE_ROW) {
       return FailedPreconditionError("a trigger of " + LocalName(table) +
@@ -747,12 +820,16 @@ class SqliteEndpoint : public Endpoint {
   }
 
   Status Delete(const std::string& table, const RowId& id) override {
+    Expected<RowKey> key = KeyOf(table);
+    if (!key.ok()) return key.status();
+    Expected<std::vector<KeyParam>> row = DecodeRowId(*key, id);
+    if (!row.ok()) return row.status();
     if (Status s = TakeLock(); !s.ok()) return s;
-    Expected<Statement*> s =
-        db_->Prepare("DELETE FROM " + QuoteIdentifier(LocalName(table)) + " WHERE rowid = ?");
+    Expected<Statement*> s = db_->Prepare("DELETE FROM " + QuoteIdentifier(LocalName(table)) +
+                                          " WHERE " + key->Compare("", "=", 1));
     if (!s.ok()) return s.status();
     ScopedStatement st(*s);
-    st->BindInt(1, std::stoll(id));
+    BindKey(*st, 1, *row);
     if (st->Step() != SQLITE_DONE) return Rejected();
     return Status::Ok();
   }
@@ -767,10 +844,12 @@ class SqliteEndpoint : public Endpoint {
       if (v.is_null()) return std::optional<RowId>();
     }
     const bundle::Table* t = FindTable(table);
+    Expected<RowKey> key = KeyOf(table);
+    if (!key.ok()) return key.status();
     // Per column, the type and value it is compared as; nullopt: by SQL
     // equality with the value as duet writes it.
     std::vector<std::optional<std::pair<bundle::ColumnType, Value>>> typed;
-    std::string sql = "SELECT rowid";
+    std::string sql = "SELECT " + key->Expr("");
     for (const std::string& c : columns) sql += ", " + QuoteIdentifier(c);
     sql += " FROM " + QuoteIdentifier(LocalName(table)) + " WHERE ";
     std::vector<std::variant<KeyParam, const Value*>> params;
@@ -790,7 +869,7 @@ class SqliteEndpoint : public Endpoint {
       for (KeyParam& p : condition) params.emplace_back(std::move(p));
       typed.emplace_back(std::make_pair(*type, std::move(*v)));
     }
-    sql += " ORDER BY rowid";
+    sql += " ORDER BY " + key->Columns("");
     Expected<Statement*> s = db_->Prepare(sql);
     if (!s.ok()) return s.status();
     ScopedStatement st(*s);
@@ -804,7 +883,7 @@ class SqliteEndpoint : public Endpoint {
     }
     int rc;
     while ((rc = st->Step()) == SQLITE_ROW) {
-      if (SameKey(*st, typed)) return std::optional<RowId>(std::to_string(st->ColumnInt(0)));
+      if (SameKey(*st, typed)) return std::optional<RowId>(RowId(st->ColumnText(0)));
     }
     if (rc != SQLITE_DONE) return db_->Error("looking up a row of " + table);
     return std::optional<RowId>();
@@ -814,11 +893,16 @@ class SqliteEndpoint : public Endpoint {
     const bundle::Table* t = FindTable(table);
     if (!t) return NotFoundError("no table '" + table + "' in the bundle");
     if (t->id.empty()) return Value::String(id);
-    Expected<Statement*> s = db_->Prepare("SELECT " + QuoteIdentifier(t->id) + " FROM " +
-                                          QuoteIdentifier(LocalName(table)) + " WHERE rowid = ?");
+    Expected<RowKey> key = KeyOf(table);
+    if (!key.ok()) return key.status();
+    Expected<std::vector<KeyParam>> row = DecodeRowId(*key, id);
+    if (!row.ok()) return row.status();
+    Expected<Statement*> s =
+        db_->Prepare("SELECT " + QuoteIdentifier(t->id) + " FROM " +
+                     QuoteIdentifier(LocalName(table)) + " WHERE " + key->Compare("", "=", 1));
     if (!s.ok()) return s.status();
     ScopedStatement st(*s);
-    st->BindInt(1, std::stoll(id));
+    BindKey(*st, 1, *row);
     if (st->Step() != SQLITE_ROW) return db_->Error("reading the id of a row of " + table);
     bundle::ColumnType as_ref;
     as_ref.kind = bundle::ValueKind::kRef;
@@ -889,6 +973,9 @@ class SqliteEndpoint : public Endpoint {
       for (size_t i = 0; i < cols.size(); ++i) rest += i ? ", ?" : "?";
       rest += ")";
     }
+    Expected<RowKey> key = KeyOf(table);
+    if (!key.ok()) return key.status();
+    rest += " RETURNING " + key->Expr("");
     Expected<Statement*> ignore = db_->Prepare("INSERT OR IGNORE INTO " + rest);
     if (!ignore.ok()) return ignore.status();
     Expected<Statement*> abort = db_->Prepare("INSERT OR ABORT INTO " + rest);
@@ -1038,6 +1125,266 @@ class SqliteEndpoint : public Endpoint {
     return match && pk_columns == 1;
   }
 
+  // The primary key of `table` (a qualified or local name), which names its
+  // rows (row_key.h); read from the database once.
+  Expected<RowKey> KeyOf(const std::string& table) {
+    std::string local = LocalName(table);
+    auto it = keys_.find(local);
+    if (it != keys_.end()) return it->second;
+    Expected<Statement*> s =
+        db_->Prepare("SELECT name, type FROM pragma_table_info(?1) WHERE pk > 0 ORDER BY pk");
+    if (!s.ok()) return s.status();
+    std::vector<std::string> columns;
+    std::vector<std::string> types;
+    {
+      ScopedStatement st(*s);
+      st->BindText(1, local);
+      int rc;
+      while ((rc = st->Step()) == SQLITE_ROW) {
+        columns.emplace_back(st->ColumnText(0));
+        types.emplace_back(st->ColumnText(1));
+      }
+      if (rc != SQLITE_DONE) return db_->Error("reading the primary key of " + local);
+    }
+    Expected<Statement*> list =
+        db_->Prepare("SELECT wr FROM pragma_table_list WHERE schema = 'main' AND name = ?1");
+    if (!list.ok()) return list.status();
+    bool without_rowid = false;
+    {
+      ScopedStatement st(*list);
+      st->BindText(1, local);
+      int rc = st->Step();
+      if (rc == SQLITE_ROW) without_rowid = st->ColumnInt(0) != 0;
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_->Error("reading table " + local);
+    }
+    RowKey key = MakeRowKey(std::move(columns), types, without_rowid);
+    keys_.emplace(local, key);
+    return key;
+  }
+
+  // The number the changelog gives `table`'s changes (duet_tables), or
+  // kNoTable when capture is not installed for it.
+  static constexpr int64_t kNoTable = -1;
+  Expected<int64_t> TableId(const std::string& table) {
+    std::string local = LocalName(table);
+    auto it = tids_.find(local);
+    if (it != tids_.end()) return it->second;
+    Expected<std::set<std::string>> changelog = LiveColumns(kChangelog);
+    if (!changelog.ok()) return changelog.status();
+    Expected<bool> has_tables = TableExists(kTables);
+    if (!has_tables.ok()) return has_tables.status();
+    if (!changelog->count("tid") || !*has_tables) {
+      Status s = CheckCapture({});
+      if (!s.ok()) return s;
+      return FailedPreconditionError(system_ + ": capture is not installed in " + path_);
+    }
+    Expected<Statement*> s =
+        db_->Prepare(std::string("SELECT tid FROM ") + kTables + " WHERE name = ?1");
+    if (!s.ok()) return s.status();
+    ScopedStatement st(*s);
+    st->BindText(1, local);
+    int rc = st->Step();
+    // A table without capture (the target of a one-way map) has no changes.
+    if (rc == SQLITE_DONE) return kNoTable;
+    if (rc != SQLITE_ROW) return db_->Error("reading the captured tables");
+    tids_.emplace(local, st->ColumnInt(0));
+    return st->ColumnInt(0);
+  }
+
+  // The changelog's (tid, rid) of row `id` of `table`.
+  Expected<std::pair<int64_t, KeyParam>> ChangelogRid(const std::string& table, const RowId& id) {
+    Expected<int64_t> tid = TableId(table);
+    if (!tid.ok()) return tid.status();
+    Expected<RowKey> key = KeyOf(table);
+    if (!key.ok()) return key.status();
+    Expected<std::vector<KeyParam>> values = DecodeRowId(*key, id);
+    if (!values.ok()) return values.status();
+    if (key->kind != RowKey::Kind::kJson) return std::make_pair(*tid, std::move((*values)[0]));
+    KeyParam rid;  // a JSON key is stored as its text
+    rid.kind = KeyParam::Kind::kText;
+    rid.s = id;
+    return std::make_pair(*tid, std::move(rid));
+  }
+
+  // The first column of the rows of `sql`, as text.
+  Expected<std::vector<std::string>> FirstColumn(const std::string& sql) {
+    Expected<Statement*> s = db_->Prepare(sql);
+    if (!s.ok()) return s.status();
+    ScopedStatement st(*s);
+    std::vector<std::string> out;
+    int rc;
+    while ((rc = st->Step()) == SQLITE_ROW) out.emplace_back(st->ColumnText(0));
+    if (rc != SQLITE_DONE) return db_->Error("reading the capture objects");
+    return out;
+  }
+
+  // Numbers `table` in duet_tables (once) and returns its number.
+  Expected<int64_t> AddTable(const std::string& table) {
+    Expected<Statement*> add =
+        db_->Prepare(std::string("INSERT OR IGNORE INTO ") + kTables + " (name) VALUES (?1)");
+    if (!add.ok()) return add.status();
+    (*add)->BindText(1, table);
+    if (Status s = db_->Run(**add); !s.ok()) return s;
+    return TableId(table);
+  }
+
+  // Capture of `table`: its number in duet_tables and its triggers, each
+  // created, or replaced when its definition changed.
+  Status InstallTriggers(const std::string& table, CaptureCounts* counts) {
+    Expected<std::set<std::string>> live = LiveColumns(table);
+    if (!live.ok()) return live.status();
+    if (live->empty()) {
+      return FailedPreconditionError(system_ + ": table '" + table + "' does not exist in " +
+                                     path_);
+    }
+    Expected<int64_t> tid = AddTable(table);
+    if (!tid.ok()) return tid.status();
+    Expected<RowKey> key = KeyOf(table);
+    if (!key.ok()) return key.status();
+    for (const char* op : {"insert", "update", "delete"}) {
+      std::string trigger = "duet_" + table + "_" + op;
+      std::string sql = TriggerSql(trigger, table, op, *tid, *key);
+      if (Status s = ReplaceTrigger(trigger, sql); !s.ok()) return s;
+      if (Status s = Record("trigger", trigger, counts); !s.ok()) return s;
+    }
+    return Status::Ok();
+  }
+
+  // A capture trigger: a changelog row per row written, keyed by the
+  // primary key. An update that changes the key is the old key's delete
+  // and the new key's insert.
+  static std::string TriggerSql(const std::string& trigger, const std::string& table,
+                                std::string_view op, int64_t tid, const RowKey& key) {
+    std::string head = "CREATE TRIGGER " + QuoteIdentifier(trigger) + " AFTER " +
+                       (op == "insert"   ? "INSERT"
+                        : op == "update" ? "UPDATE"
+                                         : "DELETE") +
+                       " ON " + QuoteIdentifier(table) + " BEGIN ";
+    std::string insert = std::string("INSERT INTO ") + kChangelog + " (tid, rid, op, at) ";
+    std::string id = std::to_string(tid);
+    auto values = [&](const std::string& rid, const std::string& code) {
+      return insert + "VALUES (" + id + ", " + rid + ", " + code + ", " + kNowMs + "); ";
+    };
+    if (op == "insert") return head + values(key.Expr("NEW"), "1") + "END";
+    if (op == "delete") return head + values(key.Expr("OLD"), "3") + "END";
+    std::string same = key.Same("OLD", "NEW");
+    return head + insert + "SELECT " + id + ", " + key.Expr("OLD") + ", 3, " + kNowMs +
+           " WHERE NOT (" + same + "); " +
+           values(key.Expr("NEW"), "CASE WHEN " + same + " THEN 2 ELSE 1 END") + "END";
+  }
+
+  // Creates trigger `name` as `sql`, replacing one of that name whose
+  // definition differs (an earlier version's).
+  Status ReplaceTrigger(const std::string& name, const std::string& sql) {
+    Expected<Statement*> s =
+        db_->Prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?1");
+    if (!s.ok()) return s.status();
+    {
+      ScopedStatement st(*s);
+      st->BindText(1, name);
+      int rc = st->Step();
+      if (rc == SQLITE_ROW && st->ColumnText(0) == sql) return Status::Ok();
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_->Error("reading trigger " + name);
+    }
+    if (Status st = db_->Exec("DROP TRIGGER IF EXISTS " + QuoteIdentifier(name)); !st.ok()) {
+      return st;
+    }
+    return db_->Exec(sql);
+  }
+
+  // A changelog of the first layout (table names as text, julianday
+  // times): its triggers are dropped and it is renamed aside for
+  // CopyOldChanges, all inside install's transaction, so no application
+  // write falls in between. Returns whether there was one and the tables
+  // it captured.
+  struct OldLayout {
+    bool found = false;
+    std::vector<std::string> tables;
+  };
+  Expected<OldLayout> DetachOldChangelog() {
+    Expected<std::set<std::string>> columns = LiveColumns(kChangelog);
+    if (!columns.ok()) return columns.status();
+    if (!columns->count("tbl")) return OldLayout();
+    Expected<std::vector<std::string>> tables = FirstColumn(
+        std::string("SELECT DISTINCT tbl_name FROM sqlite_master WHERE type = 'trigger' AND "
+                    "name IN (SELECT name FROM ") +
+        kInstalled + " WHERE kind = 'trigger') ORDER BY tbl_name");
+    if (!tables.ok()) return tables.status();
+    for (const std::string& table : *tables) {
+      if (Status s = CheckUpgradable(table); !s.ok()) return s;
+    }
+    Expected<std::vector<std::string>> triggers =
+        FirstColumn(std::string("SELECT name FROM ") + kInstalled + " WHERE kind = 'trigger'");
+    if (!triggers.ok()) return triggers.status();
+    for (const std::string& trigger : *triggers) {
+      if (Status st = db_->Exec("DROP TRIGGER IF EXISTS " + QuoteIdentifier(trigger)); !st.ok()) {
+        return st;
+      }
+    }
+    if (Status st = db_->Exec(std::string("ALTER TABLE ") + kChangelog + " RENAME TO " +
+                              kChangelog + "_v1");
+        !st.ok()) {
+      return st;
+    }
+    return OldLayout{true, std::move(*tables)};
+  }
+
+  // The first layout named every row by its rowid, and so do the state
+  // store's links made then. A table whose rows are now named by another
+  // primary key and that holds rows would leave those links naming rows
+  // that do not exist, so its upgrade is refused (install's transaction
+  // rolls back and the first layout keeps capturing).
+  Status CheckUpgradable(const std::string& table) {
+    Expected<RowKey> key = KeyOf(table);
+    if (!key.ok()) return key.status();
+    if (key->kind == RowKey::Kind::kRowid || key->without_rowid) return Status::Ok();
+    Expected<std::vector<std::string>> any =
+        FirstColumn("SELECT 1 FROM " + QuoteIdentifier(table) + " LIMIT 1");
+    if (!any.ok()) return any.status();
+    if (any->empty()) return Status::Ok();
+    return FailedPreconditionError(
+        system_ + ": capture in " + path_ + " was installed by an earlier version of duet, " +
+        "which named the rows of table '" + table + "' by their rowid; this version names " +
+        "them by the table's primary key, and cannot rename the state store's links of the " +
+        "rows it holds: capture is left as it was (keep the earlier version for this database, " +
+        "or start its maps afresh with a new state store)");
+  }
+
+  // Moves the changes of the first layout's changelog into the current one
+  // with their seq (checkpoints are seqs), origin, op and time; a row id
+  // that was a rowid becomes the row's primary key where the row still
+  // exists and the key is not the rowid.
+  Status CopyOldChanges() {
+    std::string old = std::string(kChangelog) + "_v1";
+    Expected<std::vector<std::string>> names = FirstColumn("SELECT DISTINCT tbl FROM " + old);
+    if (!names.ok()) return names.status();
+    for (const std::string& table : *names) {
+      Expected<int64_t> tid = AddTable(table);
+      if (!tid.ok()) return tid.status();
+      std::string rid = "o.rid";
+      Expected<std::set<std::string>> live = LiveColumns(table);
+      if (!live.ok()) return live.status();
+      if (!live->empty()) {
+        Expected<RowKey> key = KeyOf(table);
+        if (!key.ok()) return key.status();
+        if (key->kind != RowKey::Kind::kRowid && !key->without_rowid) {
+          rid = "coalesce((SELECT " + key->Expr("t") + " FROM " + QuoteIdentifier(table) +
+                " AS t WHERE t.rowid = o.rid), o.rid)";
+        }
+      }
+      Expected<Statement*> copy =
+          db_->Prepare(std::string("INSERT INTO ") + kChangelog +
+                       " (seq, tid, rid, op, at, origin) SELECT o.seq, ?1, " + rid +
+                       ", o.op, CAST((o.at - 2440587.5) * 86400000.0 AS INTEGER), o.origin FROM " +
+                       old + " AS o WHERE o.tbl = ?2");
+      if (!copy.ok()) return copy.status();
+      (*copy)->BindInt(1, *tid);
+      (*copy)->BindText(2, table);
+      if (Status s = db_->Run(**copy); !s.ok()) return s;
+    }
+    return db_->Exec("DROP TABLE " + old);
+  }
+
   Status Record(std::string_view kind, std::string_view name, CaptureCounts* counts) {
     Expected<Statement*> s = db_->Prepare(std::string("INSERT OR IGNORE INTO ") + kInstalled +
                                           " (kind, name) VALUES (?1, ?2)");
@@ -1057,38 +1404,39 @@ class SqliteEndpoint : public Endpoint {
         !s.ok()) {
       return s;
     }
-    if (Status s = db_->Exec(std::string("CREATE TABLE IF NOT EXISTS ") + kChangelog +
-                             " (seq INTEGER PRIMARY KEY, tbl TEXT NOT NULL, rid INTEGER NOT NULL,"
-                             " op INTEGER NOT NULL, at REAL NOT NULL, origin TEXT)");
+    Expected<OldLayout> old = DetachOldChangelog();
+    if (!old.ok()) return old.status();
+    Expected<bool> has_changelog = TableExists(kChangelog);
+    if (!has_changelog.ok()) return has_changelog.status();
+    if (!*has_changelog) {
+      if (Status s = db_->Exec(kChangelogDdl); !s.ok()) return s;
+    }
+    if (Status s = db_->Exec(std::string("CREATE TABLE IF NOT EXISTS ") + kTables +
+                             " (tid INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)");
         !s.ok()) {
       return s;
     }
-    if (Status s = Record("table", kChangelog, &counts); !s.ok()) return s;
-    for (const std::string& qualified : tables) {
-      std::string table = LocalName(qualified);
-      Expected<std::set<std::string>> live = LiveColumns(table);
-      if (!live.ok()) return live.status();
-      if (live->empty()) {
-        return FailedPreconditionError(system_ + ": table '" + table + "' does not exist in " +
-                                       path_);
+    if (Status s = db_->Exec(std::string("CREATE INDEX IF NOT EXISTS ") + kChangelogRow + " ON " +
+                             kChangelog + " (tid, rid)");
+        !s.ok()) {
+      return s;
+    }
+    for (auto [kind, name] : {std::pair{"table", kChangelog}, std::pair{"table", kTables},
+                              std::pair{"index", kChangelogRow}}) {
+      if (Status s = Record(kind, name, &counts); !s.ok()) return s;
+    }
+    if (old->found) {
+      if (Status s = CopyOldChanges(); !s.ok()) return s;
+    }
+    std::vector<std::string> capture;
+    for (const std::string& qualified : tables) capture.push_back(LocalName(qualified));
+    for (const std::string& table : old->tables) {
+      if (std::find(capture.begin(), capture.end(), table) == capture.end()) {
+        capture.push_back(table);
       }
-      struct Op {
-        const char* name;
-        const char* event;
-        const char* row;
-        int code;
-      };
-      for (const Op& op : {Op{"insert", "INSERT", "NEW", 1}, Op{"update", "UPDATE", "NEW", 2},
-                           Op{"delete", "DELETE", "OLD", 3}}) {
-        std::string trigger = "duet_" + table + "_" + op.name;
-        std::string sql = "CREATE TRIGGER IF NOT EXISTS " + QuoteIdentifier(trigger) + " AFTER " +
-                          op.event + " ON " + QuoteIdentifier(table) + " BEGIN INSERT INTO " +
-                          kChangelog + " (tbl, rid, op, at) VALUES (" + QuoteLiteral(table) + ", " +
-                          op.row + ".rowid, " + std::to_string(op.code) +
-                          ", julianday('now')); END";
-        if (Status s = db_->Exec(sql); !s.ok()) return s;
-        if (Status s = Record("trigger", trigger, &counts); !s.ok()) return s;
-      }
+    }
+    for (const std::string& table : capture) {
+      if (Status s = InstallTriggers(table, &counts); !s.ok()) return s;
       ++counts.tables;
     }
     // Indexes that matching by alternate key and resolving lookups need, on
@@ -1141,6 +1489,8 @@ class SqliteEndpoint : public Endpoint {
   bool insert_new_guid_ = false;       // the table's guid `id` gets a new UUIDv7
   int64_t last_data_version_ = -1;
   std::unique_ptr<sqlite::FileWatch> watch_;  // made by the first ChangeFd
+  std::map<std::string, RowKey> keys_;        // KeyOf, by local table name
+  std::map<std::string, int64_t> tids_;       // TableId, by local table name
   std::chrono::steady_clock::time_point settle_until_{};
 
   friend class SqliteReader;
@@ -1148,7 +1498,7 @@ class SqliteEndpoint : public Endpoint {
 
 Row SqliteReader::MakeRow(const Statement& s) const {
   Row row;
-  row.id = std::to_string(s.ColumnInt(0));
+  row.id = RowId(s.ColumnText(0));
   row.values.reserve(types_.size());
   for (size_t i = 0; i < types_.size(); ++i) {
     Expected<Value> v = ReadColumn(s, static_cast<int>(i + 1), types_[i]);
@@ -1166,13 +1516,15 @@ Row SqliteReader::MakeRow(const Statement& s) const {
 }
 
 Expected<std::optional<Row>> SqliteReader::Read(const RowId& id) {
+  Expected<std::vector<KeyParam>> key = DecodeRowId(key_, id);
+  if (!key.ok()) return key.status();
   if (!read_) {
     Expected<Statement*> s = endpoint_->db().Prepare(read_sql_);
     if (!s.ok()) return s.status();
     read_ = *s;
   }
   ScopedStatement st(read_);
-  st->BindInt(1, std::stoll(id));
+  BindKey(*st, 1, *key);
   int rc = st->Step();
   if (rc == SQLITE_ROW) return std::optional<Row>(MakeRow(*st));
   if (rc != SQLITE_DONE) return endpoint_->db().Error("reading a row");
@@ -1180,37 +1532,69 @@ Expected<std::optional<Row>> SqliteReader::Read(const RowId& id) {
 }
 
 Expected<std::vector<Row>> SqliteReader::Scan(const std::optional<RowId>& after, size_t limit) {
-  Expected<Statement*> s = endpoint_->db().Prepare(scan_sql_);
-  if (!s.ok()) return s.status();
-  return ScanWith(**s, after, limit);
-}
-
-Expected<std::vector<Row>> SqliteReader::ScanWith(Statement& statement,
-                                                  const std::optional<RowId>& after, size_t limit) {
-  ScopedStatement st(&statement);
-  st->BindInt(1, after ? std::stoll(*after) : std::numeric_limits<int64_t>::min());
-  st->BindInt(2, static_cast<int64_t>(limit));
   std::vector<Row> rows;
-  int rc;
-  while ((rc = st->Step()) == SQLITE_ROW) rows.push_back(MakeRow(*st));
-  if (rc != SQLITE_DONE) return endpoint_->db().Error("reading rows");
+  Status s = ScanWith(
+      select_ + from_, "", after, limit, [&](const Statement& st) { rows.push_back(MakeRow(st)); },
+      [](const Status& failed) { return failed; });
+  if (!s.ok()) return s;
   return rows;
 }
 
+Status SqliteReader::ScanWith(const std::string& head, const std::string& condition,
+                              const std::optional<RowId>& after, size_t limit,
+                              const std::function<void(const Statement&)>& on_row,
+                              const std::function<Status(const Status&)>& prepare_failed) {
+  std::vector<KeyParam> from;
+  std::string sql = head;
+  if (after) {
+    Expected<std::vector<KeyParam>> key = DecodeRowId(key_, *after);
+    if (!key.ok()) return key.status();
+    from = std::move(*key);
+    // A row value: the rows after `after` in the key's order, from the
+    // key's index.
+    sql += " WHERE " + key_.Compare("t", ">", 1);
+  }
+  if (!condition.empty()) sql += (after ? " AND " : " WHERE ") + condition;
+  int limit_at = static_cast<int>(from.size()) + 1;
+  sql += " ORDER BY " + key_.Columns("t") + " LIMIT ?" + std::to_string(limit_at);
+  Expected<Statement*> s = endpoint_->db().Prepare(sql);
+  if (!s.ok()) return prepare_failed(s.status());
+  ScopedStatement st(*s);
+  BindKey(*st, 1, from);
+  st->BindInt(limit_at, static_cast<int64_t>(limit));
+  int rc;
+  while ((rc = st->Step()) == SQLITE_ROW) on_row(*st);
+  if (rc != SQLITE_DONE) return endpoint_->db().Error("reading rows");
+  return Status::Ok();
+}
+
 Expected<std::vector<Row>> SqliteReader::ReadMany(const std::vector<RowId>& ids) {
-  constexpr size_t kChunk = 500;
   std::vector<Row> rows;
+  if (key_.size() != 1) {
+    // A composite key: one indexed read per row.
+    for (const RowId& id : ids) {
+      Expected<std::optional<Row>> row = Read(id);
+      if (!row.ok()) return row.status();
+      if (*row) rows.push_back(std::move(**row));
+    }
+    return rows;
+  }
+  constexpr size_t kChunk = 500;
   for (size_t start = 0; start < ids.size(); start += kChunk) {
     size_t n = std::min(kChunk, ids.size() - start);
-    std::string sql = select_ + from_ + " WHERE t.rowid IN (";
+    std::vector<KeyParam> keys;
+    for (size_t i = 0; i < n; ++i) {
+      Expected<std::vector<KeyParam>> key = DecodeRowId(key_, ids[start + i]);
+      if (!key.ok()) return key.status();
+      keys.push_back(std::move((*key)[0]));
+    }
+    std::string sql = select_ + from_ + " WHERE " + key_.Column("t", 0) + " IN (";
     for (size_t i = 0; i < n; ++i) sql += i ? ", ?" : "?";
     sql += ")";
     Expected<Statement*> s = endpoint_->db().Prepare(sql);
     if (!s.ok()) return s.status();
     ScopedStatement st(*s);
-    for (size_t i = 0; i < n; ++i) {
-      st->BindInt(static_cast<int>(i + 1), std::stoll(ids[start + i]));
-    }
+    BindKey(*st, 1, keys);
     int rc;
     while ((rc = st->Step()) == SQLITE_ROW) rows.push_back(MakeRow(*st));
     if (rc != SQLITE_DONE) return endpoint_->db().Error("reading rows");
@@ -1222,12 +1606,15 @@ Expected<std::vector<Row>> SqliteReader::ScanWhere(const std::optional<RowId>& a
                                                    const std::string& where) {
   Expected<std::string> condition = Condition(where);
   if (!condition.ok()) return condition.status();
-  Expected<Statement*> s = endpoint_->db().Prepare(select_ + from_ + " WHERE t.rowid > ?1 AND " +
-                                                   *condition + " ORDER BY t.rowid LIMIT ?2");
-  if (!s.ok()) {
-    return InvalidArgumentError("the condition '" + where + "': " + s.status().message());
-  }
-  return ScanWith(**s, after, limit);
+  std::vector<Row> rows;
+  Status s = ScanWith(
+      select_ + from_, *condition, after, limit,
+      [&](const Statement& st) { rows.push_back(MakeRow(st)); },
+      [&](const Status& failed) {
+        return InvalidArgumentError("the condition '" + where + "': " + failed.message());
+      });
+  if (!s.ok()) return s;
+  return rows;
 }
 
 Expected<int64_t> SqliteReader::CountWhere(const std::string& where) {
@@ -1244,16 +1631,12 @@ Expected<int64_t> SqliteReader::CountWhere(const std::string& where) {
 
 Expected<std::vector<RowId>> SqliteReader::ScanIds(const std::optional<RowId>& after,
                                                    size_t limit) {
-  Expected<Statement*> s = endpoint_->db().Prepare("SELECT t.rowid " + TableOnly() +
-                                                   " WHERE t.rowid > ?1 ORDER BY t.rowid LIMIT ?2");
-  if (!s.ok()) return s.status();
-  ScopedStatement st(*s);
-  st->BindInt(1, after ? std::stoll(*after) : std::numeric_limits<int64_t>::min());
-  st->BindInt(2, static_cast<int64_t>(limit));
   std::vector<RowId> ids;
-  int rc;
-  while ((rc = st->Step()) == SQLITE_ROW) ids.push_back(std::to_string(st->ColumnInt(0)));
-  if (rc != SQLITE_DONE) return endpoint_->db().Error("reading row ids");
+  Status s = ScanWith(
+      "SELECT " + key_.Expr("t") + " " + TableOnly(), "", after, limit,
+      [&](const Statement& st) { ids.push_back(RowId(st.ColumnText(0))); },
+      [](const Status& failed) { return failed; });
+  if (!s.ok()) return s;
   return ids;
 }
 
