@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -53,7 +54,24 @@ bundle::Manifest SuiteManifest() {
   contact.key = {"email"};
   contact.id = "id";
   contact.id_type = integer.ToString();
-  m.tables = {customer, contact};
+  bundle::ColumnType guid;
+  guid.kind = bundle::ValueKind::kGuid;
+  bundle::Table account;
+  account.name = "fo.account";
+  account.system = "fo";
+  account.columns = {{"accountid", guid, true, false, std::nullopt},
+                     {"name", text(100), false, false, std::nullopt}};
+  account.key = {"accountid"};
+  account.id = "accountid";
+  account.id_type = guid.ToString();
+  bundle::Table line;
+  line.name = "fo.line";
+  line.system = "fo";
+  line.columns = {{"order_no", integer, true, false, std::nullopt},
+                  {"line_no", integer, true, false, std::nullopt},
+                  {"qty", integer, false, false, std::nullopt}};
+  line.key = {"order_no", "line_no"};
+  m.tables = {customer, contact, account, line};
   return m;
 }
 
@@ -66,6 +84,10 @@ using endpoint::Value;
 
 constexpr char kCustomer[] = "fo.customer";
 constexpr char kContact[] = "fo.contact";
+constexpr char kAccount[] = "fo.account";
+constexpr char kLine[] = "fo.line";
+constexpr char kGuidA[] = "0190a5c2-1111-7000-8000-000000000001";
+constexpr char kGuidB[] = "0190a5c2-2222-7000-8000-000000000002";
 constexpr char kOrigin[] = "customers";
 
 // A change as the suite compares them: table, operation, row.
@@ -78,9 +100,10 @@ class EndpointConformance : public testing::TestWithParam<HarnessFactory> {
     ASSERT_TRUE(harness_->CreateDatabase().ok());
     manifest_ = SuiteManifest();
     Reopen();
-    Expected<endpoint::CaptureCounts> counts = ep_->InstallCapture({kCustomer, kContact});
+    Expected<endpoint::CaptureCounts> counts =
+        ep_->InstallCapture({kCustomer, kContact, kAccount, kLine});
     ASSERT_TRUE(counts.ok()) << counts.status().ToString();
-    EXPECT_EQ(counts->tables, 2);
+    EXPECT_EQ(counts->tables, 4);
     app_ = harness_->App();
   }
 
@@ -98,7 +121,7 @@ class EndpointConformance : public testing::TestWithParam<HarnessFactory> {
   std::vector<Seen> Changes(int64_t after = 0, std::string_view origin = "",
                             std::vector<int64_t>* seqs = nullptr) {
     std::map<int64_t, Seen> by_seq;
-    for (const char* table : {kCustomer, kContact}) {
+    for (const char* table : {kCustomer, kContact, kAccount, kLine}) {
       Expected<Endpoint::Changes> c = ep_->ReadChanges(table, after, 1000, origin);
       EXPECT_TRUE(c.ok()) << c.status().ToString();
       if (!c.ok()) return {};
@@ -149,7 +172,8 @@ class EndpointConformance : public testing::TestWithParam<HarnessFactory> {
 };
 
 TEST_P(EndpointConformance, CaptureInstallIsIdempotentAndUninstallRemovesExactlyIt) {
-  Expected<endpoint::CaptureCounts> again = ep_->InstallCapture({kCustomer, kContact});
+  Expected<endpoint::CaptureCounts> again =
+      ep_->InstallCapture({kCustomer, kContact, kAccount, kLine});
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(again->objects, 0) << "a second install added objects";
   EXPECT_TRUE(ep_->CheckCapture({kCustomer, kContact}).ok());
@@ -398,6 +422,110 @@ TEST_P(EndpointConformance, TheBoundStateIdSurvivesReopen) {
   Expected<std::string> bound = ep_->BoundState();
   ASSERT_TRUE(bound.ok());
   EXPECT_EQ(*bound, "state-1");
+}
+
+// Rows are named by their primary key, whatever its type and however many
+// columns it has: the RowId a change carries reads the row, names it in a
+// write, and stays the same across its changes.
+TEST_P(EndpointConformance, APrimaryKeyOfAnyShapeNamesTheRow) {
+  App(std::string("INSERT INTO account (accountid, name) VALUES ('") + kGuidA + "', 'Contoso')");
+  App("INSERT INTO line (order_no, line_no, qty) VALUES (1, 2, 5)");
+  App("INSERT INTO line (order_no, line_no, qty) VALUES (1, 1, 7)");
+  App("INSERT INTO line (order_no, line_no, qty) VALUES (2, 1, 9)");
+  App(std::string("UPDATE account SET name = 'Fabrikam' WHERE accountid = '") + kGuidA + "'");
+  App("UPDATE line SET qty = 6 WHERE order_no = 1 AND line_no = 2");
+  std::vector<Seen> changes = Changes();
+  ASSERT_EQ(changes.size(), 6u);
+  RowId account = std::get<2>(changes[0]);
+  RowId line12 = std::get<2>(changes[1]);
+  EXPECT_EQ(std::get<2>(changes[4]), account) << "one row, one RowId";
+  EXPECT_EQ(std::get<2>(changes[5]), line12);
+  std::set<RowId> lines = {line12, std::get<2>(changes[2]), std::get<2>(changes[3])};
+  EXPECT_EQ(lines.size(), 3u) << "three rows, three RowIds";
+
+  bundle::ColumnType integer;
+  integer.kind = bundle::ValueKind::kInt;
+  auto reader =
+      ep_->Reader(kLine, {{{"order_no"}, integer}, {{"line_no"}, integer}, {{"qty"}, integer}});
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  Expected<std::optional<endpoint::Row>> row = (*reader)->Read(line12);
+  ASSERT_TRUE(row.ok() && row->has_value());
+  EXPECT_EQ((*row)->values[2].ToText(), "6");
+  // Scans go in RowId order and resume after a composite RowId.
+  std::vector<RowId> scanned;
+  std::optional<RowId> after;
+  for (int pages = 0; pages < 5; ++pages) {
+    Expected<std::vector<RowId>> page = (*reader)->ScanIds(after, 1);
+    ASSERT_TRUE(page.ok());
+    if (page->empty()) break;
+    scanned.push_back(page->front());
+    after = page->front();
+  }
+  EXPECT_EQ(std::set<RowId>(scanned.begin(), scanned.end()), lines);
+  EXPECT_EQ(scanned.size(), 3u);
+
+  int64_t before = *ep_->ChangelogEnd();
+  ASSERT_TRUE(ep_->BeginWrite(kOrigin, Endpoint::WriteLock::kNow).ok());
+  ASSERT_TRUE(ep_->Update(kLine, line12, {"qty"}, {Value::Int(8)}).ok());
+  ASSERT_TRUE(ep_->Update(kAccount, account, {"name"}, {Value::String("Tailspin")}).ok());
+  Expected<RowId> made = ep_->Insert(kLine, {"order_no", "line_no", "qty"},
+                                     {Value::Int(3), Value::Int(1), Value::Int(1)});
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  Expected<RowId> guid_row = ep_->Insert(kAccount, {"name"}, {Value::String("Made by duet")});
+  ASSERT_TRUE(guid_row.ok()) << guid_row.status().ToString();
+  ASSERT_TRUE(ep_->Delete(kLine, std::get<2>(changes[3])).ok());
+  ASSERT_TRUE(ep_->CommitWrite().ok());
+  std::vector<Seen> want = {{kLine, ChangeOp::kUpdate, line12},
+                            {kAccount, ChangeOp::kUpdate, account},
+                            {kLine, ChangeOp::kInsert, *made},
+                            {kAccount, ChangeOp::kInsert, *guid_row},
+                            {kLine, ChangeOp::kDelete, std::get<2>(changes[3])}};
+  EXPECT_EQ(Changes(before, "another map"), want) << "duet's writes name the rows it wrote";
+  EXPECT_TRUE(Changes(before, kOrigin).empty());
+  row = (*reader)->Read(*made);
+  ASSERT_TRUE(row.ok() && row->has_value()) << "the RowId Insert returned reads the row";
+  EXPECT_EQ((*row)->values[0].ToText(), "3");
+  Expected<Value> ref = ep_->RefValue(kAccount, *guid_row);
+  ASSERT_TRUE(ref.ok()) << ref.status().ToString();
+  EXPECT_FALSE(ref->is_null()) << "a guid id was assigned";
+}
+
+TEST_P(EndpointConformance, AMalformedRowIdIsAnErrorNotACrash) {
+  auto reader = ep_->Reader(kCustomer, {{{"code"}, manifest_.tables[0].columns[1].type}});
+  ASSERT_TRUE(reader.ok());
+  for (const char* bad : {"", "x", "99999999999999999999999", "[1,", "1.5e400"}) {
+    Expected<std::optional<endpoint::Row>> row = (*reader)->Read(bad);
+    EXPECT_TRUE(!row.ok() || !row->has_value()) << bad;
+  }
+  ASSERT_TRUE(ep_->BeginWrite(kOrigin, Endpoint::WriteLock::kNow).ok());
+  Status s = ep_->Update(kLine, "not a key", {"qty"}, {Value::Int(1)});
+  EXPECT_FALSE(s.ok());
+  ep_->RollbackWrite();
+}
+
+// An upsert of an existing primary key is the same row changed, not a new
+// row; a delete and a new insert of the key is a new row. ReadInserts
+// reports only the latter.
+TEST_P(EndpointConformance, AnUpsertOfAnExistingKeyIsTheSameRow) {
+  App(std::string("INSERT INTO account (accountid, name) VALUES ('") + kGuidA + "', 'Contoso')");
+  App(std::string("INSERT INTO account (accountid, name) VALUES ('") + kGuidB + "', 'Litware')");
+  int64_t linked_at = *ep_->ChangelogEnd();
+  App(harness_->UpsertAccount(kGuidA, "Contoso Ltd"));
+  App(std::string("DELETE FROM account WHERE accountid = '") + kGuidB + "'");
+  App(std::string("INSERT INTO account (accountid, name) VALUES ('") + kGuidB + "', 'New')");
+  std::vector<Seen> changes = Changes(linked_at);
+  ASSERT_EQ(changes.size(), 3u);
+  RowId a = std::get<2>(changes[0]);
+  Expected<Endpoint::Inserts> inserts = ep_->ReadInserts(kAccount, linked_at, kOrigin, 0);
+  ASSERT_TRUE(inserts.ok()) << inserts.status().ToString();
+  ASSERT_EQ(inserts->rows.size(), 1u) << "only the row inserted after its key's delete";
+  EXPECT_EQ(inserts->rows[0].first, std::get<2>(changes[2]));
+  EXPECT_NE(inserts->rows[0].first, a);
+  auto reader = ep_->Reader(kAccount, {{{"name"}, manifest_.tables[2].columns[1].type}});
+  ASSERT_TRUE(reader.ok());
+  Expected<std::optional<endpoint::Row>> row = (*reader)->Read(a);
+  ASSERT_TRUE(row.ok() && row->has_value());
+  EXPECT_EQ((*row)->values[0].ToText(), "Contoso Ltd");
 }
 
 INSTANTIATE_TEST_SUITE_P(Endpoints, EndpointConformance, testing::ValuesIn(Harnesses()),

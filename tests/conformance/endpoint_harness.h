@@ -23,6 +23,11 @@ namespace duet::conformance {
 //             decimal(19,4); system-assigned integer identity)
 //   contact  (email text key, unique, not null; customer_code text;
 //             system-assigned integer identity)
+//   account  (accountid guid primary key, the system-assigned identity;
+//             name text)
+//   line     (order_no integer, line_no integer: a composite primary key,
+//             stored without a separate row identity where the database
+//             has one (SQLite: WITHOUT ROWID); qty integer)
 bundle::Manifest SuiteManifest();
 
 // An application's own connection to the database.
@@ -49,6 +54,10 @@ class EndpointHarness {
   virtual Status CreateDatabase() = 0;
   // An endpoint on it, as `duet` opens one from its configuration.
   virtual Expected<std::unique_ptr<endpoint::Endpoint>> Open(const bundle::Manifest& manifest) = 0;
+  // A statement of the dialect that writes account `id` whether or not it
+  // exists, as one statement (SQLite: INSERT OR REPLACE; PostgreSQL:
+  // INSERT ... ON CONFLICT DO UPDATE).
+  virtual std::string UpsertAccount(const std::string& id, const std::string& name) = 0;
   // A new application session (its own connection).
   virtual std::unique_ptr<AppSession> App() = 0;
 };

@@ -103,13 +103,20 @@ class SqliteHarness : public EndpointHarness {
                     "CREATE TABLE customer (id INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE,"
                     " name TEXT, credit TEXT);"
                     "CREATE TABLE contact (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE,"
-                    " customer_code TEXT);");
+                    " customer_code TEXT);"
+                    "CREATE TABLE account (accountid TEXT PRIMARY KEY, name TEXT);"
+                    "CREATE TABLE line (order_no INTEGER NOT NULL, line_no INTEGER NOT NULL,"
+                    " qty INTEGER, PRIMARY KEY (order_no, line_no)) WITHOUT ROWID;");
     sqlite3_close(db);
     return s;
   }
 
   Expected<std::unique_ptr<endpoint::Endpoint>> Open(const bundle::Manifest& manifest) override {
     return endpoint::OpenEndpoint("sqlite:" + path_, "fo", manifest);
+  }
+
+  std::string UpsertAccount(const std::string& id, const std::string& name) override {
+    return "INSERT OR REPLACE INTO account (accountid, name) VALUES ('" + id + "', '" + name + "')";
   }
 
   std::unique_ptr<AppSession> App() override { return std::make_unique<SqliteApp>(path_); }
