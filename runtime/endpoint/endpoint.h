@@ -13,12 +13,12 @@
 //   encoding is InvalidArgument.
 // - Capture appends one Change per row inserted, updated or deleted in a
 //   captured table, in commit order, numbered by an increasing `seq`.
-// - Writes happen inside BeginWrite/CommitWrite. Reads made between them see
+// - Writes happen inside a WriteTransaction (Begin). Reads made in it see
 //   the state the writes apply to: no other writer can change the tables in
 //   between, or the first write fails and the transaction is lost (SQLite:
 //   BEGIN IMMEDIATE, or BEGIN and a snapshot checked at the first write;
 //   PostgreSQL: row locks). Changes the
-//   transaction makes are captured with the origin given to BeginWrite, so
+//   transaction makes are captured with the origin given to Begin, so
 //   the map that made them can skip them (echo suppression).
 // - Failures: Unavailable when trying again later may succeed (a lock held
 //   too long, I/O, an unreachable database); other codes are not retried.
@@ -96,6 +96,38 @@ class RowReader {
 struct CaptureCounts {
   int tables = 0;
   int objects = 0;  // triggers, tables and indexes install added
+};
+
+// A write transaction of one endpoint (Endpoint::Begin). Insert, Update
+// and Delete are each atomic inside it: a write the database refuses (a
+// constraint, a too-long value) returns FailedPrecondition with the
+// database's reason, has changed nothing, and the transaction goes on (a
+// database that aborts a transaction on an error wraps each write in a
+// savepoint). Any other error means the transaction is lost: the caller
+// rolls it back and abandons the batch. Destroying an open transaction
+// rolls it back. Valid while its endpoint lives.
+class WriteTransaction {
+ public:
+  virtual ~WriteTransaction() = default;
+  // Inserts a row; the table's `id` column, when it is a guid, gets a new
+  // UUIDv7 unless `columns` names it. Returns the new row's RowId.
+  virtual Expected<RowId> Insert(const std::string& table, const std::vector<std::string>& columns,
+                                 const std::vector<Value>& values) = 0;
+  // Inserts rows of the same columns: one outcome per row, in order, each
+  // as Insert's (a refused row does not stop the others). The bulk path a
+  // database with a faster way to load many rows implements.
+  virtual Expected<std::vector<Expected<RowId>>> InsertMany(
+      const std::string& table, const std::vector<std::string>& columns,
+      const std::vector<std::vector<Value>>& rows);
+  virtual Status Update(const std::string& table, const RowId& id,
+                        const std::vector<std::string>& columns,
+                        const std::vector<Value>& values) = 0;
+  virtual Status Delete(const std::string& table, const RowId& id) = 0;
+  // Makes the writes durable. On failure the transaction is still open, to
+  // be rolled back.
+  virtual Status Commit() = 0;
+  // Ends an open transaction without its writes; nothing when it is not open.
+  virtual void Rollback() = 0;
 };
 
 class Endpoint {
@@ -189,38 +221,28 @@ class Endpoint {
   // fails with Unavailable (which the engine retries later).
   virtual void SetLockTimeout(std::chrono::milliseconds timeout) = 0;
 
-  // Begins a write transaction; reads from then on see one snapshot of the
-  // database. `lock` says when it takes the database's write lock:
+  // Begins a write transaction (WriteTransaction, below); reads from then
+  // on see one snapshot of the database. At most one is open per endpoint.
+  // `lock` says when it takes the database's write lock:
   // - kNow: at once, waiting up to the lock timeout for other writers (so
   //   only when the caller holds no other database's lock);
   // - kAtFirstWrite: at its first Insert, Update or Delete, without
   //   waiting: when another writer holds the lock, or has committed since
   //   the snapshot, that write fails with Unavailable and the transaction
   //   is lost (roll it back and try again; LostLockRace then says so).
-  // A transaction that wrote nothing never takes the lock.
+  // A transaction that wrote nothing never takes the lock. How the
+  // transaction's changes are captured with `origin` is the endpoint's
+  // business, and must hold while applications commit at the same time
+  // (SQLite: stamped under its database-wide write lock).
   enum class WriteLock { kNow, kAtFirstWrite };
-  virtual Status BeginWrite(std::string_view origin, WriteLock lock) = 0;
-  virtual Status CommitWrite() = 0;
-  virtual void RollbackWrite() = 0;
+  virtual Expected<std::unique_ptr<WriteTransaction>> Begin(std::string_view origin,
+                                                            WriteLock lock) = 0;
   // Whether a transaction ended because its first write found the write
   // lock held (kAtFirstWrite), since the last call.
   virtual bool LostLockRace() = 0;
   // How long the last committed or rolled back transaction held the write
   // lock (zero when it took none).
   virtual std::chrono::nanoseconds LastLockHeld() const = 0;
-  // Insert, Update and Delete are each atomic inside the write transaction:
-  // a write the database refuses (a constraint, a too-long value) returns
-  // FailedPrecondition with the database's reason, has changed nothing, and
-  // the transaction goes on. Any other error means the transaction is lost:
-  // the caller abandons the batch.
-  // Inserts a row; the table's `id` column, when it is a guid, gets a new
-  // UUIDv7 unless `columns` names it. Returns the new row's RowId.
-  virtual Expected<RowId> Insert(const std::string& table, const std::vector<std::string>& columns,
-                                 const std::vector<Value>& values) = 0;
-  virtual Status Update(const std::string& table, const RowId& id,
-                        const std::vector<std::string>& columns,
-                        const std::vector<Value>& values) = 0;
-  virtual Status Delete(const std::string& table, const RowId& id) = 0;
   // The row whose `columns` hold `values`, compared as values of each
   // column's type in the bundle (a ref's as its target's id) whatever form
   // the database stores them in, without scanning the table; a null matches

@@ -26,17 +26,22 @@ Status SyncEngine::Impl::BeginBatch(Batch& batch, MapPlan& plan) {
   // another's: only the database begun first may wait (lock_first, the one
   // a batch last found locked); the other takes its lock at its first
   // write, or the batch is given up and done again (MapFailed).
-  Endpoint* first = plan.side[0].endpoint;
-  Endpoint* second = plan.side[1].endpoint;
-  if (second == lock_first) std::swap(first, second);
+  int first = plan.side[1].endpoint == lock_first ? 1 : 0;
   using WriteLock = Endpoint::WriteLock;
-  WriteLock lock = first == lock_first ? WriteLock::kNow : WriteLock::kAtFirstWrite;
-  if (Status s = first->BeginWrite(plan.name, lock); !s.ok()) return s;
-  if (second != first) {
-    if (Status s = second->BeginWrite(plan.name, WriteLock::kAtFirstWrite); !s.ok()) {
-      first->RollbackWrite();
-      return s;
+  WriteLock lock =
+      plan.side[first].endpoint == lock_first ? WriteLock::kNow : WriteLock::kAtFirstWrite;
+  Expected<std::unique_ptr<endpoint::WriteTransaction>> began =
+      plan.side[first].endpoint->Begin(plan.name, lock);
+  if (!began.ok()) return began.status();
+  batch.write[first] = std::move(*began);
+  if (plan.side[1].endpoint != plan.side[0].endpoint) {
+    began = plan.side[1 - first].endpoint->Begin(plan.name, WriteLock::kAtFirstWrite);
+    if (!began.ok()) {
+      batch.write[first]->Rollback();
+      batch.write[first].reset();
+      return began.status();
     }
+    batch.write[1 - first] = std::move(*began);
   }
   batch.open = true;
   if (Status s = state->BeginRead(); !s.ok()) {
@@ -90,9 +95,8 @@ void SyncEngine::Impl::AbortBatch(Batch& batch) {
     batch.state_open = false;
   }
   if (!batch.open) return;
-  batch.plan->side[0].endpoint->RollbackWrite();
-  if (batch.plan->side[1].endpoint != batch.plan->side[0].endpoint) {
-    batch.plan->side[1].endpoint->RollbackWrite();
+  for (auto& write : batch.write) {
+    if (write) write->Rollback();
   }
   batch.open = false;
 }
@@ -117,7 +121,7 @@ Status SyncEngine::Impl::CommitBatch(Batch& batch,
     AbortBatch(batch);
     return s;
   }
-  if (Status s = plan.side[0].endpoint->CommitWrite(); !s.ok()) {
+  if (Status s = batch.write[0]->Commit(); !s.ok()) {
     AbortBatch(batch);
     return s;
   }
@@ -127,11 +131,11 @@ Status SyncEngine::Impl::CommitBatch(Batch& batch,
     ResetPlanMemory(plan);
     return s;
   };
-  if (plan.side[1].endpoint != plan.side[0].endpoint) {
+  if (batch.write[1]) {
     Status s = Failpoint("commit.between_databases");
-    if (s.ok()) s = plan.side[1].endpoint->CommitWrite();
+    if (s.ok()) s = batch.write[1]->Commit();
     if (!s.ok()) {
-      plan.side[1].endpoint->RollbackWrite();
+      batch.write[1]->Rollback();
       batch.open = false;
       batch.state_open = false;
       return lost_state(s);
@@ -224,7 +228,7 @@ Status SyncEngine::Impl::SweepUnconfirmed(Batch& batch, int s) {
       if (!st.ok()) return st;
       continue;
     }
-    Status deleted = side.endpoint->Delete(side.table, id);
+    Status deleted = batch.Writer(s).Delete(side.table, id);
     Trace("  delete unconfirmed {} row {}", side.table, id);
     if (!deleted.ok()) {
       if (!IsRejected(deleted)) return deleted;

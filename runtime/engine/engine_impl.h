@@ -239,6 +239,10 @@ class SyncEngine::Impl {
   struct Batch {
     MapPlan* plan = nullptr;
     bool open = false;
+    // Each side's write transaction; write[1] is empty when both sides are
+    // one endpoint (both write through write[0]).
+    std::unique_ptr<endpoint::WriteTransaction> write[2];
+    endpoint::WriteTransaction& Writer(int s) { return write[s] ? *write[s] : *write[0]; }
     std::vector<std::function<Status(state::StateStore&)>> state_ops;
     // Links made or dropped in this batch, before the state store has them.
     std::unordered_map<std::string, std::optional<state::Link>> by_left;

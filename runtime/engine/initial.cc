@@ -372,7 +372,7 @@ Expected<bool> SyncEngine::Impl::InsertPartner(Batch& batch, int from, const Row
 
   batch.done.insert(std::move(from_key));
   ++counts.pairs;
-  Expected<RowId> inserted = target.endpoint->Insert(target.table, *names, *values);
+  Expected<RowId> inserted = batch.Writer(to).Insert(target.table, *names, *values);
   Trace("reconcile {} side {} row {}: insert into {} -> {}", plan.name, from, row.id, target.table,
         inserted.ok() ? *inserted : inserted.status().message());
   if (!inserted.ok()) {

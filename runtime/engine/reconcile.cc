@@ -664,7 +664,7 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
       names.push_back(column);
       values.push_back(value);
     }
-    Expected<RowId> inserted = target.endpoint->Insert(target.table, names, values);
+    Expected<RowId> inserted = batch.Writer(to).Insert(target.table, names, values);
     Trace("  insert into {} -> {}", target.table,
           inserted.ok() ? *inserted : inserted.status().message());
     if (!inserted.ok()) {
@@ -774,7 +774,7 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
       int kept = decision->side;
       int gone = 1 - kept;
       Side& target = plan.side[kept];
-      Status deleted = target.endpoint->Delete(target.table, ids[kept]);
+      Status deleted = batch.Writer(kept).Delete(target.table, ids[kept]);
       Trace("  delete {} row {}", target.table, ids[kept]);
       if (!deleted.ok()) {
         if (!IsRejected(deleted)) return deleted;
@@ -958,7 +958,7 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
   for (const Write& write : writes) {
     Side& target = plan.side[write.to];
     Status updated =
-        target.endpoint->Update(target.table, ids[write.to], write.columns, write.values);
+        batch.Writer(write.to).Update(target.table, ids[write.to], write.columns, write.values);
     Trace("  update {} row {}: {} column(s)", target.table, ids[write.to], write.columns.size());
     if (!updated.ok()) {
       if (!IsRejected(updated)) return updated;

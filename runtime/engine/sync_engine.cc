@@ -406,7 +406,8 @@ Status SyncEngine::Impl::StopMapIfSchemaChanged(MapPlan& plan, Status failure) {
 }
 
 void SyncEngine::Impl::Recover() {
-  for (auto& [system, endpoint] : endpoints) endpoint->RollbackWrite();
+  // The databases' write transactions belong to the failed batch, which
+  // rolled them back when it was abandoned or destroyed.
   state->Rollback();
   // What the engine keeps between batches is read again from the state
   // store and the changelogs.

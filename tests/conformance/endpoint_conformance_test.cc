@@ -160,15 +160,22 @@ class EndpointConformance : public testing::TestWithParam<HarnessFactory> {
 
   Status DuetInsert(const std::string& code, const std::string& name, RowId* id = nullptr) {
     Expected<RowId> r =
-        ep_->Insert(kCustomer, {"code", "name"}, {Value::String(code), Value::String(name)});
+        txn_->Insert(kCustomer, {"code", "name"}, {Value::String(code), Value::String(name)});
     if (r.ok() && id) *id = *r;
     return r.status();
+  }
+
+  void Begin(Endpoint::WriteLock lock) {
+    Expected<std::unique_ptr<endpoint::WriteTransaction>> txn = ep_->Begin(kOrigin, lock);
+    ASSERT_TRUE(txn.ok()) << txn.status().ToString();
+    txn_ = std::move(*txn);
   }
 
   std::unique_ptr<EndpointHarness> harness_;
   bundle::Manifest manifest_;
   std::unique_ptr<Endpoint> ep_;
   std::unique_ptr<AppSession> app_;
+  std::unique_ptr<endpoint::WriteTransaction> txn_;
 };
 
 TEST_P(EndpointConformance, CaptureInstallIsIdempotentAndUninstallRemovesExactlyIt) {
@@ -236,12 +243,12 @@ TEST_P(EndpointConformance, ReadingResumesFromACheckpointAfterReopen) {
 
 TEST_P(EndpointConformance, DuetsWritesCarryTheirOriginAndNoOtherChangeDoes) {
   App("INSERT INTO customer (code, name) VALUES ('A', 'Ann')");
-  ASSERT_TRUE(ep_->BeginWrite(kOrigin, Endpoint::WriteLock::kNow).ok());
+  ASSERT_NO_FATAL_FAILURE(Begin(Endpoint::WriteLock::kNow));
   RowId mine;
   ASSERT_TRUE(DuetInsert("D", "Duet", &mine).ok());
   RowId a = Customer("A");
-  ASSERT_TRUE(ep_->Update(kCustomer, a, {"name"}, {Value::String("Anne")}).ok());
-  ASSERT_TRUE(ep_->CommitWrite().ok());
+  ASSERT_TRUE(txn_->Update(kCustomer, a, {"name"}, {Value::String("Anne")}).ok());
+  ASSERT_TRUE(txn_->Commit().ok());
   App("UPDATE customer SET name = 'Ann' WHERE code = 'A'");
 
   std::vector<Seen> others = Changes(0, kOrigin);
@@ -271,13 +278,13 @@ TEST_P(EndpointConformance, DuetsWritesCarryTheirOriginAndNoOtherChangeDoes) {
 // An application writing while duet's transaction holds the lock either
 // waits for it or goes on beside it; either way its change is its own.
 TEST_P(EndpointConformance, AnApplicationCommitDuringDuetsTransactionIsNotDuets) {
-  ASSERT_TRUE(ep_->BeginWrite(kOrigin, Endpoint::WriteLock::kNow).ok());
+  ASSERT_NO_FATAL_FAILURE(Begin(Endpoint::WriteLock::kNow));
   ASSERT_TRUE(DuetInsert("D", "Duet").ok());
   std::unique_ptr<AppSession> other = harness_->App();
   Status started =
       other->StartBlockedWrite("INSERT INTO customer (code, name) VALUES ('A', 'Ann')");
   ASSERT_TRUE(started.ok()) << started.ToString();
-  ASSERT_TRUE(ep_->CommitWrite().ok());
+  ASSERT_TRUE(txn_->Commit().ok());
   ASSERT_TRUE(other->WaitDone().ok());
   std::vector<Seen> others = Changes(0, kOrigin);
   std::vector<Seen> want = {{kCustomer, ChangeOp::kInsert, Customer("A")}};
@@ -285,17 +292,17 @@ TEST_P(EndpointConformance, AnApplicationCommitDuringDuetsTransactionIsNotDuets)
 }
 
 TEST_P(EndpointConformance, ACommitBeforeDuetsFirstWriteLosesTheRaceNotTheChange) {
-  ASSERT_TRUE(ep_->BeginWrite(kOrigin, Endpoint::WriteLock::kAtFirstWrite).ok());
+  ASSERT_NO_FATAL_FAILURE(Begin(Endpoint::WriteLock::kAtFirstWrite));
   App("INSERT INTO customer (code, name) VALUES ('A', 'Ann')");
   Status s = DuetInsert("D", "Duet");
   EXPECT_EQ(s.code(), StatusCode::kUnavailable) << s.ToString();
-  ep_->RollbackWrite();
+  txn_->Rollback();
   EXPECT_TRUE(ep_->LostLockRace());
   EXPECT_FALSE(ep_->LostLockRace()) << "said once";
   // Done again, the batch sees the application's row and writes its own.
-  ASSERT_TRUE(ep_->BeginWrite(kOrigin, Endpoint::WriteLock::kAtFirstWrite).ok());
+  ASSERT_NO_FATAL_FAILURE(Begin(Endpoint::WriteLock::kAtFirstWrite));
   ASSERT_TRUE(DuetInsert("D", "Duet").ok());
-  ASSERT_TRUE(ep_->CommitWrite().ok());
+  ASSERT_TRUE(txn_->Commit().ok());
   std::vector<Seen> want = {{kCustomer, ChangeOp::kInsert, Customer("A")}};
   EXPECT_EQ(Changes(0, kOrigin), want);
 }
@@ -304,15 +311,15 @@ TEST_P(EndpointConformance, ARefusedRowLeavesTheTransactionGoing) {
   App("INSERT INTO customer (code, name) VALUES ('A', 'Ann')");
   int64_t before = *ep_->ChangelogEnd();
   RowId a = Customer("A");
-  ASSERT_TRUE(ep_->BeginWrite(kOrigin, Endpoint::WriteLock::kAtFirstWrite).ok());
+  ASSERT_NO_FATAL_FAILURE(Begin(Endpoint::WriteLock::kAtFirstWrite));
   Status duplicate = DuetInsert("A", "Again");
   EXPECT_EQ(duplicate.code(), StatusCode::kFailedPrecondition) << duplicate.ToString();
-  Status null_key = ep_->Update(kCustomer, a, {"code"}, {Value::Null()});
+  Status null_key = txn_->Update(kCustomer, a, {"code"}, {Value::Null()});
   EXPECT_EQ(null_key.code(), StatusCode::kFailedPrecondition) << null_key.ToString();
   RowId b;
   ASSERT_TRUE(DuetInsert("B", "Bob", &b).ok());
-  ASSERT_TRUE(ep_->Update(kCustomer, a, {"name"}, {Value::String("Anne")}).ok());
-  ASSERT_TRUE(ep_->CommitWrite().ok());
+  ASSERT_TRUE(txn_->Update(kCustomer, a, {"name"}, {Value::String("Anne")}).ok());
+  ASSERT_TRUE(txn_->Commit().ok());
   EXPECT_EQ(NameOf(a), "Anne");
   EXPECT_EQ(NameOf(b), "Bob");
   std::vector<Seen> want = {{kCustomer, ChangeOp::kInsert, b}, {kCustomer, ChangeOp::kUpdate, a}};
@@ -321,9 +328,9 @@ TEST_P(EndpointConformance, ARefusedRowLeavesTheTransactionGoing) {
 
 TEST_P(EndpointConformance, RollbackLeavesNoRowAndNoChange) {
   int64_t before = *ep_->ChangelogEnd();
-  ASSERT_TRUE(ep_->BeginWrite(kOrigin, Endpoint::WriteLock::kNow).ok());
+  ASSERT_NO_FATAL_FAILURE(Begin(Endpoint::WriteLock::kNow));
   ASSERT_TRUE(DuetInsert("D", "Duet").ok());
-  ep_->RollbackWrite();
+  txn_->Rollback();
   Expected<std::optional<RowId>> id = ep_->FindRow(kCustomer, {"code"}, {Value::String("D")});
   ASSERT_TRUE(id.ok());
   EXPECT_FALSE(id->has_value());
@@ -465,16 +472,16 @@ TEST_P(EndpointConformance, APrimaryKeyOfAnyShapeNamesTheRow) {
   EXPECT_EQ(scanned.size(), 3u);
 
   int64_t before = *ep_->ChangelogEnd();
-  ASSERT_TRUE(ep_->BeginWrite(kOrigin, Endpoint::WriteLock::kNow).ok());
-  ASSERT_TRUE(ep_->Update(kLine, line12, {"qty"}, {Value::Int(8)}).ok());
-  ASSERT_TRUE(ep_->Update(kAccount, account, {"name"}, {Value::String("Tailspin")}).ok());
-  Expected<RowId> made = ep_->Insert(kLine, {"order_no", "line_no", "qty"},
-                                     {Value::Int(3), Value::Int(1), Value::Int(1)});
+  ASSERT_NO_FATAL_FAILURE(Begin(Endpoint::WriteLock::kNow));
+  ASSERT_TRUE(txn_->Update(kLine, line12, {"qty"}, {Value::Int(8)}).ok());
+  ASSERT_TRUE(txn_->Update(kAccount, account, {"name"}, {Value::String("Tailspin")}).ok());
+  Expected<RowId> made = txn_->Insert(kLine, {"order_no", "line_no", "qty"},
+                                      {Value::Int(3), Value::Int(1), Value::Int(1)});
   ASSERT_TRUE(made.ok()) << made.status().ToString();
-  Expected<RowId> guid_row = ep_->Insert(kAccount, {"name"}, {Value::String("Made by duet")});
+  Expected<RowId> guid_row = txn_->Insert(kAccount, {"name"}, {Value::String("Made by duet")});
   ASSERT_TRUE(guid_row.ok()) << guid_row.status().ToString();
-  ASSERT_TRUE(ep_->Delete(kLine, std::get<2>(changes[3])).ok());
-  ASSERT_TRUE(ep_->CommitWrite().ok());
+  ASSERT_TRUE(txn_->Delete(kLine, std::get<2>(changes[3])).ok());
+  ASSERT_TRUE(txn_->Commit().ok());
   std::vector<Seen> want = {{kLine, ChangeOp::kUpdate, line12},
                             {kAccount, ChangeOp::kUpdate, account},
                             {kLine, ChangeOp::kInsert, *made},
@@ -497,10 +504,10 @@ TEST_P(EndpointConformance, AMalformedRowIdIsAnErrorNotACrash) {
     Expected<std::optional<endpoint::Row>> row = (*reader)->Read(bad);
     EXPECT_TRUE(!row.ok() || !row->has_value()) << bad;
   }
-  ASSERT_TRUE(ep_->BeginWrite(kOrigin, Endpoint::WriteLock::kNow).ok());
-  Status s = ep_->Update(kLine, "not a key", {"qty"}, {Value::Int(1)});
+  ASSERT_NO_FATAL_FAILURE(Begin(Endpoint::WriteLock::kNow));
+  Status s = txn_->Update(kLine, "not a key", {"qty"}, {Value::Int(1)});
   EXPECT_FALSE(s.ok());
-  ep_->RollbackWrite();
+  txn_->Rollback();
 }
 
 // An upsert of an existing primary key is the same row changed, not a new
@@ -526,6 +533,41 @@ TEST_P(EndpointConformance, AnUpsertOfAnExistingKeyIsTheSameRow) {
   Expected<std::optional<endpoint::Row>> row = (*reader)->Read(a);
   ASSERT_TRUE(row.ok() && row->has_value());
   EXPECT_EQ((*row)->values[0].ToText(), "Contoso Ltd");
+}
+
+TEST_P(EndpointConformance, BulkInsertGivesEachRowItsOutcome) {
+  App("INSERT INTO customer (code, name) VALUES ('B', 'Bob')");
+  int64_t before = *ep_->ChangelogEnd();
+  ASSERT_NO_FATAL_FAILURE(Begin(Endpoint::WriteLock::kAtFirstWrite));
+  std::vector<std::vector<Value>> rows;
+  for (const char* code : {"A", "B", "C"}) rows.push_back({Value::String(code), Value::Null()});
+  Expected<std::vector<Expected<RowId>>> made = txn_->InsertMany(kCustomer, {"code", "name"}, rows);
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  ASSERT_EQ(made->size(), 3u);
+  EXPECT_TRUE((*made)[0].ok());
+  EXPECT_EQ((*made)[1].status().code(), StatusCode::kFailedPrecondition) << "B exists";
+  EXPECT_TRUE((*made)[2].ok());
+  ASSERT_TRUE(txn_->Commit().ok());
+  std::vector<Seen> want = {{kCustomer, ChangeOp::kInsert, *(*made)[0]},
+                            {kCustomer, ChangeOp::kInsert, *(*made)[2]}};
+  EXPECT_EQ(Changes(before, "another map"), want);
+  EXPECT_EQ(Customer("C"), *(*made)[2]) << "the identities are the rows'";
+}
+
+TEST_P(EndpointConformance, OneTransactionAtATimeAndDestroyingOneRollsItBack) {
+  ASSERT_NO_FATAL_FAILURE(Begin(Endpoint::WriteLock::kNow));
+  ASSERT_TRUE(DuetInsert("D", "Duet").ok());
+  Expected<std::unique_ptr<endpoint::WriteTransaction>> second =
+      ep_->Begin(kOrigin, Endpoint::WriteLock::kNow);
+  EXPECT_EQ(second.status().code(), StatusCode::kFailedPrecondition);
+  txn_.reset();
+  Expected<std::optional<RowId>> id = ep_->FindRow(kCustomer, {"code"}, {Value::String("D")});
+  ASSERT_TRUE(id.ok());
+  EXPECT_FALSE(id->has_value()) << "rolled back";
+  ASSERT_NO_FATAL_FAILURE(Begin(Endpoint::WriteLock::kNow));
+  ASSERT_TRUE(txn_->Commit().ok());
+  EXPECT_EQ(DuetInsert("E", "After").code(), StatusCode::kFailedPrecondition)
+      << "an ended transaction writes nothing";
 }
 
 INSTANTIATE_TEST_SUITE_P(Endpoints, EndpointConformance, testing::ValuesIn(Harnesses()),

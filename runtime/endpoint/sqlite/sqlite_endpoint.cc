@@ -704,7 +704,12 @@ class SqliteEndpoint : public Endpoint {
     sqlite3_busy_timeout(db_->handle(), static_cast<int>(timeout.count()));
   }
 
-  Status BeginWrite(std::string_view origin, WriteLock lock) override {
+  Expected<std::unique_ptr<WriteTransaction>> Begin(std::string_view origin,
+                                                    WriteLock lock) override;
+
+  // The write transaction's steps (SqliteWriteTransaction), on this
+  // endpoint's one connection.
+  Status BeginWrite(std::string_view origin, WriteLock lock) {
     // BEGIN IMMEDIATE takes the write lock now (waiting up to the lock
     // timeout); BEGIN reads a snapshot and takes it at the first write.
     bool now = lock == WriteLock::kNow;
@@ -722,7 +727,7 @@ class SqliteEndpoint : public Endpoint {
     return Status::Ok();
   }
 
-  Status CommitWrite() override {
+  Status CommitWrite() {
     if (locked_ && !origin_.empty()) {
       Expected<Statement*> s =
           db_->Prepare(std::string("UPDATE ") + kChangelog + " SET origin = ?1 WHERE seq > ?2");
@@ -734,13 +739,14 @@ class SqliteEndpoint : public Endpoint {
     return EndWrite("COMMIT");
   }
 
-  void RollbackWrite() override { (void)EndWrite("ROLLBACK"); }
+  void RollbackWrite() { (void)EndWrite("ROLLBACK"); }
+  void EndTransaction() { transaction_open_ = false; }
 
   bool LostLockRace() override { return std::exchange(lock_taken_, false); }
   std::chrono::nanoseconds LastLockHeld() const override { return last_lock_held_; }
 
   Expected<RowId> Insert(const std::string& table, const std::vector<std::string>& columns,
-                         const std::vector<Value>& values) override {
+                         const std::vector<Value>& values) {
     if (Status s = TakeLock(); !s.ok()) return s;
     // A map inserts the same columns row after row: the statements are
     // made once for a table and list of columns.
@@ -776,7 +782,7 @@ class SqliteEndpoint : public Endpoint {
   }
 
   Status Update(const std::string& table, const RowId& id, const std::vector<std::string>& columns,
-                const std::vector<Value>& values) override {
+                const std::vector<Value>& values) {
     if (columns.empty()) return Status::Ok();
     Expected<RowKey> key = KeyOf(table);
     if (!key.ok()) return key.status();
@@ -819,7 +825,7 @@ class SqliteEndpoint : public Endpoint {
     return Status::Ok();
   }
 
-  Status Delete(const std::string& table, const RowId& id) override {
+  Status Delete(const std::string& table, const RowId& id) {
     Expected<RowKey> key = KeyOf(table);
     if (!key.ok()) return key.status();
     Expected<std::vector<KeyParam>> row = DecodeRowId(*key, id);
@@ -1478,6 +1484,7 @@ class SqliteEndpoint : public Endpoint {
   std::string origin_;
   int64_t write_start_ = 0;
   std::chrono::milliseconds lock_timeout_{30000};  // sqlite::Db::Open's
+  bool transaction_open_ = false;                  // a SqliteWriteTransaction is open
   bool locked_ = false;                            // the open transaction holds the write lock
   bool lock_taken_ = false;                        // TakeLock found it held by another writer
   std::chrono::steady_clock::time_point locked_at_{};
@@ -1651,6 +1658,60 @@ Expected<int64_t> SqliteReader::Count() {
   ScopedStatement st(*s);
   if (st->Step() != SQLITE_ROW) return endpoint_->db().Error("counting rows");
   return st->ColumnInt(0);
+}
+
+// A write transaction of a SqliteEndpoint: its connection's one
+// transaction, so at most one is open at a time.
+class SqliteWriteTransaction : public WriteTransaction {
+ public:
+  explicit SqliteWriteTransaction(SqliteEndpoint* endpoint) : endpoint_(endpoint) {}
+  ~SqliteWriteTransaction() override { Rollback(); }
+
+  Expected<RowId> Insert(const std::string& table, const std::vector<std::string>& columns,
+                         const std::vector<Value>& values) override {
+    if (!open_) return Closed();
+    return endpoint_->Insert(table, columns, values);
+  }
+  Status Update(const std::string& table, const RowId& id, const std::vector<std::string>& columns,
+                const std::vector<Value>& values) override {
+    if (!open_) return Closed();
+    return endpoint_->Update(table, id, columns, values);
+  }
+  Status Delete(const std::string& table, const RowId& id) override {
+    if (!open_) return Closed();
+    return endpoint_->Delete(table, id);
+  }
+  Status Commit() override {
+    if (!open_) return Closed();
+    Status s = endpoint_->CommitWrite();
+    if (s.ok()) Ended();
+    return s;
+  }
+  void Rollback() override {
+    if (!open_) return;
+    endpoint_->RollbackWrite();
+    Ended();
+  }
+
+ private:
+  static Status Closed() { return FailedPreconditionError("the write transaction has ended"); }
+  void Ended() {
+    open_ = false;
+    endpoint_->EndTransaction();
+  }
+
+  SqliteEndpoint* endpoint_;
+  bool open_ = true;
+};
+
+Expected<std::unique_ptr<WriteTransaction>> SqliteEndpoint::Begin(std::string_view origin,
+                                                                  WriteLock lock) {
+  if (transaction_open_) {
+    return FailedPreconditionError(system_ + ": a write transaction is already open");
+  }
+  if (Status s = BeginWrite(origin, lock); !s.ok()) return s;
+  transaction_open_ = true;
+  return std::unique_ptr<WriteTransaction>(new SqliteWriteTransaction(this));
 }
 
 }  // namespace

@@ -1,0 +1,20 @@
+#include "runtime/endpoint/endpoint.h"
+
+namespace duet::endpoint {
+
+Expected<std::vector<Expected<RowId>>> WriteTransaction::InsertMany(
+    const std::string& table, const std::vector<std::string>& columns,
+    const std::vector<std::vector<Value>>& rows) {
+  std::vector<Expected<RowId>> out;
+  out.reserve(rows.size());
+  for (const std::vector<Value>& row : rows) {
+    Expected<RowId> id = Insert(table, columns, row);
+    // A refused row is that row's outcome; anything else loses the
+    // transaction, and with it every row.
+    if (!id.ok() && id.status().code() != StatusCode::kFailedPrecondition) return id.status();
+    out.push_back(std::move(id));
+  }
+  return out;
+}
+
+}  // namespace duet::endpoint
