@@ -28,9 +28,7 @@ struct StateSession {
 Expected<StateSession> OpenState(const std::string& config_path) {
   Expected<engine::Config> config = LoadDeployment(config_path);
   if (!config.ok()) return config.status();
-  Expected<std::string> path = engine::SqlitePath(config->state, "state");
-  if (!path.ok()) return path.status();
-  Expected<std::unique_ptr<state::StateStore>> state = state::StateStore::Open(*path);
+  Expected<std::unique_ptr<state::StateStore>> state = state::OpenStateStore(config->state);
   if (!state.ok()) return state.status();
   return StateSession{*config, std::move(*state)};
 }
@@ -137,7 +135,7 @@ int RequestAndProcess(const ErrorsOptions& options, StateSession& session,
     }
     return kExitClean;
   }
-  Expected<std::unique_ptr<Session>> run = OpenSession(options.config_path);
+  Expected<std::unique_ptr<Session>> run = OpenSession(options.config_path, /*worker=*/true);
   if (!run.ok()) return Fail(run.status());
   if (Status s = (*run)->engine->CheckReady(); !s.ok()) return Fail(s);
   Expected<int64_t> processed = (*run)->engine->ProcessRequests();

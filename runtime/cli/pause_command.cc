@@ -25,9 +25,7 @@ Expected<std::unique_ptr<state::StateStore>> OpenForMap(const PauseOptions& opti
   if (!manifest->FindMap(options.map)) {
     return NotFoundError("the bundle " + config->bundle + " has no map '" + options.map + "'");
   }
-  Expected<std::string> path = engine::SqlitePath(config->state, "state");
-  if (!path.ok()) return path.status();
-  return state::StateStore::Open(*path);
+  return state::OpenStateStore(config->state);
 }
 
 }  // namespace
@@ -183,9 +181,7 @@ int ResyncCommand(const ResyncOptions& options) {
                   map->master + "')"
             : "map " + map->name + ": --from " + from + " is not a side whose rows the map reads"));
   }
-  Expected<std::string> path = engine::SqlitePath(config->state, "state");
-  if (!path.ok()) return Fail(path.status());
-  Expected<std::unique_ptr<state::StateStore>> state = state::StateStore::Open(*path);
+  Expected<std::unique_ptr<state::StateStore>> state = state::OpenStateStore(config->state);
   if (!state.ok()) return Fail(state.status());
   Expected<std::optional<state::Resync>> running = (*state)->GetResync(map->name);
   if (!running.ok()) return Fail(running.status());
@@ -229,7 +225,7 @@ int ResyncCommand(const ResyncOptions& options) {
               << "\n";
     return kExitClean;
   }
-  Expected<std::unique_ptr<Session>> session = OpenSession(options.config_path);
+  Expected<std::unique_ptr<Session>> session = OpenSession(options.config_path, /*worker=*/true);
   if (!session.ok()) return Fail(session.status());
   engine::SyncEngine& engine = *(*session)->engine;
   if (Status s = engine.CheckReady(); !s.ok()) return Fail(s);

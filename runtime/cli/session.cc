@@ -171,7 +171,15 @@ Status CheckBindings(const engine::Config& config,
   return Status::Ok();
 }
 
-Expected<std::unique_ptr<Session>> OpenSession(const std::string& config_path) {
+// This process as the owner of a lease: the same process taking the lease
+// again (a reload) keeps its epoch.
+std::string LeaseOwner() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  return std::string(host) + ":" + std::to_string(::getpid());
+}
+
+Expected<std::unique_ptr<Session>> OpenSession(const std::string& config_path, bool worker) {
   auto session = std::make_unique<Session>();
   Expected<engine::Config> config = LoadDeployment(config_path);
   if (!config.ok()) return config.status();
@@ -195,11 +203,14 @@ Expected<std::unique_ptr<Session>> OpenSession(const std::string& config_path) {
   Expected<std::map<std::string, std::unique_ptr<endpoint::Endpoint>>> endpoints =
       OpenEndpoints(*config, manifest);
   if (!endpoints.ok()) return endpoints.status();
-  Expected<std::string> state_path = engine::SqlitePath(config->state, "state");
-  if (!state_path.ok()) return state_path.status();
-  Expected<std::unique_ptr<state::StateStore>> state = state::StateStore::Open(*state_path);
+  Expected<std::unique_ptr<state::StateStore>> state = state::OpenStateStore(config->state);
   if (!state.ok()) return state.status();
   if (Status s = CheckBindings(*config, *endpoints, **state); !s.ok()) return s;
+  if (worker) {
+    if (Expected<int64_t> epoch = (*state)->AcquireLease(LeaseOwner()); !epoch.ok()) {
+      return epoch.status();
+    }
+  }
   Expected<std::unique_ptr<engine::SyncEngine>> engine = engine::SyncEngine::Create(
       *config, *session->bundle, std::move(*endpoints), std::move(*state));
   if (!engine.ok()) return engine.status();

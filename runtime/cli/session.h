@@ -46,7 +46,11 @@ struct Session {
   std::unique_ptr<engine::SyncEngine> engine;
 };
 
-Expected<std::unique_ptr<Session>> OpenSession(const std::string& config_path);
+// A session that syncs (`duet run`, and the commands that reconcile while
+// holding the state store's lock) is a worker: with `worker` it takes the
+// state store's lease (StateStore::AcquireLease, owner "HOST:PID"), so that
+// its units of work fail once a later worker took the lease.
+Expected<std::unique_ptr<Session>> OpenSession(const std::string& config_path, bool worker = false);
 
 // Why the database of `system` must not be synced with the configured state
 // store: it was installed with another one. Names the way forward.

@@ -105,10 +105,8 @@ int InstallCommand(const std::string& config_path, bool new_state) {
   for (auto& [system, ep] : (*session)->endpoints) {
     if (Status s = ep->CheckSchema(); !s.ok()) return Fail(s);
   }
-  Expected<std::string> state_path = engine::SqlitePath((*session)->config.state, "state");
-  if (!state_path.ok()) return Fail(state_path.status());
   Expected<std::unique_ptr<state::StateStore>> state =
-      state::StateStore::Open(*state_path, state::StateStore::OpenMode::kCreate);
+      state::OpenStateStore((*session)->config.state, state::StateStore::OpenMode::kCreate);
   if (!state.ok()) return Fail(state.status());
   for (auto& [system, ep] : (*session)->endpoints) {
     Expected<endpoint::CaptureCounts> counts = ep->InstallCapture(captured[system]);
@@ -226,7 +224,7 @@ class MetricsServer {
 // one.
 Status Reload(const std::string& config_path, std::unique_ptr<Session>& session,
               const std::function<void(const std::string&)>& log) {
-  Expected<std::unique_ptr<Session>> next = OpenSession(config_path);
+  Expected<std::unique_ptr<Session>> next = OpenSession(config_path, /*worker=*/true);
   if (!next.ok()) return next.status();
   if (Status s = (*next)->engine->CheckReady(); !s.ok()) return s;
   bundle::ManifestDiff diff =
@@ -285,7 +283,7 @@ int RunCommand(const std::string& config_path, bool once, const MetricsOptions& 
   if (!config.ok()) return Fail(config.status());
   Expected<int> lock = LockState(*config);
   if (!lock.ok()) return Fail(lock.status());
-  Expected<std::unique_ptr<Session>> session = OpenSession(config_path);
+  Expected<std::unique_ptr<Session>> session = OpenSession(config_path, /*worker=*/true);
   if (!session.ok()) return Fail(session.status());
   engine::SyncEngine& engine = *(*session)->engine;
   if (Status s = engine.CheckReady(); !s.ok()) return Fail(s);

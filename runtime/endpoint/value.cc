@@ -37,6 +37,24 @@ Value Value::Unknown() {
   v.tag_ = kUnknownTag;
   return v;
 }
+Value Value::Digest(uint64_t digest) {
+  Value v;
+  v.tag_ = kDigestTag;
+  v.i_ = static_cast<int64_t>(digest);
+  return v;
+}
+
+uint64_t Value::DigestOf(std::string_view text) {
+  // Fixed, so that a digest stays comparable across runs and machines.
+  static constexpr unsigned char kKey[crypto_shorthash_KEYBYTES] = {
+      'd', 'u', 'e', 't', '-', 'b', 'a', 's', 'e', '-', 'd', 'i', 'g', 'e', 's', 't'};
+  unsigned char out[crypto_shorthash_BYTES];
+  crypto_shorthash(out, reinterpret_cast<const unsigned char*>(text.data()), text.size(), kKey);
+  uint64_t d = 0;
+  for (int i = crypto_shorthash_BYTES - 1; i >= 0; --i) d = d << 8 | out[i];
+  return d;
+}
+
 Value Value::Bool(bool b) {
   Value v;
   v.tag_ = DUET_BOOL;
@@ -148,7 +166,13 @@ duet_value Value::ToAbi() const {
 }
 
 bool operator==(const Value& a, const Value& b) {
-  if (a.tag_ != b.tag_) return false;
+  if (a.tag_ != b.tag_) {
+    if (a.tag_ == Value::kDigestTag && b.tag_ == DUET_STRING)
+      return a.digest_value() == Value::DigestOf(b.s_);
+    if (b.tag_ == Value::kDigestTag && a.tag_ == DUET_STRING)
+      return b.digest_value() == Value::DigestOf(a.s_);
+    return false;
+  }
   switch (a.tag_) {
     case DUET_NULL:
       return true;
@@ -166,6 +190,8 @@ bool operator==(const Value& a, const Value& b) {
       return a.s_ == b.s_;
     case DUET_GUID:
       return a.g_ == b.g_;
+    case Value::kDigestTag:
+      return a.i_ == b.i_;
     default:
       return false;  // kUnknownTag equals nothing, itself included
   }

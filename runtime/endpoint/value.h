@@ -24,6 +24,12 @@ class Value {
   // A tag the engine uses in a base for "not known": it equals no value, so
   // a field whose base is unknown always counts as changed.
   static constexpr uint8_t kUnknownTag = 0xff;
+  // A tag the engine uses in a base for a string held only as its digest
+  // (a 64-bit keyed hash, SipHash-2-4 under a fixed key): it equals a string
+  // with that digest and an equal digest, nothing else. Two different
+  // strings compare equal through it with probability 2^-64; its text is
+  // not recoverable.
+  static constexpr uint8_t kDigestTag = 0xfe;
 
   Value() = default;
   static Value Null() { return Value(); }
@@ -36,12 +42,16 @@ class Value {
   static Value Date(int64_t days);
   static Value DateTime(int64_t micros);
   static Value Guid(const std::array<uint8_t, 16>& bytes);
+  static Value Digest(uint64_t digest);
+  static uint64_t DigestOf(std::string_view text);
   // Copies a value a transform produced (its strings live in the arena).
   static Value FromAbi(const duet_value& v);
 
   uint8_t tag() const { return tag_; }
   bool is_null() const { return tag_ == DUET_NULL; }
   bool is_unknown() const { return tag_ == kUnknownTag; }
+  bool is_digest() const { return tag_ == kDigestTag; }
+  uint64_t digest_value() const { return static_cast<uint64_t>(i_); }
   int64_t int_value() const { return i_; }  // BOOL, INT, DATE, DATETIME
   double float_value() const { return f_; }
   int128 decimal_value() const { return d_; }

@@ -10,61 +10,6 @@
 
 namespace duet::engine {
 
-// A base is stored compactly: each C vector is written relative to the P
-// vector over the same output slots (P[0] and C[1], P[1] and C[0]), a value
-// equal to its counterpart as one byte, since in a synced pair they mostly
-// are.
-constexpr uint8_t kSameAsProjection = 0xfe;
-
-void EncodeRelative(const std::vector<const Value*>& values,
-                    const std::vector<const Value*>& reference, std::string* out) {
-  uint32_t n = static_cast<uint32_t>(values.size());
-  out->append(reinterpret_cast<const char*>(&n), sizeof n);
-  for (size_t i = 0; i < values.size(); ++i) {
-    const Value& v = *values[i];
-    if (i < reference.size() && !v.is_unknown() && v == *reference[i] &&
-        v.tag() == reference[i]->tag() && v.scale() == reference[i]->scale()) {
-      out->push_back(static_cast<char>(kSameAsProjection));
-    } else {
-      v.Encode(out);
-    }
-  }
-}
-
-bool DecodeRelative(std::string_view* in, const std::vector<Value>& reference,
-                    std::vector<Value>* out) {
-  uint32_t n;
-  if (in->size() < sizeof n) return false;
-  std::memcpy(&n, in->data(), sizeof n);
-  in->remove_prefix(sizeof n);
-  if (n > in->size()) return false;
-  out->clear();
-  out->reserve(n);
-  for (uint32_t i = 0; i < n; ++i) {
-    if (in->empty()) return false;
-    if (static_cast<uint8_t>(in->front()) == kSameAsProjection) {
-      if (i >= reference.size()) return false;
-      in->remove_prefix(1);
-      out->push_back(reference[i]);
-      continue;
-    }
-    Value v;
-    if (!Value::Decode(in, &v)) return false;
-    out->push_back(std::move(v));
-  }
-  return true;
-}
-
-std::string EncodeBase(const BaseRef& b) {
-  static const std::vector<const Value*> kNone;
-  std::string out;
-  EncodeRelative(b.p[0], kNone, &out);
-  EncodeRelative(b.c[1], b.p[0], &out);
-  EncodeRelative(b.p[1], kNone, &out);
-  EncodeRelative(b.c[0], b.p[1], &out);
-  return out;
-}
-
 std::string EncodeBase(const Base& b) {
   BaseRef ref;
   for (int s = 0; s < 2; ++s) {
@@ -90,13 +35,6 @@ RowRef RefOf(const Row& row) {
   ref.reserve(row.values.size());
   for (const Value& v : row.values) ref.push_back(&v);
   return ref;
-}
-
-bool DecodeBase(std::string_view bytes, Base* b) {
-  static const std::vector<Value> kNone;
-  return DecodeRelative(&bytes, kNone, &b->p[0]) && DecodeRelative(&bytes, b->p[0], &b->c[1]) &&
-         DecodeRelative(&bytes, kNone, &b->p[1]) && DecodeRelative(&bytes, b->p[1], &b->c[0]) &&
-         bytes.empty();
 }
 
 // A column's `default` constant as a value of the column's type.
@@ -984,7 +922,8 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
     std::string fields;
     nlohmann::json detail = nlohmann::json::array();
     auto text = [](const Value& v) {
-      return v.is_null() || v.is_unknown() ? nlohmann::json(nullptr) : nlohmann::json(v.ToText());
+      return v.is_null() || v.is_unknown() || v.is_digest() ? nlohmann::json(nullptr)
+                                                            : nlohmann::json(v.ToText());
     };
     for (const FieldPlan* f : conflicts) {
       for (int i = 0; i < 2; ++i) {
@@ -997,6 +936,8 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
           field[plan.side[i].system] = text(proj[i].values[static_cast<size_t>(j)]);
           field[plan.side[1 - i].system] = text(rows[1 - i]->values[at]);
           field["base"] = has_base ? text(base.p[i][static_cast<size_t>(j)]) : nullptr;
+          // A long string's base is kept as a digest only (docs/sync.md).
+          if (has_base && base.p[i][static_cast<size_t>(j)].is_digest()) field["base_kept"] = false;
           detail.push_back(std::move(field));
         }
       }

@@ -1,7 +1,8 @@
 // The state store: what the runtime knows between runs — per map its
 // initial-sync progress and changelog checkpoints, the links between rows
 // with their bases, changes waiting for a referenced row, and the error
-// queue. A SQLite database (docs/sync.md, "The state store").
+// queue (docs/sync.md, "The state store"). An interface: SQLite implements
+// it today (sqlite_state_store.h).
 //
 // The engine writes it in one transaction per batch, after the batch's
 // target transactions have committed, so a crash can only leave it behind
@@ -17,10 +18,6 @@
 #include <vector>
 
 #include "runtime/base/status.h"
-
-namespace duet::sqlite {
-class Db;
-}
 
 namespace duet::state {
 
@@ -126,120 +123,151 @@ struct ErrorFilter {
   double older_than_seconds = 0;  // first recorded at least this long ago
 };
 
+// The state store's interface (docs/sync.md, "The state store"). One
+// implementation today, SQLite (sqlite_state_store.h); OpenStateStore picks
+// the implementation by URL. The conformance suite (tests/conformance)
+// holds every implementation to this contract.
+//
+// Units of work. Writes happen inside Begin() ... Commit(): everything
+// written between them is applied at once or not at all (Rollback, a failed
+// Commit, or a crash leave the store as it was before Begin). BeginRead()
+// starts a unit that reads one consistent snapshot and may write; it is
+// committed the same way. Reads outside a unit see the latest commit.
+//
+// Fencing. A worker that syncs calls AcquireLease(owner) once: it records
+// (owner, epoch) in the store, the epoch one above the last one recorded
+// unless `owner` already holds the lease (then it keeps its epoch). From
+// then on every Commit of this handle checks, atomically with the commit,
+// that the store's epoch is still its own; once another worker acquired
+// the lease, Commit fails with a FailedPrecondition "lease lost" status
+// (IsLeaseLost) and nothing of the unit is applied. A handle that never
+// acquired a lease (operator commands: pause, errors retry) is not fenced.
 class StateStore {
  public:
   // Only `duet install` creates a state store: any other command that finds
-  // none at `path` fails with NotFound, so that a lost state store is never
-  // silently replaced by an empty one.
+  // none fails with NotFound, so that a lost state store is never silently
+  // replaced by an empty one.
   enum class OpenMode { kExisting, kCreate };
-  static Expected<std::unique_ptr<StateStore>> Open(const std::string& path,
-                                                    OpenMode mode = OpenMode::kExisting);
-  ~StateStore();
+  virtual ~StateStore() = default;
 
   // A random id made when the store was created; `duet install` records it
   // in each database (Endpoint::BindState), so that `duet run` can tell a
   // state store that does not describe the databases.
-  const std::string& id() const { return id_; }
-  // Ok while the file at the store's path is the file it opened; DataLoss
-  // once it was deleted or replaced (a running duet must then stop: its
-  // writes would go nowhere).
-  Status CheckFile() const;
+  virtual const std::string& id() const = 0;
+  // Ok while the store is the one that was opened; DataLoss once it was
+  // deleted or replaced (a running duet must then stop: its writes would go
+  // nowhere).
+  virtual Status CheckFile() const = 0;
 
-  // A write transaction now (Begin), or one that starts reading now and
-  // becomes a write transaction at its first write (BeginRead): the engine
-  // reads links for a whole batch in one snapshot and writes at its end.
-  Status Begin();
-  Status BeginRead();
-  Status Commit();
-  void Rollback();
+  // The schema version of the opened store (after any migration on open).
+  virtual int SchemaVersion() const = 0;
+  // Takes the lease for `owner` (see above) and returns its epoch (>= 1).
+  virtual Expected<int64_t> AcquireLease(const std::string& owner) = 0;
 
-  Expected<MapState> GetMap(const std::string& name);
-  Status PutMap(const MapState& map);
+  // A write unit now (Begin), or one that starts reading now and becomes a
+  // write unit at its first write (BeginRead): the engine reads links for a
+  // whole batch in one snapshot and writes at its end.
+  virtual Status Begin() = 0;
+  virtual Status BeginRead() = 0;
+  // Applies the unit; on failure (lease lost included) nothing of it is
+  // applied and the unit is over.
+  virtual Status Commit() = 0;
+  virtual void Rollback() = 0;
+
+  virtual Expected<MapState> GetMap(const std::string& name) = 0;
+  virtual Status PutMap(const MapState& map) = 0;
 
   // 0 when the map has no checkpoint for `system` yet.
-  Expected<int64_t> GetCheckpoint(const std::string& map, const std::string& system);
-  Status SetCheckpoint(const std::string& map, const std::string& system, int64_t seq);
+  virtual Expected<int64_t> GetCheckpoint(const std::string& map, const std::string& system) = 0;
+  virtual Status SetCheckpoint(const std::string& map, const std::string& system, int64_t seq) = 0;
   // The changelog end of `system` when the map's last batch committed there
   // (0 before the first): duet's own inserts after it belong to a batch
   // whose state was never recorded.
-  Expected<int64_t> GetCommitEnd(const std::string& map, const std::string& system);
-  Status SetCommitEnd(const std::string& map, const std::string& system, int64_t end);
+  virtual Expected<int64_t> GetCommitEnd(const std::string& map, const std::string& system) = 0;
+  virtual Status SetCommitEnd(const std::string& map, const std::string& system, int64_t end) = 0;
 
-  Expected<std::optional<Link>> LinkByLeft(const std::string& map, const std::string& left_id);
-  Expected<std::optional<Link>> LinkByRight(const std::string& map, const std::string& right_id);
+  virtual Expected<std::optional<Link>> LinkByLeft(const std::string& map,
+                                                   const std::string& left_id) = 0;
+  virtual Expected<std::optional<Link>> LinkByRight(const std::string& map,
+                                                    const std::string& right_id) = 0;
   // The links of these left rows, at most one per row; rows without a link
-  // are absent. One query per few hundred ids.
-  Expected<std::vector<Link>> LinksByLeft(const std::string& map,
-                                          const std::vector<std::string>& left_ids);
+  // are absent.
+  virtual Expected<std::vector<Link>> LinksByLeft(const std::string& map,
+                                                  const std::vector<std::string>& left_ids) = 0;
   // Which of `ids` of side `side` (0 left, 1 right) have a link.
-  Expected<std::vector<std::string>> LinkedAmong(const std::string& map, int side,
-                                                 const std::vector<std::string>& ids);
-  Expected<std::vector<Link>> LinksByRight(const std::string& map,
-                                           const std::vector<std::string>& right_ids);
+  virtual Expected<std::vector<std::string>> LinkedAmong(const std::string& map, int side,
+                                                         const std::vector<std::string>& ids) = 0;
+  virtual Expected<std::vector<Link>> LinksByRight(const std::string& map,
+                                                   const std::vector<std::string>& right_ids) = 0;
   // Replaces any link of either row.
-  Status PutLink(const std::string& map, const Link& link);
-  Status DeleteLink(const std::string& map, const std::string& left_id);
+  virtual Status PutLink(const std::string& map, const Link& link) = 0;
+  virtual Status DeleteLink(const std::string& map, const std::string& left_id) = 0;
   // A new base for an existing link (cheaper than PutLink: no key changes).
-  Status UpdateBase(const std::string& map, const std::string& left_id, const std::string& base);
-  Expected<int64_t> CountLinks(const std::string& map);
+  virtual Status UpdateBase(const std::string& map, const std::string& left_id,
+                            const std::string& base) = 0;
+  virtual Expected<int64_t> CountLinks(const std::string& map) = 0;
 
   // Keeps the first `since` of a row that was already waiting.
-  Status AddWaiting(const std::string& map, const Waiting& waiting);
-  Status RemoveWaiting(const std::string& map, const std::string& system,
-                       const std::string& row_id);
-  Expected<std::vector<Waiting>> ListWaiting(const std::string& map);
+  virtual Status AddWaiting(const std::string& map, const Waiting& waiting) = 0;
+  virtual Status RemoveWaiting(const std::string& map, const std::string& system,
+                               const std::string& row_id) = 0;
+  virtual Expected<std::vector<Waiting>> ListWaiting(const std::string& map) = 0;
 
   // Opens an item, or counts another attempt of the open item of that row.
-  Status RecordError(const ErrorItem& item);
+  virtual Status RecordError(const ErrorItem& item) = 0;
   // Resolves the open items of the row; no-op when there are none. With
   // `why` (the row no longer exists, say) they are closed by duet without a
   // sync: closed_by is "duet" and `why` is added to each item's reason.
-  Status ResolveErrors(const std::string& map, const std::string& system, const std::string& row_id,
-                       const std::string& why = "");
+  virtual Status ResolveErrors(const std::string& map, const std::string& system,
+                               const std::string& row_id, const std::string& why = "") = 0;
   // Pausing a paused map keeps its first pause; resuming one that is not
   // paused is NotFound.
-  Status PauseMap(const Pause& pause);
-  Status ResumeMap(const std::string& map);
-  Expected<std::map<std::string, Pause>> Paused();
+  virtual Status PauseMap(const Pause& pause) = 0;
+  virtual Status ResumeMap(const std::string& map) = 0;
+  virtual Expected<std::map<std::string, Pause>> Paused() = 0;
 
   // Adds to the histogram of (map, direction, minute since the epoch).
-  Status AddLatency(const std::string& map, const std::string& direction, int64_t minute,
-                    const LatencyHistogram& h);
+  virtual Status AddLatency(const std::string& map, const std::string& direction, int64_t minute,
+                            const LatencyHistogram& h) = 0;
   // Per direction, the histograms of the minutes from `since_minute` on,
   // merged.
-  Expected<std::map<std::string, LatencyHistogram>> LatencySince(const std::string& map,
-                                                                 int64_t since_minute);
-  Status PruneLatency(int64_t before_minute);
+  virtual Expected<std::map<std::string, LatencyHistogram>> LatencySince(const std::string& map,
+                                                                         int64_t since_minute) = 0;
+  virtual Status PruneLatency(int64_t before_minute) = 0;
 
   // At most one resync per map: PutResync starts or advances it.
-  Status PutResync(const Resync& resync);
-  Expected<std::optional<Resync>> GetResync(const std::string& map);
-  Status EndResync(const std::string& map);
+  virtual Status PutResync(const Resync& resync) = 0;
+  virtual Expected<std::optional<Resync>> GetResync(const std::string& map) = 0;
+  virtual Status EndResync(const std::string& map) = 0;
 
-  Expected<std::vector<ErrorItem>> OpenErrors(const std::string& map);
-  Expected<int64_t> CountOpenErrors(const std::string& map);
+  virtual Expected<std::vector<ErrorItem>> OpenErrors(const std::string& map) = 0;
+  virtual Expected<int64_t> CountOpenErrors(const std::string& map) = 0;
   // Items of the map recorded or attempted again at or after `since` (ISO).
-  Expected<int64_t> CountErrorsSince(const std::string& map, const std::string& since);
-  Expected<std::vector<ErrorItem>> ListErrors(const ErrorFilter& filter);
-  Expected<std::optional<ErrorItem>> GetError(int64_t id);
+  virtual Expected<int64_t> CountErrorsSince(const std::string& map, const std::string& since) = 0;
+  virtual Expected<std::vector<ErrorItem>> ListErrors(const ErrorFilter& filter) = 0;
+  virtual Expected<std::optional<ErrorItem>> GetError(int64_t id) = 0;
   // Asks whoever runs the map next (a running `duet run`, or the command
   // itself) to reconcile the item's pair again: `request` is "retry" or
   // "take:SYSTEM". NotFound unless the item is open.
-  Status RequestRetry(int64_t id, const std::string& request);
+  virtual Status RequestRetry(int64_t id, const std::string& request) = 0;
   // Open items of the map with a request, oldest first.
-  Expected<std::vector<ErrorItem>> RequestedErrors(const std::string& map);
-  Status ClearRequest(int64_t id);
+  virtual Expected<std::vector<ErrorItem>> RequestedErrors(const std::string& map) = 0;
+  virtual Status ClearRequest(int64_t id) = 0;
   // Closes an open item without touching the data. NotFound unless open.
-  Status DiscardError(int64_t id, const std::string& by);
-
- private:
-  explicit StateStore(std::unique_ptr<sqlite::Db> db);
-  std::unique_ptr<sqlite::Db> db_;
-  std::string path_;
-  std::string id_;
-  uint64_t device_ = 0;  // the opened file's identity (stat)
-  uint64_t inode_ = 0;
+  virtual Status DiscardError(int64_t id, const std::string& by) = 0;
 };
+
+// Opens the state store at `url`: "sqlite:PATH", or a plain PATH (a SQLite
+// file). An unknown scheme is InvalidArgument; a store of a newer schema
+// version than this duet knows is FailedPrecondition; an older one is
+// migrated on open, in one transaction.
+Expected<std::unique_ptr<StateStore>> OpenStateStore(
+    const std::string& url, StateStore::OpenMode mode = StateStore::OpenMode::kExisting);
+
+// The status Commit returns once another worker took the lease, and how to
+// tell it.
+Status LeaseLostError(const std::string& detail);
+bool IsLeaseLost(const Status& status);
 
 // The current time as ISO text with milliseconds, "2026-11-26T10:04:11.120Z".
 std::string NowIso();

@@ -111,5 +111,24 @@ TEST_F(StateStoreTest, AStateStoreThatDoesNotDescribeTheDatabasesIsRefused) {
   EXPECT_EQ(ce_.Value("SELECT name FROM item WHERE code = 'A'"), "alpha");
 }
 
+// Each `duet run` takes the state store's lease with a new epoch (a run of
+// another process fences the one before it); a command that only records a
+// request takes none.
+TEST_F(StateStoreTest, EachRunTakesTheLeaseWithANewEpoch) {
+  Install();
+  auto epoch = [&] {
+    return state_.Value("SELECT value FROM duet_meta WHERE key = 'lease_epoch'");
+  };
+  RunOnce();
+  EXPECT_EQ(epoch(), "1");
+  EXPECT_EQ(state_.Value("SELECT value FROM duet_meta WHERE key = 'schema_version'"), "2");
+  RunOnce();
+  EXPECT_EQ(epoch(), "2");
+  RunResult r = Duet("pause", {"items"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(epoch(), "2");
+  EXPECT_EQ(ce_.Value("SELECT name FROM item WHERE code = 'A'"), "alpha");
+}
+
 }  // namespace
 }  // namespace duet::e2e

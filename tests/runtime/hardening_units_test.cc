@@ -107,7 +107,7 @@ TEST_F(FilesTest, PrivateFilesAreCreated0600AndKeepAnExistingMode) {
 TEST_F(FilesTest, StateStoreIsPrivateAndProgressNeverShowsMoreDoneThanTotal) {
   fs::path path = dir_ / "state.db";
   Expected<std::unique_ptr<state::StateStore>> store =
-      state::StateStore::Open(path.string(), state::StateStore::OpenMode::kCreate);
+      state::OpenStateStore(path.string(), state::StateStore::OpenMode::kCreate);
   ASSERT_TRUE(store.ok()) << store.status().message();
   EXPECT_EQ(Mode(path), 0600u);
   EXPECT_EQ(Mode(dir_ / "state.db-wal"), 0600u);
