@@ -16,6 +16,7 @@
 #include "runtime/base/redact.h"
 #include "runtime/bundle/bundle_file.h"
 #include "runtime/cli/trust.h"
+#include "runtime/endpoint/open_endpoint.h"
 
 namespace duet::cli {
 
