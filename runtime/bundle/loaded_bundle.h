@@ -15,17 +15,12 @@
 #include "runtime/base/status.h"
 #include "runtime/bundle/bundle_file.h"
 #include "runtime/bundle/manifest.h"
+#include "runtime/bundle/transforms.h"
 #include "runtime/jit/engine.h"
 
 namespace duet::bundle {
 
-struct LoadedTransform {
-  const Map* map = nullptr;
-  const Transform* transform = nullptr;
-  duet_transform_fn function = nullptr;
-};
-
-class LoadedBundle {
+class LoadedBundle final : public Transforms {
  public:
   // Reads, verifies and loads `path`. The engine must outlive the bundle.
   static Expected<std::unique_ptr<LoadedBundle>> Load(jit::Engine& engine, const std::string& path,
@@ -33,12 +28,11 @@ class LoadedBundle {
   static Expected<std::unique_ptr<LoadedBundle>> FromVerified(jit::Engine& engine,
                                                               Verified verified);
 
-  const Manifest& manifest() const { return manifest_; }
+  const Manifest& manifest() const override { return manifest_; }
   const Digest& digest() const { return digest_; }
   bool loaded_object_code() const { return loaded_object_code_; }
 
-  // The transform of `map` that reads rows of system `from`.
-  Expected<LoadedTransform> Find(std::string_view map, std::string_view from) const;
+  Expected<LoadedTransform> Find(std::string_view map, std::string_view from) const override;
 
  private:
   LoadedBundle() = default;

@@ -12,6 +12,7 @@
 #include "runtime/base/json_dump.h"
 #include "runtime/cli/error_items.h"
 #include "runtime/cli/session.h"
+#include "runtime/state/open_state_store.h"
 #include "runtime/state/state_store.h"
 #include "runtime/value/ops.h"
 

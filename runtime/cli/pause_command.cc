@@ -11,6 +11,7 @@
 #include "runtime/base/json_dump.h"
 #include "runtime/cli/session.h"
 #include "runtime/endpoint/sqlite/sql_quote.h"
+#include "runtime/state/open_state_store.h"
 #include "runtime/state/state_store.h"
 
 namespace duet::cli {

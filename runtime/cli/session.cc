@@ -16,6 +16,8 @@
 #include "runtime/base/redact.h"
 #include "runtime/bundle/bundle_file.h"
 #include "runtime/cli/trust.h"
+#include "runtime/endpoint/open_endpoint.h"
+#include "runtime/state/open_state_store.h"
 
 namespace duet::cli {
 

@@ -26,6 +26,7 @@
 #include "runtime/engine/config.h"
 #include "runtime/engine/sync_engine.h"
 #include "runtime/jit/engine.h"
+#include "runtime/state/open_state_store.h"
 #include "runtime/state/state_store.h"
 
 namespace duet::cli {

@@ -255,11 +255,6 @@ class Endpoint {
   virtual Expected<Value> RefValue(const std::string& table, const RowId& id) = 0;
 };
 
-// Opens "sqlite:PATH" (the only scheme today) for `system`, whose tables the
-// manifest describes. The manifest must outlive the endpoint.
-Expected<std::unique_ptr<Endpoint>> OpenEndpoint(const std::string& url, const std::string& system,
-                                                 const bundle::Manifest& manifest);
-
 }  // namespace duet::endpoint
 
 #endif  // DUET_RUNTIME_ENDPOINT_ENDPOINT_H_

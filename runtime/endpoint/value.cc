@@ -2,7 +2,6 @@
 
 #include <sodium.h>
 
-#include <chrono>
 #include <cmath>
 #include <cstring>
 
@@ -373,12 +372,10 @@ Expected<Value> ValueFromText(std::string_view text, const bundle::ColumnType& t
   return bad("a value");
 }
 
-std::array<uint8_t, 16> NewUuidV7() {
+std::array<uint8_t, 16> NewUuidV7(const Clock& clock) {
   std::array<uint8_t, 16> g;
   randombytes_buf(g.data(), g.size());
-  uint64_t ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                          std::chrono::system_clock::now().time_since_epoch())
-                                          .count());
+  uint64_t ms = static_cast<uint64_t>(std::floor(clock.Now() * 1000));
   for (int i = 0; i < 6; ++i) g[i] = static_cast<uint8_t>(ms >> (40 - 8 * i));
   g[6] = static_cast<uint8_t>(0x70 | (g[6] & 0x0f));
   g[8] = static_cast<uint8_t>(0x80 | (g[8] & 0x3f));

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "duet/abi.h"
+#include "runtime/base/clock.h"
 #include "runtime/base/status.h"
 #include "runtime/bundle/manifest.h"
 
@@ -97,8 +98,9 @@ bool DecodeValues(std::string_view bytes, std::vector<Value>* out);
 
 // A new time-ordered UUID (version 7, RFC 9562): 48 bits of Unix
 // milliseconds, then random bits. Rows the runtime creates get these, so
-// inserts land at the end of B-trees keyed by them.
-std::array<uint8_t, 16> NewUuidV7();
+// inserts land at the end of B-trees keyed by them. The milliseconds are
+// `clock`'s.
+std::array<uint8_t, 16> NewUuidV7(const Clock& clock = SystemClock::Get());
 
 }  // namespace duet::endpoint
 

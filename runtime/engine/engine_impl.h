@@ -168,7 +168,7 @@ class SyncEngine::Impl {
   }
 
   Config config;
-  const bundle::LoadedBundle* bundle = nullptr;
+  const bundle::Transforms* bundle = nullptr;
   std::map<std::string, std::unique_ptr<Endpoint>> endpoints;
   std::unique_ptr<state::StateStore> state;
   std::vector<std::unique_ptr<MapPlan>> plans;  // in initial sync order

@@ -715,7 +715,7 @@ SyncEngine::SyncEngine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 SyncEngine::~SyncEngine() = default;
 
 Expected<std::unique_ptr<SyncEngine>> SyncEngine::Create(
-    const Config& config, const bundle::LoadedBundle& bundle,
+    const Config& config, const bundle::Transforms& bundle,
     std::map<std::string, std::unique_ptr<Endpoint>> endpoints,
     std::unique_ptr<state::StateStore> state) {
   auto impl = std::make_unique<Impl>();

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "runtime/base/status.h"
-#include "runtime/bundle/loaded_bundle.h"
+#include "runtime/bundle/transforms.h"
 #include "runtime/endpoint/endpoint.h"
 #include "runtime/engine/config.h"
 #include "runtime/state/state_store.h"
@@ -48,7 +48,7 @@ class SyncEngine {
  public:
   // `endpoints` must hold one endpoint per system of the bundle.
   static Expected<std::unique_ptr<SyncEngine>> Create(
-      const Config& config, const bundle::LoadedBundle& bundle,
+      const Config& config, const bundle::Transforms& bundle,
       std::map<std::string, std::unique_ptr<endpoint::Endpoint>> endpoints,
       std::unique_ptr<state::StateStore> state);
   ~SyncEngine();

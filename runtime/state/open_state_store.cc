@@ -1,6 +1,7 @@
 // OpenStateStore: the state store implementation a URL names.
+#include "runtime/state/open_state_store.h"
+
 #include "runtime/state/sqlite_state_store.h"
-#include "runtime/state/state_store.h"
 
 #include <cctype>
 #include <string_view>

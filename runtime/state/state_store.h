@@ -124,7 +124,7 @@ struct ErrorFilter {
 };
 
 // The state store's interface (docs/sync.md, "The state store"). One
-// implementation today, SQLite (sqlite_state_store.h); OpenStateStore picks
+// implementation today, SQLite (sqlite_state_store.h); OpenStateStore (open_state_store.h) picks
 // the implementation by URL. The conformance suite (tests/conformance)
 // holds every implementation to this contract.
 //
@@ -256,13 +256,6 @@ class StateStore {
   // Closes an open item without touching the data. NotFound unless open.
   virtual Status DiscardError(int64_t id, const std::string& by) = 0;
 };
-
-// Opens the state store at `url`: "sqlite:PATH", or a plain PATH (a SQLite
-// file). An unknown scheme is InvalidArgument; a store of a newer schema
-// version than this duet knows is FailedPrecondition; an older one is
-// migrated on open, in one transaction.
-Expected<std::unique_ptr<StateStore>> OpenStateStore(
-    const std::string& url, StateStore::OpenMode mode = StateStore::OpenMode::kExisting);
 
 // The status Commit returns once another worker took the lease, and how to
 // tell it.

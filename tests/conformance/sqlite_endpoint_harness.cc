@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "runtime/endpoint/open_endpoint.h"
 #include "tests/conformance/endpoint_harness.h"
 
 namespace duet::conformance {

@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "runtime/engine/base_codec.h"
+#include "runtime/state/open_state_store.h"
 #include "runtime/state/state_store.h"
 #include "tests/conformance/state_store_factory.h"
 

@@ -392,8 +392,9 @@ TEST_F(PauseTest, ALockedDatabaseIsRetriedNotQueued) {
 // back with `duet install`), repaired by `duet resync` (conflicts.duet's
 // conf_fo map: ConfFo on fo, conf_fo on ce).
 // Latency per map and direction: every reconciled change counts once, and
-// the percentiles are ordered. (Values are not asserted: no test asserts on
-// time.)
+// each window reports its percentiles. (Their values are not asserted here:
+// no test asserts on time; sync_units_test pins the quantiles of known
+// latencies.)
 TEST_F(PauseTest, StatusShowsLatencyPerMapAndDirection) {
   ASSERT_TRUE(
       fo_.Exec("UPDATE ConfFo SET A = 'one'; UPDATE ConfFo SET A = 'two';"
@@ -404,8 +405,9 @@ TEST_F(PauseTest, StatusShowsLatencyPerMapAndDirection) {
   const json& to_ce = status["latency"]["fo->ce"]["15m"];
   ASSERT_TRUE(to_ce.is_object()) << status.dump(2);
   EXPECT_EQ(to_ce["changes"], 2) << "both updates of ConfFo, once each";
-  EXPECT_LE(to_ce["p50_ms"].get<double>(), to_ce["p95_ms"].get<double>());
-  EXPECT_LE(to_ce["p95_ms"].get<double>(), to_ce["p99_ms"].get<double>());
+  for (const char* quantile : {"p50_ms", "p95_ms", "p99_ms"}) {
+    EXPECT_TRUE(to_ce[quantile].is_number()) << quantile << " in " << status.dump(2);
+  }
   EXPECT_EQ(status["latency"]["ce->fo"]["15m"]["changes"], 1);
   EXPECT_EQ(MapStatus("conf_ce")["latency"]["fo->ce"]["15m"]["changes"], 1);
   EXPECT_TRUE(MapStatus("conf_newest")["latency"].empty()) << "nothing changed there";

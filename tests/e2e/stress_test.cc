@@ -148,6 +148,14 @@ class ItemsTest : public E2eTest {
     return rows.has_value() && !rows->empty() ? (*rows)[0][0] : std::string();
   }
 
+  // Changes whenever an item is written on one side (fo or ce): its row
+  // count, quantities (every update changes one) and highest row id (every
+  // insert raises it).
+  std::string Fingerprint(bool fo_side) {
+    return FormatRows(fo_side ? fo_.Query("SELECT count(*), total(QTY), max(RECID) FROM Item")
+                              : ce_.Query("SELECT count(*), total(qty), max(itemid) FROM item"));
+  }
+
   std::string MapState() {
     std::optional<Rows> rows = state_.TryQuery("SELECT state FROM duet_maps WHERE name = 'items'");
     return rows.has_value() && !rows->empty() ? (*rows)[0][0] : std::string();
@@ -258,50 +266,67 @@ TEST_F(ItemsTest, CrashSafetyUnderRandomKills) {
 
   constexpr int kKills = 24;
   int killed_in_initial = 0;
+  int killed_in_live = 0;
   for (int k = 0; k < kKills; ++k) {
     Process run = StartRun();
     ASSERT_TRUE(run.running());
     // Both applications write while duet runs (0 to 2 transactions), then
-    // the process dies at a random moment: early kills mostly land in
-    // initial sync, later ones in live sync.
+    // the process dies at a moment chosen by progress it has made: the
+    // first half of the kills in initial sync, the second half in live sync.
     int writes = static_cast<int>(rng() % 3);
     for (int w = 0; w < writes; ++w) {
       bool fo_side = rng() % 2 == 0;
       ASSERT_TRUE((fo_side ? fo_ : ce_).Exec(workload.Batch(fo_side, 8)));
     }
-    if (k < kKills / 2) {
-      // The first half of the kills aim at initial sync: wait until this run
-      // has committed initial-sync progress (however fast the machine), then
-      // kill it a random moment later.
+    const bool aim_at_initial = k < kKills / 2;
+    if (aim_at_initial) {
+      // Wait until this run has committed initial-sync progress (however
+      // fast or slow the machine). 25,100 rows in batches of 50 take
+      // hundreds of batches, more than twelve runs get through here.
       std::string before = InitialDone();
-      PollUntil([&] { return MapState() == "live" || InitialDone() != before || !run.running(); },
-                std::chrono::seconds(60));
-      std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 40));
+      ASSERT_TRUE(PollUntil([&] {
+        return MapState() == "live" || InitialDone() != before || !run.running();
+      })) << "no initial-sync progress in run "
+          << k;
     } else {
-      // The second half aim at live sync: let this run finish the initial
-      // sync first, then write on both sides and kill it a random moment
-      // later.
-      PollUntil([&] { return MapState() == "live" || !run.running(); }, std::chrono::seconds(120));
+      // Let this run finish the initial sync, write on one side, and wait
+      // until duet has carried a change to the other side (which no
+      // application writes meanwhile): a live batch committed.
+      ASSERT_TRUE(PollUntil([&] { return MapState() == "live" || !run.running(); },
+                            std::chrono::minutes(5)))
+          << "initial sync did not finish in run " << k;
+      bool fo_side = rng() % 2 == 0;
+      std::string before = Fingerprint(!fo_side);
       for (int w = 0; w < 2; ++w) {
-        bool fo_side = rng() % 2 == 0;
         ASSERT_TRUE((fo_side ? fo_ : ce_).Exec(workload.Batch(fo_side, 8)));
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 100));
+      ASSERT_TRUE(PollUntil([&] { return Fingerprint(!fo_side) != before || !run.running(); }))
+          << "no live-sync progress in run " << k;
     }
+    // A random delay only spreads the kill over the batch cycle; the phase
+    // the kill lands in is read from the state store after it.
+    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 20));
     RunResult early;
     if (run.TryWait(&early)) {
       FAIL() << "duet run exited by itself\n" << Show(run.argv(), early);
     }
     KillRun(run);
-    if (MapState() != "live") ++killed_in_initial;
+    if (MapState() == "live") {
+      ++killed_in_live;
+    } else {
+      ++killed_in_initial;
+    }
     // And sometimes while duet is down.
     if (rng() % 3 == 0) {
       bool fo_side = rng() % 2 == 0;
       ASSERT_TRUE((fo_side ? fo_ : ce_).Exec(workload.Batch(fo_side, 8)));
     }
   }
-  std::cout << "[ e2e ] " << kKills << " kills, " << killed_in_initial
-            << " of them before initial sync finished" << std::endl;
+  std::cout << "[ e2e ] " << kKills << " kills: " << killed_in_initial << " in initial sync, "
+            << killed_in_live << " in live sync" << std::endl;
+  // Coverage of both phases is part of what this test claims.
+  EXPECT_GE(killed_in_initial, 1) << "no kill landed in initial sync (seed " << seed << ")";
+  EXPECT_GE(killed_in_live, 1) << "no kill landed in live sync (seed " << seed << ")";
   RunOnce();
   ExpectConverged(model,
                   "after " + std::to_string(kKills) + " kills (seed " + std::to_string(seed) + ")");

@@ -14,6 +14,7 @@
 
 #include "runtime/base/files.h"
 #include "runtime/base/redact.h"
+#include "runtime/state/open_state_store.h"
 #include "runtime/state/state_store.h"
 
 namespace duet {

@@ -1,6 +1,6 @@
 // Unit tests of the sync runtime's small parts: endpoint::Value (equality by
-// meaning, the base encoding, reading text as a column type), UUIDv7 ids and
-// the configuration file.
+// meaning, the base encoding, reading text as a column type), UUIDv7 ids on
+// a manual clock, latency quantiles and the configuration file.
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -9,8 +9,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include "runtime/base/clock.h"
 #include "runtime/endpoint/value.h"
 #include "runtime/engine/config.h"
+#include "runtime/state/state_store.h"
 #include "runtime/value/ops.h"
 
 namespace duet {
@@ -124,13 +126,38 @@ TEST(ValueTest, InvalidTextIsRefusedAndShownEscaped) {
 }
 
 TEST(ValueTest, UuidV7IsVersion7AndTimeOrdered) {
-  std::array<uint8_t, 16> a = endpoint::NewUuidV7();
-  usleep(2000);
-  std::array<uint8_t, 16> b = endpoint::NewUuidV7();
+  ManualClock clock(1700000000.5);  // 2023-11-14T22:13:20.500Z, exact in binary
+  std::array<uint8_t, 16> a = endpoint::NewUuidV7(clock);
+  clock.Advance(0.25);
+  std::array<uint8_t, 16> b = endpoint::NewUuidV7(clock);
   EXPECT_EQ(a[6] >> 4, 7);
   EXPECT_EQ(a[8] >> 6, 2);
-  EXPECT_LT(std::vector<uint8_t>(a.begin(), a.begin() + 6),
-            std::vector<uint8_t>(b.begin(), b.begin() + 6));
+  auto millis = [](const std::array<uint8_t, 16>& g) {
+    uint64_t ms = 0;
+    for (int i = 0; i < 6; ++i) ms = ms << 8 | g[i];
+    return ms;
+  };
+  EXPECT_EQ(millis(a), 1700000000500u);
+  EXPECT_EQ(millis(b), 1700000000750u);
+}
+
+// Quantiles of known latencies: the upper bound of the bucket (0.25 ms
+// doubling) that holds the p-th one.
+TEST(LatencyHistogramTest, QuantilesAreTheBucketBoundsOfKnownLatencies) {
+  state::LatencyHistogram h;
+  EXPECT_EQ(h.Quantile(0.5), 0);
+  for (int i = 0; i < 50; ++i) h.Add(0.0002);  // bucket 0: up to 0.25 ms
+  for (int i = 0; i < 45; ++i) h.Add(0.003);   // bucket 4: up to 4 ms
+  state::LatencyHistogram slow;
+  for (int i = 0; i < 4; ++i) slow.Add(0.1);  // bucket 9: up to 128 ms
+  slow.Add(5);                                // bucket 15: up to 8.192 s
+  h.Merge(slow);
+  EXPECT_EQ(h.n, 100);
+  EXPECT_DOUBLE_EQ(h.Quantile(0.50), 0.00025);
+  EXPECT_DOUBLE_EQ(h.Quantile(0.51), 0.004);
+  EXPECT_DOUBLE_EQ(h.Quantile(0.95), 0.004);
+  EXPECT_DOUBLE_EQ(h.Quantile(0.99), 0.128);
+  EXPECT_DOUBLE_EQ(h.Quantile(1.0), 8.192);
 }
 
 class ConfigTest : public testing::Test {

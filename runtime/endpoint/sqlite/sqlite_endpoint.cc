@@ -1728,11 +1728,4 @@ Expected<std::unique_ptr<Endpoint>> OpenSqliteEndpoint(const std::string& path,
   return std::unique_ptr<Endpoint>(new SqliteEndpoint(std::move(*db), system, path, manifest));
 }
 
-Expected<std::unique_ptr<Endpoint>> OpenEndpoint(const std::string& url, const std::string& system,
-                                                 const bundle::Manifest& manifest) {
-  if (url.rfind("sqlite:", 0) == 0) return OpenSqliteEndpoint(url.substr(7), system, manifest);
-  return InvalidArgumentError("system '" + system + "': unsupported connection string '" +
-                              RedactConnectionString(url) + "' (expected sqlite:PATH)");
-}
-
 }  // namespace duet::endpoint
