@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "runtime/engine/decide.h"
+#include "runtime/engine/operations.h"
 #include "runtime/engine/sync_engine.h"
 #include "runtime/jit/helpers.h"
 
@@ -177,19 +178,18 @@ class SyncEngine::Impl {
   std::map<std::string, state::Pause> paused;
   std::function<void(const std::string&)> log;
   Status RefreshPaused();
-  // Latencies of reconciled changes (capture -> duet's commit), per (map,
-  // direction, minute), until FlushLatency writes them to the state store
-  // (about once a second while busy; `duet status` reads them there).
-  std::map<std::tuple<std::string, std::string, int64_t>, state::LatencyHistogram> pending_latency;
+  // Latency, lock hold times and races, and the /metrics text
+  // (operations.h); the loop records into it and says when to flush and
+  // publish.
+  Operations ops;
   std::chrono::steady_clock::time_point last_latency_flush{};
   Status FlushLatency();
-  // SyncEngine::SetObservers; latency since the process started, per
-  // (map, direction), for the cumulative Prometheus histogram.
+  // SyncEngine::SetObservers.
   std::function<void()> heartbeat;
   std::function<void(std::string)> metrics;
   std::chrono::steady_clock::time_point last_metrics{};
-  std::map<std::pair<std::string, std::string>, state::LatencyHistogram> latency_total;
   RunCounts total_counts;  // over the process's runs, for the counters
+  // Gathers the gauges of every map and hands /metrics its text.
   Status PublishMetrics();
   // Alert rules (config.alerts): a rule fires once when its condition
   // starts to hold (for `for` rules, after it has held that long) and again
@@ -212,10 +212,8 @@ class SyncEngine::Impl {
   // locked first, waiting for it while holding nothing, by the batches
   // that follow, until the loop is idle again.
   Endpoint* lock_first = nullptr;
-  int64_t lock_races = 0;  // duet_lock_races_total
-  // How long duet's batches held each system's write lock (max_transaction_ms
-  // bounds it), since the process started: duet_write_lock_held_seconds.
-  std::map<std::string, state::LatencyHistogram> lock_held;
+  // Records in `ops` how long the map's batch held each side's write lock
+  // (max_transaction_ms bounds it).
   void NoteLockHeld(const MapPlan& plan);
   // Whether the map's last batch failed because it lost a lock race; then
   // the batch's database is locked first from now on, and what the engine

@@ -139,13 +139,9 @@ Expected<int64_t> SyncEngine::Impl::ProcessChanges(MapPlan& plan, size_t limit) 
   for (int s = 0; s < 2; ++s) {
     if (std::find(synced[s].begin(), synced[s].end(), true) == synced[s].end()) continue;
     std::string direction = plan.side[s].system + "->" + plan.side[1 - s].system;
-    state::LatencyHistogram& this_minute = pending_latency[{plan.name, direction, minute}];
-    state::LatencyHistogram& since_start = latency_total[{plan.name, direction}];
     for (size_t i = 0; i < synced[s].size(); ++i) {
       if (!synced[s][i]) continue;
-      double latency = std::max(0.0, now - changes[s][i].at);
-      this_minute.Add(latency);
-      since_start.Add(latency);
+      ops.RecordLatency(plan.name, direction, minute, std::max(0.0, now - changes[s][i].at));
     }
   }
   return static_cast<int64_t>(synced[0].size() + synced[1].size());
@@ -354,7 +350,7 @@ bool SyncEngine::Impl::LockRace(MapPlan& plan) {
     if (side.endpoint->LostLockRace()) lost = side.endpoint;
   }
   if (!lost) return false;
-  ++lock_races;
+  ops.RecordLockRace();
   lock_first = lost;
   Trace("lock race in map {} on {}", plan.name, lost->system());
   // The lost batch may have changed what the engine keeps between batches.
@@ -370,7 +366,7 @@ Status SyncEngine::Impl::MapFailed(MapPlan& plan, Status failure) {
 void SyncEngine::Impl::NoteLockHeld(const MapPlan& plan) {
   for (const Side& side : plan.side) {
     std::chrono::duration<double> held = side.endpoint->LastLockHeld();
-    if (held.count() > 0) lock_held[side.system].Add(held.count());
+    ops.RecordLockHeld(side.system, held.count());
   }
 }
 
@@ -429,111 +425,35 @@ Expected<std::map<std::string, int64_t>> SyncEngine::Impl::Backlog(MapPlan& plan
 
 Status SyncEngine::Impl::PublishMetrics() {
   last_metrics = std::chrono::steady_clock::now();
-  // Families in order, each with its HELP and TYPE and then all its samples
-  // (the exposition format wants a family's lines together).
-  struct Family {
-    std::string name, type, help, samples;
-  };
-  std::vector<Family> families;
-  auto family = [&families](const std::string& name, const std::string& type,
-                            const std::string& help) -> Family& {
-    for (Family& f : families) {
-      if (f.name == name) return f;
-    }
-    families.push_back(Family{name, type, help, ""});
-    return families.back();
-  };
-  auto sample = [](Family& f, const std::string& suffix, const std::string& labels, double value) {
-    f.samples += fmt::format("{}{}{}{}{} {}\n", f.name, suffix, labels.empty() ? "" : "{", labels,
-                             labels.empty() ? "" : "}", value);
-  };
-  sample(family("duet_up", "gauge", "1 while duet run is syncing"), "", "", 1);
-  sample(family("duet_loop_wakeups_total", "counter",
-                "times the sync loop went round (woken by a change or a timer)"),
-         "", "", static_cast<double>(loop_cycles));
-  sample(family("duet_pairs_reconciled_total", "counter",
-                "pairs reconciled since the process started"),
-         "", "", static_cast<double>(total_counts.pairs + counts.pairs));
-  sample(family("duet_row_writes_total", "counter",
-                "rows inserted, updated or deleted since the process started"),
-         "", "", static_cast<double>(total_counts.writes + counts.writes));
-  sample(
-      family("duet_row_errors_total", "counter", "row errors recorded since the process started"),
-      "", "", static_cast<double>(total_counts.errors + counts.errors));
+  LoopGauges loop;
+  loop.loop_cycles = loop_cycles;
+  loop.pairs = total_counts.pairs + counts.pairs;
+  loop.writes = total_counts.writes + counts.writes;
+  loop.errors = total_counts.errors + counts.errors;
   for (auto& plan : plans) {
-    std::string m = "map=\"" + plan->name + "\"";
-    sample(family("duet_map_paused", "gauge", "1 when the map is paused"), "", m,
-           IsPaused(*plan) ? 1 : 0);
+    MapGauges& g = loop.maps.emplace_back();
+    g.map = plan->name;
+    g.paused = IsPaused(*plan);
     Expected<int64_t> linked = state->CountLinks(plan->name);
     if (!linked.ok()) return linked.status();
-    sample(family("duet_map_linked_rows", "gauge", "linked pairs of the map"), "", m,
-           static_cast<double>(*linked));
+    g.linked = *linked;
     Expected<std::map<std::string, int64_t>> backlog = Backlog(*plan);
     if (!backlog.ok()) return backlog.status();
-    for (const auto& [system, n] : *backlog) {
-      sample(
-          family("duet_map_backlog", "gauge", "changes captured on a side and not reconciled yet"),
-          "", m + ",system=\"" + system + "\"", static_cast<double>(n));
-    }
+    g.backlog = std::move(*backlog);
     Expected<int64_t> errors = state->CountOpenErrors(plan->name);
     if (!errors.ok()) return errors.status();
-    sample(family("duet_map_open_errors", "gauge", "open error items of the map"), "", m,
-           static_cast<double>(*errors));
+    g.open_errors = *errors;
     Expected<std::vector<state::Waiting>> waiting = state->ListWaiting(plan->name);
     if (!waiting.ok()) return waiting.status();
-    sample(family("duet_map_waiting", "gauge", "changes waiting for a referenced row"), "", m,
-           static_cast<double>(waiting->size()));
+    g.waiting = static_cast<int64_t>(waiting->size());
   }
-  auto histogram = [&sample](Family& f, const std::string& labels,
-                             const state::LatencyHistogram& h) {
-    int64_t cumulative = 0;
-    double bound = state::kLatencyBase;
-    for (size_t i = 0; i + 1 < h.counts.size(); ++i, bound *= 2) {
-      cumulative += h.counts[i];
-      sample(f, "_bucket", labels + ",le=\"" + fmt::format("{}", bound) + "\"",
-             static_cast<double>(cumulative));
-    }
-    sample(f, "_bucket", labels + ",le=\"+Inf\"", static_cast<double>(h.n));
-    sample(f, "_sum", labels, h.sum);
-    sample(f, "_count", labels, static_cast<double>(h.n));
-  };
-  Family& latency = family("duet_latency_seconds", "histogram",
-                           "capture on one side to duet's commit on the other side, since the "
-                           "process started");
-  for (const auto& [key, h] : latency_total) {
-    histogram(latency, "map=\"" + key.first + "\",direction=\"" + key.second + "\"", h);
-  }
-  Family& held = family("duet_write_lock_held_seconds", "histogram",
-                        "how long a live-sync batch held a database's write lock, since the "
-                        "process started");
-  for (const auto& [system, h] : lock_held) histogram(held, "system=\"" + system + "\"", h);
-  sample(family("duet_lock_races_total", "counter",
-                "batches done again because a database's write lock was taken when they first "
-                "wrote to it"),
-         "", "", static_cast<double>(lock_races));
-  std::string out;
-  for (const Family& f : families) {
-    out +=
-        "# HELP " + f.name + " " + f.help + "\n# TYPE " + f.name + " " + f.type + "\n" + f.samples;
-  }
-  metrics(std::move(out));
+  metrics(ops.RenderMetrics(loop));
   return Status::Ok();
 }
 
 Status SyncEngine::Impl::FlushLatency() {
   last_latency_flush = std::chrono::steady_clock::now();
-  if (pending_latency.empty()) return Status::Ok();
-  if (Status s = state->Begin(); !s.ok()) return s;
-  for (const auto& [key, h] : pending_latency) {
-    const auto& [map, direction, minute] = key;
-    if (Status s = state->AddLatency(map, direction, minute, h); !s.ok()) {
-      state->Rollback();
-      return s;
-    }
-  }
-  if (Status s = state->Commit(); !s.ok()) return s;
-  pending_latency.clear();
-  return Status::Ok();
+  return ops.FlushLatency(*state);
 }
 
 Status SyncEngine::Impl::RefreshPaused() {
@@ -625,7 +545,7 @@ Expected<RunCounts> SyncEngine::Impl::Run(const std::atomic<bool>* stop,
     // A state store deleted or replaced under a running duet stops it.
     if (Status s = state->CheckFile(); !s.ok()) return s;
     int64_t writes_before = counts.writes;
-    int64_t races_before = lock_races;
+    int64_t races_before = ops.lock_races();
     if (Status s = RefreshPaused(); !s.ok()) return s;
     for (auto& plan : plans) {
       if (IsPaused(*plan)) continue;
@@ -650,7 +570,7 @@ Expected<RunCounts> SyncEngine::Impl::Run(const std::atomic<bool>* stop,
       if (stopped()) break;
     }
     auto now = std::chrono::steady_clock::now();
-    bool idle = handled == 0 && lock_races == races_before;
+    bool idle = handled == 0 && ops.lock_races() == races_before;
     if (idle) lock_first = nullptr;
     if (heartbeat) heartbeat();
     if (!config.alerts.empty() && now - last_alerts > std::chrono::seconds(5)) {
@@ -659,7 +579,7 @@ Expected<RunCounts> SyncEngine::Impl::Run(const std::atomic<bool>* stop,
     if (metrics && now - last_metrics > std::chrono::seconds(2)) {
       if (Status s = PublishMetrics(); !s.ok()) return s;
     }
-    if (!pending_latency.empty() && (idle || now - last_latency_flush > std::chrono::seconds(1))) {
+    if (ops.HasPendingLatency() && (idle || now - last_latency_flush > std::chrono::seconds(1))) {
       if (Status s = FlushLatency(); !s.ok()) return s;
     }
     if (handled > 0 || counts.writes != writes_before) waits_stale = true;
