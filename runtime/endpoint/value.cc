@@ -265,6 +265,9 @@ bool Value::Decode(std::string_view* in, Value* out) {
     case DUET_DATE:
     case DUET_DATETIME:
       if (!ReadRaw(in, &v.i_)) return false;
+      // A bool is 0 or 1 however the bytes came (Value::Bool), so that a
+      // damaged one compares and encodes as the value it reads as.
+      if (tag == DUET_BOOL) v.i_ = v.i_ != 0;
       break;
     case DUET_FLOAT:
       if (!ReadRaw(in, &v.f_)) return false;

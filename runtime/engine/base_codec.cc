@@ -135,7 +135,8 @@ bool GetValue(std::string_view* in, Value* out) {
     }
     case DUET_STRING: {
       size_t n;
-      if (!GetSize(in, in->size(), &n)) return false;
+      // The length is checked against what is left after it.
+      if (!GetSize(in, in->size(), &n) || n > in->size()) return false;
       *out = Value::String(std::string(in->substr(0, n)));
       in->remove_prefix(n);
       return true;

@@ -191,6 +191,8 @@ class SyncEngine::Impl {
   RunCounts total_counts;  // over the process's runs, for the counters
   // Gathers the gauges of every map and hands /metrics its text.
   Status PublishMetrics();
+  // What /metrics and `duet status` show of a map now.
+  Expected<MapGauges> Gauges(MapPlan& plan);
   // Alert rules (config.alerts): a rule fires once when its condition
   // starts to hold (for `for` rules, after it has held that long) and again
   // only after it stopped holding.

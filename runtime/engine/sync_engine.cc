@@ -431,24 +431,31 @@ Status SyncEngine::Impl::PublishMetrics() {
   loop.writes = total_counts.writes + counts.writes;
   loop.errors = total_counts.errors + counts.errors;
   for (auto& plan : plans) {
-    MapGauges& g = loop.maps.emplace_back();
-    g.map = plan->name;
-    g.paused = IsPaused(*plan);
-    Expected<int64_t> linked = state->CountLinks(plan->name);
-    if (!linked.ok()) return linked.status();
-    g.linked = *linked;
-    Expected<std::map<std::string, int64_t>> backlog = Backlog(*plan);
-    if (!backlog.ok()) return backlog.status();
-    g.backlog = std::move(*backlog);
-    Expected<int64_t> errors = state->CountOpenErrors(plan->name);
-    if (!errors.ok()) return errors.status();
-    g.open_errors = *errors;
-    Expected<std::vector<state::Waiting>> waiting = state->ListWaiting(plan->name);
-    if (!waiting.ok()) return waiting.status();
-    g.waiting = static_cast<int64_t>(waiting->size());
+    Expected<MapGauges> g = Gauges(*plan);
+    if (!g.ok()) return g.status();
+    loop.maps.push_back(std::move(*g));
   }
   metrics(ops.RenderMetrics(loop));
   return Status::Ok();
+}
+
+Expected<MapGauges> SyncEngine::Impl::Gauges(MapPlan& plan) {
+  MapGauges g;
+  g.map = plan.name;
+  g.paused = IsPaused(plan);
+  Expected<int64_t> linked = state->CountLinks(plan.name);
+  if (!linked.ok()) return linked.status();
+  g.linked = *linked;
+  Expected<std::map<std::string, int64_t>> backlog = Backlog(plan);
+  if (!backlog.ok()) return backlog.status();
+  g.backlog = std::move(*backlog);
+  Expected<int64_t> errors = state->CountOpenErrors(plan.name);
+  if (!errors.ok()) return errors.status();
+  g.open_errors = *errors;
+  Expected<std::vector<state::Waiting>> waiting = state->ListWaiting(plan.name);
+  if (!waiting.ok()) return waiting.status();
+  g.waiting = static_cast<int64_t>(waiting->size());
+  return g;
 }
 
 Status SyncEngine::Impl::FlushLatency() {
@@ -829,19 +836,13 @@ Expected<std::string> SyncEngine::StatusJson() {
     entry["state"] = m->phase == state::MapPhase::kLive      ? "live"
                      : m->phase == state::MapPhase::kInitial ? "initial"
                                                              : "new";
-    Expected<int64_t> linked = impl_->state->CountLinks(plan->name);
-    if (!linked.ok()) return linked.status();
-    entry["linked"] = *linked;
-    Expected<std::map<std::string, int64_t>> backlog = impl_->Backlog(*plan);
-    if (!backlog.ok()) return backlog.status();
-    entry["backlog"] = *backlog;
+    Expected<MapGauges> gauges = impl_->Gauges(*plan);
+    if (!gauges.ok()) return gauges.status();
+    entry["linked"] = gauges->linked;
+    entry["backlog"] = gauges->backlog;
     entry["last_sync"] = m->last_sync ? json(*m->last_sync) : json(nullptr);
-    Expected<int64_t> errors = impl_->state->CountOpenErrors(plan->name);
-    if (!errors.ok()) return errors.status();
-    entry["errors"] = *errors;
-    Expected<std::vector<state::Waiting>> waiting = impl_->state->ListWaiting(plan->name);
-    if (!waiting.ok()) return waiting.status();
-    entry["waiting"] = waiting->size();
+    entry["errors"] = gauges->open_errors;
+    entry["waiting"] = gauges->waiting;
     if (m->phase == state::MapPhase::kInitial) {
       entry["initial"] = {{"done", m->initial_done}, {"total", m->initial_total}};
     }

@@ -138,6 +138,27 @@ TEST(BaseCodec, VersionZeroBasesDecode) {
   EXPECT_TRUE(d.p[1].empty());
 }
 
+TEST(BaseCodec, AVersionZeroBoolReadsAsTheBoolItIs) {
+  // Found by tests/fuzz/stored_state_fuzzer: a damaged version-0 bool of
+  // raw value 10 read as a bool that was not Value::Bool(true), so it
+  // compared unequal to true and encoded differently after a round trip.
+  std::string v0(1, '\0');
+  uint32_t one = 1, zero = 0;
+  int64_t raw = 10;
+  v0.append(reinterpret_cast<const char*>(&one), sizeof one);
+  v0.push_back(static_cast<char>(DUET_BOOL));
+  v0.append(reinterpret_cast<const char*>(&raw), sizeof raw);
+  for (int i = 0; i < 3; ++i) v0.append(reinterpret_cast<const char*>(&zero), sizeof zero);
+  Decoded d;
+  ASSERT_TRUE(Decode(v0, &d));
+  ExpectSame({Value::Bool(true)}, d.p[0]);
+  Owned again;
+  again.p[0] = d.p[0];
+  Decoded round;
+  ASSERT_TRUE(Decode(Encode(again.Refs()), &round));
+  ExpectSame({Value::Bool(true)}, round.p[0]);
+}
+
 TEST(BaseCodec, DamagedBytesAreRefused) {
   Owned b;
   b.p[0] = EveryKind();
@@ -152,6 +173,10 @@ TEST(BaseCodec, DamagedBytesAreRefused) {
   EXPECT_FALSE(Decode(bytes + "x", &d));
   EXPECT_FALSE(Decode("\x02", &d)) << "an unknown version";
   EXPECT_FALSE(Decode(std::string("\x01\xff\xff\xff\xff\x0f", 6), &d)) << "a huge count";
+  // Found by tests/fuzz/stored_state_fuzzer: a string whose length counts
+  // its own length byte ran the reader past the end.
+  EXPECT_FALSE(Decode(std::string("\x01\x01\x05\x02\x00\x19", 6), &d)) << "a long length";
+  EXPECT_FALSE(Decode(std::string("\x01\x01\x05\x01", 4), &d)) << "a length past the end";
 }
 
 }  // namespace
