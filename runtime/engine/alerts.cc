@@ -52,7 +52,7 @@ bool Holds(const AlertRule& rule, double value) {
 }  // namespace
 
 Expected<double> SyncEngine::Impl::AlertValue(const AlertRule& rule, MapPlan& plan) {
-  double now = state::NowSeconds();
+  double now = clock->Now();
   // A `for` rule looks at the last minute, again and again; `within` at its window.
   double window = rule.within ? rule.seconds : 60;
   if (rule.metric == "errors") {
@@ -86,7 +86,7 @@ Expected<double> SyncEngine::Impl::AlertValue(const AlertRule& rule, MapPlan& pl
 
 Status SyncEngine::Impl::EvaluateAlerts() {
   last_alerts = std::chrono::steady_clock::now();
-  double now = state::NowSeconds();
+  double now = clock->Now();
   for (size_t r = 0; r < config.alerts.size(); ++r) {
     const AlertRule& rule = config.alerts[r];
     for (auto& plan : plans) {
@@ -105,7 +105,7 @@ Status SyncEngine::Impl::EvaluateAlerts() {
       std::string text = fmt::format("map {}: {} (now {})", plan->name, rule.text, *value);
       if (log) log("alert: " + text + "; then " + rule.then);
       if (rule.then == "pause" && !IsPaused(*plan)) {
-        state::Pause pause{plan->name, state::NowIso(), "duet", "alert: " + rule.text};
+        state::Pause pause{plan->name, state::IsoAt(clock->Now()), "duet", "alert: " + rule.text};
         if (Status s = state->Begin(); !s.ok()) return s;
         if (Status s = state->PauseMap(pause); !s.ok()) {
           state->Rollback();
@@ -118,7 +118,7 @@ Status SyncEngine::Impl::EvaluateAlerts() {
                                 {"when", rule.text},
                                 {"value", *value},
                                 {"then", rule.then},
-                                {"at", state::NowIso()}};
+                                {"at", state::IsoAt(clock->Now())}};
         if (Status s = RunAlertCommand(rule.command, alert.dump() + "\n"); !s.ok() && log) {
           log(s.message());
         }

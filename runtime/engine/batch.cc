@@ -371,7 +371,7 @@ void SyncEngine::Impl::Resolved(Batch& batch, const std::string& left, const std
 }
 
 void SyncEngine::Impl::Wait(Batch& batch, int s, const RowId& id, const std::string& reason) {
-  state::Waiting w{batch.plan->side[s].system, id, state::NowSeconds(), reason};
+  state::Waiting w{batch.plan->side[s].system, id, clock->Now(), reason};
   std::string map = batch.plan->name;
   batch.has_waiting = true;
   batch.state_ops.push_back([map, w](state::StateStore& st) { return st.AddWaiting(map, w); });

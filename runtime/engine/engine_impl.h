@@ -169,6 +169,7 @@ class SyncEngine::Impl {
   }
 
   Config config;
+  const Clock* clock = &SystemClock::Get();  // SyncEngine::Create
   const bundle::Transforms* bundle = nullptr;
   std::map<std::string, std::unique_ptr<Endpoint>> endpoints;
   std::unique_ptr<state::StateStore> state;

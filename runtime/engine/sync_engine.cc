@@ -72,7 +72,7 @@ Expected<int64_t> SyncEngine::Impl::ProcessChanges(MapPlan& plan, size_t limit) 
     if (!synced) return Status::Ok();
     Expected<state::MapState> m = st.GetMap(name);
     if (!m.ok()) return m.status();
-    m->last_sync = state::NowIso();
+    m->last_sync = state::IsoAt(clock->Now());
     return st.PutMap(*m);
   };
   bool sweep[2] = {false, false};
@@ -134,7 +134,7 @@ Expected<int64_t> SyncEngine::Impl::ProcessChanges(MapPlan& plan, size_t limit) 
   NoteLockHeld(plan);
   if (!committed.ok()) return committed;
   PrunePending(plan, checkpoint);
-  double now = state::NowSeconds();
+  double now = clock->Now();
   int64_t minute = static_cast<int64_t>(now / 60);
   for (int s = 0; s < 2; ++s) {
     if (std::find(synced[s].begin(), synced[s].end(), true) == synced[s].end()) continue;
@@ -243,7 +243,7 @@ Expected<int64_t> SyncEngine::Impl::RetryWaiting(MapPlan& plan, bool retry_error
   if (waiting->empty() && errors.empty()) return 0;
   Batch batch;
   if (Status st = BeginBatch(batch, plan); !st.ok()) return st;
-  double now = state::NowSeconds();
+  double now = clock->Now();
   auto side_of = [&](const std::string& system) { return system == plan.side[0].system ? 0 : 1; };
   for (const state::Waiting& w : *waiting) {
     int s = side_of(w.system);
@@ -381,7 +381,8 @@ Status SyncEngine::Impl::StopMapIfSchemaChanged(MapPlan& plan, Status failure) {
     Status schema = plan.side[s].endpoint->CheckTables(tables);
     if (schema.ok()) continue;
     state->Rollback();  // nothing should be open; the failed batch was abandoned
-    state::Pause pause{plan.name, state::NowIso(), "duet", "schema changed: " + schema.message()};
+    state::Pause pause{plan.name, state::IsoAt(clock->Now()), "duet",
+                       "schema changed: " + schema.message()};
     if (Status st = state->Begin(); !st.ok()) return st;
     if (Status st = state->PauseMap(pause); !st.ok()) {
       state->Rollback();
@@ -507,7 +508,7 @@ Status SyncEngine::Impl::Prune() {
     if (Status s = endpoints[system]->PruneChangelog(seq); !s.ok()) return s;
   }
   // Latency is shown over the last 15 minutes; an hour is kept.
-  return state->PruneLatency(static_cast<int64_t>(state::NowSeconds() / 60) - 60);
+  return state->PruneLatency(static_cast<int64_t>(clock->Now() / 60) - 60);
 }
 
 Expected<RunCounts> SyncEngine::Impl::Run(const std::atomic<bool>* stop,
@@ -644,8 +645,9 @@ SyncEngine::~SyncEngine() = default;
 Expected<std::unique_ptr<SyncEngine>> SyncEngine::Create(
     const Config& config, const bundle::Transforms& bundle,
     std::map<std::string, std::unique_ptr<Endpoint>> endpoints,
-    std::unique_ptr<state::StateStore> state) {
+    std::unique_ptr<state::StateStore> state, const Clock& clock) {
   auto impl = std::make_unique<Impl>();
+  impl->clock = &clock;
   // A value that does not fit its column fails a row only when duet writes it.
   impl->ctx.DeferSlotErrors();
   impl->config = config;
@@ -848,7 +850,7 @@ Expected<std::string> SyncEngine::StatusJson() {
     }
     // Latency per direction over the last 1, 5 and 15 minutes (the current
     // minute counts in each).
-    int64_t minute = static_cast<int64_t>(state::NowSeconds() / 60);
+    int64_t minute = static_cast<int64_t>(impl_->clock->Now() / 60);
     json latency = json::object();
     for (int window : {1, 5, 15}) {
       Expected<std::map<std::string, state::LatencyHistogram>> h =

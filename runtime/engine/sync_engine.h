@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/base/clock.h"
 #include "runtime/base/status.h"
 #include "runtime/bundle/transforms.h"
 #include "runtime/endpoint/endpoint.h"
@@ -46,11 +47,15 @@ struct RunCounts {
 
 class SyncEngine {
  public:
-  // `endpoints` must hold one endpoint per system of the bundle.
+  // `endpoints` must hold one endpoint per system of the bundle. `clock`
+  // (which must outlive the engine) is the wall clock the engine stamps and
+  // compares times with: latency, waiting changes and lookup_timeout_seconds,
+  // alerts, pauses it makes, last sync. The loop's own pace (timers between
+  // cycles, max_transaction_ms) runs on the monotonic clock.
   static Expected<std::unique_ptr<SyncEngine>> Create(
       const Config& config, const bundle::Transforms& bundle,
       std::map<std::string, std::unique_ptr<endpoint::Endpoint>> endpoints,
-      std::unique_ptr<state::StateStore> state);
+      std::unique_ptr<state::StateStore> state, const Clock& clock = SystemClock::Get());
   ~SyncEngine();
 
   // The tables whose changes the maps read, per system: what install

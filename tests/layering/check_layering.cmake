@@ -17,9 +17,9 @@ endif()
 set(kSqlite "SQLite::SQLite3|sqlite3")
 set(kLlvm "LLVM")
 # Who may link them directly: the implementations, the bench, and the
-# conformance harnesses (they play the application with sqlite3's own API).
+# tests that play the application with sqlite3's own API.
 set(kSqliteUsers duet_endpoint_sqlite duet_state_sqlite duet_sync_bench endpoint_conformance_test
-                 state_store_conformance_test)
+                 state_store_conformance_test engine_test)
 set(kLlvmUsers duet_jit duet_codegen)
 
 file(STRINGS "${GRAPH}" edges)
