@@ -1,24 +1,24 @@
+// The sync loop and the engine's public face: batches of captured changes,
+// waiting changes and their retries, the pace of the loop (waking on the
+// endpoints' wait handles), pruning, transient failures. What the engine
+// shows of itself is status.cc and operations.h; what an operator asks of
+// it (pauses, requests on items) is control.cc.
 #include "runtime/engine/sync_engine.h"
 
 #include <fcntl.h>
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
-#include <nlohmann/json.hpp>
 #include <thread>
 
 #include <poll.h>
 #include <cerrno>
 #include "runtime/base/failpoint.h"
 #include "runtime/base/files.h"
-#include "runtime/base/json_dump.h"
 
 #include "runtime/engine/engine_impl.h"
 
 namespace duet::engine {
-
-using nlohmann::json;
 
 // ---------------------------------------------------------------------------
 // Loops
@@ -196,39 +196,6 @@ void SyncEngine::Impl::PrunePending(MapPlan& plan, const int64_t checkpoint[2]) 
       order.pop_front();
     }
   }
-}
-
-Expected<int64_t> SyncEngine::Impl::ProcessRequests(MapPlan& plan) {
-  Expected<std::vector<state::ErrorItem>> requested = state->RequestedErrors(plan.name);
-  if (!requested.ok()) return requested.status();
-  if (requested->empty()) return 0;
-  Expected<state::MapState> m = state->GetMap(plan.name);
-  if (!m.ok()) return m.status();
-  if (m->phase != state::MapPhase::kLive) return 0;  // after the map's initial sync
-  // One batch per kind of request: a `take` decides only its own pairs.
-  std::map<std::string, std::vector<const state::ErrorItem*>> by_request;
-  for (const state::ErrorItem& e : *requested) by_request[e.request].push_back(&e);
-  for (const auto& [request, items] : by_request) {
-    Batch batch;
-    if (Status st = BeginBatch(batch, plan); !st.ok()) return st;
-    if (request.rfind("take:", 0) == 0) {
-      std::string system = request.substr(5);
-      batch.take = system == plan.side[0].system ? 0 : system == plan.side[1].system ? 1 : -1;
-    }
-    for (const state::ErrorItem* e : items) {
-      int s = e->system == plan.side[0].system ? 0 : 1;
-      Trace("request {} of item {}: map {} side {} row {}", request, e->id, plan.name, s,
-            e->row_id);
-      if (Status st = Reconcile(batch, s, e->row_id, -1); !st.ok()) {
-        AbortBatch(batch);
-        return st;
-      }
-      int64_t id = e->id;
-      batch.state_ops.push_back([id](state::StateStore& st) { return st.ClearRequest(id); });
-    }
-    if (Status st = CommitBatch(batch, nullptr); !st.ok()) return st;
-  }
-  return static_cast<int64_t>(requested->size());
 }
 
 Expected<int64_t> SyncEngine::Impl::RetryWaiting(MapPlan& plan, bool retry_errors) {
@@ -422,64 +389,6 @@ Expected<std::map<std::string, int64_t>> SyncEngine::Impl::Backlog(MapPlan& plan
     out[side.system] = *n;
   }
   return out;
-}
-
-Status SyncEngine::Impl::PublishMetrics() {
-  last_metrics = std::chrono::steady_clock::now();
-  LoopGauges loop;
-  loop.loop_cycles = loop_cycles;
-  loop.pairs = total_counts.pairs + counts.pairs;
-  loop.writes = total_counts.writes + counts.writes;
-  loop.errors = total_counts.errors + counts.errors;
-  for (auto& plan : plans) {
-    Expected<MapGauges> g = Gauges(*plan);
-    if (!g.ok()) return g.status();
-    loop.maps.push_back(std::move(*g));
-  }
-  metrics(ops.RenderMetrics(loop));
-  return Status::Ok();
-}
-
-Expected<MapGauges> SyncEngine::Impl::Gauges(MapPlan& plan) {
-  MapGauges g;
-  g.map = plan.name;
-  g.paused = IsPaused(plan);
-  Expected<int64_t> linked = state->CountLinks(plan.name);
-  if (!linked.ok()) return linked.status();
-  g.linked = *linked;
-  Expected<std::map<std::string, int64_t>> backlog = Backlog(plan);
-  if (!backlog.ok()) return backlog.status();
-  g.backlog = std::move(*backlog);
-  Expected<int64_t> errors = state->CountOpenErrors(plan.name);
-  if (!errors.ok()) return errors.status();
-  g.open_errors = *errors;
-  Expected<std::vector<state::Waiting>> waiting = state->ListWaiting(plan.name);
-  if (!waiting.ok()) return waiting.status();
-  g.waiting = static_cast<int64_t>(waiting->size());
-  return g;
-}
-
-Status SyncEngine::Impl::FlushLatency() {
-  last_latency_flush = std::chrono::steady_clock::now();
-  return ops.FlushLatency(*state);
-}
-
-Status SyncEngine::Impl::RefreshPaused() {
-  Expected<std::map<std::string, state::Pause>> now = state->Paused();
-  if (!now.ok()) return now.status();
-  if (log) {
-    for (const auto& [map, p] : *now) {
-      if (!paused.count(map)) {
-        log(fmt::format("map {} paused by {}{}; its changes wait until `duet resume {}`", map, p.by,
-                        p.reason.empty() ? "" : " (" + p.reason + ")", map));
-      }
-    }
-    for (const auto& [map, p] : paused) {
-      if (!now->count(map)) log(fmt::format("map {} resumed", map));
-    }
-  }
-  paused = std::move(*now);
-  return Status::Ok();
 }
 
 Status SyncEngine::Impl::Prune() {
@@ -754,22 +663,6 @@ void SyncEngine::SetLog(std::function<void(const std::string&)> log) {
   impl_->log = std::move(log);
 }
 
-Expected<int64_t> SyncEngine::ProcessRequests() {
-  int64_t n = 0;
-  if (Status s = impl_->RefreshPaused(); !s.ok()) return s;
-  for (auto& plan : impl_->plans) {
-    if (impl_->IsPaused(*plan)) continue;
-    // A lost lock race is done again, waiting for that lock first.
-    Expected<int64_t> r = impl_->ProcessRequests(*plan);
-    for (int race = 0; race < 5 && !r.ok() && impl_->LockRace(*plan); ++race) {
-      r = impl_->ProcessRequests(*plan);
-    }
-    if (!r.ok()) return r.status();
-    n += *r;
-  }
-  return n;
-}
-
 Expected<std::string> SyncEngine::DriftJson(const std::string& map, const ProgressFn& progress) {
   for (auto& plan : impl_->plans) {
     if (plan->name == map) return impl_->Drift(*plan, progress);
@@ -824,108 +717,6 @@ Status SyncEngine::StartResync(const std::string& map, const std::string& from,
     return impl_->state->Commit();
   }
   return NotFoundError("the bundle has no map '" + map + "'");
-}
-
-Expected<std::string> SyncEngine::StatusJson() {
-  json maps = json::array();
-  Expected<std::map<std::string, state::Pause>> paused = impl_->state->Paused();
-  if (!paused.ok()) return paused.status();
-  for (auto& plan : impl_->plans) {
-    Expected<state::MapState> m = impl_->state->GetMap(plan->name);
-    if (!m.ok()) return m.status();
-    json entry;
-    entry["name"] = plan->name;
-    entry["state"] = m->phase == state::MapPhase::kLive      ? "live"
-                     : m->phase == state::MapPhase::kInitial ? "initial"
-                                                             : "new";
-    Expected<MapGauges> gauges = impl_->Gauges(*plan);
-    if (!gauges.ok()) return gauges.status();
-    entry["linked"] = gauges->linked;
-    entry["backlog"] = gauges->backlog;
-    entry["last_sync"] = m->last_sync ? json(*m->last_sync) : json(nullptr);
-    entry["errors"] = gauges->open_errors;
-    entry["waiting"] = gauges->waiting;
-    if (m->phase == state::MapPhase::kInitial) {
-      entry["initial"] = {{"done", m->initial_done}, {"total", m->initial_total}};
-    }
-    // Latency per direction over the last 1, 5 and 15 minutes (the current
-    // minute counts in each).
-    int64_t minute = static_cast<int64_t>(impl_->clock->Now() / 60);
-    json latency = json::object();
-    for (int window : {1, 5, 15}) {
-      Expected<std::map<std::string, state::LatencyHistogram>> h =
-          impl_->state->LatencySince(plan->name, minute - window + 1);
-      if (!h.ok()) return h.status();
-      for (const auto& [direction, hist] : *h) {
-        auto ms = [](double seconds) { return std::round(seconds * 1e6) / 1e3; };
-        latency[direction][std::to_string(window) + "m"] = {
-            {"changes", hist.n},
-            {"per_second", static_cast<double>(hist.n) / (60.0 * window)},
-            {"p50_ms", ms(hist.Quantile(0.50))},
-            {"p95_ms", ms(hist.Quantile(0.95))},
-            {"p99_ms", ms(hist.Quantile(0.99))}};
-      }
-    }
-    entry["latency"] = latency;
-    Expected<std::optional<state::Resync>> resync = impl_->state->GetResync(plan->name);
-    if (!resync.ok()) return resync.status();
-    entry["resync"] = !*resync ? json(nullptr)
-                               : json{{"from", (*resync)->from},   {"done", (*resync)->done},
-                                      {"total", (*resync)->total}, {"started", (*resync)->started},
-                                      {"by", (*resync)->by},       {"where", (*resync)->where}};
-    auto pause = paused->find(plan->name);
-    entry["paused"] = pause == paused->end() ? json(nullptr)
-                                             : json{{"since", pause->second.since},
-                                                    {"by", pause->second.by},
-                                                    {"reason", pause->second.reason}};
-    maps.push_back(std::move(entry));
-  }
-  json out;
-  out["maps"] = std::move(maps);
-  return DumpJson(out);
-}
-
-Expected<std::string> SyncEngine::StatusText() {
-  Expected<std::string> text = StatusJson();
-  if (!text.ok()) return text.status();
-  json j = json::parse(*text);
-  // The map column fits the longest name, so the columns line up.
-  size_t width = 3;
-  for (const json& m : j["maps"]) width = std::max(width, m["name"].get<std::string>().size());
-  std::string out = fmt::format("{:<{}}  {:<8} {:>7}  {:<16} {:>6}  {:>7}  {}\n", "map", width,
-                                "state", "linked", "backlog", "errors", "waiting", "last sync");
-  for (const json& m : j["maps"]) {
-    std::string backlog;
-    for (const auto& [system, n] : m["backlog"].items()) {
-      backlog += (backlog.empty() ? "" : " ") + system + ":" + std::to_string(n.get<int64_t>());
-    }
-    std::string state = !m["paused"].is_null()   ? "paused"
-                        : !m["resync"].is_null() ? "resync"
-                                                 : m["state"].get<std::string>();
-    out += fmt::format("{:<{}}  {:<8} {:>7}  {:<16} {:>6}  {:>7}  {}\n",
-                       m["name"].get<std::string>(), width, state, m["linked"].get<int64_t>(),
-                       backlog, m["errors"].get<int64_t>(), m["waiting"].get<int64_t>(),
-                       m["last_sync"].is_null() ? "never" : m["last_sync"].get<std::string>());
-  }
-  std::string latency;
-  for (const json& m : j["maps"]) {
-    for (const auto& [direction, windows] : m["latency"].items()) {
-      if (!windows.contains("5m")) continue;
-      const json& w = windows["5m"];
-      latency += fmt::format("{:<{}}  {:<10} {:>8}  {:>8.2f}  {:>8.2f}  {:>8.2f}\n",
-                             m["name"].get<std::string>(), width, direction,
-                             w["changes"].get<int64_t>(), w["p50_ms"].get<double>(),
-                             w["p95_ms"].get<double>(), w["p99_ms"].get<double>());
-    }
-  }
-  if (!latency.empty()) {
-    out +=
-        "\nlatency, last 5 minutes (capture -> commit on the other side; a bucket's upper bound)\n";
-    out += fmt::format("{:<{}}  {:<10} {:>8}  {:>8}  {:>8}  {:>8}\n", "map", width, "direction",
-                       "changes", "p50 ms", "p95 ms", "p99 ms") +
-           latency;
-  }
-  return out;
 }
 
 }  // namespace duet::engine
