@@ -109,10 +109,11 @@ struct CaptureCounts {
 //
 // What the engine relies on: a batch reads a pair's rows inside the
 // transaction (with its RowReaders) and then writes them, and a write must
-// never overwrite an application's change the batch has not read. A write
-// to a row that another writer changed after the transaction's reads saw it
-// must therefore fail with Unavailable, losing the transaction (the batch
-// is done again). SQLite gives this for every row: under kNow the
+// never overwrite an application's change the batch has not read. So
+// between the transaction's read of a row and its write of it, either no
+// other writer can change the row, or the write fails with Unavailable,
+// losing the transaction (the batch is done again). SQLite gives this for
+// every row: under kNow the
 // transaction holds the database-wide write lock from Begin, and under
 // kAtFirstWrite its first write fails when anyone has committed since the
 // snapshot its reads saw, so the engine reads without locking and locks
