@@ -106,6 +106,27 @@ struct CaptureCounts {
 // savepoint). Any other error means the transaction is lost: the caller
 // rolls it back and abandons the batch. Destroying an open transaction
 // rolls it back. Valid while its endpoint lives.
+//
+// What the engine relies on: a batch reads a pair's rows inside the
+// transaction (with its RowReaders) and then writes them, and a write must
+// never overwrite an application's change the batch has not read. So
+// between the transaction's read of a row and its write of it, either no
+// other writer can change the row, or the write fails with Unavailable,
+// losing the transaction (the batch is done again). SQLite gives this for
+// every row: under kNow the
+// transaction holds the database-wide write lock from Begin, and under
+// kAtFirstWrite its first write fails when anyone has committed since the
+// snapshot its reads saw, so the engine reads without locking and locks
+// only a database it writes to. A database that locks rows instead must
+// give the same, in one of two ways: its transactions read one snapshot
+// and fail a write to a row changed since (PostgreSQL: REPEATABLE READ,
+// whose serialization failure is then Unavailable, with LostLockRace under
+// kAtFirstWrite), or the rows to be written are read with ReadForUpdate,
+// which locks them before their values are read. Either way no
+// application write is lost; ReadForUpdate also spares doing the batch
+// again. The engine today reads with RowReaders (enough on SQLite); an
+// endpoint offering only the second way needs the engine to read the rows
+// it writes with ReadForUpdate (docs/sync.md, "Locks").
 class WriteTransaction {
  public:
   virtual ~WriteTransaction() = default;
@@ -123,6 +144,30 @@ class WriteTransaction {
                         const std::vector<std::string>& columns,
                         const std::vector<Value>& values) = 0;
   virtual Status Delete(const std::string& table, const RowId& id) = 0;
+  // Reads rows `ids` of `table` as Endpoint::Reader(table, paths) reads
+  // them, and locks them for this transaction: once it returns, no other
+  // writer can update or delete the rows it returned until the transaction
+  // ends, so their values are the ones the transaction's writes apply to.
+  // Returns the rows that exist, in no particular order; a RowId without a
+  // row is left out, and where locks are per row it is not locked (another
+  // writer may insert it meanwhile). No `ids`, no lock. The locks are taken
+  // as the transaction's WriteLock says:
+  // - kNow: waiting up to the lock timeout for a writer that holds one, then
+  //   Unavailable (SQLite: the transaction holds the database-wide write
+  //   lock since Begin; PostgreSQL: SELECT ... FOR UPDATE under its
+  //   lock_timeout);
+  // - kAtFirstWrite: as the first write takes the write lock, without
+  //   waiting: when another writer holds a lock it needs, or has changed the
+  //   rows (SQLite: the database) since the transaction's snapshot,
+  //   Unavailable, and LostLockRace then says so (SQLite: the database-wide
+  //   write lock, which a transaction that has read a snapshot cannot wait
+  //   for anyway; PostgreSQL: FOR UPDATE NOWAIT in a REPEATABLE READ
+  //   transaction).
+  // Once taken the locks are held until Commit or Rollback, including
+  // after a refused write. Any error loses the transaction: roll it back.
+  virtual Expected<std::vector<Row>> ReadForUpdate(const std::string& table,
+                                                   const std::vector<ColumnPath>& paths,
+                                                   const std::vector<RowId>& ids) = 0;
   // Makes the writes durable. On failure the transaction is still open, to
   // be rolled back.
   virtual Status Commit() = 0;

@@ -158,6 +158,12 @@ class EndpointConformance : public testing::TestWithParam<HarnessFactory> {
     return (*row)->values[0].ToText();
   }
 
+  // The customer's name and code, as a reader reads them.
+  std::vector<endpoint::ColumnPath> NameAndCode() const {
+    return {{{"name"}, manifest_.tables[0].columns[2].type},
+            {{"code"}, manifest_.tables[0].columns[1].type}};
+  }
+
   Status DuetInsert(const std::string& code, const std::string& name, RowId* id = nullptr) {
     Expected<RowId> r =
         txn_->Insert(kCustomer, {"code", "name"}, {Value::String(code), Value::String(name)});
@@ -390,6 +396,158 @@ TEST_P(EndpointConformance, FindRowMatchesTheKeyAndNullMatchesNothing) {
   Expected<Value> ref = ep_->RefValue(kContact, c);
   ASSERT_TRUE(ref.ok()) << ref.status().ToString();
   EXPECT_FALSE(ref->is_null()) << "a row with an id column is referred to by it";
+}
+
+// Read for update (WriteTransaction::ReadForUpdate): the rows it returns
+// are the current ones, and an application's write to them waits for duet's
+// transaction to end, under either WriteLock.
+TEST_P(EndpointConformance, AnApplicationWriteToARowReadForUpdateWaitsForDuetsCommit) {
+  App("INSERT INTO customer (code, name) VALUES ('A', 'Ann')");
+  RowId a = Customer("A");
+  for (Endpoint::WriteLock lock : {Endpoint::WriteLock::kAtFirstWrite, Endpoint::WriteLock::kNow}) {
+    SCOPED_TRACE(lock == Endpoint::WriteLock::kNow ? "kNow" : "kAtFirstWrite");
+    App("UPDATE customer SET name = 'Ann' WHERE code = 'A'");
+    ASSERT_NO_FATAL_FAILURE(Begin(lock));
+    Expected<std::vector<endpoint::Row>> rows = txn_->ReadForUpdate(kCustomer, NameAndCode(), {a});
+    ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+    ASSERT_EQ(rows->size(), 1u);
+    EXPECT_EQ((*rows)[0].id, a);
+    EXPECT_EQ((*rows)[0].values[0].ToText(), "Ann");
+    EXPECT_EQ((*rows)[0].values[1].ToText(), "A");
+    std::unique_ptr<AppSession> other = harness_->App();
+    Status started = other->StartBlockedWrite("UPDATE customer SET name = 'Zoe' WHERE code = 'A'");
+    ASSERT_TRUE(started.ok()) << "the application's write went through: " << started.ToString();
+    // duet writes what it read the row as; the application's write lands
+    // after it, not before it to be overwritten.
+    ASSERT_TRUE(txn_->Update(kCustomer, a, {"name"}, {Value::String("Ann (duet)")}).ok());
+    ASSERT_TRUE(txn_->Commit().ok());
+    ASSERT_TRUE(other->WaitDone().ok());
+    EXPECT_EQ(NameOf(a), "Zoe");
+  }
+}
+
+// The rows returned are the database's values now, never an older snapshot's:
+// a commit between Begin and the read is either seen, or the read loses the
+// race as a first write would (a database-wide lock cannot be had on a
+// stale snapshot).
+TEST_P(EndpointConformance, ReadForUpdateReturnsTheCurrentRowsOrLosesTheRace) {
+  App("INSERT INTO customer (code, name) VALUES ('A', 'Ann')");
+  RowId a = Customer("A");
+  ASSERT_NO_FATAL_FAILURE(Begin(Endpoint::WriteLock::kAtFirstWrite));
+  auto reader = ep_->Reader(kCustomer, NameAndCode());
+  ASSERT_TRUE(reader.ok());
+  Expected<std::optional<endpoint::Row>> before = (*reader)->Read(a);
+  ASSERT_TRUE(before.ok() && before->has_value());
+  EXPECT_EQ((*before)->values[0].ToText(), "Ann");
+  App("UPDATE customer SET name = 'Anne' WHERE code = 'A'");
+  Expected<std::vector<endpoint::Row>> rows = txn_->ReadForUpdate(kCustomer, NameAndCode(), {a});
+  if (rows.ok()) {
+    ASSERT_EQ(rows->size(), 1u);
+    EXPECT_EQ((*rows)[0].values[0].ToText(), "Anne") << "a stale row read for update";
+    txn_->Rollback();
+    EXPECT_FALSE(ep_->LostLockRace());
+  } else {
+    EXPECT_EQ(rows.status().code(), StatusCode::kUnavailable) << rows.status().ToString();
+    txn_->Rollback();
+    EXPECT_TRUE(ep_->LostLockRace());
+  }
+  // Done again, it reads the application's value.
+  ASSERT_NO_FATAL_FAILURE(Begin(Endpoint::WriteLock::kAtFirstWrite));
+  rows = txn_->ReadForUpdate(kCustomer, NameAndCode(), {a});
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].values[0].ToText(), "Anne");
+  ASSERT_TRUE(txn_->Commit().ok());
+}
+
+TEST_P(EndpointConformance, ReadForUpdateLeavesOutMissingRowsOfAnyKeyShape) {
+  App("INSERT INTO customer (code, name) VALUES ('A', 'Ann')");
+  App("INSERT INTO customer (code, name) VALUES ('E', 'Eve')");
+  App("INSERT INTO line (order_no, line_no, qty) VALUES (1, 1, 7)");
+  App("INSERT INTO line (order_no, line_no, qty) VALUES (1, 2, 5)");
+  RowId a = Customer("A");
+  RowId gone = Customer("E");
+  bundle::ColumnType integer;
+  integer.kind = bundle::ValueKind::kInt;
+  std::vector<endpoint::ColumnPath> line_paths = {
+      {{"order_no"}, integer}, {{"line_no"}, integer}, {{"qty"}, integer}};
+  auto lines = ep_->Reader(kLine, line_paths);
+  ASSERT_TRUE(lines.ok());
+  Expected<std::vector<RowId>> line_ids = (*lines)->ScanIds(std::nullopt, 10);
+  ASSERT_TRUE(line_ids.ok());
+  ASSERT_EQ(line_ids->size(), 2u);
+  App("DELETE FROM customer WHERE code = 'E'");
+  App("DELETE FROM line WHERE order_no = 1 AND line_no = 2");
+
+  ASSERT_NO_FATAL_FAILURE(Begin(Endpoint::WriteLock::kAtFirstWrite));
+  Expected<std::vector<endpoint::Row>> none = txn_->ReadForUpdate(kCustomer, NameAndCode(), {});
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_TRUE(none->empty());
+  Expected<std::vector<endpoint::Row>> rows =
+      txn_->ReadForUpdate(kCustomer, NameAndCode(), {gone, a});
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->size(), 1u) << "the deleted row is left out";
+  EXPECT_EQ((*rows)[0].id, a);
+  EXPECT_EQ((*rows)[0].values[0].ToText(), "Ann");
+  rows = txn_->ReadForUpdate(kLine, line_paths, *line_ids);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].id, (*line_ids)[0]);
+  EXPECT_EQ((*rows)[0].values[2].ToText(), "7");
+  ASSERT_TRUE(txn_->Commit().ok());
+}
+
+// Another writer holding the lock makes read for update fail at once under
+// kAtFirstWrite, as a first write would: the transaction is lost but can
+// still be rolled back, and the batch done again once the writer is done.
+TEST_P(EndpointConformance, ReadForUpdateWhileAnotherWriterHoldsTheLockLosesTheRace) {
+  App("INSERT INTO customer (code, name) VALUES ('A', 'Ann')");
+  RowId a = Customer("A");
+  ASSERT_NO_FATAL_FAILURE(Begin(Endpoint::WriteLock::kAtFirstWrite));
+  std::unique_ptr<AppSession> other = harness_->App();
+  ASSERT_TRUE(other->Begin().ok());
+  ASSERT_TRUE(other->Exec("UPDATE customer SET name = 'Anne' WHERE code = 'A'").ok());
+  Expected<std::vector<endpoint::Row>> rows = txn_->ReadForUpdate(kCustomer, NameAndCode(), {a});
+  EXPECT_EQ(rows.status().code(), StatusCode::kUnavailable) << rows.status().ToString();
+  txn_->Rollback();
+  EXPECT_TRUE(ep_->LostLockRace());
+  EXPECT_FALSE(ep_->LostLockRace()) << "said once";
+  ASSERT_TRUE(other->Commit().ok());
+  ASSERT_NO_FATAL_FAILURE(Begin(Endpoint::WriteLock::kAtFirstWrite));
+  rows = txn_->ReadForUpdate(kCustomer, NameAndCode(), {a});
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].values[0].ToText(), "Anne");
+  ASSERT_TRUE(txn_->Update(kCustomer, a, {"name"}, {Value::String("Anne (duet)")}).ok());
+  ASSERT_TRUE(txn_->Commit().ok());
+  EXPECT_EQ(NameOf(a), "Anne (duet)");
+}
+
+// A refused write keeps the transaction, and with it the rows read for
+// update before it, and reading for update after it still works.
+TEST_P(EndpointConformance, ReadForUpdateWorksAroundARefusedWrite) {
+  App("INSERT INTO customer (code, name) VALUES ('A', 'Ann')");
+  App("INSERT INTO customer (code, name) VALUES ('B', 'Bob')");
+  RowId a = Customer("A");
+  RowId b = Customer("B");
+  ASSERT_NO_FATAL_FAILURE(Begin(Endpoint::WriteLock::kAtFirstWrite));
+  Expected<std::vector<endpoint::Row>> rows = txn_->ReadForUpdate(kCustomer, NameAndCode(), {a});
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  Status duplicate = DuetInsert("B", "Again");
+  EXPECT_EQ(duplicate.code(), StatusCode::kFailedPrecondition) << duplicate.ToString();
+  rows = txn_->ReadForUpdate(kCustomer, NameAndCode(), {b});
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].values[0].ToText(), "Bob");
+  std::unique_ptr<AppSession> other = harness_->App();
+  Status started = other->StartBlockedWrite("UPDATE customer SET name = 'Zoe' WHERE code = 'A'");
+  ASSERT_TRUE(started.ok()) << "the row read before the refused write is unlocked: "
+                            << started.ToString();
+  ASSERT_TRUE(txn_->Update(kCustomer, b, {"name"}, {Value::String("Bob (duet)")}).ok());
+  ASSERT_TRUE(txn_->Commit().ok());
+  ASSERT_TRUE(other->WaitDone().ok());
+  EXPECT_EQ(NameOf(a), "Zoe");
+  EXPECT_EQ(NameOf(b), "Bob (duet)");
 }
 
 // The wait handle: after an application commits, the descriptor becomes

@@ -840,6 +840,23 @@ class SqliteEndpoint : public Endpoint {
     return Status::Ok();
   }
 
+  // The database-wide write lock keeps every row as read until the
+  // transaction ends: under kAtFirstWrite it is taken as the first write
+  // takes it (TakeLock: without waiting, since SQLite does not wait for it
+  // in a transaction that has read a snapshot, and fails when the snapshot
+  // is stale), under kNow it is held since Begin. The rows are read by a
+  // RowReader's ReadMany after that, so they are the database's current
+  // values.
+  Expected<std::vector<Row>> ReadForUpdate(const std::string& table,
+                                           const std::vector<ColumnPath>& paths,
+                                           const std::vector<RowId>& ids) {
+    Expected<std::unique_ptr<RowReader>> reader = Reader(table, paths);
+    if (!reader.ok()) return reader.status();
+    if (ids.empty()) return std::vector<Row>();
+    if (Status s = TakeLock(); !s.ok()) return s;
+    return (*reader)->ReadMany(ids);
+  }
+
   // Compares by value of each column's type, whatever form the database
   // holds (key_match.h): an index-friendly condition selects candidates,
   // which are then read as the type and compared.
@@ -1680,6 +1697,12 @@ class SqliteWriteTransaction : public WriteTransaction {
   Status Delete(const std::string& table, const RowId& id) override {
     if (!open_) return Closed();
     return endpoint_->Delete(table, id);
+  }
+  Expected<std::vector<Row>> ReadForUpdate(const std::string& table,
+                                           const std::vector<ColumnPath>& paths,
+                                           const std::vector<RowId>& ids) override {
+    if (!open_) return Closed();
+    return endpoint_->ReadForUpdate(table, paths, ids);
   }
   Status Commit() override {
     if (!open_) return Closed();
