@@ -158,13 +158,15 @@ TEST_F(UpgradeTest, InstallUpgradesCaptureAndStateStoreOfTheReleaseBeforeWithout
   EXPECT_EQ(state_.Value("SELECT value FROM duet_meta WHERE key = 'schema_version'"), "2");
 
   // Every change made under the old release is on the other side: fo's
-  // inserts (C-5; C-7 under C-9's rowid, a new row), updates (C-1, C-2's
-  // credit limit) and deletes (C-9; C-3 after an update), ce's insert then
-  // update (C-6), update (C-2's memo, master ce) and delete (C-4); the
-  // killed batch's C-8 and C-1's memo.
+  // inserts (C-5; C-7 under C-9's rowid, a new row), updates (C-1; C-2's
+  // name and credit limit) and deletes (C-9; C-3 after an update), ce's
+  // insert then update (C-6), update (C-2's on-hold status, master fo: it
+  // reaches fo only because the old base says fo left it alone; C-2's
+  // memo, master ce) and delete (C-4); the killed batch's C-8 and C-1's
+  // memo.
   Rows expected_fo = {
       {"usmf", "C-1", "Contoso Ltd", "2500", "no", "memo 1 from ce"},
-      {"usmf", "C-2", "Fabrikam", "2200", "invoice", "memo from ce"},
+      {"usmf", "C-2", "Fabrikam Group", "2200", "all", "memo from ce"},
       {"usmf", "C-5", "Tailspin", "5000", "invoice", "NULL"},
       {"dat", "C-6", "Proseware Inc", "600.000000", "all", "NULL"},
       {"usmf", "C-7", "Wingtip", "700", "no", "NULL"},
@@ -174,7 +176,7 @@ TEST_F(UpgradeTest, InstallUpgradesCaptureAndStateStoreOfTheReleaseBeforeWithout
   std::string long_name(120, 'x');
   Rows expected_ce = {
       {"usmf", "C-1", "Contoso Ltd", "2500.0000", "806380000", "memo 1 from ce"},
-      {"usmf", "C-2", "Fabrikam", "2200.0000", "806380001", "memo from ce"},
+      {"usmf", "C-2", "Fabrikam Group", "2200.0000", "806380002", "memo from ce"},
       {"usmf", "C-5", "Tailspin", "5000.0000", "806380001", "NULL"},
       {"dat", "C-6", "Proseware Inc", "600.0000", "806380002", "NULL"},
       {"usmf", "C-7", "Wingtip", "700.0000", "806380000", "NULL"},
@@ -233,7 +235,7 @@ TEST_F(UpgradeTest, InstallUpgradesCaptureAndStateStoreOfTheReleaseBeforeWithout
             (Rows{{"usmf", "C-1", "Contoso Ltd", "memo 1 from ce"},
                   {"usmf", "C-10", "Ten", "NULL"},
                   {"dat", "C-11", "Eleven", "NULL"},
-                  {"usmf", "C-2", "Fabrikam", "memo from ce"},
+                  {"usmf", "C-2", "Fabrikam Group", "memo from ce"},
                   {"usmf", "C-5", "Tailspin", "later memo"},
                   {"usmf", "C-8", "Margie Travel", "NULL"},
                   {"usmf", "C-E", "Eagle", "NULL"}}));
@@ -242,7 +244,7 @@ TEST_F(UpgradeTest, InstallUpgradesCaptureAndStateStoreOfTheReleaseBeforeWithout
             (Rows{{"C-1", "Contoso Ltd", "memo 1 from ce"},
                   {"C-10", "Ten", "NULL"},
                   {"C-11", "Eleven", "NULL"},
-                  {"C-2", "Fabrikam", "memo from ce"},
+                  {"C-2", "Fabrikam Group", "memo from ce"},
                   {"C-5", "Tailspin", "later memo"},
                   {"C-8", "Margie Travel", "NULL"},
                   {"C-E", "Eagle", "NULL"}}));
