@@ -137,6 +137,11 @@ TEST_F(UpgradeTest, InstallUpgradesCaptureAndStateStoreOfTheReleaseBeforeWithout
   EXPECT_EQ(refused.exit_code, kExitError) << refused.out << refused.err;
   EXPECT_THAT(refused.err, HasSubstr("duet install")) << refused.err;
   EXPECT_EQ(ce_.Int("SELECT count(*) FROM account WHERE accountnumber = 'C-5'"), 0);
+  // Neither the refused run nor a status upgraded the state store: until
+  // install, the earlier release can still run it.
+  EXPECT_EQ(Duet("status").exit_code, kExitError);
+  EXPECT_EQ(state_.Int("SELECT count(*) FROM duet_meta WHERE key = 'schema_version'"), 0);
+  EXPECT_EQ(state_.Value("SELECT type FROM sqlite_master WHERE name = 'duet_links'"), "table");
 
   Install();
   for (const Sqlite* db : {&fo_, &ce_}) {
