@@ -106,14 +106,31 @@ int InstallCommand(const std::string& config_path, bool new_state) {
   for (auto& [system, ep] : (*session)->endpoints) {
     if (Status s = ep->CheckSchema(); !s.ok()) return Fail(s);
   }
+  // The state store is opened before capture is touched (a store of a newer
+  // duet is refused first). One of an earlier schema version is upgraded
+  // only once every database's capture is: an upgrade of capture that
+  // install refuses then leaves the store as it was, for the earlier
+  // version of duet to go on running.
+  const std::string& url = (*session)->config.state;
   Expected<std::unique_ptr<state::StateStore>> state =
-      state::OpenStateStore((*session)->config.state, state::StateStore::OpenMode::kCreate);
-  if (!state.ok()) return Fail(state.status());
+      state::OpenStateStore(url, state::StateStore::OpenMode::kExisting);
+  bool upgrade_state = !state.ok() && state::IsEarlierSchema(state.status());
+  if (!state.ok() && !upgrade_state) {
+    if (state.status().code() != StatusCode::kNotFound) return Fail(state.status());
+    state = state::OpenStateStore(url, state::StateStore::OpenMode::kCreate);
+    if (!state.ok()) return Fail(state.status());
+  }
   for (auto& [system, ep] : (*session)->endpoints) {
     Expected<endpoint::CaptureCounts> counts = ep->InstallCapture(captured[system]);
     if (!counts.ok()) return Fail(counts.status());
     std::cout << fmt::format("{}: capture installed for {} table(s), {} new object(s)\n", system,
                              counts->tables, counts->objects);
+  }
+  if (upgrade_state) {
+    state = state::OpenStateStore(url, state::StateStore::OpenMode::kCreate);
+    if (!state.ok()) return Fail(state.status());
+    std::cout << fmt::format("state store: upgraded to schema version {}\n",
+                             (*state)->SchemaVersion());
   }
   for (auto& [system, ep] : (*session)->endpoints) {
     Expected<std::string> bound = ep->BoundState();

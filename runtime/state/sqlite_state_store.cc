@@ -251,9 +251,10 @@ Status Migrate(sqlite::Db& db, int version) {
                  std::to_string(kSqliteSchemaVersion) + "')");
 }
 
-// Checks the store's version and migrates an older one, all in one
-// transaction (a crash midway leaves the old version as it was).
-Status UpgradeSchema(sqlite::Db& db, const std::string& path) {
+// Checks the store's version and migrates an older one when `migrate`
+// (install), all in one transaction (a crash midway leaves the old version
+// as it was); without `migrate` an older one is refused, unchanged.
+Status UpgradeSchema(sqlite::Db& db, const std::string& path, bool migrate) {
   // A current store is opened without a write lock (a unit of work of
   // another handle may hold it).
   if (Expected<int> current = ReadSchemaVersion(db);
@@ -268,6 +269,12 @@ Status UpgradeSchema(sqlite::Db& db, const std::string& path) {
         "the state store '" + path + "' has schema version " + std::to_string(*version) +
         ", newer than this duet knows (" + std::to_string(kSqliteSchemaVersion) +
         "): it was written by a newer duet; run that one (or restore a backup of the store)");
+  }
+  if (s.ok() && *version >= 1 && *version < kSqliteSchemaVersion && !migrate) {
+    s = EarlierSchemaError("'" + path + "' has schema version " + std::to_string(*version) +
+                           " (this duet's is " + std::to_string(kSqliteSchemaVersion) +
+                           "): `duet install -c CONFIG` upgrades it; " +
+                           "until then the earlier version of duet still runs it");
   }
   if (s.ok() && *version < kSqliteSchemaVersion) s = Migrate(db, *version);
   if (!s.ok()) {
@@ -339,7 +346,7 @@ Expected<std::unique_ptr<StateStore>> SqliteStateStore::Open(const std::string& 
       !s.ok()) {
     return s;
   }
-  if (Status s = UpgradeSchema(**db, path); !s.ok()) return s;
+  if (Status s = UpgradeSchema(**db, path, mode == OpenMode::kCreate); !s.ok()) return s;
   Expected<std::string> id = LoadStoreId(**db);
   if (!id.ok()) return id.status();
   std::unique_ptr<SqliteStateStore> store(new SqliteStateStore(std::move(*db)));

@@ -58,6 +58,7 @@ double LatencyHistogram::Quantile(double p) const {
 
 namespace {
 constexpr char kLeaseLost[] = "lease lost: ";
+constexpr char kEarlierSchema[] = "state store of an earlier version: ";
 }  // namespace
 
 Status LeaseLostError(const std::string& detail) {
@@ -67,6 +68,15 @@ Status LeaseLostError(const std::string& detail) {
 bool IsLeaseLost(const Status& status) {
   return status.code() == StatusCode::kFailedPrecondition &&
          status.message().rfind(kLeaseLost, 0) == 0;
+}
+
+Status EarlierSchemaError(const std::string& detail) {
+  return FailedPreconditionError(kEarlierSchema + detail);
+}
+
+bool IsEarlierSchema(const Status& status) {
+  return status.code() == StatusCode::kFailedPrecondition &&
+         status.message().rfind(kEarlierSchema, 0) == 0;
 }
 
 }  // namespace duet::state

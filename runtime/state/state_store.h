@@ -146,7 +146,10 @@ class StateStore {
  public:
   // Only `duet install` creates a state store: any other command that finds
   // none fails with NotFound, so that a lost state store is never silently
-  // replaced by an empty one.
+  // replaced by an empty one. Only install (kCreate) upgrades a store of an
+  // earlier schema version, too: kExisting refuses one with a status
+  // IsEarlierSchema tells, and leaves it as it was, so that the earlier
+  // version of duet still runs it until the operator upgrades.
   enum class OpenMode { kExisting, kCreate };
   virtual ~StateStore() = default;
 
@@ -261,6 +264,11 @@ class StateStore {
 // tell it.
 Status LeaseLostError(const std::string& detail);
 bool IsLeaseLost(const Status& status);
+
+// The status an open with OpenMode::kExisting returns for a store of an
+// earlier schema version (nothing changed), and how to tell it.
+Status EarlierSchemaError(const std::string& detail);
+bool IsEarlierSchema(const Status& status);
 
 // The current time as ISO text with milliseconds, "2026-11-26T10:04:11.120Z".
 std::string NowIso();

@@ -415,7 +415,16 @@ TEST_P(StateStoreConformance, AWorkerThatLostItsLeaseCannotCommit) {
 TEST_P(StateStoreConformance, APreviousVersionIsMigratedWithEverythingInIt) {
   std::string url = GetParam().previous_version(dir_);
   PreviousContent c = ThePreviousContent();
-  Store store = OpenAt(url);
+  // Only install (kCreate) migrates: any other open refuses the earlier
+  // version and leaves it as it was, so the earlier duet still runs it.
+  for (int i = 0; i < 2; ++i) {
+    Expected<Store> refused = state::OpenStateStore(url, StateStore::OpenMode::kExisting);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_TRUE(state::IsEarlierSchema(refused.status())) << refused.status().message();
+    EXPECT_NE(refused.status().message().find("duet install"), std::string::npos)
+        << refused.status().message();
+  }
+  Store store = OpenAt(url, StateStore::OpenMode::kCreate);
   ASSERT_TRUE(store);
   EXPECT_EQ(store->id(), c.store_id);
   EXPECT_EQ(store->GetMap("customers")->phase, state::MapPhase::kLive);
