@@ -38,6 +38,7 @@
 
 #include "runtime/base/status.h"
 #include "runtime/bundle/manifest.h"
+#include "runtime/endpoint/position.h"
 #include "runtime/endpoint/value.h"
 
 namespace duet::endpoint {
@@ -47,11 +48,18 @@ using RowId = std::string;
 
 enum class ChangeOp { kInsert = 1, kUpdate = 2, kDelete = 3 };
 
+// One change of the stream (Endpoint::ReadStream).
 struct Change {
   int64_t seq = 0;
+  std::string table;  // qualified name, "fo.CustCustomerV3Entity"
   RowId row_id;
   ChangeOp op = ChangeOp::kUpdate;
-  double at = 0;  // capture time, seconds since the Unix epoch
+  // "" for an application's write; the origin given to Begin for duet's.
+  std::string origin;
+  // When the change was made, seconds since the Unix epoch (SQLite: the
+  // time of the statement, within its transaction): what `newest` compares.
+  double at = 0;
+  Position position;
 };
 
 // A value a reader returns: a column of the table, or a lookup path whose
@@ -154,6 +162,24 @@ class Endpoint {
   virtual Expected<std::string> BoundState() = 0;
   virtual Status BindState(const std::string& state_id) = 0;
 
+  // The change stream: committed changes of `tables` (qualified names;
+  // every captured table when empty) after `after`, in commit order across
+  // tables and transactions, each with its own increasing position, at most
+  // `limit`; and the position read up to, the checkpoint to record once
+  // they are reconciled: the last change's when `limit` were returned, else
+  // the end of the stream as this read saw it (past changes of other
+  // tables too). A table without capture has no changes. `after` must be
+  // the beginning or a position this endpoint returned (also before a
+  // reopen); other bytes are InvalidArgument.
+  struct Stream {
+    std::vector<Change> changes;
+    Position read_to;
+  };
+  virtual Expected<Stream> ReadStream(const std::vector<std::string>& tables, const Position& after,
+                                      size_t limit) = 0;
+  // The position of the newest committed change (the beginning when there
+  // is none).
+  virtual Expected<Position> StreamEnd() = 0;
   // The newest seq (0 when the changelog is empty).
   virtual Expected<int64_t> ChangelogEnd() = 0;
   // Changes of `table` after `after` not captured with `origin` (duet's own

@@ -14,6 +14,7 @@
 #include "runtime/base/redact.h"
 #include "runtime/endpoint/sqlite/key_match.h"
 #include "runtime/endpoint/sqlite/row_key.h"
+#include "runtime/endpoint/sqlite/seq_position.h"
 
 #include "runtime/endpoint/sqlite/file_watch.h"
 #include "runtime/endpoint/sqlite/sqlite_db.h"
@@ -476,6 +477,69 @@ class SqliteEndpoint : public Endpoint {
     ScopedStatement st(*s);
     if (st->Step() != SQLITE_ROW) return db_->Error("reading the changelog");
     return st->ColumnInt(0);
+  }
+
+  Expected<Position> StreamEnd() override {
+    Expected<int64_t> end = ChangelogEnd();
+    if (!end.ok()) return end.status();
+    return sqlite::SeqPosition(*end);
+  }
+
+  Expected<Stream> ReadStream(const std::vector<std::string>& tables, const Position& after,
+                              size_t limit) override {
+    Expected<int64_t> from = sqlite::PositionSeq(after);
+    if (!from.ok()) return from.status();
+    // Up to the end as one read sees it: a short page then passes every
+    // change up to there, of any table.
+    Expected<int64_t> end = ChangelogEnd();
+    if (!end.ok()) return end.status();
+    Stream out;
+    if (limit == 0) {
+      out.read_to = after;
+      return out;
+    }
+    std::string only;
+    for (const std::string& table : tables) {
+      Expected<int64_t> tid = TableId(table);
+      if (!tid.ok()) return tid.status();
+      if (*tid == kNoTable) continue;
+      only += (only.empty() ? "" : ", ") + std::to_string(*tid);
+    }
+    if (!tables.empty() && only.empty()) {
+      out.read_to = sqlite::SeqPosition(std::max(*from, *end));
+      return out;
+    }
+    if (tables.empty()) {
+      if (Status ready = CaptureReady(); !ready.ok()) return ready;
+    }
+    Expected<Statement*> s =
+        db_->Prepare(std::string("SELECT seq, tid, rid, op, at / 1000.0, origin FROM ") +
+                     kChangelog + " WHERE seq > ?1 AND seq <= ?2" +
+                     (only.empty() ? "" : " AND tid IN (" + only + ")") + " ORDER BY seq LIMIT ?3");
+    if (!s.ok()) return s.status();
+    ScopedStatement st(*s);
+    st->BindInt(1, *from);
+    st->BindInt(2, *end);
+    st->BindInt(3, static_cast<int64_t>(limit));
+    int rc;
+    int64_t last = 0;
+    while ((rc = st->Step()) == SQLITE_ROW) {
+      Change c;
+      last = st->ColumnInt(0);
+      c.position = sqlite::SeqPosition(last);
+      Expected<std::string> name = TableName(st->ColumnInt(1));
+      if (!name.ok()) return name.status();
+      c.table = system_ + "." + *name;
+      c.row_id = RidText(*st, 2);
+      c.op = static_cast<ChangeOp>(st->ColumnInt(3));
+      c.at = st->ColumnDouble(4);
+      if (st->ColumnType(5) != SQLITE_NULL) c.origin = std::string(st->ColumnText(5));
+      out.changes.push_back(std::move(c));
+    }
+    if (rc != SQLITE_DONE) return db_->Error("reading the changelog");
+    // A full page ends at its last change; a short one read up to the end.
+    out.read_to = sqlite::SeqPosition(out.changes.size() == limit ? last : std::max(*from, *end));
+    return out;
   }
 
   Expected<Changes> ReadChanges(const std::string& table, int64_t after, size_t limit,
@@ -1168,13 +1232,8 @@ class SqliteEndpoint : public Endpoint {
     return key;
   }
 
-  // The number the changelog gives `table`'s changes (duet_tables), or
-  // kNoTable when capture is not installed for it.
-  static constexpr int64_t kNoTable = -1;
-  Expected<int64_t> TableId(const std::string& table) {
-    std::string local = LocalName(table);
-    auto it = tids_.find(local);
-    if (it != tids_.end()) return it->second;
+  // Ok when the changelog of this layout and duet_tables exist.
+  Status CaptureReady() {
     Expected<std::set<std::string>> changelog = LiveColumns(kChangelog);
     if (!changelog.ok()) return changelog.status();
     Expected<bool> has_tables = TableExists(kTables);
@@ -1184,6 +1243,17 @@ class SqliteEndpoint : public Endpoint {
       if (!s.ok()) return s;
       return FailedPreconditionError(system_ + ": capture is not installed in " + path_);
     }
+    return Status::Ok();
+  }
+
+  // The number the changelog gives `table`'s changes (duet_tables), or
+  // kNoTable when capture is not installed for it.
+  static constexpr int64_t kNoTable = -1;
+  Expected<int64_t> TableId(const std::string& table) {
+    std::string local = LocalName(table);
+    auto it = tids_.find(local);
+    if (it != tids_.end()) return it->second;
+    if (Status ready = CaptureReady(); !ready.ok()) return ready;
     Expected<Statement*> s =
         db_->Prepare(std::string("SELECT tid FROM ") + kTables + " WHERE name = ?1");
     if (!s.ok()) return s.status();
@@ -1195,6 +1265,27 @@ class SqliteEndpoint : public Endpoint {
     if (rc != SQLITE_ROW) return db_->Error("reading the captured tables");
     tids_.emplace(local, st->ColumnInt(0));
     return st->ColumnInt(0);
+  }
+
+  // The local name of the table the changelog numbers `tid`.
+  Expected<std::string> TableName(int64_t tid) {
+    for (const auto& [name, id] : tids_) {
+      if (id == tid) return name;
+    }
+    Expected<Statement*> s =
+        db_->Prepare(std::string("SELECT name FROM ") + kTables + " WHERE tid = ?1");
+    if (!s.ok()) return s.status();
+    ScopedStatement st(*s);
+    st->BindInt(1, tid);
+    int rc = st->Step();
+    if (rc == SQLITE_DONE) {
+      return DataLossError(system_ + ": the changelog of " + path_ + " names table number " +
+                           std::to_string(tid) + ", which duet_tables does not have");
+    }
+    if (rc != SQLITE_ROW) return db_->Error("reading the captured tables");
+    std::string name(st->ColumnText(0));
+    tids_.emplace(name, tid);
+    return name;
   }
 
   // The changelog's (tid, rid) of row `id` of `table`.
