@@ -317,7 +317,7 @@ TEST_P(EndpointConformance, EachChangeCarriesItsTimeAndOrigin) {
   EXPECT_GT(app.at, 0);
   EXPECT_GT(duet.at, 0);
   // The time `newest` compares is the one the stream carries.
-  Expected<std::optional<double>> latest = ep_->LatestChangeTime(kCustomer, app.row_id, 0);
+  Expected<std::optional<double>> latest = ep_->LatestChangeTime(kCustomer, app.row_id, Position());
   ASSERT_TRUE(latest.ok());
   ASSERT_TRUE(latest->has_value());
   EXPECT_EQ(**latest, app.at);
@@ -353,21 +353,21 @@ TEST_P(EndpointConformance, DuetsWritesCarryTheirOriginAndNoOtherChangeDoes) {
   std::vector<Seen> want = {{kCustomer, ChangeOp::kInsert, a}, {kCustomer, ChangeOp::kUpdate, a}};
   EXPECT_EQ(others, want) << "only the application's changes, without duet's two";
   EXPECT_EQ(Changes(Position(), "another map").size(), 4u) << "another map sees all four";
-  Expected<int64_t> counted = ep_->CountChanges(kCustomer, 0, kOrigin);
+  Expected<int64_t> counted = ep_->CountChanges(kCustomer, Position(), kOrigin);
   ASSERT_TRUE(counted.ok());
   EXPECT_EQ(*counted, 2);
 
-  Expected<bool> own = ep_->OwnChangeAfter(kCustomer, mine, kOrigin, 0);
+  Expected<bool> own = ep_->OwnChangeAfter(kCustomer, mine, kOrigin, Position());
   ASSERT_TRUE(own.ok());
   EXPECT_TRUE(*own);
-  Expected<std::optional<double>> app_time = ep_->LatestChangeTime(kCustomer, mine, 0);
+  Expected<std::optional<double>> app_time = ep_->LatestChangeTime(kCustomer, mine, Position());
   ASSERT_TRUE(app_time.ok());
   EXPECT_FALSE(app_time->has_value()) << "no application changed duet's row";
-  app_time = ep_->LatestChangeTime(kCustomer, a, 0);
+  app_time = ep_->LatestChangeTime(kCustomer, a, Position());
   ASSERT_TRUE(app_time.ok());
   EXPECT_TRUE(app_time->has_value());
-  Expected<std::vector<std::pair<RowId, int64_t>>> inserts =
-      ep_->ReadOwnInserts(kCustomer, kOrigin, 0);
+  Expected<std::vector<std::pair<RowId, Position>>> inserts =
+      ep_->ReadOwnInserts(kCustomer, kOrigin, Position());
   ASSERT_TRUE(inserts.ok());
   ASSERT_EQ(inserts->size(), 1u);
   EXPECT_EQ((*inserts)[0].first, mine);
@@ -438,7 +438,7 @@ TEST_P(EndpointConformance, RollbackLeavesNoRowAndNoChange) {
 
 TEST_P(EndpointConformance, PruningForgetsExactlyUpToThePosition) {
   App("INSERT INTO customer (code, name) VALUES ('A', 'Ann')");
-  int64_t first = *ep_->ChangelogEnd();
+  Position first = *ep_->StreamEnd();
   App("INSERT INTO customer (code, name) VALUES ('B', 'Bob')");
   ASSERT_EQ(Changes().size(), 2u);
   ASSERT_TRUE(ep_->PruneChangelog(first).ok());
@@ -614,7 +614,6 @@ TEST_P(EndpointConformance, AMalformedRowIdIsAnErrorNotACrash) {
 TEST_P(EndpointConformance, AnUpsertOfAnExistingKeyIsTheSameRow) {
   App(std::string("INSERT INTO account (accountid, name) VALUES ('") + kGuidA + "', 'Contoso')");
   App(std::string("INSERT INTO account (accountid, name) VALUES ('") + kGuidB + "', 'Litware')");
-  int64_t linked_at = *ep_->ChangelogEnd();
   Position linked = *ep_->StreamEnd();
   App(harness_->UpsertAccount(kGuidA, "Contoso Ltd"));
   App(std::string("DELETE FROM account WHERE accountid = '") + kGuidB + "'");
@@ -622,7 +621,7 @@ TEST_P(EndpointConformance, AnUpsertOfAnExistingKeyIsTheSameRow) {
   std::vector<Seen> changes = Changes(linked);
   ASSERT_EQ(changes.size(), 3u);
   RowId a = std::get<2>(changes[0]);
-  Expected<Endpoint::Inserts> inserts = ep_->ReadInserts(kAccount, linked_at, kOrigin, 0);
+  Expected<Endpoint::Inserts> inserts = ep_->ReadInserts(kAccount, linked, kOrigin, Position());
   ASSERT_TRUE(inserts.ok()) << inserts.status().ToString();
   ASSERT_EQ(inserts->rows.size(), 1u) << "only the row inserted after its key's delete";
   EXPECT_EQ(inserts->rows[0].first, std::get<2>(changes[2]));

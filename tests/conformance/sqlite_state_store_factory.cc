@@ -7,6 +7,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "runtime/endpoint/sqlite/seq_position.h"
 #include "tests/conformance/state_store_factory.h"
 
 namespace duet::conformance {
@@ -187,7 +188,7 @@ PreviousContent ThePreviousContent() {
 }
 
 std::vector<StateStoreFactory> StateStoreFactories() {
-  return {{"sqlite", &SqliteNewUrl, &SqlitePrevious, &SqliteMakeNewer}};
+  return {{"sqlite", &SqliteNewUrl, &SqlitePrevious, &SqliteMakeNewer, &sqlite::SeqPosition}};
 }
 
 }  // namespace duet::conformance

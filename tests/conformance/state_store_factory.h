@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/endpoint/position.h"
 #include "runtime/endpoint/value.h"
 
 namespace duet::conformance {
@@ -40,6 +41,9 @@ struct StateStoreFactory {
   // Marks the (existing, current) store at `url` as of a schema version
   // newer than this duet knows.
   void (*make_newer)(const std::string& url);
+  // The position a seq stored by an earlier schema version becomes (the
+  // encoding of the endpoint those versions ran on).
+  endpoint::Position (*position_of)(int64_t seq);
 };
 
 // Every implementation; a new one is added here.

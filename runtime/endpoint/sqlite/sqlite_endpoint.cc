@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <set>
@@ -470,7 +471,8 @@ class SqliteEndpoint : public Endpoint {
     return db_->Exec("COMMIT");
   }
 
-  Expected<int64_t> ChangelogEnd() override {
+  // The newest seq (0 when the changelog is empty).
+  Expected<int64_t> ChangelogEnd() {
     Expected<Statement*> s =
         db_->Prepare(std::string("SELECT coalesce(max(seq), 0) FROM ") + kChangelog);
     if (!s.ok()) return s.status();
@@ -542,45 +544,22 @@ class SqliteEndpoint : public Endpoint {
     return out;
   }
 
-  Expected<Changes> ReadChanges(const std::string& table, int64_t after, size_t limit,
-                                std::string_view origin) override {
-    Changes out;
-    Expected<int64_t> end = ChangelogEnd();
-    if (!end.ok()) return end.status();
-    Expected<int64_t> tid = TableId(table);
-    if (!tid.ok()) return tid.status();
-    Expected<Statement*> s = db_->Prepare(
-        std::string("SELECT seq, rid, op, at / 1000.0 FROM ") + kChangelog +
-        " WHERE seq > ?1 AND seq <= ?2 AND tid = ?3 AND (origin IS NULL OR origin <> ?4)"
-        " ORDER BY seq LIMIT ?5");
-    if (!s.ok()) return s.status();
-    ScopedStatement st(*s);
-    st->BindInt(1, after);
-    st->BindInt(2, *end);
-    st->BindInt(3, *tid);
-    st->BindText(4, origin);
-    st->BindInt(5, static_cast<int64_t>(limit));
-    int rc;
-    while ((rc = st->Step()) == SQLITE_ROW) {
-      Change c;
-      c.seq = st->ColumnInt(0);
-      c.row_id = RidText(*st, 1);
-      c.op = static_cast<ChangeOp>(st->ColumnInt(2));
-      c.at = st->ColumnDouble(3);
-      out.changes.push_back(std::move(c));
+  Expected<Inserts> ReadInserts(const std::string& table, const Position& after_position,
+                                std::string_view origin,
+                                const std::optional<Position>& own_after_position) override {
+    Expected<int64_t> after = sqlite::PositionSeq(after_position);
+    if (!after.ok()) return after.status();
+    int64_t own_after = std::numeric_limits<int64_t>::max();
+    if (own_after_position) {
+      Expected<int64_t> seq = sqlite::PositionSeq(*own_after_position);
+      if (!seq.ok()) return seq.status();
+      own_after = *seq;
     }
-    if (rc != SQLITE_DONE) return db_->Error("reading the changelog");
-    // A full page ends at its last change; a short one read up to the end.
-    out.scanned_to = out.changes.size() == limit ? out.changes.back().seq : std::max(after, *end);
-    return out;
-  }
-
-  Expected<Inserts> ReadInserts(const std::string& table, int64_t after, std::string_view origin,
-                                int64_t own_after) override {
     Inserts out;
     Expected<int64_t> end = ChangelogEnd();
     if (!end.ok()) return end.status();
-    out.scanned_to = std::max(after, *end);
+    int64_t scanned_to = std::max(*after, *end);
+    out.scanned_to = sqlite::SeqPosition(scanned_to);
     Expected<int64_t> tid = TableId(table);
     if (!tid.ok()) return tid.status();
     // Only an insert whose key's previous change is a delete: a new row
@@ -596,21 +575,23 @@ class SqliteEndpoint : public Endpoint {
                      " p.seq < c.seq ORDER BY p.seq DESC LIMIT 1) = 3");
     if (!s.ok()) return s.status();
     ScopedStatement st(*s);
-    st->BindInt(1, after);
-    st->BindInt(2, out.scanned_to);
+    st->BindInt(1, *after);
+    st->BindInt(2, scanned_to);
     st->BindInt(3, *tid);
     st->BindText(4, origin);
     st->BindInt(5, own_after);
     int rc;
-    while ((rc = st->Step()) == SQLITE_ROW)
-      out.rows.emplace_back(RidText(*st, 0), st->ColumnInt(1));
+    while ((rc = st->Step()) == SQLITE_ROW) {
+      out.rows.emplace_back(RidText(*st, 0), sqlite::SeqPosition(st->ColumnInt(1)));
+    }
     if (rc != SQLITE_DONE) return db_->Error("reading the changelog");
     return out;
   }
 
-  Expected<std::vector<std::pair<RowId, int64_t>>> ReadOwnInserts(const std::string& table,
-                                                                  std::string_view origin,
-                                                                  int64_t after) override {
+  Expected<std::vector<std::pair<RowId, Position>>> ReadOwnInserts(
+      const std::string& table, std::string_view origin, const Position& after_position) override {
+    Expected<int64_t> after = sqlite::PositionSeq(after_position);
+    if (!after.ok()) return after.status();
     Expected<int64_t> tid = TableId(table);
     if (!tid.ok()) return tid.status();
     Expected<Statement*> s =
@@ -618,18 +599,22 @@ class SqliteEndpoint : public Endpoint {
                      " WHERE seq > ?1 AND tid = ?2 AND op = 1 AND origin = ?3 ORDER BY seq");
     if (!s.ok()) return s.status();
     ScopedStatement st(*s);
-    st->BindInt(1, after);
+    st->BindInt(1, *after);
     st->BindInt(2, *tid);
     st->BindText(3, origin);
-    std::vector<std::pair<RowId, int64_t>> out;
+    std::vector<std::pair<RowId, Position>> out;
     int rc;
-    while ((rc = st->Step()) == SQLITE_ROW) out.emplace_back(RidText(*st, 0), st->ColumnInt(1));
+    while ((rc = st->Step()) == SQLITE_ROW) {
+      out.emplace_back(RidText(*st, 0), sqlite::SeqPosition(st->ColumnInt(1)));
+    }
     if (rc != SQLITE_DONE) return db_->Error("reading the changelog");
     return out;
   }
 
-  Expected<int64_t> CountChanges(const std::string& table, int64_t after,
+  Expected<int64_t> CountChanges(const std::string& table, const Position& after_position,
                                  std::string_view origin) override {
+    Expected<int64_t> after = sqlite::PositionSeq(after_position);
+    if (!after.ok()) return after.status();
     Expected<int64_t> tid = TableId(table);
     if (!tid.ok()) return tid.status();
     Expected<Statement*> s =
@@ -637,7 +622,7 @@ class SqliteEndpoint : public Endpoint {
                      " WHERE seq > ?1 AND tid = ?2 AND (origin IS NULL OR origin <> ?3)");
     if (!s.ok()) return s.status();
     ScopedStatement st(*s);
-    st->BindInt(1, after);
+    st->BindInt(1, *after);
     st->BindInt(2, *tid);
     st->BindText(3, origin);
     if (st->Step() != SQLITE_ROW) return db_->Error("counting changes");
@@ -645,7 +630,9 @@ class SqliteEndpoint : public Endpoint {
   }
 
   Expected<std::optional<double>> LatestChangeTime(const std::string& table, const RowId& id,
-                                                   int64_t after) override {
+                                                   const Position& after_position) override {
+    Expected<int64_t> after = sqlite::PositionSeq(after_position);
+    if (!after.ok()) return after.status();
     Expected<std::pair<int64_t, KeyParam>> rid = ChangelogRid(table, id);
     if (!rid.ok()) return rid.status();
     // The (tid, rid) index finds the row's changes.
@@ -654,7 +641,7 @@ class SqliteEndpoint : public Endpoint {
                      " WHERE tid = ?2 AND rid = ?3 AND seq > ?1 AND origin IS NULL");
     if (!s.ok()) return s.status();
     ScopedStatement st(*s);
-    st->BindInt(1, after);
+    st->BindInt(1, *after);
     st->BindInt(2, rid->first);
     BindKeyParam(*st, 3, rid->second);
     if (st->Step() != SQLITE_ROW) return db_->Error("reading the changelog");
@@ -663,7 +650,9 @@ class SqliteEndpoint : public Endpoint {
   }
 
   Expected<bool> OwnChangeAfter(const std::string& table, const RowId& id, std::string_view origin,
-                                int64_t after) override {
+                                const Position& after_position) override {
+    Expected<int64_t> after = sqlite::PositionSeq(after_position);
+    if (!after.ok()) return after.status();
     Expected<std::pair<int64_t, KeyParam>> rid = ChangelogRid(table, id);
     if (!rid.ok()) return rid.status();
     Expected<Statement*> s =
@@ -671,7 +660,7 @@ class SqliteEndpoint : public Endpoint {
                      " WHERE tid = ?2 AND rid = ?3 AND seq > ?1 AND origin = ?4 LIMIT 1");
     if (!s.ok()) return s.status();
     ScopedStatement st(*s);
-    st->BindInt(1, after);
+    st->BindInt(1, *after);
     st->BindInt(2, rid->first);
     BindKeyParam(*st, 3, rid->second);
     st->BindText(4, origin);
@@ -680,14 +669,16 @@ class SqliteEndpoint : public Endpoint {
     return rc == SQLITE_ROW;
   }
 
-  Status PruneChangelog(int64_t seq) override {
+  Status PruneChangelog(const Position& through) override {
+    Expected<int64_t> seq = sqlite::PositionSeq(through);
+    if (!seq.ok()) return seq.status();
     Expected<Statement*> s =
         // The newest row stays: SQLite numbers a new row max(seq) + 1, so an
         // empty changelog would hand out numbers at or below checkpoints.
         db_->Prepare(std::string("DELETE FROM ") + kChangelog + " WHERE seq <= ?1 AND seq < " +
                      "(SELECT max(seq) FROM " + kChangelog + ")");
     if (!s.ok()) return s.status();
-    (*s)->BindInt(1, seq);
+    (*s)->BindInt(1, *seq);
     return db_->Run(**s);
   }
 
