@@ -50,6 +50,9 @@ class StateStoreConformance : public testing::TestWithParam<StateStoreFactory> {
     return store.ok() ? std::move(*store) : nullptr;
   }
 
+  // The store of an earlier version at `url` opens with ThePreviousContent.
+  void ExpectMigrated(const std::string& url);
+
   fs::path dir_;
   std::string url_;
 };
@@ -428,7 +431,14 @@ TEST_P(StateStoreConformance, AWorkerThatLostItsLeaseCannotCommit) {
 }
 
 TEST_P(StateStoreConformance, APreviousVersionIsMigratedWithEverythingInIt) {
-  std::string url = GetParam().previous_version(dir_);
+  ExpectMigrated(GetParam().previous_version(dir_));
+}
+
+TEST_P(StateStoreConformance, TheOldestVersionIsMigratedWithEverythingInIt) {
+  ExpectMigrated(GetParam().oldest_version(dir_));
+}
+
+void StateStoreConformance::ExpectMigrated(const std::string& url) {
   PreviousContent c = ThePreviousContent();
   Store store = OpenAt(url);
   ASSERT_TRUE(store);

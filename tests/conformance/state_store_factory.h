@@ -38,6 +38,9 @@ struct StateStoreFactory {
   // Writes a store of the schema version before the current one holding
   // ThePreviousContent(), with that version's exact layout; its URL.
   std::string (*previous_version)(const std::filesystem::path& dir);
+  // The same for the oldest schema version it migrates from (the same
+  // function when there is one previous version).
+  std::string (*oldest_version)(const std::filesystem::path& dir);
   // Marks the (existing, current) store at `url` as of a schema version
   // newer than this duet knows.
   void (*make_newer)(const std::string& url);
