@@ -1,7 +1,8 @@
 // The Endpoint interface: everything the sync engine asks of one system's
 // database, and nothing about how that database does it. SQLite implements
-// it first (runtime/endpoint/sqlite); PostgreSQL (triggers, LISTEN/NOTIFY,
-// SET LOCAL for origin marking) is meant to fit the same interface.
+// it first (runtime/endpoint/sqlite); PostgreSQL (a logical replication
+// slot: one ordered stream per database, LSNs as positions; replication
+// origins for origin marking) is meant to fit the same interface.
 //
 // Contracts shared by every implementation:
 // - A row is named by an opaque RowId: the endpoint's canonical encoding of
@@ -11,8 +12,14 @@
 //   engine and the state store only store and compare it; the endpoint
 //   binds it as the key's typed values, and one that is not of the table's
 //   encoding is InvalidArgument.
-// - Capture appends one Change per row inserted, updated or deleted in a
-//   captured table, in commit order, numbered by an increasing `seq`.
+// - Capture is a change stream (ReadStream): one Change per row inserted,
+//   updated or deleted in a captured table, across all captured tables in
+//   the database's commit order, each at an opaque Position
+//   (position.h) whose bytewise order is stream order. A position names
+//   the same place after a reopen; the engine keeps positions as
+//   checkpoints and never computes one from another. Positions are
+//   self-checking: bytes the endpoint did not return (cut short, run on,
+//   another database's) are InvalidArgument, never a crash.
 // - Writes happen inside a WriteTransaction (Begin). Reads made in it see
 //   the state the writes apply to: no other writer can change the tables in
 //   between, or the first write fails and the transaction is lost (SQLite:
@@ -38,6 +45,7 @@
 
 #include "runtime/base/status.h"
 #include "runtime/bundle/manifest.h"
+#include "runtime/endpoint/position.h"
 #include "runtime/endpoint/value.h"
 
 namespace duet::endpoint {
@@ -47,11 +55,17 @@ using RowId = std::string;
 
 enum class ChangeOp { kInsert = 1, kUpdate = 2, kDelete = 3 };
 
+// One change of the stream (Endpoint::ReadStream).
 struct Change {
-  int64_t seq = 0;
+  std::string table;  // qualified name, "fo.CustCustomerV3Entity"
   RowId row_id;
   ChangeOp op = ChangeOp::kUpdate;
-  double at = 0;  // capture time, seconds since the Unix epoch
+  // "" for an application's write; the origin given to Begin for duet's.
+  std::string origin;
+  // When the change was made, seconds since the Unix epoch (SQLite: the
+  // time of the statement, within its transaction): what `newest` compares.
+  double at = 0;
+  Position position;
 };
 
 // A value a reader returns: a column of the table, or a lookup path whose
@@ -199,50 +213,63 @@ class Endpoint {
   virtual Expected<std::string> BoundState() = 0;
   virtual Status BindState(const std::string& state_id) = 0;
 
-  // The newest seq (0 when the changelog is empty).
-  virtual Expected<int64_t> ChangelogEnd() = 0;
-  // Changes of `table` after `after` not captured with `origin` (duet's own
-  // writes for that map), oldest first, at most `limit`, and the seq up to
-  // which the changelog was read: the checkpoint to record once they are
-  // reconciled (it also passes the skipped own changes).
-  struct Changes {
+  // The change stream: committed changes of `tables` (qualified names;
+  // every captured table when empty) after `after`, in commit order across
+  // tables and transactions, each with its own increasing position, at most
+  // `limit`; and the position read up to, the checkpoint to record once
+  // they are reconciled: the last change's when `limit` were returned, else
+  // the end of the stream as this read saw it (past changes of other
+  // tables too). A table without capture has no changes. `after` must be
+  // the beginning or a position this endpoint returned (also before a
+  // reopen); other bytes are InvalidArgument.
+  struct Stream {
     std::vector<Change> changes;
-    int64_t scanned_to = 0;
+    Position read_to;
   };
-  virtual Expected<Changes> ReadChanges(const std::string& table, int64_t after, size_t limit,
-                                        std::string_view origin) = 0;
-  // Inserts into `table` captured after `after` that follow a delete of the
-  // same RowId (the key's previous change is a delete): the application's,
-  // and those captured with `origin` only after `own_after`; and the seq up
-  // to which it looked (rows inserted later are left for the next call).
-  // How the engine notices a RowId reused by a new row; an insert of a key
-  // whose row exists (an upsert, INSERT OR REPLACE) is not one: it is the
-  // same row, an update of its pair.
+  virtual Expected<Stream> ReadStream(const std::vector<std::string>& tables, const Position& after,
+                                      size_t limit) = 0;
+  // The position of the newest committed change (the beginning when there
+  // is none).
+  virtual Expected<Position> StreamEnd() = 0;
+  // The per-table questions the engine asks of the changes after a
+  // position (`after`: the beginning or a position this endpoint returned;
+  // other bytes are InvalidArgument). `origin` is a map's name: the changes
+  // of duet's writes for that map.
+  //
+  // Inserts into `table` after `after` that follow a delete of the same
+  // RowId (the key's previous change is a delete): the application's, and
+  // those captured with `origin` after `own_after` only (none when
+  // nullopt); and the position up to which it looked (rows inserted later
+  // are left for the next call). How the engine notices a RowId reused by a
+  // new row; an insert of a key whose row exists (an upsert, INSERT OR
+  // REPLACE) is not one: it is the same row, an update of its pair.
   struct Inserts {
-    std::vector<std::pair<RowId, int64_t>> rows;  // RowId, seq
-    int64_t scanned_to = 0;
+    std::vector<std::pair<RowId, Position>> rows;
+    Position scanned_to;
   };
-  virtual Expected<Inserts> ReadInserts(const std::string& table, int64_t after,
-                                        std::string_view origin, int64_t own_after) = 0;
+  virtual Expected<Inserts> ReadInserts(const std::string& table, const Position& after,
+                                        std::string_view origin,
+                                        const std::optional<Position>& own_after) = 0;
   // duet's own inserts into `table` captured with `origin` after `after`,
   // oldest first: after a batch whose state never committed, the rows it
   // inserted, which no link names yet (docs/sync.md, "Crash safety").
-  virtual Expected<std::vector<std::pair<RowId, int64_t>>> ReadOwnInserts(const std::string& table,
-                                                                          std::string_view origin,
-                                                                          int64_t after) = 0;
+  virtual Expected<std::vector<std::pair<RowId, Position>>> ReadOwnInserts(
+      const std::string& table, std::string_view origin, const Position& after) = 0;
   // The number of changes of `table` after `after` not captured with `origin`.
-  virtual Expected<int64_t> CountChanges(const std::string& table, int64_t after,
+  virtual Expected<int64_t> CountChanges(const std::string& table, const Position& after,
                                          std::string_view origin) = 0;
-  // The capture time of the newest application change (no origin) of the
-  // row after `after`; nullopt if there is none.
+  // The time (Change::at) of the newest application change (no origin) of
+  // the row after `after`; nullopt if there is none.
   virtual Expected<std::optional<double>> LatestChangeTime(const std::string& table,
-                                                           const RowId& id, int64_t after) = 0;
+                                                           const RowId& id,
+                                                           const Position& after) = 0;
   // Whether row `id` of `table` has a change captured with `origin` (duet's
   // own write for that map) after `after`.
   virtual Expected<bool> OwnChangeAfter(const std::string& table, const RowId& id,
-                                        std::string_view origin, int64_t after) = 0;
-  // Forgets changes up to and including `seq`.
-  virtual Status PruneChangelog(int64_t seq) = 0;
+                                        std::string_view origin, const Position& after) = 0;
+  // Forgets changes up to and including `through`; the stream's positions
+  // and what later reads return are unchanged.
+  virtual Status PruneChangelog(const Position& through) = 0;
   // Waiting for changes without polling. ChangeFd is a descriptor that
   // becomes readable when another writer may have changed the database
   // (SQLite: inotify on the directory of the database file, for the file

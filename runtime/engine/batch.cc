@@ -51,9 +51,9 @@ Status SyncEngine::Impl::BeginBatch(Batch& batch, MapPlan& plan) {
   batch.state_open = true;
   for (int s = 0; s < 2; ++s) {
     if (!plan.side[s].transform) continue;
-    if (plan.inserts_scanned[s] < 0) {
-      Expected<int64_t> ck = state->GetCheckpoint(plan.name, plan.side[s].system);
-      Expected<int64_t> committed = state->GetCommitEnd(plan.name, plan.side[s].system);
+    if (!plan.inserts_scanned[s]) {
+      Expected<Position> ck = state->GetCheckpoint(plan.name, plan.side[s].system);
+      Expected<Position> committed = state->GetCommitEnd(plan.name, plan.side[s].system);
       if (!ck.ok() || !committed.ok()) {
         AbortBatch(batch);
         return ck.ok() ? committed.status() : ck.status();
@@ -62,17 +62,17 @@ Status SyncEngine::Impl::BeginBatch(Batch& batch, MapPlan& plan) {
       plan.own_inserts_after[s] = *committed;
     }
     Expected<Endpoint::Inserts> inserts = plan.side[s].endpoint->ReadInserts(
-        plan.side[s].table, plan.inserts_scanned[s], plan.name, plan.own_inserts_after[s]);
+        plan.side[s].table, *plan.inserts_scanned[s], plan.name, plan.own_inserts_after[s]);
     if (!inserts.ok()) {
       AbortBatch(batch);
       return inserts.status();
     }
-    for (auto& [id, seq] : inserts->rows) {
-      plan.pending_inserts[s][id] = seq;
-      plan.pending_order[s].emplace_back(seq, std::move(id));
+    for (auto& [id, position] : inserts->rows) {
+      plan.pending_inserts[s][id] = position;
+      plan.pending_order[s].emplace_back(std::move(position), std::move(id));
     }
-    plan.inserts_scanned[s] = inserts->scanned_to;
-    plan.own_inserts_after[s] = kThisBatch;
+    plan.inserts_scanned[s] = std::move(inserts->scanned_to);
+    plan.own_inserts_after[s] = std::nullopt;
   }
   Expected<int64_t> errors = state->CountOpenErrors(plan.name);
   if (!errors.ok()) {
@@ -110,7 +110,7 @@ Status SyncEngine::Impl::CommitBatch(Batch& batch,
   // does not leave its partner behind (docs/sync.md, "Crash safety").
   MapPlan& plan = *batch.plan;
   for (int s = 0; s < 2; ++s) {
-    Expected<int64_t> end = plan.side[s].endpoint->ChangelogEnd();
+    Expected<Position> end = plan.side[s].endpoint->StreamEnd();
     if (!end.ok()) {
       AbortBatch(batch);
       return end.status();
@@ -171,8 +171,8 @@ void SyncEngine::Impl::ResetPlanMemory(MapPlan& plan) {
   for (int s = 0; s < 2; ++s) {
     plan.pending_inserts[s].clear();
     plan.pending_order[s].clear();
-    plan.inserts_scanned[s] = -1;
-    plan.own_inserts_after[s] = 0;
+    plan.inserts_scanned[s] = std::nullopt;
+    plan.own_inserts_after[s] = Position();
     plan.unconfirmed[s] = MapPlan::Unconfirmed();
   }
   plan.check_unconfirmed = true;
@@ -183,25 +183,27 @@ Status SyncEngine::Impl::FindUnconfirmed(MapPlan& plan) {
     plan.unconfirmed[s] = MapPlan::Unconfirmed();
     if (!plan.side[1 - s].transform) continue;  // duet never inserts on side s
     Side& side = plan.side[s];
-    Expected<int64_t> committed = state->GetCommitEnd(plan.name, side.system);
+    Expected<Position> committed = state->GetCommitEnd(plan.name, side.system);
     if (!committed.ok()) return committed.status();
-    Expected<std::vector<std::pair<RowId, int64_t>>> rows =
+    Expected<std::vector<std::pair<RowId, Position>>> rows =
         side.endpoint->ReadOwnInserts(side.table, plan.name, *committed);
     if (!rows.ok()) return rows.status();
     if (rows->empty()) continue;
-    Expected<int64_t> other_end = plan.side[1 - s].endpoint->ChangelogEnd();
+    Expected<Position> other_end = plan.side[1 - s].endpoint->StreamEnd();
     if (!other_end.ok()) return other_end.status();
     Trace("unconfirmed {} side {}: {} row(s) after {}, ready at {}", plan.name, s, rows->size(),
-          *committed, *other_end);
+          committed->ToString(), other_end->ToString());
     for (const auto& row : *rows) plan.unconfirmed[s].ids.insert(row.first);
     plan.unconfirmed[s].rows = std::move(*rows);
-    plan.unconfirmed[s].ready_at = *other_end;
+    plan.unconfirmed[s].found_after = std::move(*committed);
+    plan.unconfirmed[s].ready_at = std::move(*other_end);
   }
   plan.check_unconfirmed = false;
   return Status::Ok();
 }
 
-bool SyncEngine::Impl::UnconfirmedReady(const MapPlan& plan, int s, int64_t other_checkpoint) {
+bool SyncEngine::Impl::UnconfirmedReady(const MapPlan& plan, int s,
+                                        const Position& other_checkpoint) {
   return plan.live && !plan.unconfirmed[s].rows.empty() &&
          other_checkpoint >= plan.unconfirmed[s].ready_at;
 }
@@ -209,7 +211,7 @@ bool SyncEngine::Impl::UnconfirmedReady(const MapPlan& plan, int s, int64_t othe
 Status SyncEngine::Impl::SweepUnconfirmed(Batch& batch, int s) {
   MapPlan& plan = *batch.plan;
   Side& side = plan.side[s];
-  for (const auto& [id, seq] : plan.unconfirmed[s].rows) {
+  for (const auto& [id, inserted_at] : plan.unconfirmed[s].rows) {
     Expected<std::optional<state::Link>> link = FindLink(batch, s, id);
     if (!link.ok()) return link.status();
     if (*link) continue;  // the retry linked it (found by alternate key)
@@ -218,7 +220,8 @@ Status SyncEngine::Impl::SweepUnconfirmed(Batch& batch, int s) {
     if (!*row) continue;
     // An application changed it since duet inserted it: it is the
     // application's row now, reconciled like any new row of the side.
-    Expected<std::optional<double>> changed = side.endpoint->LatestChangeTime(side.table, id, seq);
+    Expected<std::optional<double>> changed =
+        side.endpoint->LatestChangeTime(side.table, id, inserted_at);
     if (!changed.ok()) return changed.status();
     if (changed->has_value()) {
       if (!side.transform) continue;
@@ -281,8 +284,8 @@ Status SyncEngine::Impl::PutLink(Batch& batch, const state::Link& link) {
   std::string map = batch.plan->name;
   batch.state_ops.push_back([map, link, ends = batch.commit_end](state::StateStore& st) {
     state::Link l = link;
-    if (l.left_seq == kThisBatch) l.left_seq = (*ends)[0];
-    if (l.right_seq == kThisBatch) l.right_seq = (*ends)[1];
+    if (l.left_position.is_after_all()) l.left_position = (*ends)[0];
+    if (l.right_position.is_after_all()) l.right_position = (*ends)[1];
     return st.PutLink(map, l);
   });
   return Status::Ok();
@@ -297,8 +300,8 @@ void SyncEngine::Impl::AddNewLink(Batch& batch, state::Link link) {
     batch.state_ops.push_back(
         [map, links = batch.new_links, ends = batch.commit_end](state::StateStore& st) {
           for (state::Link& l : *links) {
-            if (l.left_seq == kThisBatch) l.left_seq = (*ends)[0];
-            if (l.right_seq == kThisBatch) l.right_seq = (*ends)[1];
+            if (l.left_position.is_after_all()) l.left_position = (*ends)[0];
+            if (l.right_position.is_after_all()) l.right_position = (*ends)[1];
             if (Status s = st.PutLink(map, l); !s.ok()) return s;
           }
           return Status::Ok();

@@ -32,6 +32,7 @@ namespace duet::engine {
 
 using endpoint::ColumnPath;
 using endpoint::Endpoint;
+using endpoint::Position;
 using endpoint::Row;
 using endpoint::RowId;
 using endpoint::Value;
@@ -99,16 +100,19 @@ struct MapPlan {
   bool one_way_from[2] = {false, false};
   // Application inserts that follow a delete of their RowId (ReadInserts),
   // captured but not yet behind the checkpoint, per side: RowId -> newest
-  // seq, read up to inserts_scanned. Such an insert of a linked RowId after
-  // its link was made names a new row (a deleted row's key taken again, as
-  // SQLite reuses the rowid of a deleted last row); an upsert of an existing
-  // key is not listed, and stays an update of its pair.
-  std::unordered_map<RowId, int64_t> pending_inserts[2];
-  std::deque<std::pair<int64_t, RowId>> pending_order[2];  // by seq, for pruning
-  int64_t inserts_scanned[2] = {-1, -1};
-  // duet's own inserts count only after this seq: at start, those of a batch
-  // whose state never committed; afterwards none (insert_row checks its own).
-  int64_t own_inserts_after[2] = {0, 0};
+  // position, read up to inserts_scanned (nullopt: not read yet). Such an insert of a linked RowId
+  // after its link was made names a new row (a deleted row's key taken again, as SQLite reuses the
+  // rowid of a deleted last row); an upsert of an existing key is not listed, and stays an update
+  // of its pair.
+  std::unordered_map<RowId, endpoint::Position> pending_inserts[2];
+  // By position, for pruning.
+  std::deque<std::pair<endpoint::Position, RowId>> pending_order[2];
+  std::optional<endpoint::Position> inserts_scanned[2];
+  // duet's own inserts count only after this position: at start, those of
+  // a batch whose state never committed; afterwards none (nullopt;
+  // insert_row checks its own).
+  std::optional<endpoint::Position> own_inserts_after[2] = {endpoint::Position(),
+                                                            endpoint::Position()};
   // Rows duet inserted on side s after the last commit_end the state store
   // holds for s: the work of a batch whose state never committed, whose
   // links are lost. They are looked for at the first batch after a start or
@@ -121,9 +125,14 @@ struct MapPlan {
   bool check_unconfirmed = true;
   // Until then Reconcile leaves them alone: they are no application's rows.
   struct Unconfirmed {
-    std::vector<std::pair<RowId, int64_t>> rows;  // RowId, seq of duet's insert
-    std::unordered_set<RowId> ids;                // the RowIds of `rows`
-    int64_t ready_at = 0;  // the other side's changelog end when they were found
+    // RowId, position of duet's insert.
+    std::vector<std::pair<RowId, endpoint::Position>> rows;
+    std::unordered_set<RowId> ids;  // the RowIds of `rows`
+    // The side's commit_end they were read after: the changelog keeps what
+    // follows it until they are settled.
+    endpoint::Position found_after;
+    // The other side's stream end when they were found.
+    endpoint::Position ready_at;
   };
   Unconfirmed unconfirmed[2];
 };
@@ -260,9 +269,10 @@ class SyncEngine::Impl {
     // Changes of rows this map's filter leaves out and that have no partner:
     // not synced, so not counted in latency.
     int64_t filtered_out = 0;
-    // Each side's changelog end just before the batch commits: the seq of
+    // Each side's stream end just before the batch commits: the position of
     // the links the batch makes (state::Link), known only then.
-    std::shared_ptr<std::array<int64_t, 2>> commit_end = std::make_shared<std::array<int64_t, 2>>();
+    std::shared_ptr<std::array<endpoint::Position, 2>> commit_end =
+        std::make_shared<std::array<endpoint::Position, 2>>();
     // Links of pairs made new, neither row linked before (AddNewLink): one
     // state op writes each run of them that no other state op interrupts.
     std::shared_ptr<std::vector<state::Link>> new_links;
@@ -272,16 +282,17 @@ class SyncEngine::Impl {
     bool swept[2] = {false, false};
     bool sweeping = false;  // SweepUnconfirmed is reconciling an unconfirmed row
   };
-  // The seq of a link made in the current batch until it commits: newer
-  // than any change captured so far, duet's own inserts included.
-  static constexpr int64_t kThisBatch = std::numeric_limits<int64_t>::max();
+  // The position of a link made in the current batch until it commits:
+  // newer than any change captured so far, duet's own inserts included.
+  static endpoint::Position ThisBatch() { return endpoint::Position::AfterAll(); }
 
   Status BeginBatch(Batch& batch, MapPlan& plan);
   // Reads the plan's unconfirmed rows (MapPlan::unconfirmed) afresh.
   Status FindUnconfirmed(MapPlan& plan);
   // Whether side s's unconfirmed rows can be settled once the other side's
   // checkpoint is `other_checkpoint`.
-  static bool UnconfirmedReady(const MapPlan& plan, int s, int64_t other_checkpoint);
+  static bool UnconfirmedReady(const MapPlan& plan, int s,
+                               const endpoint::Position& other_checkpoint);
   Status SweepUnconfirmed(Batch& batch, int s);
   // Forgets what the plan keeps between batches, to be read again from the
   // state store and the changelogs (after a batch that may have committed
@@ -380,7 +391,7 @@ class SyncEngine::Impl {
   Status PrefetchLinks(Batch& batch, const std::vector<endpoint::Change> changes[2]);
   Status PrefetchLinks(Batch& batch, int s, std::vector<std::string> ids);
   // Forgets pending inserts at or before the checkpoints.
-  void PrunePending(MapPlan& plan, const int64_t checkpoint[2]);
+  void PrunePending(MapPlan& plan, const endpoint::Position checkpoint[2]);
   Status InitialSync(MapPlan& plan, const ProgressFn& progress, const std::atomic<bool>* stop);
   // The initial sync's common case: row `row` of side `from` has no link
   // and no partner by alternate key, so its partner is inserted and the

@@ -35,11 +35,11 @@ Status SyncEngine::Impl::InitialSync(MapPlan& plan, const ProgressFn& progress,
   if (m.phase == state::MapPhase::kNew) {
     // Everything after these positions is reconciled by live sync afterwards,
     // so changes made during the initial sync are not lost.
-    int64_t end[2];
+    Position end[2];
     for (int s = 0; s < 2; ++s) {
-      Expected<int64_t> e = plan.side[s].endpoint->ChangelogEnd();
+      Expected<Position> e = plan.side[s].endpoint->StreamEnd();
       if (!e.ok()) return e.status();
-      end[s] = *e;
+      end[s] = std::move(*e);
     }
     Expected<int64_t> total = plan.side[plan.seed].reader->Count();
     if (!total.ok()) return total.status();
@@ -420,8 +420,8 @@ Expected<bool> SyncEngine::Impl::InsertPartner(Batch& batch, int from, const Row
   l.left_id = from == 0 ? row.id : id;
   l.right_id = from == 0 ? id : row.id;
   l.base = EncodeBase(BaseOf(plan, rows, proj));
-  l.left_seq = kThisBatch;
-  l.right_seq = kThisBatch;
+  l.left_position = ThisBatch();
+  l.right_position = ThisBatch();
   std::string left = l.left_id;
   std::string right = l.right_id;
   if (*stale) {

@@ -379,7 +379,7 @@ Expected<bool> SyncEngine::Impl::AppChanged(MapPlan& plan, int s, const RowId& i
   // Without a write of duet's after the last commit_end (a batch whose state
   // never committed), the base is the last sync's and any difference from
   // it is an application's, reconciled or not (a manual conflict keeps it).
-  Expected<int64_t> committed = state->GetCommitEnd(plan.name, plan.side[s].system);
+  Expected<Position> committed = state->GetCommitEnd(plan.name, plan.side[s].system);
   if (!committed.ok()) return committed.status();
   Expected<bool> own =
       plan.side[s].endpoint->OwnChangeAfter(plan.side[s].table, id, plan.name, *committed);
@@ -389,7 +389,7 @@ Expected<bool> SyncEngine::Impl::AppChanged(MapPlan& plan, int s, const RowId& i
 }
 
 Expected<bool> SyncEngine::Impl::EditedSinceCheckpoint(MapPlan& plan, int s, const RowId& id) {
-  Expected<int64_t> ck = state->GetCheckpoint(plan.name, plan.side[s].system);
+  Expected<Position> ck = state->GetCheckpoint(plan.name, plan.side[s].system);
   if (!ck.ok()) return ck.status();
   Expected<std::optional<double>> at =
       plan.side[s].endpoint->LatestChangeTime(plan.side[s].table, id, *ck);
@@ -418,7 +418,7 @@ Expected<Decision> SyncEngine::Impl::DecidePair(MapPlan& plan, const RowId ids[2
     if (d.need == Need::kChangeTimes) {
       for (int s = 0; s < 2; ++s) {
         if (ids[s].empty()) continue;
-        Expected<int64_t> ck = state->GetCheckpoint(plan.name, plan.side[s].system);
+        Expected<Position> ck = state->GetCheckpoint(plan.name, plan.side[s].system);
         if (!ck.ok()) return ck.status();
         Expected<std::optional<double>> t =
             plan.side[s].endpoint->LatestChangeTime(plan.side[s].table, ids[s], *ck);
@@ -496,7 +496,7 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
     int reused = 0;
     for (int i = 0; i < 2; ++i) {
       auto it = plan.pending_inserts[i].find(ids[i]);
-      int64_t linked_at = i == 0 ? (*link)->left_seq : (*link)->right_seq;
+      const Position& linked_at = i == 0 ? (*link)->left_position : (*link)->right_position;
       if (it != plan.pending_inserts[i].end() && it->second > linked_at &&
           !batch.replaced.count((i == 0 ? "L:" : "R:") + ids[i])) {
         reused |= 1 << i;
@@ -648,15 +648,15 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
     for (const auto& [side, j] : deferred_slots) {
       b->p[side][static_cast<size_t>(j)] = Value::Unknown();
     }
-    state::Link l{final_rows[0]->id, final_rows[1]->id, EncodeBase(*b), kThisBatch, kThisBatch};
+    state::Link l{final_rows[0]->id, final_rows[1]->id, EncodeBase(*b), ThisBatch(), ThisBatch()};
     // The pair as linked now: a link dropped earlier in this reconcile (a
     // recreated row may get its old RowId back) is not there any more.
     Expected<std::optional<state::Link>> current = FindLink(batch, 0, l.left_id);
     if (!current.ok()) return current.status();
     bool same_pair = *current && (*current)->right_id == l.right_id;
     if (same_pair) {
-      l.left_seq = (*current)->left_seq;
-      l.right_seq = (*current)->right_seq;
+      l.left_position = (*current)->left_position;
+      l.right_position = (*current)->right_position;
     }
     if (!same_pair) {
       if (Status st = PutLink(batch, l); !st.ok()) return st;

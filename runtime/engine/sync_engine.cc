@@ -29,11 +29,11 @@ namespace {
 // side's checkpoint goes up to the last of them (or stays at `before` when
 // it has none), so that the rest are read again.
 void CutBatch(const std::vector<endpoint::Change> changes[2], const std::vector<bool> synced[2],
-              const int64_t before[2], int64_t checkpoint[2]) {
+              const Position before[2], Position checkpoint[2]) {
   for (int s = 0; s < 2; ++s) {
     size_t done = synced[s].size();
     if (done == changes[s].size()) continue;
-    checkpoint[s] = done > 0 ? changes[s][done - 1].seq : before[s];
+    checkpoint[s] = done > 0 ? changes[s][done - 1].position : before[s];
   }
 }
 
@@ -41,8 +41,8 @@ void CutBatch(const std::vector<endpoint::Change> changes[2], const std::vector<
 
 Expected<int64_t> SyncEngine::Impl::ProcessChanges(MapPlan& plan, size_t limit) {
   std::vector<endpoint::Change> changes[2];
-  int64_t checkpoint[2] = {0, 0};
-  int64_t before[2] = {0, 0};
+  Position checkpoint[2];
+  Position before[2];
   bool advanced = false;
   size_t total = 0;
   if (plan.check_unconfirmed) {
@@ -50,15 +50,27 @@ Expected<int64_t> SyncEngine::Impl::ProcessChanges(MapPlan& plan, size_t limit) 
   }
   for (int s = 0; s < 2; ++s) {
     if (!plan.side[s].transform) continue;
-    Expected<int64_t> ck = state->GetCheckpoint(plan.name, plan.side[s].system);
+    Expected<Position> ck = state->GetCheckpoint(plan.name, plan.side[s].system);
     if (!ck.ok()) return ck.status();
-    Expected<Endpoint::Changes> read =
-        plan.side[s].endpoint->ReadChanges(plan.side[s].table, *ck, limit, plan.name);
-    if (!read.ok()) return read.status();
-    changes[s] = std::move(read->changes);
     before[s] = *ck;
-    checkpoint[s] = read->scanned_to;
-    advanced = advanced || read->scanned_to != *ck;
+    checkpoint[s] = std::move(*ck);
+    // The side's table's part of its endpoint's stream, without the
+    // changes of duet's own writes for this map (echoes). A page of echoes
+    // alone is passed and the next one read, so that the batch has the
+    // application's changes, when there are any.
+    for (;;) {
+      Expected<Endpoint::Stream> read =
+          plan.side[s].endpoint->ReadStream({plan.side[s].table}, checkpoint[s], limit);
+      if (!read.ok()) return read.status();
+      bool full = read->changes.size() >= limit;
+      for (endpoint::Change& c : read->changes) {
+        if (c.origin != plan.name) changes[s].push_back(std::move(c));
+      }
+      advanced = advanced || read->read_to != checkpoint[s];
+      bool moved = read->read_to != checkpoint[s];
+      checkpoint[s] = std::move(read->read_to);
+      if (!changes[s].empty() || !full || !moved) break;
+    }
     total += changes[s].size();
   }
   std::string systems[2] = {plan.side[0].system, plan.side[1].system};
@@ -185,7 +197,7 @@ Status SyncEngine::Impl::PrefetchLinks(Batch& batch, int s, std::vector<std::str
   return Status::Ok();
 }
 
-void SyncEngine::Impl::PrunePending(MapPlan& plan, const int64_t checkpoint[2]) {
+void SyncEngine::Impl::PrunePending(MapPlan& plan, const Position checkpoint[2]) {
   for (int s = 0; s < 2; ++s) {
     auto& order = plan.pending_order[s];
     while (!order.empty() && order.front().first <= checkpoint[s]) {
@@ -382,7 +394,7 @@ Expected<std::map<std::string, int64_t>> SyncEngine::Impl::Backlog(MapPlan& plan
   std::map<std::string, int64_t> out;
   for (Side& side : plan.side) {
     if (!side.transform) continue;
-    Expected<int64_t> ck = state->GetCheckpoint(plan.name, side.system);
+    Expected<Position> ck = state->GetCheckpoint(plan.name, side.system);
     if (!ck.ok()) return ck.status();
     Expected<int64_t> n = side.endpoint->CountChanges(side.table, *ck, plan.name);
     if (!n.ok()) return n.status();
@@ -392,29 +404,31 @@ Expected<std::map<std::string, int64_t>> SyncEngine::Impl::Backlog(MapPlan& plan
 }
 
 Status SyncEngine::Impl::Prune() {
-  std::map<std::string, int64_t> lowest;
+  std::map<std::string, Position> lowest;
+  auto keep_after = [&](const std::string& system, Position p) {
+    auto [it, inserted] = lowest.emplace(system, p);
+    if (!inserted) it->second = std::min(it->second, std::move(p));
+  };
   for (const auto& plan : plans) {
     for (int s = 0; s < 2; ++s) {
       if (!plan->side[s].transform) continue;
-      Expected<int64_t> ck = state->GetCheckpoint(plan->name, plan->side[s].system);
+      Expected<Position> ck = state->GetCheckpoint(plan->name, plan->side[s].system);
       if (!ck.ok()) return ck.status();
-      auto [it, inserted] = lowest.emplace(plan->side[s].system, *ck);
-      if (!inserted) it->second = std::min(it->second, *ck);
+      keep_after(plan->side[s].system, std::move(*ck));
     }
   }
   // The changelog keeps duet's unconfirmed inserts until they are settled,
-  // so that a crash before then finds them again.
+  // so that a crash before then finds them again: all after the commit end
+  // they were read after.
   for (const auto& plan : plans) {
     for (int s = 0; s < 2; ++s) {
-      const auto& rows = plan->unconfirmed[s].rows;
-      if (rows.empty()) continue;
-      auto [it, inserted] = lowest.emplace(plan->side[s].system, rows.front().second - 1);
-      if (!inserted) it->second = std::min(it->second, rows.front().second - 1);
+      if (plan->unconfirmed[s].rows.empty()) continue;
+      keep_after(plan->side[s].system, plan->unconfirmed[s].found_after);
     }
   }
-  for (const auto& [system, seq] : lowest) {
-    if (seq <= 0) continue;
-    if (Status s = endpoints[system]->PruneChangelog(seq); !s.ok()) return s;
+  for (const auto& [system, through] : lowest) {
+    if (through.is_beginning()) continue;
+    if (Status s = endpoints[system]->PruneChangelog(through); !s.ok()) return s;
   }
   // Latency is shown over the last 15 minutes; an hour is kept.
   return state->PruneLatency(static_cast<int64_t>(clock->Now() / 60) - 60);
@@ -429,13 +443,13 @@ Expected<RunCounts> SyncEngine::Impl::Run(const std::atomic<bool>* stop,
   for (auto& plan : plans) {
     for (int s = 0; s < 2; ++s) {
       Side& side = plan->side[s];
-      Expected<int64_t> ck = state->GetCheckpoint(plan->name, side.system);
+      Expected<Position> ck = state->GetCheckpoint(plan->name, side.system);
       if (!ck.ok()) return ck.status();
-      Expected<int64_t> end = side.endpoint->ChangelogEnd();
+      Expected<Position> end = side.endpoint->StreamEnd();
       if (!end.ok()) return end.status();
       if (*end < *ck) {
         if (Status st = state->Begin(); !st.ok()) return st;
-        if (Status st = state->SetCheckpoint(plan->name, side.system, 0); !st.ok()) {
+        if (Status st = state->SetCheckpoint(plan->name, side.system, Position()); !st.ok()) {
           state->Rollback();
           return st;
         }
@@ -696,11 +710,11 @@ Status SyncEngine::StartResync(const std::string& map, const std::string& from,
     r.by = by;
     r.total = *total;
     r.where = where;
-    int64_t ends[2] = {0, 0};
+    Position ends[2];
     for (int i = 0; i < 2 && resume_skipping; ++i) {
-      Expected<int64_t> end = plan->side[i].endpoint->ChangelogEnd();
+      Expected<Position> end = plan->side[i].endpoint->StreamEnd();
       if (!end.ok()) return end.status();
-      ends[i] = *end;
+      ends[i] = std::move(*end);
     }
     if (Status st = impl_->state->Begin(); !st.ok()) return st;
     Status st = impl_->state->PutResync(r);

@@ -18,6 +18,7 @@
 #include <cstring>
 
 #include "runtime/base/files.h"
+#include "runtime/endpoint/sqlite/seq_position.h"
 #include "runtime/endpoint/sqlite/sqlite_db.h"
 
 namespace duet::state {
@@ -26,7 +27,8 @@ namespace {
 using sqlite::ScopedStatement;
 using sqlite::Statement;
 
-// Version 2. duet_links stays readable (a view) for tools and tests that
+// Version 3: positions (endpoint/position.h) as BLOBs, x'' the beginning.
+// duet_links stays readable (a view) for tools and tests that
 // count links per map.
 constexpr char kSchema[] = R"sql(
 CREATE TABLE IF NOT EXISTS duet_maps (
@@ -34,16 +36,16 @@ CREATE TABLE IF NOT EXISTS duet_maps (
   initial_cursor TEXT, initial_done INTEGER NOT NULL DEFAULT 0,
   initial_total INTEGER NOT NULL DEFAULT 0, last_sync TEXT);
 CREATE TABLE IF NOT EXISTS duet_checkpoints (
-  map TEXT NOT NULL, system TEXT NOT NULL, seq INTEGER NOT NULL,
-  commit_end INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (map, system));
+  map TEXT NOT NULL, system TEXT NOT NULL, position BLOB NOT NULL DEFAULT x'',
+  commit_end BLOB NOT NULL DEFAULT x'', PRIMARY KEY (map, system));
 CREATE TABLE IF NOT EXISTS duet_map_ids (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS duet_link (
   map_id INTEGER NOT NULL, left_id NOT NULL, right_id NOT NULL, base BLOB NOT NULL,
-  left_seq INTEGER NOT NULL, right_seq INTEGER NOT NULL,
+  left_position BLOB NOT NULL, right_position BLOB NOT NULL,
   PRIMARY KEY (map_id, left_id)) WITHOUT ROWID;
 CREATE UNIQUE INDEX IF NOT EXISTS duet_link_right ON duet_link (map_id, right_id);
 CREATE VIEW IF NOT EXISTS duet_links AS
-  SELECT m.name AS map, l.left_id, l.right_id, l.base, l.left_seq, l.right_seq
+  SELECT m.name AS map, l.left_id, l.right_id, l.base, l.left_position, l.right_position
   FROM duet_link l JOIN duet_map_ids m ON m.id = l.map_id;
 CREATE TABLE IF NOT EXISTS duet_waiting (
   map TEXT NOT NULL, system TEXT NOT NULL, row_id TEXT NOT NULL, since REAL NOT NULL,
@@ -76,16 +78,54 @@ ALTER TABLE duet_links RENAME TO duet_links_v1;
 )sql";
 constexpr char kCopyLinks[] = R"sql(
 INSERT OR IGNORE INTO duet_map_ids (name) SELECT DISTINCT map FROM duet_links_v1;
-INSERT INTO duet_link (map_id, left_id, right_id, base, left_seq, right_seq)
+INSERT INTO duet_link (map_id, left_id, right_id, base, left_position, right_position)
   SELECT m.id,
     CASE WHEN l.left_id = CAST(CAST(l.left_id AS INTEGER) AS TEXT)
       THEN CAST(l.left_id AS INTEGER) ELSE l.left_id END,
     CASE WHEN l.right_id = CAST(CAST(l.right_id AS INTEGER) AS TEXT)
       THEN CAST(l.right_id AS INTEGER) ELSE l.right_id END,
-    CAST(X'00' || l.base AS BLOB), l.left_seq, l.right_seq
+    CAST(X'00' || l.base AS BLOB), duet_seq_position(l.left_seq),
+    duet_seq_position(l.right_seq)
   FROM duet_links_v1 l JOIN duet_map_ids m ON m.name = l.map;
 DROP TABLE duet_links_v1;
 )sql";
+
+// Versions 1 and 2 -> 3: the int64 seqs of checkpoints, commit ends and
+// links become positions in the SQLite endpoint's encoding
+// (duet_seq_position, endpoint/sqlite/seq_position.h): the only endpoint
+// those versions ran on. The tables are renamed, made anew and copied.
+constexpr char kDetachCheckpoints[] = "ALTER TABLE duet_checkpoints RENAME TO duet_checkpoints_v2;";
+constexpr char kCopyCheckpoints[] = R"sql(
+INSERT INTO duet_checkpoints (map, system, position, commit_end)
+  SELECT map, system, duet_seq_position(seq), duet_seq_position(commit_end)
+  FROM duet_checkpoints_v2;
+DROP TABLE duet_checkpoints_v2;
+)sql";
+// The view would follow the renamed table, and the index keep its name.
+constexpr char kDetachLinksV2[] = R"sql(
+DROP VIEW IF EXISTS duet_links;
+DROP INDEX IF EXISTS duet_link_right;
+ALTER TABLE duet_link RENAME TO duet_link_v2;
+)sql";
+constexpr char kCopyLinksV2[] = R"sql(
+INSERT INTO duet_link (map_id, left_id, right_id, base, left_position, right_position)
+  SELECT map_id, left_id, right_id, base, duet_seq_position(left_seq),
+    duet_seq_position(right_seq)
+  FROM duet_link_v2;
+DROP TABLE duet_link_v2;
+)sql";
+
+// duet_seq_position(seq): SeqPosition's bytes, for the migrations above. A
+// value that is not an integer is an error: the migration fails and the
+// store stays as it was.
+void SeqPositionSql(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  if (sqlite3_value_type(argv[0]) != SQLITE_INTEGER) {
+    sqlite3_result_error(ctx, "a stored seq that is not an integer", -1);
+    return;
+  }
+  endpoint::Position p = sqlite::SeqPosition(sqlite3_value_int64(argv[0]));
+  sqlite3_result_blob(ctx, p.bytes().data(), static_cast<int>(p.bytes().size()), SQLITE_TRANSIENT);
+}
 
 // 128 random bits as hex: the store's id.
 std::string NewStoreId() {
@@ -239,13 +279,30 @@ Expected<int> ReadSchemaVersion(sqlite::Db& db) {
 // Brings a store of `version` (0: empty) to kSqliteSchemaVersion. Runs
 // inside the caller's transaction.
 Status Migrate(sqlite::Db& db, int version) {
+  if (version >= 1 && version < 3) {
+    if (sqlite3_create_function_v2(db.handle(), "duet_seq_position", 1,
+                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr, &SeqPositionSql,
+                                   nullptr, nullptr, nullptr) != SQLITE_OK) {
+      return db.Error("registering the migration's functions");
+    }
+    if (Status s = db.Exec(kDetachCheckpoints); !s.ok()) return s;
+  }
   if (version == 1) {
     if (Status s = AddMissingColumns(db); !s.ok()) return s;
     if (Status s = db.Exec(kMigrateLinks); !s.ok()) return s;
   }
+  if (version == 2) {
+    if (Status s = db.Exec(kDetachLinksV2); !s.ok()) return s;
+  }
   if (Status s = db.Exec(kSchema); !s.ok()) return s;
   if (version == 1) {
     if (Status s = db.Exec(kCopyLinks); !s.ok()) return s;
+  }
+  if (version == 2) {
+    if (Status s = db.Exec(kCopyLinksV2); !s.ok()) return s;
+  }
+  if (version >= 1 && version < 3) {
+    if (Status s = db.Exec(kCopyCheckpoints); !s.ok()) return s;
   }
   return db.Exec("INSERT OR REPLACE INTO duet_meta (key, value) VALUES ('schema_version', '" +
                  std::to_string(kSqliteSchemaVersion) + "')");
@@ -306,8 +363,8 @@ Link ReadLinkRow(const Statement& st) {
   link.left_id = std::string(st.ColumnText(0));
   link.right_id = std::string(st.ColumnText(1));
   link.base = std::string(st.ColumnBlob(2));
-  link.left_seq = st.ColumnInt(3);
-  link.right_seq = st.ColumnInt(4);
+  link.left_position = endpoint::Position::FromBytes(std::string(st.ColumnBlob(3)));
+  link.right_position = endpoint::Position::FromBytes(std::string(st.ColumnBlob(4)));
   return link;
 }
 
@@ -502,56 +559,68 @@ Status SqliteStateStore::PutMap(const MapState& map) {
   return db_->Run(st);
 }
 
-Expected<int64_t> SqliteStateStore::GetCheckpoint(const std::string& map,
-                                                  const std::string& system) {
-  Expected<Statement*> s =
-      db_->Prepare("SELECT seq FROM duet_checkpoints WHERE map = ?1 AND system = ?2");
-  if (!s.ok()) return s.status();
-  ScopedStatement st(*s);
-  st->BindText(1, map);
-  st->BindText(2, system);
-  return st->Step() == SQLITE_ROW ? st->ColumnInt(0) : 0;
+namespace {
+
+// A stored position, or InvalidArgument for one that must not be stored.
+Status Storable(const endpoint::Position& p) {
+  if (p.is_after_all()) return InvalidArgumentError("a position after all changes is not stored");
+  return Status::Ok();
 }
 
-Expected<int64_t> SqliteStateStore::GetCommitEnd(const std::string& map,
-                                                 const std::string& system) {
-  Expected<Statement*> s =
-      db_->Prepare("SELECT commit_end FROM duet_checkpoints WHERE map = ?1 AND system = ?2");
+}  // namespace
+
+Expected<endpoint::Position> SqliteStateStore::ReadPosition(const char* column,
+                                                            const std::string& map,
+                                                            const std::string& system) {
+  Expected<Statement*> s = db_->Prepare(std::string("SELECT ") + column +
+                                        " FROM duet_checkpoints WHERE map = ?1 AND system = ?2");
   if (!s.ok()) return s.status();
   ScopedStatement st(*s);
   st->BindText(1, map);
   st->BindText(2, system);
-  return st->Step() == SQLITE_ROW ? st->ColumnInt(0) : 0;
+  if (st->Step() != SQLITE_ROW) return endpoint::Position();
+  return endpoint::Position::FromBytes(std::string(st->ColumnBlob(0)));
+}
+
+Status SqliteStateStore::WritePosition(const char* column, const std::string& map,
+                                       const std::string& system,
+                                       const endpoint::Position& position) {
+  if (Status s = Storable(position); !s.ok()) return s;
+  Expected<Statement*> s =
+      db_->Prepare(std::string("INSERT INTO duet_checkpoints (map, system, ") + column +
+                   ") VALUES (?1, ?2, ?3) " + "ON CONFLICT (map, system) DO UPDATE SET " + column +
+                   " = excluded." + column);
+  if (!s.ok()) return s.status();
+  (*s)->BindText(1, map);
+  (*s)->BindText(2, system);
+  (*s)->BindBlob(3, position.bytes());
+  return db_->Run(**s);
+}
+
+Expected<endpoint::Position> SqliteStateStore::GetCheckpoint(const std::string& map,
+                                                             const std::string& system) {
+  return ReadPosition("position", map, system);
+}
+
+Expected<endpoint::Position> SqliteStateStore::GetCommitEnd(const std::string& map,
+                                                            const std::string& system) {
+  return ReadPosition("commit_end", map, system);
 }
 
 Status SqliteStateStore::SetCommitEnd(const std::string& map, const std::string& system,
-                                      int64_t end) {
-  Expected<Statement*> s = db_->Prepare(
-      "INSERT INTO duet_checkpoints (map, system, seq, commit_end) VALUES (?1, ?2, 0, ?3) "
-      "ON CONFLICT (map, system) DO UPDATE SET commit_end = excluded.commit_end");
-  if (!s.ok()) return s.status();
-  (*s)->BindText(1, map);
-  (*s)->BindText(2, system);
-  (*s)->BindInt(3, end);
-  return db_->Run(**s);
+                                      const endpoint::Position& end) {
+  return WritePosition("commit_end", map, system, end);
 }
 
 Status SqliteStateStore::SetCheckpoint(const std::string& map, const std::string& system,
-                                       int64_t seq) {
-  Expected<Statement*> s = db_->Prepare(
-      "INSERT INTO duet_checkpoints (map, system, seq) VALUES (?1, ?2, ?3) "
-      "ON CONFLICT (map, system) DO UPDATE SET seq = excluded.seq");
-  if (!s.ok()) return s.status();
-  (*s)->BindText(1, map);
-  (*s)->BindText(2, system);
-  (*s)->BindInt(3, seq);
-  return db_->Run(**s);
+                                       const endpoint::Position& position) {
+  return WritePosition("position", map, system, position);
 }
 
 namespace {
 
 constexpr char kLinkColumns[] =
-    "SELECT left_id, right_id, base, left_seq, right_seq FROM duet_link ";
+    "SELECT left_id, right_id, base, left_position, right_position FROM duet_link ";
 
 // "?, ?, ..." for n parameters.
 std::string Placeholders(size_t n) {
@@ -651,17 +720,20 @@ Expected<std::vector<std::string>> SqliteStateStore::LinkedAmong(
 Status SqliteStateStore::PutLink(const std::string& map, const Link& link) {
   Expected<int64_t> map_id = MapId(map, true);
   if (!map_id.ok()) return map_id.status();
+  if (Status st = Storable(link.left_position); !st.ok()) return st;
+  if (Status st = Storable(link.right_position); !st.ok()) return st;
   // REPLACE removes the old link of either row: both ids are unique keys.
   Expected<Statement*> s = db_->Prepare(
-      "INSERT OR REPLACE INTO duet_link (map_id, left_id, right_id, base, left_seq, right_seq) "
+      "INSERT OR REPLACE INTO duet_link (map_id, left_id, right_id, base, left_position, "
+      "right_position) "
       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
   if (!s.ok()) return s.status();
   (*s)->BindInt(1, *map_id);
   BindId(**s, 2, link.left_id);
   BindId(**s, 3, link.right_id);
   (*s)->BindBlob(4, link.base);
-  (*s)->BindInt(5, link.left_seq);
-  (*s)->BindInt(6, link.right_seq);
+  (*s)->BindBlob(5, link.left_position.bytes());
+  (*s)->BindBlob(6, link.right_position.bytes());
   return db_->Run(**s);
 }
 

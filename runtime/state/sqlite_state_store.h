@@ -25,7 +25,7 @@ class Db;
 namespace duet::state {
 
 // The schema version this duet writes and the oldest it migrates.
-inline constexpr int kSqliteSchemaVersion = 2;
+inline constexpr int kSqliteSchemaVersion = 3;
 inline constexpr int kSqliteOldestSchemaVersion = 1;
 
 class SqliteStateStore final : public StateStore {
@@ -45,10 +45,14 @@ class SqliteStateStore final : public StateStore {
 
   Expected<MapState> GetMap(const std::string& name) override;
   Status PutMap(const MapState& map) override;
-  Expected<int64_t> GetCheckpoint(const std::string& map, const std::string& system) override;
-  Status SetCheckpoint(const std::string& map, const std::string& system, int64_t seq) override;
-  Expected<int64_t> GetCommitEnd(const std::string& map, const std::string& system) override;
-  Status SetCommitEnd(const std::string& map, const std::string& system, int64_t end) override;
+  Expected<endpoint::Position> GetCheckpoint(const std::string& map,
+                                             const std::string& system) override;
+  Status SetCheckpoint(const std::string& map, const std::string& system,
+                       const endpoint::Position& position) override;
+  Expected<endpoint::Position> GetCommitEnd(const std::string& map,
+                                            const std::string& system) override;
+  Status SetCommitEnd(const std::string& map, const std::string& system,
+                      const endpoint::Position& end) override;
 
   Expected<std::optional<Link>> LinkByLeft(const std::string& map,
                                            const std::string& left_id) override;
@@ -106,6 +110,11 @@ class SqliteStateStore final : public StateStore {
                                       const std::vector<std::string>& ids);
   Expected<std::optional<Link>> ReadLink(const char* column, const std::string& map,
                                          const std::string& id);
+  // A position column of duet_checkpoints (position, commit_end).
+  Expected<endpoint::Position> ReadPosition(const char* column, const std::string& map,
+                                            const std::string& system);
+  Status WritePosition(const char* column, const std::string& map, const std::string& system,
+                       const endpoint::Position& position);
 
   std::unique_ptr<sqlite::Db> db_;
   std::string path_;

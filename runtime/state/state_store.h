@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "runtime/base/status.h"
+#include "runtime/endpoint/position.h"
 
 namespace duet::state {
 
@@ -39,11 +40,11 @@ struct Link {
   std::string left_id;
   std::string right_id;
   std::string base;  // engine-defined bytes
-  // The end of each side's changelog when the link was made. A captured
-  // insert of a linked RowId after it means the database reused the id of a
-  // deleted row (SQLite reuses the largest rowid): a new row, not this one.
-  int64_t left_seq = 0;
-  int64_t right_seq = 0;
+  // The end of each side's change stream when the link was made. A captured
+  // insert of a linked RowId after it that follows a delete of the RowId
+  // names a new row under a deleted row's key, not this one.
+  endpoint::Position left_position;
+  endpoint::Position right_position;
 };
 
 struct Waiting {
@@ -180,14 +181,21 @@ class StateStore {
   virtual Expected<MapState> GetMap(const std::string& name) = 0;
   virtual Status PutMap(const MapState& map) = 0;
 
-  // 0 when the map has no checkpoint for `system` yet.
-  virtual Expected<int64_t> GetCheckpoint(const std::string& map, const std::string& system) = 0;
-  virtual Status SetCheckpoint(const std::string& map, const std::string& system, int64_t seq) = 0;
-  // The changelog end of `system` when the map's last batch committed there
-  // (0 before the first): duet's own inserts after it belong to a batch
-  // whose state was never recorded.
-  virtual Expected<int64_t> GetCommitEnd(const std::string& map, const std::string& system) = 0;
-  virtual Status SetCommitEnd(const std::string& map, const std::string& system, int64_t end) = 0;
+  // Positions (endpoint/position.h) are stored as their bytes and read back
+  // equal; Position::AfterAll is never stored (InvalidArgument).
+  // The position in `system`'s change stream up to which the map has
+  // reconciled; the beginning when it has none yet.
+  virtual Expected<endpoint::Position> GetCheckpoint(const std::string& map,
+                                                     const std::string& system) = 0;
+  virtual Status SetCheckpoint(const std::string& map, const std::string& system,
+                               const endpoint::Position& position) = 0;
+  // The end of `system`'s change stream when the map's last batch
+  // committed there (the beginning before the first): duet's own inserts
+  // after it belong to a batch whose state was never recorded.
+  virtual Expected<endpoint::Position> GetCommitEnd(const std::string& map,
+                                                    const std::string& system) = 0;
+  virtual Status SetCommitEnd(const std::string& map, const std::string& system,
+                              const endpoint::Position& end) = 0;
 
   virtual Expected<std::optional<Link>> LinkByLeft(const std::string& map,
                                                    const std::string& left_id) = 0;

@@ -79,6 +79,7 @@ namespace {
 
 using endpoint::ChangeOp;
 using endpoint::Endpoint;
+using endpoint::Position;
 using endpoint::RowId;
 using endpoint::Value;
 
@@ -116,25 +117,37 @@ class EndpointConformance : public testing::TestWithParam<HarnessFactory> {
 
   void App(const std::string& sql) { ASSERT_TRUE(app_->Exec(sql).ok()) << sql; }
 
-  // Every change of both tables after `after` not captured with `origin`,
-  // in seq order, and the seqs they carry.
-  std::vector<Seen> Changes(int64_t after = 0, std::string_view origin = "",
-                            std::vector<int64_t>* seqs = nullptr) {
-    std::map<int64_t, Seen> by_seq;
-    for (const char* table : {kCustomer, kContact, kAccount, kLine}) {
-      Expected<Endpoint::Changes> c = ep_->ReadChanges(table, after, 1000, origin);
-      EXPECT_TRUE(c.ok()) << c.status().ToString();
-      if (!c.ok()) return {};
-      for (const endpoint::Change& change : c->changes) {
-        EXPECT_GT(change.seq, after);
-        EXPECT_TRUE(by_seq.emplace(change.seq, Seen{table, change.op, change.row_id}).second)
-            << "two changes share seq " << change.seq;
-      }
-    }
+  // Every change of the stream of `tables` (every captured table when
+  // empty) after `after` not captured with `origin`, read in pages of
+  // `page`, in stream order; and the positions they carry. Checks what
+  // every read must hold: positions strictly increasing and after `after`,
+  // each change of a table asked for, read_to never behind a change read.
+  std::vector<Seen> Changes(const Position& after = Position(), std::string_view origin = "",
+                            std::vector<Position>* positions = nullptr,
+                            const std::vector<std::string>& tables = {}, size_t page = 1000) {
     std::vector<Seen> out;
-    for (auto& [seq, seen] : by_seq) {
-      if (seqs) seqs->push_back(seq);
-      out.push_back(seen);
+    Position from = after;
+    for (;;) {
+      Expected<Endpoint::Stream> read = ep_->ReadStream(tables, from, page);
+      EXPECT_TRUE(read.ok()) << read.status().ToString();
+      if (!read.ok()) return {};
+      for (const endpoint::Change& change : read->changes) {
+        EXPECT_GT(change.position, from) << "positions strictly increase";
+        from = change.position;
+        if (!tables.empty()) {
+          EXPECT_NE(std::find(tables.begin(), tables.end(), change.table), tables.end())
+              << change.table << " was not asked for";
+        }
+        if (change.origin == origin && !origin.empty()) continue;
+        if (positions) positions->push_back(change.position);
+        out.emplace_back(change.table, change.op, change.row_id);
+      }
+      EXPECT_GE(read->read_to, from) << "read_to is behind a change it returned";
+      if (read->changes.size() < page) {
+        EXPECT_GE(read->read_to, after);
+        break;
+      }
+      from = read->read_to;
     }
     return out;
   }
@@ -212,8 +225,8 @@ TEST_P(EndpointConformance, ChangesOfAllTablesComeInCommitOrder) {
 
   RowId a = Customer("A");
   RowId b = Customer("B");
-  std::vector<int64_t> seqs;
-  std::vector<Seen> changes = Changes(0, "", &seqs);
+  std::vector<Position> positions;
+  std::vector<Seen> changes = Changes(Position(), "", &positions);
   // The contact's id is gone with it; take it from the first change.
   ASSERT_EQ(changes.size(), 6u);
   RowId c = std::get<2>(changes[1]);
@@ -223,28 +236,113 @@ TEST_P(EndpointConformance, ChangesOfAllTablesComeInCommitOrder) {
       {kContact, ChangeOp::kUpdate, c},  {kContact, ChangeOp::kDelete, c},
   };
   EXPECT_EQ(changes, want);
-  Expected<int64_t> end = ep_->ChangelogEnd();
+  // The same in pages of one, and for the set of the two tables.
+  EXPECT_EQ(Changes(Position(), "", nullptr, {}, 1), want);
+  EXPECT_EQ(Changes(Position(), "", nullptr, {kContact, kCustomer}, 2), want);
+  // A set of one table: its changes alone, in the same order.
+  std::vector<Seen> contacts = {{kContact, ChangeOp::kInsert, c},
+                                {kContact, ChangeOp::kUpdate, c},
+                                {kContact, ChangeOp::kDelete, c}};
+  EXPECT_EQ(Changes(Position(), "", nullptr, {kContact}, 1), contacts);
+  Expected<Position> end = ep_->StreamEnd();
   ASSERT_TRUE(end.ok());
-  EXPECT_EQ(*end, seqs.back()) << "the end is the newest change's position";
+  EXPECT_EQ(*end, positions.back()) << "the end is the newest change's position";
+  // Read to the end, a one-table read passes the other tables' changes.
+  Expected<Endpoint::Stream> lines = ep_->ReadStream({kLine}, Position(), 10);
+  ASSERT_TRUE(lines.ok()) << lines.status().ToString();
+  EXPECT_TRUE(lines->changes.empty());
+  EXPECT_EQ(lines->read_to, *end);
+}
+
+TEST_P(EndpointConformance, PositionsIncreaseStrictlyAndResumeAfterReopen) {
+  Expected<Position> empty_end = ep_->StreamEnd();
+  ASSERT_TRUE(empty_end.ok());
+  EXPECT_TRUE(empty_end->is_beginning()) << "no change yet: the end is the beginning";
+  App("INSERT INTO customer (code, name) VALUES ('A', 'Ann')");
+  App("INSERT INTO account (accountid, name) VALUES ('" + std::string(kGuidA) + "', 'Acme')");
+  App("UPDATE customer SET name = 'Anne' WHERE code = 'A'");
+  std::vector<Position> before;
+  ASSERT_EQ(Changes(Position(), "", &before, {}, 1).size(), 3u);
+  Expected<Endpoint::Stream> first = ep_->ReadStream({}, Position(), 2);
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->changes.size(), 2u);
+  EXPECT_EQ(first->read_to, before[1]) << "a full page is read up to its last change";
+  Position checkpoint = first->read_to;
+  Reopen();
+  App("DELETE FROM account WHERE name = 'Acme'");
+  std::vector<Position> after;
+  std::vector<Seen> rest = Changes(checkpoint, "", &after, {}, 1);
+  ASSERT_EQ(rest.size(), 2u);
+  EXPECT_EQ(std::get<1>(rest[0]), ChangeOp::kUpdate);
+  EXPECT_EQ(std::get<0>(rest[1]), kAccount);
+  EXPECT_EQ(std::get<1>(rest[1]), ChangeOp::kDelete);
+  EXPECT_EQ(after[0], before[2]) << "a change keeps its position across a reopen";
+  EXPECT_GT(after[1], before[2]) << "a new change comes after every earlier one";
+  // Rendered for people and read back as the same position.
+  Expected<Position> parsed = Position::FromHex(after[1].ToHex());
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(*parsed, after[1]);
+}
+
+TEST_P(EndpointConformance, AMalformedPositionIsAnErrorNotACrash) {
+  App("INSERT INTO customer (code, name) VALUES ('A', 'Ann')");
+  Expected<Position> end = ep_->StreamEnd();
+  ASSERT_TRUE(end.ok());
+  ASSERT_FALSE(end->is_beginning());
+  const std::string& good = end->bytes();
+  std::vector<Position> bad = {
+      Position::FromBytes(good.substr(0, good.size() - 1)),
+      Position::FromBytes(good + std::string(1, '\0')),
+      Position::FromBytes(std::string(good.size(), '\xff')),
+      Position::AfterAll(),
+  };
+  for (const Position& p : bad) {
+    Expected<Endpoint::Stream> read = ep_->ReadStream({}, p, 10);
+    EXPECT_EQ(read.status().code(), StatusCode::kInvalidArgument) << p.ToString();
+    read = ep_->ReadStream({kCustomer}, p, 10);
+    EXPECT_EQ(read.status().code(), StatusCode::kInvalidArgument) << p.ToString();
+  }
+  EXPECT_EQ(Position::FromHex("0g").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(Position::FromHex("abc").status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_P(EndpointConformance, EachChangeCarriesItsTimeAndOrigin) {
+  App("INSERT INTO customer (code, name) VALUES ('A', 'Ann')");
+  ASSERT_NO_FATAL_FAILURE(Begin(Endpoint::WriteLock::kNow));
+  RowId mine;
+  ASSERT_TRUE(DuetInsert("D", "Duet", &mine).ok());
+  ASSERT_TRUE(txn_->Commit().ok());
+  Expected<Endpoint::Stream> read = ep_->ReadStream({}, Position(), 10);
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  ASSERT_EQ(read->changes.size(), 2u);
+  const endpoint::Change& app = read->changes[0];
+  const endpoint::Change& duet = read->changes[1];
+  EXPECT_EQ(app.origin, "");
+  EXPECT_EQ(duet.origin, kOrigin);
+  EXPECT_EQ(duet.row_id, mine);
+  EXPECT_GT(app.at, 0);
+  EXPECT_GT(duet.at, 0);
+  // The time `newest` compares is the one the stream carries.
+  Expected<std::optional<double>> latest = ep_->LatestChangeTime(kCustomer, app.row_id, Position());
+  ASSERT_TRUE(latest.ok());
+  ASSERT_TRUE(latest->has_value());
+  EXPECT_EQ(**latest, app.at);
 }
 
 TEST_P(EndpointConformance, ReadingResumesFromACheckpointAfterReopen) {
   App("INSERT INTO customer (code, name) VALUES ('A', 'Ann')");
   App("INSERT INTO customer (code, name) VALUES ('B', 'Bob')");
-  Expected<Endpoint::Changes> first = ep_->ReadChanges(kCustomer, 0, 1, "");
+  Expected<Endpoint::Stream> first = ep_->ReadStream({kCustomer}, Position(), 1);
   ASSERT_TRUE(first.ok());
   ASSERT_EQ(first->changes.size(), 1u) << "limit 1";
-  int64_t checkpoint = first->scanned_to;
+  Position checkpoint = first->read_to;
   Reopen();
   App("INSERT INTO customer (code, name) VALUES ('C', 'Cyd')");
   std::vector<Seen> rest = Changes(checkpoint);
   std::vector<Seen> want = {{kCustomer, ChangeOp::kInsert, Customer("B")},
                             {kCustomer, ChangeOp::kInsert, Customer("C")}};
   EXPECT_EQ(rest, want);
-  // scanned_to is never behind the changes it returned.
-  Expected<Endpoint::Changes> all = ep_->ReadChanges(kCustomer, 0, 1000, "");
-  ASSERT_TRUE(all.ok());
-  EXPECT_GE(all->scanned_to, all->changes.back().seq);
+  EXPECT_EQ(Changes(checkpoint, "", nullptr, {kCustomer}, 1), want);
 }
 
 TEST_P(EndpointConformance, DuetsWritesCarryTheirOriginAndNoOtherChangeDoes) {
@@ -257,25 +355,25 @@ TEST_P(EndpointConformance, DuetsWritesCarryTheirOriginAndNoOtherChangeDoes) {
   ASSERT_TRUE(txn_->Commit().ok());
   App("UPDATE customer SET name = 'Ann' WHERE code = 'A'");
 
-  std::vector<Seen> others = Changes(0, kOrigin);
+  std::vector<Seen> others = Changes(Position(), kOrigin);
   std::vector<Seen> want = {{kCustomer, ChangeOp::kInsert, a}, {kCustomer, ChangeOp::kUpdate, a}};
   EXPECT_EQ(others, want) << "only the application's changes, without duet's two";
-  EXPECT_EQ(Changes(0, "another map").size(), 4u) << "another map sees all four";
-  Expected<int64_t> counted = ep_->CountChanges(kCustomer, 0, kOrigin);
+  EXPECT_EQ(Changes(Position(), "another map").size(), 4u) << "another map sees all four";
+  Expected<int64_t> counted = ep_->CountChanges(kCustomer, Position(), kOrigin);
   ASSERT_TRUE(counted.ok());
   EXPECT_EQ(*counted, 2);
 
-  Expected<bool> own = ep_->OwnChangeAfter(kCustomer, mine, kOrigin, 0);
+  Expected<bool> own = ep_->OwnChangeAfter(kCustomer, mine, kOrigin, Position());
   ASSERT_TRUE(own.ok());
   EXPECT_TRUE(*own);
-  Expected<std::optional<double>> app_time = ep_->LatestChangeTime(kCustomer, mine, 0);
+  Expected<std::optional<double>> app_time = ep_->LatestChangeTime(kCustomer, mine, Position());
   ASSERT_TRUE(app_time.ok());
   EXPECT_FALSE(app_time->has_value()) << "no application changed duet's row";
-  app_time = ep_->LatestChangeTime(kCustomer, a, 0);
+  app_time = ep_->LatestChangeTime(kCustomer, a, Position());
   ASSERT_TRUE(app_time.ok());
   EXPECT_TRUE(app_time->has_value());
-  Expected<std::vector<std::pair<RowId, int64_t>>> inserts =
-      ep_->ReadOwnInserts(kCustomer, kOrigin, 0);
+  Expected<std::vector<std::pair<RowId, Position>>> inserts =
+      ep_->ReadOwnInserts(kCustomer, kOrigin, Position());
   ASSERT_TRUE(inserts.ok());
   ASSERT_EQ(inserts->size(), 1u);
   EXPECT_EQ((*inserts)[0].first, mine);
@@ -292,7 +390,7 @@ TEST_P(EndpointConformance, AnApplicationCommitDuringDuetsTransactionIsNotDuets)
   ASSERT_TRUE(started.ok()) << started.ToString();
   ASSERT_TRUE(txn_->Commit().ok());
   ASSERT_TRUE(other->WaitDone().ok());
-  std::vector<Seen> others = Changes(0, kOrigin);
+  std::vector<Seen> others = Changes(Position(), kOrigin);
   std::vector<Seen> want = {{kCustomer, ChangeOp::kInsert, Customer("A")}};
   EXPECT_EQ(others, want);
 }
@@ -310,12 +408,12 @@ TEST_P(EndpointConformance, ACommitBeforeDuetsFirstWriteLosesTheRaceNotTheChange
   ASSERT_TRUE(DuetInsert("D", "Duet").ok());
   ASSERT_TRUE(txn_->Commit().ok());
   std::vector<Seen> want = {{kCustomer, ChangeOp::kInsert, Customer("A")}};
-  EXPECT_EQ(Changes(0, kOrigin), want);
+  EXPECT_EQ(Changes(Position(), kOrigin), want);
 }
 
 TEST_P(EndpointConformance, ARefusedRowLeavesTheTransactionGoing) {
   App("INSERT INTO customer (code, name) VALUES ('A', 'Ann')");
-  int64_t before = *ep_->ChangelogEnd();
+  Position before = *ep_->StreamEnd();
   RowId a = Customer("A");
   ASSERT_NO_FATAL_FAILURE(Begin(Endpoint::WriteLock::kAtFirstWrite));
   Status duplicate = DuetInsert("A", "Again");
@@ -333,7 +431,7 @@ TEST_P(EndpointConformance, ARefusedRowLeavesTheTransactionGoing) {
 }
 
 TEST_P(EndpointConformance, RollbackLeavesNoRowAndNoChange) {
-  int64_t before = *ep_->ChangelogEnd();
+  Position before = *ep_->StreamEnd();
   ASSERT_NO_FATAL_FAILURE(Begin(Endpoint::WriteLock::kNow));
   ASSERT_TRUE(DuetInsert("D", "Duet").ok());
   txn_->Rollback();
@@ -346,12 +444,12 @@ TEST_P(EndpointConformance, RollbackLeavesNoRowAndNoChange) {
 
 TEST_P(EndpointConformance, PruningForgetsExactlyUpToThePosition) {
   App("INSERT INTO customer (code, name) VALUES ('A', 'Ann')");
+  Position first = *ep_->StreamEnd();
   App("INSERT INTO customer (code, name) VALUES ('B', 'Bob')");
-  std::vector<int64_t> seqs;
-  ASSERT_EQ(Changes(0, "", &seqs).size(), 2u);
-  ASSERT_TRUE(ep_->PruneChangelog(seqs[0]).ok());
+  ASSERT_EQ(Changes().size(), 2u);
+  ASSERT_TRUE(ep_->PruneChangelog(first).ok());
   std::vector<Seen> want = {{kCustomer, ChangeOp::kInsert, Customer("B")}};
-  EXPECT_EQ(Changes(0), want);
+  EXPECT_EQ(Changes(), want);
 }
 
 TEST_P(EndpointConformance, ScansResumeInRowIdOrderAndReadManySkipsTheMissing) {
@@ -629,7 +727,7 @@ TEST_P(EndpointConformance, APrimaryKeyOfAnyShapeNamesTheRow) {
   EXPECT_EQ(std::set<RowId>(scanned.begin(), scanned.end()), lines);
   EXPECT_EQ(scanned.size(), 3u);
 
-  int64_t before = *ep_->ChangelogEnd();
+  Position before = *ep_->StreamEnd();
   ASSERT_NO_FATAL_FAILURE(Begin(Endpoint::WriteLock::kNow));
   ASSERT_TRUE(txn_->Update(kLine, line12, {"qty"}, {Value::Int(8)}).ok());
   ASSERT_TRUE(txn_->Update(kAccount, account, {"name"}, {Value::String("Tailspin")}).ok());
@@ -674,14 +772,14 @@ TEST_P(EndpointConformance, AMalformedRowIdIsAnErrorNotACrash) {
 TEST_P(EndpointConformance, AnUpsertOfAnExistingKeyIsTheSameRow) {
   App(std::string("INSERT INTO account (accountid, name) VALUES ('") + kGuidA + "', 'Contoso')");
   App(std::string("INSERT INTO account (accountid, name) VALUES ('") + kGuidB + "', 'Litware')");
-  int64_t linked_at = *ep_->ChangelogEnd();
+  Position linked = *ep_->StreamEnd();
   App(harness_->UpsertAccount(kGuidA, "Contoso Ltd"));
   App(std::string("DELETE FROM account WHERE accountid = '") + kGuidB + "'");
   App(std::string("INSERT INTO account (accountid, name) VALUES ('") + kGuidB + "', 'New')");
-  std::vector<Seen> changes = Changes(linked_at);
+  std::vector<Seen> changes = Changes(linked);
   ASSERT_EQ(changes.size(), 3u);
   RowId a = std::get<2>(changes[0]);
-  Expected<Endpoint::Inserts> inserts = ep_->ReadInserts(kAccount, linked_at, kOrigin, 0);
+  Expected<Endpoint::Inserts> inserts = ep_->ReadInserts(kAccount, linked, kOrigin, Position());
   ASSERT_TRUE(inserts.ok()) << inserts.status().ToString();
   ASSERT_EQ(inserts->rows.size(), 1u) << "only the row inserted after its key's delete";
   EXPECT_EQ(inserts->rows[0].first, std::get<2>(changes[2]));
@@ -695,7 +793,7 @@ TEST_P(EndpointConformance, AnUpsertOfAnExistingKeyIsTheSameRow) {
 
 TEST_P(EndpointConformance, BulkInsertGivesEachRowItsOutcome) {
   App("INSERT INTO customer (code, name) VALUES ('B', 'Bob')");
-  int64_t before = *ep_->ChangelogEnd();
+  Position before = *ep_->StreamEnd();
   ASSERT_NO_FATAL_FAILURE(Begin(Endpoint::WriteLock::kAtFirstWrite));
   std::vector<std::vector<Value>> rows;
   for (const char* code : {"A", "B", "C"}) rows.push_back({Value::String(code), Value::Null()});

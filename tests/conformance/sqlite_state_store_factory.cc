@@ -7,6 +7,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "runtime/endpoint/sqlite/seq_position.h"
 #include "tests/conformance/state_store_factory.h"
 
 namespace duet::conformance {
@@ -93,6 +94,61 @@ void Exec(sqlite3* db, const std::string& sql) {
   Check(db, sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), sql.c_str());
 }
 
+// Schema version 2 (runtime/state/sqlite_state_store.cc before positions),
+// copied here as it was: seqs as integers; and what that duet did to a
+// version 1 store when it opened it.
+constexpr char kSchemaV2[] = R"sql(
+CREATE TABLE IF NOT EXISTS duet_maps (
+  name TEXT PRIMARY KEY, state TEXT NOT NULL, initial_step INTEGER NOT NULL DEFAULT 1,
+  initial_cursor TEXT, initial_done INTEGER NOT NULL DEFAULT 0,
+  initial_total INTEGER NOT NULL DEFAULT 0, last_sync TEXT);
+CREATE TABLE IF NOT EXISTS duet_checkpoints (
+  map TEXT NOT NULL, system TEXT NOT NULL, seq INTEGER NOT NULL,
+  commit_end INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (map, system));
+CREATE TABLE IF NOT EXISTS duet_map_ids (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS duet_link (
+  map_id INTEGER NOT NULL, left_id NOT NULL, right_id NOT NULL, base BLOB NOT NULL,
+  left_seq INTEGER NOT NULL, right_seq INTEGER NOT NULL,
+  PRIMARY KEY (map_id, left_id)) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS duet_link_right ON duet_link (map_id, right_id);
+CREATE VIEW IF NOT EXISTS duet_links AS
+  SELECT m.name AS map, l.left_id, l.right_id, l.base, l.left_seq, l.right_seq
+  FROM duet_link l JOIN duet_map_ids m ON m.id = l.map_id;
+CREATE TABLE IF NOT EXISTS duet_waiting (
+  map TEXT NOT NULL, system TEXT NOT NULL, row_id TEXT NOT NULL, since REAL NOT NULL,
+  reason TEXT NOT NULL, PRIMARY KEY (map, system, row_id));
+CREATE TABLE IF NOT EXISTS duet_errors (
+  id INTEGER PRIMARY KEY, map TEXT NOT NULL, system TEXT NOT NULL, row_id TEXT NOT NULL,
+  kind TEXT NOT NULL, reason TEXT NOT NULL, source_row TEXT, attempts INTEGER NOT NULL,
+  first_at TEXT NOT NULL, last_at TEXT NOT NULL, status TEXT NOT NULL, other_id TEXT,
+  other_row TEXT, detail TEXT, request TEXT, closed_by TEXT);
+CREATE UNIQUE INDEX IF NOT EXISTS duet_errors_open ON duet_errors (map, system, row_id)
+  WHERE status = 'open';
+CREATE TABLE IF NOT EXISTS duet_latency (
+  map TEXT NOT NULL, direction TEXT NOT NULL, minute INTEGER NOT NULL, n INTEGER NOT NULL,
+  counts TEXT NOT NULL, PRIMARY KEY (map, direction, minute));
+CREATE TABLE IF NOT EXISTS duet_resync (
+  map TEXT PRIMARY KEY, from_system TEXT NOT NULL, step INTEGER NOT NULL, cursor TEXT,
+  done INTEGER NOT NULL, total INTEGER NOT NULL, started TEXT NOT NULL, by TEXT NOT NULL,
+  filter TEXT);
+CREATE TABLE IF NOT EXISTS duet_paused (
+  map TEXT PRIMARY KEY, since TEXT NOT NULL, by TEXT NOT NULL, reason TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS duet_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+)sql";
+
+constexpr char kCopyLinksV2[] = R"sql(
+INSERT OR IGNORE INTO duet_map_ids (name) SELECT DISTINCT map FROM duet_links_v1;
+INSERT INTO duet_link (map_id, left_id, right_id, base, left_seq, right_seq)
+  SELECT m.id,
+    CASE WHEN l.left_id = CAST(CAST(l.left_id AS INTEGER) AS TEXT)
+      THEN CAST(l.left_id AS INTEGER) ELSE l.left_id END,
+    CASE WHEN l.right_id = CAST(CAST(l.right_id AS INTEGER) AS TEXT)
+      THEN CAST(l.right_id AS INTEGER) ELSE l.right_id END,
+    CAST(X'00' || l.base AS BLOB), l.left_seq, l.right_seq
+  FROM duet_links_v1 l JOIN duet_map_ids m ON m.name = l.map;
+DROP TABLE duet_links_v1;
+)sql";
+
 std::string SqliteNewUrl(const fs::path& dir) { return "sqlite:" + (dir / "state.db").string(); }
 
 std::string SqlitePrevious(const fs::path& dir) {
@@ -145,6 +201,21 @@ std::string SqlitePrevious(const fs::path& dir) {
   return "sqlite:" + path.string();
 }
 
+// The version 1 fixture as version 2's duet migrated it.
+std::string SqlitePreviousV2(const fs::path& dir) {
+  std::string url = SqlitePrevious(dir);
+  sqlite3* db = nullptr;
+  Check(db, sqlite3_open(url.substr(std::strlen("sqlite:")).c_str(), &db), "open");
+  Exec(db, "BEGIN");
+  Exec(db, "ALTER TABLE duet_links RENAME TO duet_links_v1");
+  Exec(db, kSchemaV2);
+  Exec(db, kCopyLinksV2);
+  Exec(db, "INSERT OR REPLACE INTO duet_meta (key, value) VALUES ('schema_version', '2')");
+  Exec(db, "COMMIT");
+  sqlite3_close(db);
+  return url;
+}
+
 void SqliteMakeNewer(const std::string& url) {
   sqlite3* db = nullptr;
   Check(db, sqlite3_open(url.substr(std::strlen("sqlite:")).c_str(), &db), "open");
@@ -187,7 +258,8 @@ PreviousContent ThePreviousContent() {
 }
 
 std::vector<StateStoreFactory> StateStoreFactories() {
-  return {{"sqlite", &SqliteNewUrl, &SqlitePrevious, &SqliteMakeNewer}};
+  return {{"sqlite", &SqliteNewUrl, &SqlitePreviousV2, &SqlitePrevious, &SqliteMakeNewer,
+           &sqlite::SeqPosition}};
 }
 
 }  // namespace duet::conformance

@@ -50,12 +50,21 @@ class StateStoreConformance : public testing::TestWithParam<StateStoreFactory> {
     return store.ok() ? std::move(*store) : nullptr;
   }
 
+  // The store of an earlier version at `url` opens with ThePreviousContent.
+  void ExpectMigrated(const std::string& url);
+
   fs::path dir_;
   std::string url_;
 };
 
+// A position as a store holds it: opaque bytes (0: the beginning).
+endpoint::Position P(int n) {
+  return n == 0 ? endpoint::Position()
+                : endpoint::Position::FromBytes(std::string("\0p", 2) + std::to_string(n));
+}
+
 Link L(std::string left, std::string right, std::string base = "b") {
-  return Link{std::move(left), std::move(right), std::move(base), 1, 2};
+  return Link{std::move(left), std::move(right), std::move(base), P(1), P(2)};
 }
 
 std::vector<std::string> Lefts(const std::vector<Link>& links) {
@@ -82,13 +91,13 @@ TEST_P(StateStoreConformance, OnlyCreateMakesAStore) {
 TEST_P(StateStoreConformance, LinksPutGetReplaceDelete) {
   Store store = Open();
   ASSERT_TRUE(store);
-  ASSERT_TRUE(store->PutLink("m", Link{"1", "a", std::string("\0\1\2", 3), 5, 6}).ok());
+  ASSERT_TRUE(store->PutLink("m", Link{"1", "a", std::string("\0\1\2", 3), P(5), P(6)}).ok());
   Expected<std::optional<Link>> by_left = store->LinkByLeft("m", "1");
   ASSERT_TRUE(by_left.ok() && *by_left);
   EXPECT_EQ((*by_left)->right_id, "a");
   EXPECT_EQ((*by_left)->base, std::string("\0\1\2", 3)) << "bases are bytes";
-  EXPECT_EQ((*by_left)->left_seq, 5);
-  EXPECT_EQ((*by_left)->right_seq, 6);
+  EXPECT_EQ((*by_left)->left_position, P(5));
+  EXPECT_EQ((*by_left)->right_position, P(6));
   Expected<std::optional<Link>> by_right = store->LinkByRight("m", "a");
   ASSERT_TRUE(by_right.ok() && *by_right);
   EXPECT_EQ((*by_right)->left_id, "1");
@@ -197,14 +206,23 @@ TEST_P(StateStoreConformance, MapsAndCheckpoints) {
   EXPECT_EQ(back->initial_total, 9);
   EXPECT_EQ(back->last_sync, m.last_sync);
 
-  EXPECT_EQ(*store->GetCheckpoint("m", "fo"), 0);
-  EXPECT_EQ(*store->GetCommitEnd("m", "fo"), 0);
-  ASSERT_TRUE(store->SetCheckpoint("m", "fo", 10).ok());
-  ASSERT_TRUE(store->SetCommitEnd("m", "fo", 12).ok());
-  ASSERT_TRUE(store->SetCheckpoint("m", "fo", 11).ok());
-  EXPECT_EQ(*store->GetCheckpoint("m", "fo"), 11);
-  EXPECT_EQ(*store->GetCommitEnd("m", "fo"), 12) << "the two are kept apart";
-  EXPECT_EQ(*store->GetCheckpoint("m", "ce"), 0);
+  EXPECT_EQ(*store->GetCheckpoint("m", "fo"), P(0));
+  EXPECT_EQ(*store->GetCommitEnd("m", "fo"), P(0));
+  ASSERT_TRUE(store->SetCheckpoint("m", "fo", P(10)).ok());
+  ASSERT_TRUE(store->SetCommitEnd("m", "fo", P(12)).ok());
+  ASSERT_TRUE(store->SetCheckpoint("m", "fo", P(11)).ok());
+  EXPECT_EQ(*store->GetCheckpoint("m", "fo"), P(11));
+  EXPECT_EQ(*store->GetCommitEnd("m", "fo"), P(12)) << "the two are kept apart";
+  EXPECT_EQ(*store->GetCheckpoint("m", "ce"), P(0));
+  // Any bytes come back as they were; the bound after all is never stored.
+  endpoint::Position odd = endpoint::Position::FromBytes(std::string("\xff\0\x80", 3));
+  ASSERT_TRUE(store->SetCheckpoint("m", "ce", odd).ok());
+  EXPECT_EQ(*store->GetCheckpoint("m", "ce"), odd);
+  EXPECT_EQ(store->SetCheckpoint("m", "ce", endpoint::Position::AfterAll()).code(),
+            StatusCode::kInvalidArgument);
+  Link after_all = L("7", "g");
+  after_all.left_position = endpoint::Position::AfterAll();
+  EXPECT_EQ(store->PutLink("m", after_all).code(), StatusCode::kInvalidArgument);
 }
 
 TEST_P(StateStoreConformance, ErrorQueueLifecycle) {
@@ -321,7 +339,7 @@ TEST_P(StateStoreConformance, PauseResyncWaitingLatency) {
 // Everything a unit of work wrote, for the atomicity tests.
 void WriteUnit(StateStore& store) {
   ASSERT_TRUE(store.PutLink("m", L("1", "a")).ok());
-  ASSERT_TRUE(store.SetCheckpoint("m", "fo", 9).ok());
+  ASSERT_TRUE(store.SetCheckpoint("m", "fo", P(9)).ok());
   state::ErrorItem e;
   e.map = "m";
   e.system = "fo";
@@ -333,7 +351,7 @@ void WriteUnit(StateStore& store) {
 void ExpectNothingOfTheUnit(StateStore& store) {
   EXPECT_FALSE(*store.LinkByLeft("m", "1"));
   EXPECT_EQ(*store.CountLinks("m"), 0);
-  EXPECT_EQ(*store.GetCheckpoint("m", "fo"), 0);
+  EXPECT_EQ(*store.GetCheckpoint("m", "fo"), P(0));
   EXPECT_EQ(*store.CountOpenErrors("m"), 0);
 }
 
@@ -361,7 +379,7 @@ TEST_P(StateStoreConformance, AUnitOfWorkIsAllOrNothing) {
   ExpectNothingOfTheUnit(*reader);
   ASSERT_TRUE(reopened->Commit().ok());
   EXPECT_TRUE(*reader->LinkByLeft("m", "1"));
-  EXPECT_EQ(*reader->GetCheckpoint("m", "fo"), 9);
+  EXPECT_EQ(*reader->GetCheckpoint("m", "fo"), P(9));
   EXPECT_EQ(*reader->CountOpenErrors("m"), 1);
 }
 
@@ -413,7 +431,14 @@ TEST_P(StateStoreConformance, AWorkerThatLostItsLeaseCannotCommit) {
 }
 
 TEST_P(StateStoreConformance, APreviousVersionIsMigratedWithEverythingInIt) {
-  std::string url = GetParam().previous_version(dir_);
+  ExpectMigrated(GetParam().previous_version(dir_));
+}
+
+TEST_P(StateStoreConformance, TheOldestVersionIsMigratedWithEverythingInIt) {
+  ExpectMigrated(GetParam().oldest_version(dir_));
+}
+
+void StateStoreConformance::ExpectMigrated(const std::string& url) {
   PreviousContent c = ThePreviousContent();
   // Only install (kCreate) migrates: any other open refuses the earlier
   // version and leaves it as it was, so the earlier duet still runs it.
@@ -428,14 +453,18 @@ TEST_P(StateStoreConformance, APreviousVersionIsMigratedWithEverythingInIt) {
   ASSERT_TRUE(store);
   EXPECT_EQ(store->id(), c.store_id);
   EXPECT_EQ(store->GetMap("customers")->phase, state::MapPhase::kLive);
-  EXPECT_EQ(*store->GetCheckpoint(c.checkpoint_map, c.checkpoint_system), c.checkpoint_seq);
-  EXPECT_EQ(*store->GetCommitEnd(c.checkpoint_map, c.checkpoint_system), c.commit_end);
+  // The previous version's seqs become the positions of the endpoint that
+  // wrote them.
+  auto position = GetParam().position_of;
+  EXPECT_EQ(*store->GetCheckpoint(c.checkpoint_map, c.checkpoint_system),
+            position(c.checkpoint_seq));
+  EXPECT_EQ(*store->GetCommitEnd(c.checkpoint_map, c.checkpoint_system), position(c.commit_end));
   for (const PreviousContent::FixtureLink& l : c.links) {
     Expected<std::optional<Link>> got = store->LinkByRight(l.map, l.right_id);
     ASSERT_TRUE(got.ok() && *got) << l.map << " " << l.right_id;
     EXPECT_EQ((*got)->left_id, l.left_id);
-    EXPECT_EQ((*got)->left_seq, l.left_seq);
-    EXPECT_EQ((*got)->right_seq, l.right_seq);
+    EXPECT_EQ((*got)->left_position, position(l.left_seq));
+    EXPECT_EQ((*got)->right_position, position(l.right_seq));
     engine::base_codec::Decoded base;
     ASSERT_TRUE(engine::base_codec::Decode((*got)->base, &base)) << "a migrated base decodes";
     auto expect = [&](const std::vector<endpoint::Value>& want,

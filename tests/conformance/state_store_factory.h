@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/endpoint/position.h"
 #include "runtime/endpoint/value.h"
 
 namespace duet::conformance {
@@ -37,9 +38,15 @@ struct StateStoreFactory {
   // Writes a store of the schema version before the current one holding
   // ThePreviousContent(), with that version's exact layout; its URL.
   std::string (*previous_version)(const std::filesystem::path& dir);
+  // The same for the oldest schema version it migrates from (the same
+  // function when there is one previous version).
+  std::string (*oldest_version)(const std::filesystem::path& dir);
   // Marks the (existing, current) store at `url` as of a schema version
   // newer than this duet knows.
   void (*make_newer)(const std::string& url);
+  // The position a seq stored by an earlier schema version becomes (the
+  // encoding of the endpoint those versions ran on).
+  endpoint::Position (*position_of)(int64_t seq);
 };
 
 // Every implementation; a new one is added here.

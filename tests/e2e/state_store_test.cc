@@ -121,7 +121,7 @@ TEST_F(StateStoreTest, EachRunTakesTheLeaseWithANewEpoch) {
   };
   RunOnce();
   EXPECT_EQ(epoch(), "1");
-  EXPECT_EQ(state_.Value("SELECT value FROM duet_meta WHERE key = 'schema_version'"), "2");
+  EXPECT_EQ(state_.Value("SELECT value FROM duet_meta WHERE key = 'schema_version'"), "3");
   RunOnce();
   EXPECT_EQ(epoch(), "2");
   RunResult r = Duet("pause", {"items"});

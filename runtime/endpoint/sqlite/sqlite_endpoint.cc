@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <set>
@@ -14,6 +15,7 @@
 #include "runtime/base/redact.h"
 #include "runtime/endpoint/sqlite/key_match.h"
 #include "runtime/endpoint/sqlite/row_key.h"
+#include "runtime/endpoint/sqlite/seq_position.h"
 
 #include "runtime/endpoint/sqlite/file_watch.h"
 #include "runtime/endpoint/sqlite/sqlite_db.h"
@@ -469,7 +471,8 @@ class SqliteEndpoint : public Endpoint {
     return db_->Exec("COMMIT");
   }
 
-  Expected<int64_t> ChangelogEnd() override {
+  // The newest seq (0 when the changelog is empty).
+  Expected<int64_t> ChangelogEnd() {
     Expected<Statement*> s =
         db_->Prepare(std::string("SELECT coalesce(max(seq), 0) FROM ") + kChangelog);
     if (!s.ok()) return s.status();
@@ -478,45 +481,85 @@ class SqliteEndpoint : public Endpoint {
     return st->ColumnInt(0);
   }
 
-  Expected<Changes> ReadChanges(const std::string& table, int64_t after, size_t limit,
-                                std::string_view origin) override {
-    Changes out;
+  Expected<Position> StreamEnd() override {
     Expected<int64_t> end = ChangelogEnd();
     if (!end.ok()) return end.status();
-    Expected<int64_t> tid = TableId(table);
-    if (!tid.ok()) return tid.status();
-    Expected<Statement*> s = db_->Prepare(
-        std::string("SELECT seq, rid, op, at / 1000.0 FROM ") + kChangelog +
-        " WHERE seq > ?1 AND seq <= ?2 AND tid = ?3 AND (origin IS NULL OR origin <> ?4)"
-        " ORDER BY seq LIMIT ?5");
+    return sqlite::SeqPosition(*end);
+  }
+
+  Expected<Stream> ReadStream(const std::vector<std::string>& tables, const Position& after,
+                              size_t limit) override {
+    Expected<int64_t> from = sqlite::PositionSeq(after);
+    if (!from.ok()) return from.status();
+    // Up to the end as one read sees it: a short page then passes every
+    // change up to there, of any table.
+    Expected<int64_t> end = ChangelogEnd();
+    if (!end.ok()) return end.status();
+    Stream out;
+    if (limit == 0) {
+      out.read_to = after;
+      return out;
+    }
+    std::string only;
+    for (const std::string& table : tables) {
+      Expected<int64_t> tid = TableId(table);
+      if (!tid.ok()) return tid.status();
+      if (*tid == kNoTable) continue;
+      only += (only.empty() ? "" : ", ") + std::to_string(*tid);
+    }
+    if (!tables.empty() && only.empty()) {
+      out.read_to = sqlite::SeqPosition(std::max(*from, *end));
+      return out;
+    }
+    if (tables.empty()) {
+      if (Status ready = CaptureReady(); !ready.ok()) return ready;
+    }
+    Expected<Statement*> s =
+        db_->Prepare(std::string("SELECT seq, tid, rid, op, at / 1000.0, origin FROM ") +
+                     kChangelog + " WHERE seq > ?1 AND seq <= ?2" +
+                     (only.empty() ? "" : " AND tid IN (" + only + ")") + " ORDER BY seq LIMIT ?3");
     if (!s.ok()) return s.status();
     ScopedStatement st(*s);
-    st->BindInt(1, after);
+    st->BindInt(1, *from);
     st->BindInt(2, *end);
-    st->BindInt(3, *tid);
-    st->BindText(4, origin);
-    st->BindInt(5, static_cast<int64_t>(limit));
+    st->BindInt(3, static_cast<int64_t>(limit));
     int rc;
+    int64_t last = 0;
     while ((rc = st->Step()) == SQLITE_ROW) {
       Change c;
-      c.seq = st->ColumnInt(0);
-      c.row_id = RidText(*st, 1);
-      c.op = static_cast<ChangeOp>(st->ColumnInt(2));
-      c.at = st->ColumnDouble(3);
+      last = st->ColumnInt(0);
+      c.position = sqlite::SeqPosition(last);
+      Expected<std::string> name = TableName(st->ColumnInt(1));
+      if (!name.ok()) return name.status();
+      c.table = system_ + "." + *name;
+      c.row_id = RidText(*st, 2);
+      c.op = static_cast<ChangeOp>(st->ColumnInt(3));
+      c.at = st->ColumnDouble(4);
+      if (st->ColumnType(5) != SQLITE_NULL) c.origin = std::string(st->ColumnText(5));
       out.changes.push_back(std::move(c));
     }
     if (rc != SQLITE_DONE) return db_->Error("reading the changelog");
     // A full page ends at its last change; a short one read up to the end.
-    out.scanned_to = out.changes.size() == limit ? out.changes.back().seq : std::max(after, *end);
+    out.read_to = sqlite::SeqPosition(out.changes.size() == limit ? last : std::max(*from, *end));
     return out;
   }
 
-  Expected<Inserts> ReadInserts(const std::string& table, int64_t after, std::string_view origin,
-                                int64_t own_after) override {
+  Expected<Inserts> ReadInserts(const std::string& table, const Position& after_position,
+                                std::string_view origin,
+                                const std::optional<Position>& own_after_position) override {
+    Expected<int64_t> after = sqlite::PositionSeq(after_position);
+    if (!after.ok()) return after.status();
+    int64_t own_after = std::numeric_limits<int64_t>::max();
+    if (own_after_position) {
+      Expected<int64_t> seq = sqlite::PositionSeq(*own_after_position);
+      if (!seq.ok()) return seq.status();
+      own_after = *seq;
+    }
     Inserts out;
     Expected<int64_t> end = ChangelogEnd();
     if (!end.ok()) return end.status();
-    out.scanned_to = std::max(after, *end);
+    int64_t scanned_to = std::max(*after, *end);
+    out.scanned_to = sqlite::SeqPosition(scanned_to);
     Expected<int64_t> tid = TableId(table);
     if (!tid.ok()) return tid.status();
     // Only an insert whose key's previous change is a delete: a new row
@@ -532,21 +575,23 @@ class SqliteEndpoint : public Endpoint {
                      " p.seq < c.seq ORDER BY p.seq DESC LIMIT 1) = 3");
     if (!s.ok()) return s.status();
     ScopedStatement st(*s);
-    st->BindInt(1, after);
-    st->BindInt(2, out.scanned_to);
+    st->BindInt(1, *after);
+    st->BindInt(2, scanned_to);
     st->BindInt(3, *tid);
     st->BindText(4, origin);
     st->BindInt(5, own_after);
     int rc;
-    while ((rc = st->Step()) == SQLITE_ROW)
-      out.rows.emplace_back(RidText(*st, 0), st->ColumnInt(1));
+    while ((rc = st->Step()) == SQLITE_ROW) {
+      out.rows.emplace_back(RidText(*st, 0), sqlite::SeqPosition(st->ColumnInt(1)));
+    }
     if (rc != SQLITE_DONE) return db_->Error("reading the changelog");
     return out;
   }
 
-  Expected<std::vector<std::pair<RowId, int64_t>>> ReadOwnInserts(const std::string& table,
-                                                                  std::string_view origin,
-                                                                  int64_t after) override {
+  Expected<std::vector<std::pair<RowId, Position>>> ReadOwnInserts(
+      const std::string& table, std::string_view origin, const Position& after_position) override {
+    Expected<int64_t> after = sqlite::PositionSeq(after_position);
+    if (!after.ok()) return after.status();
     Expected<int64_t> tid = TableId(table);
     if (!tid.ok()) return tid.status();
     Expected<Statement*> s =
@@ -554,18 +599,22 @@ class SqliteEndpoint : public Endpoint {
                      " WHERE seq > ?1 AND tid = ?2 AND op = 1 AND origin = ?3 ORDER BY seq");
     if (!s.ok()) return s.status();
     ScopedStatement st(*s);
-    st->BindInt(1, after);
+    st->BindInt(1, *after);
     st->BindInt(2, *tid);
     st->BindText(3, origin);
-    std::vector<std::pair<RowId, int64_t>> out;
+    std::vector<std::pair<RowId, Position>> out;
     int rc;
-    while ((rc = st->Step()) == SQLITE_ROW) out.emplace_back(RidText(*st, 0), st->ColumnInt(1));
+    while ((rc = st->Step()) == SQLITE_ROW) {
+      out.emplace_back(RidText(*st, 0), sqlite::SeqPosition(st->ColumnInt(1)));
+    }
     if (rc != SQLITE_DONE) return db_->Error("reading the changelog");
     return out;
   }
 
-  Expected<int64_t> CountChanges(const std::string& table, int64_t after,
+  Expected<int64_t> CountChanges(const std::string& table, const Position& after_position,
                                  std::string_view origin) override {
+    Expected<int64_t> after = sqlite::PositionSeq(after_position);
+    if (!after.ok()) return after.status();
     Expected<int64_t> tid = TableId(table);
     if (!tid.ok()) return tid.status();
     Expected<Statement*> s =
@@ -573,7 +622,7 @@ class SqliteEndpoint : public Endpoint {
                      " WHERE seq > ?1 AND tid = ?2 AND (origin IS NULL OR origin <> ?3)");
     if (!s.ok()) return s.status();
     ScopedStatement st(*s);
-    st->BindInt(1, after);
+    st->BindInt(1, *after);
     st->BindInt(2, *tid);
     st->BindText(3, origin);
     if (st->Step() != SQLITE_ROW) return db_->Error("counting changes");
@@ -581,7 +630,9 @@ class SqliteEndpoint : public Endpoint {
   }
 
   Expected<std::optional<double>> LatestChangeTime(const std::string& table, const RowId& id,
-                                                   int64_t after) override {
+                                                   const Position& after_position) override {
+    Expected<int64_t> after = sqlite::PositionSeq(after_position);
+    if (!after.ok()) return after.status();
     Expected<std::pair<int64_t, KeyParam>> rid = ChangelogRid(table, id);
     if (!rid.ok()) return rid.status();
     // The (tid, rid) index finds the row's changes.
@@ -590,7 +641,7 @@ class SqliteEndpoint : public Endpoint {
                      " WHERE tid = ?2 AND rid = ?3 AND seq > ?1 AND origin IS NULL");
     if (!s.ok()) return s.status();
     ScopedStatement st(*s);
-    st->BindInt(1, after);
+    st->BindInt(1, *after);
     st->BindInt(2, rid->first);
     BindKeyParam(*st, 3, rid->second);
     if (st->Step() != SQLITE_ROW) return db_->Error("reading the changelog");
@@ -599,7 +650,9 @@ class SqliteEndpoint : public Endpoint {
   }
 
   Expected<bool> OwnChangeAfter(const std::string& table, const RowId& id, std::string_view origin,
-                                int64_t after) override {
+                                const Position& after_position) override {
+    Expected<int64_t> after = sqlite::PositionSeq(after_position);
+    if (!after.ok()) return after.status();
     Expected<std::pair<int64_t, KeyParam>> rid = ChangelogRid(table, id);
     if (!rid.ok()) return rid.status();
     Expected<Statement*> s =
@@ -607,7 +660,7 @@ class SqliteEndpoint : public Endpoint {
                      " WHERE tid = ?2 AND rid = ?3 AND seq > ?1 AND origin = ?4 LIMIT 1");
     if (!s.ok()) return s.status();
     ScopedStatement st(*s);
-    st->BindInt(1, after);
+    st->BindInt(1, *after);
     st->BindInt(2, rid->first);
     BindKeyParam(*st, 3, rid->second);
     st->BindText(4, origin);
@@ -616,14 +669,16 @@ class SqliteEndpoint : public Endpoint {
     return rc == SQLITE_ROW;
   }
 
-  Status PruneChangelog(int64_t seq) override {
+  Status PruneChangelog(const Position& through) override {
+    Expected<int64_t> seq = sqlite::PositionSeq(through);
+    if (!seq.ok()) return seq.status();
     Expected<Statement*> s =
         // The newest row stays: SQLite numbers a new row max(seq) + 1, so an
         // empty changelog would hand out numbers at or below checkpoints.
         db_->Prepare(std::string("DELETE FROM ") + kChangelog + " WHERE seq <= ?1 AND seq < " +
                      "(SELECT max(seq) FROM " + kChangelog + ")");
     if (!s.ok()) return s.status();
-    (*s)->BindInt(1, seq);
+    (*s)->BindInt(1, *seq);
     return db_->Run(**s);
   }
 
@@ -1185,13 +1240,8 @@ class SqliteEndpoint : public Endpoint {
     return key;
   }
 
-  // The number the changelog gives `table`'s changes (duet_tables), or
-  // kNoTable when capture is not installed for it.
-  static constexpr int64_t kNoTable = -1;
-  Expected<int64_t> TableId(const std::string& table) {
-    std::string local = LocalName(table);
-    auto it = tids_.find(local);
-    if (it != tids_.end()) return it->second;
+  // Ok when the changelog of this layout and duet_tables exist.
+  Status CaptureReady() {
     Expected<std::set<std::string>> changelog = LiveColumns(kChangelog);
     if (!changelog.ok()) return changelog.status();
     Expected<bool> has_tables = TableExists(kTables);
@@ -1201,6 +1251,17 @@ class SqliteEndpoint : public Endpoint {
       if (!s.ok()) return s;
       return FailedPreconditionError(system_ + ": capture is not installed in " + path_);
     }
+    return Status::Ok();
+  }
+
+  // The number the changelog gives `table`'s changes (duet_tables), or
+  // kNoTable when capture is not installed for it.
+  static constexpr int64_t kNoTable = -1;
+  Expected<int64_t> TableId(const std::string& table) {
+    std::string local = LocalName(table);
+    auto it = tids_.find(local);
+    if (it != tids_.end()) return it->second;
+    if (Status ready = CaptureReady(); !ready.ok()) return ready;
     Expected<Statement*> s =
         db_->Prepare(std::string("SELECT tid FROM ") + kTables + " WHERE name = ?1");
     if (!s.ok()) return s.status();
@@ -1212,6 +1273,27 @@ class SqliteEndpoint : public Endpoint {
     if (rc != SQLITE_ROW) return db_->Error("reading the captured tables");
     tids_.emplace(local, st->ColumnInt(0));
     return st->ColumnInt(0);
+  }
+
+  // The local name of the table the changelog numbers `tid`.
+  Expected<std::string> TableName(int64_t tid) {
+    for (const auto& [name, id] : tids_) {
+      if (id == tid) return name;
+    }
+    Expected<Statement*> s =
+        db_->Prepare(std::string("SELECT name FROM ") + kTables + " WHERE tid = ?1");
+    if (!s.ok()) return s.status();
+    ScopedStatement st(*s);
+    st->BindInt(1, tid);
+    int rc = st->Step();
+    if (rc == SQLITE_DONE) {
+      return DataLossError(system_ + ": the changelog of " + path_ + " names table number " +
+                           std::to_string(tid) + ", which duet_tables does not have");
+    }
+    if (rc != SQLITE_ROW) return db_->Error("reading the captured tables");
+    std::string name(st->ColumnText(0));
+    tids_.emplace(name, tid);
+    return name;
   }
 
   // The changelog's (tid, rid) of row `id` of `table`.
