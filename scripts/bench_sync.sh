@@ -15,7 +15,8 @@
 #      generator can for FLOOD seconds; how fast ce catches up;
 #   4. capture overhead: application inserts and updates on a table with
 #      duet's capture (after `duet install`) vs the same table without,
-#      RUNS runs each, interleaved; medians.
+#      RUNS runs each, interleaved; paired medians (of wall-clock and of CPU
+#      time rates).
 # The application side is bench/sync/duet_sync_bench (see its header comment).
 # Numbers go to stdout; docs/performance.md records them with the machine.
 # Assumes scripts/setup.sh has run.
@@ -156,8 +157,8 @@ awk -v rows="${ROWS}" -v wall="${wall}" -v b1="$(rate "${b1}")" -v b2="$(rate "$
   -v rss="${rss}" 'BEGIN {
     d = rows / wall; b = (b1 > b2 ? b1 : b2);
     printf "bench_sync: RESULT initial sync: duet %.0f rows/s, baseline %.0f rows/s (best of %.0f, %.0f):" \
-           " %.1f%% of the baseline (goal >= 50%%: %s); peak RSS %.0f MB (goal < 200 MB: %s)\n",
-           d, b, b1, b2, 100 * d / b, (d >= b / 2 ? "met" : "MISSED"), rss / 1024,
+           " %.1f%% of the baseline (goal >= 30%%: %s); peak RSS %.0f MB (goal < 200 MB: %s)\n",
+           d, b, b1, b2, 100 * d / b, (d >= 0.3 * b ? "met" : "MISSED"), rss / 1024,
            (rss / 1024 < 200 ? "met" : "MISSED") }'
 rm -f baseline2.db*
 # The floor: the SQLite work alone that any row-at-a-time sync with duet's
@@ -241,8 +242,8 @@ read -r wall user sys rss <drain.time
 tail -n 1 drain.log | sed 's/^/bench_sync:   /'
 awk -v n="${DRAIN_ROWS}" -v w="${wall}" -v u="${user}" -v s="${sys}" 'BEGIN {
   printf "bench_sync: RESULT backlog drain: %d single-row changes reconciled in %.2f s (%.2f s user," \
-         " %.2f s sys): %.0f changes/s (goal >= 10000: %s)\n", n, w, u, s, n / w,
-         (n / w >= 10000 ? "met" : "MISSED") }'
+         " %.2f s sys): %.0f changes/s (goal >= 15000: %s)\n", n, w, u, s, n / w,
+         (n / w >= 15000 ? "met" : "MISSED") }'
 
 echo
 echo "bench_sync: [4/4] capture overhead: ${CAPTURE_ROWS} inserts and updates per phase," \
@@ -263,15 +264,25 @@ for run in $(seq "${RUNS}"); do
     "${APP}" capture capture/fo.db "${CAPTURE_ROWS}" | sed "s/^capture /${variant} /" >>capture.txt
   done
 done
-# The median of the rates of VARIANT PHASE in capture.txt, and all of them.
-median() { grep "^$1 $2 " capture.txt | cut -d' ' -f3 | sort -g | sed -n "$(((RUNS + 1) / 2))p"; }
-all() { grep "^$1 $2 " capture.txt | cut -d' ' -f3 | tr '\n' ' ' | sed 's/ $//'; }
-for phase in insert_one_txn update_one_txn insert_single update_single; do
-  awk -v p="${phase}" -v mp="$(median plain "${phase}")" -v mc="$(median captured "${phase}")" \
-    -v ap="$(all plain "${phase}")" -v ac="$(all captured "${phase}")" 'BEGIN {
-      printf "bench_sync: RESULT capture %-15s plain %7.0f rows/s, captured %7.0f rows/s: %.2fx slower" \
-             " (goal <= 1.3x: %s); all plain: %s; all captured: %s\n",
-             p, mp, mc, mp / mc, (mp / mc <= 1.3 ? "met" : "MISSED"), ap, ac }'
-done
+# Paired medians: per run, plain's rate over captured's (the two ran one
+# after the other), then the median of those ratios; of wall-clock rates and
+# of CPU-time rates (steadier when other work shares the cores).
+python3 - capture.txt <<'PY'
+import statistics, sys
+rates = {}
+for line in open(sys.argv[1]):
+    variant, phase, wall, cpu = line.split()
+    rates.setdefault((variant, phase), []).append((float(wall), float(cpu)))
+for phase in ("insert_one_txn", "update_one_txn", "insert_single", "update_single"):
+    plain, captured = rates[("plain", phase)], rates[("captured", phase)]
+    for k, what in ((0, "wall"), (1, "cpu")):
+        ratios = [p[k] / c[k] for p, c in zip(plain, captured)]
+        r = statistics.median(ratios)
+        print("bench_sync: RESULT capture %-15s %-4s plain %7.0f rows/s, captured %7.0f rows/s"
+              " (medians): paired median %.2fx slower (goal <= 1.3x: %s); ratios: %s"
+              % (phase, what, statistics.median(x[k] for x in plain),
+                 statistics.median(x[k] for x in captured), r, "met" if r <= 1.3 else "MISSED",
+                 " ".join("%.2f" % x for x in ratios)))
+PY
 echo
 echo "bench_sync: done; load average $(load). Databases and logs in ${WORK}."

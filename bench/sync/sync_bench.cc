@@ -13,13 +13,16 @@
 //                               guarantees must do, and nothing else: read each
 //                               mapped row (the baseline's SELECT), look its key
 //                               up on CE, insert it there with a capture trigger
-//                               like duet's, and insert a link with a base of two
-//                               row images into a state table like duet's; a
-//                               commit on CE and STATE per 5,000 rows
+//                               like duet's, and insert a link with a base of
+//                               duet's size for this shape (kFloorBaseBytes) into
+//                               a link table like duet's; a commit on CE and STATE
+//                               per 5,000 rows
 //   compare CE.db OTHER.db      every account of CE.db equals OTHER.db's (by key)
 //   capture DB ROWS             application writes on DB: ROWS inserts and ROWS
 //                               updates, in one transaction and one row a
-//                               transaction; prints the rates
+//                               transaction; prints the rates (rows per second
+//                               of wall time, then of the process's CPU time:
+//                               steadier on a shared machine)
 //   live FO.db CE.db RATE SECS  single-row transactions on FO at RATE/s; polls CE
 //                               for each change; prints latency percentiles
 //   flood FO.db CE.db SECS      single-row transactions on FO as fast as possible;
@@ -38,6 +41,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <numeric>
 #include <stdexcept>
 #include <string>
@@ -395,26 +399,31 @@ bool Skip(const char* part) {
   return skip && std::strstr(skip, part) != nullptr;
 }
 
+// The floor's base: the average size of duet's base for this shape
+// (docs/performance.md, issue 14: version 2 of runtime/engine/base_codec.h).
+constexpr size_t kFloorBaseBytes = 214;
+
 int Floor(const std::string& fo, const std::string& ce, const std::string& state_path) {
   Db target(ce, false);
   target.Exec("PRAGMA journal_mode=WAL");
   target.Exec("PRAGMA synchronous=FULL");
   target.Exec(
-      "CREATE TABLE IF NOT EXISTS duet_changelog (seq INTEGER PRIMARY KEY, tbl TEXT NOT NULL,"
-      " rid INTEGER NOT NULL, op INTEGER NOT NULL, at REAL NOT NULL, origin TEXT);"
+      "CREATE TABLE IF NOT EXISTS duet_changelog (seq INTEGER PRIMARY KEY, tid INTEGER NOT NULL,"
+      " rid, op INTEGER NOT NULL, at INTEGER NOT NULL, origin TEXT);"
+      "CREATE INDEX IF NOT EXISTS duet_changelog_delete ON duet_changelog (tid, rid)"
+      " WHERE op = 3;"
       "CREATE TRIGGER IF NOT EXISTS floor_insert AFTER INSERT ON bench_account BEGIN"
-      " INSERT INTO duet_changelog (tbl, rid, op, at)"
-      " VALUES ('bench_account', NEW.rowid, 1, julianday('now')); END");
+      " INSERT INTO duet_changelog (tid, rid, op, at) VALUES (1, NEW.rowid, 1,"
+      " CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)); END");
   if (Skip("trigger")) target.Exec("DROP TRIGGER floor_insert");
   Db state(state_path, false);
   state.Exec("PRAGMA journal_mode=WAL");
   state.Exec("PRAGMA synchronous=NORMAL");
   state.Exec(
-      "CREATE TABLE IF NOT EXISTS duet_links (map TEXT NOT NULL, left_id TEXT NOT NULL,"
-      " right_id TEXT NOT NULL, base BLOB NOT NULL, left_seq INTEGER NOT NULL,"
-      " right_seq INTEGER NOT NULL);"
-      "CREATE UNIQUE INDEX IF NOT EXISTS duet_links_left ON duet_links (map, left_id);"
-      "CREATE UNIQUE INDEX IF NOT EXISTS duet_links_right ON duet_links (map, right_id)");
+      "CREATE TABLE IF NOT EXISTS duet_link (map_id INTEGER NOT NULL, left_id NOT NULL,"
+      " right_id NOT NULL, base BLOB NOT NULL, left_position BLOB NOT NULL,"
+      " right_position BLOB NOT NULL, PRIMARY KEY (map_id, left_id)) WITHOUT ROWID;"
+      "CREATE UNIQUE INDEX IF NOT EXISTS duet_link_right ON duet_link (map_id, right_id)");
   Db source(fo, false);
   std::string columns, marks, select;
   for (size_t i = 0; i < std::size(kCeColumns); ++i) {
@@ -432,8 +441,8 @@ int Floor(const std::string& fo, const std::string& ce, const std::string& state
       target.Prepare(std::string(Skip("ignore") ? "INSERT" : "INSERT OR IGNORE") +
                      " INTO bench_account (" + columns + ") VALUES (" + marks + ")");
   sqlite3_stmt* link = state.Prepare(
-      "INSERT INTO duet_links (map, left_id, right_id, base, left_seq, right_seq)"
-      " VALUES ('customers', ?1, ?2, ?3, 0, 0)");
+      "INSERT INTO duet_link (map_id, left_id, right_id, base, left_position, right_position)"
+      " VALUES (1, ?1, ?2, ?3, ?4, ?4)");
   const int n = static_cast<int>(std::size(kCeColumns));
   std::string base;
   int64_t rows = 0;
@@ -451,8 +460,8 @@ int Floor(const std::string& fo, const std::string& ce, const std::string& state
       sqlite3_bind_value(find, 2, sqlite3_column_value(read, 2));
       if (!Skip("find") && sqlite3_step(find) == SQLITE_ROW) Die("floor: the target is not empty");
       sqlite3_reset(find);
-      // Two images of the row, as a base holds (a value a byte of tag and
-      // its text).
+      // A base of kFloorBaseBytes made of the row's image (a value a byte
+      // of tag and its text).
       base.clear();
       for (int copy = 0; copy < 2; ++copy) {
         for (int i = 0; i < n; ++i) {
@@ -467,14 +476,18 @@ int Floor(const std::string& fo, const std::string& ce, const std::string& state
           }
         }
       }
+      base.resize(kFloorBaseBytes);
       for (int i = 0; i < n; ++i)
         sqlite3_bind_value(insert, i + 1, sqlite3_column_value(read, i + 1));
       target.Step(insert);
-      std::string left = std::to_string(cursor);
-      std::string right = std::to_string(sqlite3_last_insert_rowid(target.handle()));
-      sqlite3_bind_text(link, 1, left.data(), static_cast<int>(left.size()), SQLITE_STATIC);
-      sqlite3_bind_text(link, 2, right.data(), static_cast<int>(right.size()), SQLITE_STATIC);
+      int64_t right = sqlite3_last_insert_rowid(target.handle());
+      sqlite3_bind_int64(link, 1, cursor);
+      sqlite3_bind_int64(link, 2, right);
       sqlite3_bind_blob(link, 3, base.data(), static_cast<int>(base.size()), SQLITE_STATIC);
+      // A position of the same size as the SQLite endpoint's (8 bytes).
+      char position[8];
+      for (int b = 0; b < 8; ++b) position[b] = static_cast<char>(right >> (56 - 8 * b));
+      sqlite3_bind_blob(link, 4, position, sizeof position, SQLITE_TRANSIENT);
       if (!Skip("link")) state.Step(link);
     }
     sqlite3_reset(read);
@@ -524,8 +537,14 @@ int Capture(const std::string& path, int64_t rows) {
   sqlite3_stmt* update = db.Prepare(kUpdateCustomer);
   Random r{42};
   int64_t base = db.Int("SELECT coalesce(max(RECID), 0) FROM BenchCustomer");
+  auto cpu = [] {
+    timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
+  };
   auto run = [&](const char* label, bool one_txn, bool inserts, int64_t first) {
     auto start = Clock::now();
+    double cpu_start = cpu();
     if (one_txn) db.Exec("BEGIN");
     for (int64_t i = 0; i < rows; ++i) {
       if (inserts) {
@@ -538,7 +557,9 @@ int Capture(const std::string& path, int64_t rows) {
     }
     if (one_txn) db.Exec("COMMIT");
     double seconds = Seconds(start, Clock::now());
-    std::printf("capture %s %.0f\n", label, static_cast<double>(rows) / seconds);
+    double cpu_seconds = cpu() - cpu_start;
+    std::printf("capture %s %.0f %.0f\n", label, static_cast<double>(rows) / seconds,
+                static_cast<double>(rows) / cpu_seconds);
   };
   // Each phase touches rows of its own.
   run("insert_one_txn", true, true, base + 1);

@@ -253,7 +253,8 @@ INSERT INTO duet_changelog_first SELECT c.seq, t.name, c.rid, c.op,
 DROP TABLE duet_changelog;
 DROP TABLE duet_tables;
 ALTER TABLE duet_changelog_first RENAME TO duet_changelog;
-DELETE FROM duet_installed WHERE name IN ('duet_tables', 'duet_changelog_row');
+DELETE FROM duet_installed WHERE name IN ('duet_tables', 'duet_changelog_row',
+  'duet_changelog_delete');
 )sql";
   for (const std::string& table : tables) {
     for (auto [op, event, row, code] :
@@ -313,6 +314,48 @@ TEST_F(CaptureUpgradeTest, InstallUpgradesTheFirstLayoutWithoutLosingAChange) {
   EXPECT_EQ(ce_.Query("SELECT code, qty FROM item ORDER BY code"),
             (Rows{{"I1", "1"}, {"I3", "30"}}));
   EXPECT_EQ(OpenErrors(), 0);
+}
+
+// The layout before the partial index of deletes kept an index on (tid,
+// rid) of every change (docs/performance.md, "Capture keyed by primary
+// key"). `duet install` drops it and its record, adds the partial index, and
+// every change captured under the old layout still syncs, a key deleted and
+// inserted again (a new row under a reused rowid) included.
+TEST_F(CaptureUpgradeTest, InstallReplacesTheRowIndexOfThePreviousLayout) {
+  UseItems();
+  ASSERT_TRUE(
+      fo_.Exec("INSERT INTO Item (RECID, CODE, NAME, QTY) VALUES (1, 'I1', 'one', 1),"
+               " (2, 'I2', 'two', 2);"));
+  WriteConfig();
+  Install();
+  RunOnce();
+  ASSERT_EQ(ce_.Int("SELECT count(*) FROM item"), 2);
+  ASSERT_TRUE(
+      fo_.Exec("DROP INDEX duet_changelog_delete;"
+               "DELETE FROM duet_installed WHERE name = 'duet_changelog_delete';"
+               "CREATE INDEX duet_changelog_row ON duet_changelog (tid, rid);"
+               "INSERT INTO duet_installed (kind, name) VALUES ('index', 'duet_changelog_row');"));
+  ASSERT_TRUE(
+      fo_.Exec("INSERT INTO Item (RECID, CODE, NAME, QTY) VALUES (3, 'I3', 'three', 3);"
+               "UPDATE Item SET NAME = 'uno' WHERE CODE = 'I1';"
+               "DELETE FROM Item WHERE RECID = 2;"
+               "INSERT INTO Item (RECID, CODE, NAME, QTY) VALUES (2, 'I4', 'four', 4);"));
+
+  Install();
+  auto indexes = [&] {
+    return fo_.Query(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'duet_changelog'"
+        " UNION ALL SELECT '~' || name FROM duet_installed WHERE kind = 'index' AND"
+        " name LIKE 'duet_changelog%' ORDER BY 1");
+  };
+  EXPECT_EQ(indexes(), (Rows{{"duet_changelog_delete"}, {"~duet_changelog_delete"}}));
+  RunOnce();
+  EXPECT_EQ(ce_.Query("SELECT code, name, qty FROM item ORDER BY code"),
+            (Rows{{"I1", "uno", "1"}, {"I3", "three", "3"}, {"I4", "four", "4"}}));
+  EXPECT_EQ(OpenErrors(), 0);
+  RunResult removed = Duet("uninstall");
+  EXPECT_EQ(removed.exit_code, kExitOk) << removed.out << removed.err;
+  EXPECT_EQ(fo_.Int("SELECT count(*) FROM sqlite_master WHERE name LIKE 'duet%'"), 0);
 }
 
 // The first layout named rows by rowid, and so did the links of the state

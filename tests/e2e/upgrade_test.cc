@@ -160,7 +160,7 @@ TEST_F(UpgradeTest, InstallUpgradesCaptureAndStateStoreOfTheReleaseBeforeWithout
   }
 
   RunOnce(kExitRowErrors);  // the error item's row is still too long
-  EXPECT_EQ(state_.Value("SELECT value FROM duet_meta WHERE key = 'schema_version'"), "2");
+  EXPECT_EQ(state_.Value("SELECT value FROM duet_meta WHERE key = 'schema_version'"), "3");
 
   // Every change made under the old release is on the other side: fo's
   // inserts (C-5; C-7 under C-9's rowid, a new row), updates (C-1; C-2's

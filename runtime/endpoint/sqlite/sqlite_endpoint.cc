@@ -9,6 +9,7 @@
 #include <memory>
 #include <set>
 #include <thread>
+#include <unordered_map>
 #include <variant>
 
 #include <utility>
@@ -34,8 +35,14 @@ constexpr char kInstalled[] = "duet_installed";
 // The captured tables, each numbered by a small integer the changelog
 // stores instead of the table's name.
 constexpr char kTables[] = "duet_tables";
-// (tid, rid) of the changelog: the changes of one row, in seq order.
-constexpr char kChangelogRow[] = "duet_changelog_row";
+// (tid, rid) of the changelog's deletes only (a partial index): whether a
+// key was deleted before an insert (ReadInserts). An application's insert or
+// update writes no index entry; the other questions about one row look only
+// at the changes after a checkpoint and range-scan seq from there.
+constexpr char kChangelogDelete[] = "duet_changelog_delete";
+// The index of the layout before kChangelogDelete, on (tid, rid) of every
+// change: install drops it.
+constexpr char kChangelogRowOld[] = "duet_changelog_row";
 // The changelog as it is: a row per change, `rid` the RowId's value as
 // SQLite computes it (an integer for a rowid key, text otherwise; no
 // declared type, so no affinity converts it), `at` the capture time in
@@ -197,6 +204,50 @@ void BindKey(Statement& s, int first, const std::vector<KeyParam>& key) {
 
 // A changelog's `rid` as the RowId it holds.
 RowId RidText(const Statement& s, int i) { return RowId(s.ColumnText(i)); }
+
+// A changelog `rid` as bytes that are equal exactly when SQLite's `=` finds
+// the two values equal (kind, then value; an integral real as the integer).
+std::string RidKey(KeyParam::Kind kind, int64_t i, double d, std::string_view s) {
+  std::string out;
+  if (kind == KeyParam::Kind::kReal && d >= -9.2e18 && d <= 9.2e18 &&
+      static_cast<double>(static_cast<int64_t>(d)) == d) {
+    kind = KeyParam::Kind::kInt;
+    i = static_cast<int64_t>(d);
+  }
+  out.push_back(static_cast<char>('0' + static_cast<int>(kind)));
+  switch (kind) {
+    case KeyParam::Kind::kInt:
+      out.append(reinterpret_cast<const char*>(&i), sizeof i);
+      break;
+    case KeyParam::Kind::kReal:
+      out.append(reinterpret_cast<const char*>(&d), sizeof d);
+      break;
+    case KeyParam::Kind::kText:
+    case KeyParam::Kind::kBlob:
+      out.append(s);
+      break;
+    case KeyParam::Kind::kNull:
+      break;
+  }
+  return out;
+}
+
+std::string RidKey(const KeyParam& p) { return RidKey(p.kind, p.i, p.d, p.s); }
+
+std::string RidKey(const Statement& st, int col) {
+  switch (st.ColumnType(col)) {
+    case SQLITE_INTEGER:
+      return RidKey(KeyParam::Kind::kInt, st.ColumnInt(col), 0, {});
+    case SQLITE_FLOAT:
+      return RidKey(KeyParam::Kind::kReal, 0, st.ColumnDouble(col), {});
+    case SQLITE_TEXT:
+      return RidKey(KeyParam::Kind::kText, 0, 0, st.ColumnText(col));
+    case SQLITE_BLOB:
+      return RidKey(KeyParam::Kind::kBlob, 0, 0, st.ColumnBlob(col));
+    default:
+      return RidKey(KeyParam::Kind::kNull, 0, 0, {});
+  }
+}
 
 // Where the quoted text (string, name) or comment starting at `i` ends,
 // one past its last character; npos when it is not closed.
@@ -564,15 +615,21 @@ class SqliteEndpoint : public Endpoint {
     if (!tid.ok()) return tid.status();
     // Only an insert whose key's previous change is a delete: a new row
     // under a deleted row's key. An insert of a key that exists is an upsert
-    // (INSERT OR REPLACE fires no delete trigger), the same row.
-    Expected<Statement*> s =
-        db_->Prepare(std::string("SELECT c.rid, c.seq FROM ") + kChangelog +
-                     " AS c WHERE c.seq > ?1 AND c.seq <= ?2 AND c.tid = ?3 AND c.op = 1 AND"
-                     " (c.origin IS NULL OR c.origin <> ?4 OR c.seq > ?5) AND"
-                     " (SELECT p.op FROM " +
-                     kChangelog +
-                     " AS p WHERE p.tid = c.tid AND p.rid = c.rid AND"
-                     " p.seq < c.seq ORDER BY p.seq DESC LIMIT 1) = 3");
+    // (INSERT OR REPLACE fires no delete trigger), the same row. The key's
+    // last delete before the insert comes from the partial index of deletes
+    // (most inserts have none); then no other change of the key may lie
+    // between the two, a range of seq from that delete.
+    Expected<Statement*> s = db_->Prepare(
+        std::string("SELECT c.rid, c.seq FROM (SELECT c.rid, c.seq, (SELECT max(d.seq) FROM ") +
+        kChangelog +
+        " AS d WHERE d.tid = c.tid AND d.rid = c.rid AND d.op = 3 AND d.seq < c.seq) AS"
+        " deleted FROM " +
+        kChangelog +
+        " AS c WHERE c.seq > ?1 AND c.seq <= ?2 AND c.tid = ?3 AND c.op = 1 AND"
+        " (c.origin IS NULL OR c.origin <> ?4 OR c.seq > ?5)) AS c WHERE c.deleted IS NOT NULL"
+        " AND NOT EXISTS (SELECT 1 FROM " +
+        kChangelog +
+        " AS p WHERE p.seq > c.deleted AND p.seq < c.seq AND p.tid = ?3 AND p.rid = c.rid)");
     if (!s.ok()) return s.status();
     ScopedStatement st(*s);
     st->BindInt(1, *after);
@@ -635,18 +692,65 @@ class SqliteEndpoint : public Endpoint {
     if (!after.ok()) return after.status();
     Expected<std::pair<int64_t, KeyParam>> rid = ChangelogRid(table, id);
     if (!rid.ok()) return rid.status();
-    // The (tid, rid) index finds the row's changes.
-    Expected<Statement*> s =
-        db_->Prepare(std::string("SELECT max(at) / 1000.0 FROM ") + kChangelog +
-                     " WHERE tid = ?2 AND rid = ?3 AND seq > ?1 AND origin IS NULL");
-    if (!s.ok()) return s.status();
-    ScopedStatement st(*s);
-    st->BindInt(1, *after);
-    st->BindInt(2, rid->first);
-    BindKeyParam(*st, 3, rid->second);
-    if (st->Step() != SQLITE_ROW) return db_->Error("reading the changelog");
-    if (st->ColumnType(0) == SQLITE_NULL) return std::optional<double>();
-    return std::optional<double>(st->ColumnDouble(0));
+    // No index finds one row's changes (every captured write would pay for
+    // it): the application changes of the table after `after` (a
+    // checkpoint: the unreconciled tail) are read once, by seq, into
+    // app_changes_, and then only the changes committed since. Inside a
+    // write transaction the changes after its start are this endpoint's
+    // own, not yet stamped with their origin (CommitWrite): they are not
+    // an application's.
+    int64_t committed = write_start_;
+    if (!transaction_open_) {
+      Expected<int64_t> end = ChangelogEnd();
+      if (!end.ok()) return end.status();
+      committed = *end;
+    }
+    AppChanges& memo = app_changes_[rid->first];
+    if (memo.after != *after || committed < memo.to) {
+      memo.after = *after;
+      memo.to = *after;
+      memo.latest_at.clear();
+    }
+    if (committed > memo.to) {
+      Expected<Statement*> s =
+          db_->Prepare(std::string("SELECT rid, at FROM ") + kChangelog +
+                       " WHERE seq > ?1 AND seq <= ?2 AND tid = ?3 AND origin IS NULL");
+      if (!s.ok()) return s.status();
+      ScopedStatement st(*s);
+      st->BindInt(1, memo.to);
+      st->BindInt(2, committed);
+      st->BindInt(3, rid->first);
+      int rc;
+      while ((rc = st->Step()) == SQLITE_ROW && memo.latest_at.size() <= kAppChangesMax) {
+        auto [it, added] = memo.latest_at.emplace(RidKey(*st, 0), st->ColumnInt(1));
+        if (!added) it->second = std::max(it->second, st->ColumnInt(1));
+      }
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        app_changes_.erase(rid->first);
+        return db_->Error("reading the changelog");
+      }
+      if (rc == SQLITE_ROW) {
+        // Too many rows changed to remember: this row's changes by seq.
+        app_changes_.erase(rid->first);
+        Expected<Statement*> one =
+            db_->Prepare(std::string("SELECT max(at) / 1000.0 FROM ") + kChangelog +
+                         " WHERE seq > ?1 AND seq <= ?2 AND tid = ?3 AND rid = ?4 AND"
+                         " origin IS NULL");
+        if (!one.ok()) return one.status();
+        ScopedStatement q(*one);
+        q->BindInt(1, *after);
+        q->BindInt(2, committed);
+        q->BindInt(3, rid->first);
+        BindKeyParam(*q, 4, rid->second);
+        if (q->Step() != SQLITE_ROW) return db_->Error("reading the changelog");
+        if (q->ColumnType(0) == SQLITE_NULL) return std::optional<double>();
+        return std::optional<double>(q->ColumnDouble(0));
+      }
+      memo.to = committed;
+    }
+    auto it = memo.latest_at.find(RidKey(rid->second));
+    if (it == memo.latest_at.end()) return std::optional<double>();
+    return std::optional<double>(static_cast<double>(it->second) / 1000.0);
   }
 
   Expected<bool> OwnChangeAfter(const std::string& table, const RowId& id, std::string_view origin,
@@ -657,7 +761,7 @@ class SqliteEndpoint : public Endpoint {
     if (!rid.ok()) return rid.status();
     Expected<Statement*> s =
         db_->Prepare(std::string("SELECT 1 FROM ") + kChangelog +
-                     " WHERE tid = ?2 AND rid = ?3 AND seq > ?1 AND origin = ?4 LIMIT 1");
+                     " WHERE seq > ?1 AND tid = ?2 AND rid = ?3 AND origin = ?4 LIMIT 1");
     if (!s.ok()) return s.status();
     ScopedStatement st(*s);
     st->BindInt(1, *after);
@@ -1490,6 +1594,16 @@ class SqliteEndpoint : public Endpoint {
     return db_->Exec("DROP TABLE " + old);
   }
 
+  // The previous layout's index on (tid, rid) of every change cost every
+  // captured write a second b-tree: it goes, and so does its record.
+  Status DropOldIndex() {
+    if (Status s = db_->Exec(std::string("DROP INDEX IF EXISTS ") + kChangelogRowOld); !s.ok()) {
+      return s;
+    }
+    return db_->Exec(std::string("DELETE FROM ") + kInstalled +
+                     " WHERE kind = 'index' AND name = " + QuoteLiteral(kChangelogRowOld));
+  }
+
   Status Record(std::string_view kind, std::string_view name, CaptureCounts* counts) {
     Expected<Statement*> s = db_->Prepare(std::string("INSERT OR IGNORE INTO ") + kInstalled +
                                           " (kind, name) VALUES (?1, ?2)");
@@ -1521,13 +1635,14 @@ class SqliteEndpoint : public Endpoint {
         !s.ok()) {
       return s;
     }
-    if (Status s = db_->Exec(std::string("CREATE INDEX IF NOT EXISTS ") + kChangelogRow + " ON " +
-                             kChangelog + " (tid, rid)");
+    if (Status s = DropOldIndex(); !s.ok()) return s;
+    if (Status s = db_->Exec(std::string("CREATE INDEX IF NOT EXISTS ") + kChangelogDelete +
+                             " ON " + kChangelog + " (tid, rid) WHERE op = 3");
         !s.ok()) {
       return s;
     }
     for (auto [kind, name] : {std::pair{"table", kChangelog}, std::pair{"table", kTables},
-                              std::pair{"index", kChangelogRow}}) {
+                              std::pair{"index", kChangelogDelete}}) {
       if (Status s = Record(kind, name, &counts); !s.ok()) return s;
     }
     if (old->found) {
@@ -1582,6 +1697,17 @@ class SqliteEndpoint : public Endpoint {
   const bundle::Manifest& manifest_;
   std::string origin_;
   int64_t write_start_ = 0;
+  // LatestChangeTime's memory: per table (tid), the newest capture time
+  // (ms) of each row's application changes with seq in (after, to], all
+  // committed. Rebuilt when it is asked about another checkpoint.
+  struct AppChanges {
+    int64_t after = -1;
+    int64_t to = 0;
+    std::unordered_map<std::string, int64_t> latest_at;  // RidKey -> at
+  };
+  std::map<int64_t, AppChanges> app_changes_;  // by tid
+  // Rows a memo holds at most (about 100 bytes each).
+  static constexpr size_t kAppChangesMax = 500000;
   std::chrono::milliseconds lock_timeout_{30000};  // sqlite::Db::Open's
   bool transaction_open_ = false;                  // a SqliteWriteTransaction is open
   bool locked_ = false;                            // the open transaction holds the write lock
