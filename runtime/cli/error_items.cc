@@ -49,7 +49,7 @@ json JsonOrNull(const std::string& text) {
 state::ErrorItem Shown(state::ErrorItem e) {
   for (std::string* text :
        {&e.map, &e.system, &e.row_id, &e.other_id, &e.kind, &e.reason, &e.source_row, &e.other_row,
-        &e.detail, &e.first_at, &e.last_at, &e.status, &e.request, &e.closed_by}) {
+        &e.detail, &e.request.take, &e.closed_by}) {
     *text = value::EscapeInvalidUtf8(*text);
   }
   return e;
@@ -64,27 +64,28 @@ json ItemJson(const state::ErrorItem& e, const std::string& to) {
               {"other_id", e.other_id.empty() ? json(nullptr) : json(e.other_id)},
               {"kind", e.kind},
               {"reason", e.reason},
-              {"status", e.status},
+              {"status", state::ItemStatusName(e.status)},
               {"attempts", e.attempts},
-              {"first_at", e.first_at},
-              {"last_at", e.last_at},
+              {"first_at", state::IsoAt(e.first_at)},
+              {"last_at", state::IsoAt(e.last_at)},
               {"source_row", JsonOrNull(e.source_row)},
               {"other_row", JsonOrNull(e.other_row)},
               {"detail", JsonOrNull(e.detail)},
-              {"request", e.request.empty() ? json(nullptr) : json(e.request)},
+              {"request", e.request.empty() ? json(nullptr) : json(e.request.Text())},
               {"closed_by", e.closed_by.empty() ? json(nullptr) : json(e.closed_by)}};
 }
 
 std::string ItemText(const state::ErrorItem& e, const std::string& to) {
   json j = ItemJson(e, to);
-  std::string out = fmt::format("item {} ({})\n", e.id, e.status);
+  std::string out = fmt::format("item {} ({})\n", e.id, state::ItemStatusName(e.status));
   out += fmt::format("  map:       {}, {} -> {}\n", e.map, e.system, to);
   out += fmt::format("  rows:      {} row {}, {} row {}\n", e.system, e.row_id, to,
                      e.other_id.empty() ? "(none)" : e.other_id);
   out += fmt::format("  kind:      {}\n  reason:    {}\n", e.kind, e.reason);
-  out += fmt::format("  attempts:  {} (first {}, last {})\n", e.attempts, e.first_at, e.last_at);
+  out += fmt::format("  attempts:  {} (first {}, last {})\n", e.attempts, state::IsoAt(e.first_at),
+                     state::IsoAt(e.last_at));
   if (!e.closed_by.empty()) out += fmt::format("  closed by: {}\n", e.closed_by);
-  if (!e.request.empty()) out += fmt::format("  requested: {}\n", e.request);
+  if (!e.request.empty()) out += fmt::format("  requested: {}\n", e.request.Text());
   if (!j["source_row"].is_null()) {
     out += fmt::format("  {} row:\n{}\n", e.system, DumpJson(j["source_row"], 4));
   }

@@ -111,10 +111,12 @@ Expected<std::vector<state::ErrorItem>> SelectItems(state::StateStore& state,
 // Marks each item with `request`, then reconciles them here when no `duet
 // run` holds the state store, or leaves them to the running one.
 int RequestAndProcess(const ErrorsOptions& options, StateSession& session,
-                      const std::vector<state::ErrorItem>& items, const std::string& request) {
+                      const std::vector<state::ErrorItem>& items,
+                      const state::ItemRequest& request) {
   for (const state::ErrorItem& e : items) {
-    if (e.status != "open") {
-      return Fail(FailedPreconditionError("error item " + std::to_string(e.id) + " is " + e.status +
+    if (e.status != state::ItemStatus::kOpen) {
+      return Fail(FailedPreconditionError("error item " + std::to_string(e.id) + " is " +
+                                          std::string(state::ItemStatusName(e.status)) +
                                           ", not open"));
     }
   }
@@ -149,12 +151,13 @@ int RequestAndProcess(const ErrorsOptions& options, StateSession& session,
     if (!now.ok()) return Fail(now.status());
     if (!*now) continue;
     const state::ErrorItem item = Shown(std::move(**now));
-    bool closed = item.status != "open";
+    bool closed = item.status != state::ItemStatus::kOpen;
     all_closed = all_closed && closed;
     if (options.as_json) {
       out.push_back(ItemJson(item, OtherSystem(session.config, item.system)));
     } else if (closed) {
-      std::cout << fmt::format("item {}: {}{}\n", item.id, item.status, ClosedHow(item));
+      std::cout << fmt::format("item {}: {}{}\n", item.id, state::ItemStatusName(item.status),
+                               ClosedHow(item));
     } else if (!item.request.empty()) {
       std::cout << fmt::format(
           "item {}: not reconciled yet (map {} has not finished its initial "
@@ -181,7 +184,7 @@ int ErrorsListCommand(const ErrorsOptions& options) {
   if (!options.older_than.empty()) {
     Expected<double> age = ParseAge(options.older_than);
     if (!age.ok()) return Fail(age.status());
-    filter.older_than_seconds = *age;
+    filter.first_at_most = state::NowSeconds() - *age;
   }
   Expected<std::vector<state::ErrorItem>> items = session->state->ListErrors(filter);
   if (!items.ok()) return Fail(items.status());
@@ -205,8 +208,11 @@ int ErrorsListCommand(const ErrorsOptions& options) {
   for (const state::ErrorItem& e : *items) {
     std::cout << fmt::format("{:>6}  {:<{}} {:<9} {:<10} {:<17} {:>8}  {:<24} {}{}\n", e.id, e.map,
                              map_width, Shorten(e.system, 9), Shorten(e.row_id, 10),
-                             Shorten(e.kind, 17), e.attempts, e.last_at, Shorten(e.reason, 70),
-                             e.status == "open" ? "" : " [" + e.status + "]");
+                             Shorten(e.kind, 17), e.attempts, state::IsoAt(e.last_at),
+                             Shorten(e.reason, 70),
+                             e.status == state::ItemStatus::kOpen
+                                 ? ""
+                                 : " [" + std::string(state::ItemStatusName(e.status)) + "]");
   }
   return kExitClean;
 }
@@ -234,7 +240,8 @@ int ErrorsRetryCommand(const ErrorsOptions& options) {
                                   : "no open error items\n");
     return kExitClean;
   }
-  return RequestAndProcess(options, *session, *items, "retry");
+  return RequestAndProcess(options, *session, *items,
+                           state::ItemRequest{state::ItemRequest::Kind::kRetry, ""});
 }
 
 int ErrorsResolveCommand(const ErrorsOptions& options) {
@@ -253,7 +260,8 @@ int ErrorsResolveCommand(const ErrorsOptions& options) {
           ", not a conflict: fix the data and use `duet errors retry`, or discard it"));
     }
   }
-  return RequestAndProcess(options, *session, *items, "take:" + options.take);
+  return RequestAndProcess(options, *session, *items,
+                           state::ItemRequest{state::ItemRequest::Kind::kTake, options.take});
 }
 
 int ErrorsDiscardCommand(const ErrorsOptions& options) {
@@ -268,7 +276,9 @@ int ErrorsDiscardCommand(const ErrorsOptions& options) {
   if (!items.ok()) return Fail(items.status());
   json out = json::array();
   for (const state::ErrorItem& e : *items) {
-    if (Status s = session->state->DiscardError(e.id, by); !s.ok()) return Fail(s);
+    if (Status s = session->state->DiscardError(e.id, by, state::NowSeconds()); !s.ok()) {
+      return Fail(s);
+    }
     out.push_back(e.id);
     if (!options.as_json) std::cout << fmt::format("item {}: discarded by {}\n", e.id, by);
   }

@@ -36,6 +36,7 @@ int PauseCommand(const PauseOptions& options) {
   if (!state.ok()) return Fail(state.status());
   state::Pause pause;
   pause.map = options.map;
+  pause.since = state::NowSeconds();
   pause.by = options.by;
   if (pause.by.empty()) {
     const char* user = std::getenv("USER");
@@ -49,13 +50,13 @@ int PauseCommand(const PauseOptions& options) {
   if (options.as_json) {
     std::cout << DumpJson(nlohmann::json{{"map", now.map},
                                          {"paused", true},
-                                         {"since", now.since},
+                                         {"since", state::IsoAt(now.since)},
                                          {"by", now.by},
                                          {"reason", now.reason}})
               << "\n";
   } else {
-    std::cout << fmt::format("map {} paused since {} by {}{}\n", now.map, now.since, now.by,
-                             now.reason.empty() ? "" : " (" + now.reason + ")");
+    std::cout << fmt::format("map {} paused since {} by {}{}\n", now.map, state::IsoAt(now.since),
+                             now.by, now.reason.empty() ? "" : " (" + now.reason + ")");
   }
   return kExitClean;
 }

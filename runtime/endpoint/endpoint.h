@@ -269,6 +269,16 @@ class Endpoint {
                                         std::string_view origin, const Position& after) = 0;
   // Forgets changes up to and including `through`; the stream's positions
   // and what later reads return are unchanged.
+  //
+  // This is also the engine's acknowledgment: it calls it, after the state
+  // store committed, with the lowest position any map of this process
+  // still needs on this endpoint (its checkpoint, or the commit end before
+  // an unconfirmed insert). Maps read the stream independently, each its
+  // own tables from its own checkpoint (a paused or failing map holds no
+  // other back); an endpoint whose source is one ordered stream that cannot
+  // be re-read per table (a replication slot) confirms `through` to it and
+  // serves the maps' reads from what it kept since: it must keep every
+  // change after the last `through` until the next.
   virtual Status PruneChangelog(const Position& through) = 0;
   // Waiting for changes without polling. ChangeFd is a descriptor that
   // becomes readable when another writer may have changed the database

@@ -56,7 +56,7 @@ Expected<double> SyncEngine::Impl::AlertValue(const AlertRule& rule, MapPlan& pl
   // A `for` rule looks at the last minute, again and again; `within` at its window.
   double window = rule.within ? rule.seconds : 60;
   if (rule.metric == "errors") {
-    Expected<int64_t> n = state->CountErrorsSince(plan.name, state::IsoAt(now - window));
+    Expected<int64_t> n = state->CountErrorsSince(plan.name, now - window);
     if (!n.ok()) return n.status();
     return static_cast<double>(*n);
   }
@@ -105,7 +105,7 @@ Status SyncEngine::Impl::EvaluateAlerts() {
       std::string text = fmt::format("map {}: {} (now {})", plan->name, rule.text, *value);
       if (log) log("alert: " + text + "; then " + rule.then);
       if (rule.then == "pause" && !IsPaused(*plan)) {
-        state::Pause pause{plan->name, state::IsoAt(clock->Now()), "duet", "alert: " + rule.text};
+        state::Pause pause{plan->name, clock->Now(), "duet", "alert: " + rule.text};
         if (Status s = state->Begin(); !s.ok()) return s;
         if (Status s = state->PauseMap(pause); !s.ok()) {
           state->Rollback();

@@ -344,6 +344,7 @@ void SyncEngine::Impl::RecordError(Batch& batch, int s, const RowId& id, const s
   item.other_id = other_row ? other_row->id : other_id;
   if (other_row) item.other_row = RowJson(batch.plan->side[1 - s], *other_row);
   item.detail = std::move(detail);
+  item.last_at = clock->Now();
   ++counts.errors;
   batch.has_errors = true;
   batch.state_ops.push_back([item](state::StateStore& st) { return st.RecordError(item); });
@@ -354,11 +355,12 @@ void SyncEngine::Impl::Resolved(Batch& batch, const std::string& left, const std
   std::string map = batch.plan->name;
   std::string systems[2] = {batch.plan->side[0].system, batch.plan->side[1].system};
   if (batch.has_errors && !keep_errors) {
+    double at = clock->Now();
     batch.state_ops.push_back([=](state::StateStore& st) {
       if (!left.empty()) {
-        if (Status s = st.ResolveErrors(map, systems[0], left); !s.ok()) return s;
+        if (Status s = st.ResolveErrors(map, systems[0], left, at); !s.ok()) return s;
       }
-      if (!right.empty()) return st.ResolveErrors(map, systems[1], right);
+      if (!right.empty()) return st.ResolveErrors(map, systems[1], right, at);
       return Status::Ok();
     });
   }

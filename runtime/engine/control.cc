@@ -35,18 +35,18 @@ Expected<int64_t> SyncEngine::Impl::ProcessRequests(MapPlan& plan) {
   if (!m.ok()) return m.status();
   if (m->phase != state::MapPhase::kLive) return 0;  // after the map's initial sync
   // One batch per kind of request: a `take` decides only its own pairs.
-  std::map<std::string, std::vector<const state::ErrorItem*>> by_request;
+  std::map<state::ItemRequest, std::vector<const state::ErrorItem*>> by_request;
   for (const state::ErrorItem& e : *requested) by_request[e.request].push_back(&e);
   for (const auto& [request, items] : by_request) {
     Batch batch;
     if (Status st = BeginBatch(batch, plan); !st.ok()) return st;
-    if (request.rfind("take:", 0) == 0) {
-      std::string system = request.substr(5);
+    if (request.kind == state::ItemRequest::Kind::kTake) {
+      const std::string& system = request.take;
       batch.take = system == plan.side[0].system ? 0 : system == plan.side[1].system ? 1 : -1;
     }
     for (const state::ErrorItem* e : items) {
       int s = e->system == plan.side[0].system ? 0 : 1;
-      Trace("request {} of item {}: map {} side {} row {}", request, e->id, plan.name, s,
+      Trace("request {} of item {}: map {} side {} row {}", request.Text(), e->id, plan.name, s,
             e->row_id);
       if (Status st = Reconcile(batch, s, e->row_id, -1); !st.ok()) {
         AbortBatch(batch);

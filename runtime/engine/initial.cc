@@ -177,7 +177,7 @@ Status SyncEngine::Impl::InitialSync(MapPlan& plan, const ProgressFn& progress,
       next.initial_done += static_cast<int64_t>(ids.size());
     }
     if (next.initial_step > 2) next.phase = state::MapPhase::kLive;
-    next.last_sync = state::IsoAt(clock->Now());
+    next.last_sync = clock->Now();
     Status committed = CommitBatch(batch, [&](state::StateStore& st) { return st.PutMap(next); });
     if (!committed.ok()) return committed;
     m = next;

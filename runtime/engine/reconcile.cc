@@ -463,9 +463,10 @@ void SyncEngine::Impl::NothingToSync(Batch& batch, int s, const RowId& id, const
   if (!batch.has_waiting && !batch.has_errors) return;
   std::string map = batch.plan->name;
   std::string system = batch.plan->side[s].system;
-  batch.state_ops.push_back([map, system, id, why](state::StateStore& st) {
+  double at = clock->Now();
+  batch.state_ops.push_back([map, system, id, why, at](state::StateStore& st) {
     if (Status r = st.RemoveWaiting(map, system, id); !r.ok()) return r;
-    return st.ResolveErrors(map, system, id, why);
+    return st.ResolveErrors(map, system, id, at, why);
   });
 }
 

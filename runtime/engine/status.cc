@@ -67,7 +67,7 @@ Expected<std::string> SyncEngine::StatusJson() {
     if (!gauges.ok()) return gauges.status();
     entry["linked"] = gauges->linked;
     entry["backlog"] = gauges->backlog;
-    entry["last_sync"] = m->last_sync ? json(*m->last_sync) : json(nullptr);
+    entry["last_sync"] = m->last_sync ? json(state::IsoAt(*m->last_sync)) : json(nullptr);
     entry["errors"] = gauges->open_errors;
     entry["waiting"] = gauges->waiting;
     if (m->phase == state::MapPhase::kInitial) {
@@ -94,13 +94,14 @@ Expected<std::string> SyncEngine::StatusJson() {
     entry["latency"] = latency;
     Expected<std::optional<state::Resync>> resync = impl_->state->GetResync(plan->name);
     if (!resync.ok()) return resync.status();
-    entry["resync"] = !*resync ? json(nullptr)
-                               : json{{"from", (*resync)->from},   {"done", (*resync)->done},
-                                      {"total", (*resync)->total}, {"started", (*resync)->started},
-                                      {"by", (*resync)->by},       {"where", (*resync)->where}};
+    entry["resync"] =
+        !*resync ? json(nullptr)
+                 : json{{"from", (*resync)->from},   {"done", (*resync)->done},
+                        {"total", (*resync)->total}, {"started", state::IsoAt((*resync)->started)},
+                        {"by", (*resync)->by},       {"where", (*resync)->where}};
     auto pause = paused->find(plan->name);
     entry["paused"] = pause == paused->end() ? json(nullptr)
-                                             : json{{"since", pause->second.since},
+                                             : json{{"since", state::IsoAt(pause->second.since)},
                                                     {"by", pause->second.by},
                                                     {"reason", pause->second.reason}};
     maps.push_back(std::move(entry));

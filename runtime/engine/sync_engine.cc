@@ -84,7 +84,7 @@ Expected<int64_t> SyncEngine::Impl::ProcessChanges(MapPlan& plan, size_t limit) 
     if (!synced) return Status::Ok();
     Expected<state::MapState> m = st.GetMap(name);
     if (!m.ok()) return m.status();
-    m->last_sync = state::IsoAt(clock->Now());
+    m->last_sync = clock->Now();
     return st.PutMap(*m);
   };
   bool sweep[2] = {false, false};
@@ -360,8 +360,7 @@ Status SyncEngine::Impl::StopMapIfSchemaChanged(MapPlan& plan, Status failure) {
     Status schema = plan.side[s].endpoint->CheckTables(tables);
     if (schema.ok()) continue;
     state->Rollback();  // nothing should be open; the failed batch was abandoned
-    state::Pause pause{plan.name, state::IsoAt(clock->Now()), "duet",
-                       "schema changed: " + schema.message()};
+    state::Pause pause{plan.name, clock->Now(), "duet", "schema changed: " + schema.message()};
     if (Status st = state->Begin(); !st.ok()) return st;
     if (Status st = state->PauseMap(pause); !st.ok()) {
       state->Rollback();
@@ -710,6 +709,7 @@ Status SyncEngine::StartResync(const std::string& map, const std::string& from,
     r.by = by;
     r.total = *total;
     r.where = where;
+    r.started = impl_->clock->Now();
     Position ends[2];
     for (int i = 0; i < 2 && resume_skipping; ++i) {
       Expected<Position> end = plan->side[i].endpoint->StreamEnd();

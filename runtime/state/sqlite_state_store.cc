@@ -213,7 +213,16 @@ constexpr char kErrorColumns[] =
     "coalesce(other_row, ''), coalesce(detail, ''), attempts, first_at, last_at, status, "
     "coalesce(request, ''), coalesce(closed_by, '')";
 
-ErrorItem ReadErrorItem(const Statement& st) {
+// A time the store wrote as ISO text; DataLoss naming `what` for text that
+// is not one (a store edited by hand).
+Expected<double> StoredTime(std::string_view text, const std::string& what) {
+  std::optional<double> t = ParseIso(text);
+  if (!t)
+    return DataLossError("state store: " + what + " is not a time: '" + std::string(text) + "'");
+  return *t;
+}
+
+Expected<ErrorItem> ReadErrorItem(const Statement& st) {
   ErrorItem e;
   e.id = st.ColumnInt(0);
   e.map = std::string(st.ColumnText(1));
@@ -226,12 +235,41 @@ ErrorItem ReadErrorItem(const Statement& st) {
   e.other_row = std::string(st.ColumnText(8));
   e.detail = std::string(st.ColumnText(9));
   e.attempts = st.ColumnInt(10);
-  e.first_at = std::string(st.ColumnText(11));
-  e.last_at = std::string(st.ColumnText(12));
-  e.status = std::string(st.ColumnText(13));
-  e.request = std::string(st.ColumnText(14));
+  std::string item = "error item " + std::to_string(e.id);
+  Expected<double> first = StoredTime(st.ColumnText(11), item + "'s first_at");
+  if (!first.ok()) return first.status();
+  Expected<double> last = StoredTime(st.ColumnText(12), item + "'s last_at");
+  if (!last.ok()) return last.status();
+  e.first_at = *first;
+  e.last_at = *last;
+  std::optional<ItemStatus> status = ParseItemStatus(st.ColumnText(13));
+  if (!status) {
+    return DataLossError("state store: " + item + " has status '" + std::string(st.ColumnText(13)) +
+                         "'");
+  }
+  e.status = *status;
+  std::optional<ItemRequest> request = ItemRequest::Parse(st.ColumnText(14));
+  if (!request) {
+    return DataLossError("state store: " + item + " has request '" +
+                         std::string(st.ColumnText(14)) + "'");
+  }
+  e.request = std::move(*request);
   e.closed_by = std::string(st.ColumnText(15));
   return e;
+}
+
+// Steps `st` (a statement of `db`) to its end, reading an error item per
+// row.
+Expected<std::vector<ErrorItem>> ReadErrorItems(const sqlite::Db& db, Statement& st) {
+  std::vector<ErrorItem> out;
+  int rc;
+  while ((rc = st.Step()) == SQLITE_ROW) {
+    Expected<ErrorItem> e = ReadErrorItem(st);
+    if (!e.ok()) return e.status();
+    out.push_back(std::move(*e));
+  }
+  if (rc != SQLITE_DONE) return db.Error("reading the error queue");
+  return out;
 }
 
 std::optional<std::string> OptionalText(const Statement& s, int i) {
@@ -534,7 +572,11 @@ Expected<MapState> SqliteStateStore::GetMap(const std::string& name) {
     map.initial_cursor = OptionalText(*st, 2);
     map.initial_done = st->ColumnInt(3);
     map.initial_total = st->ColumnInt(4);
-    map.last_sync = OptionalText(*st, 5);
+    if (std::optional<std::string> at = OptionalText(*st, 5)) {
+      Expected<double> t = StoredTime(*at, "map " + name + "'s last_sync");
+      if (!t.ok()) return t.status();
+      map.last_sync = *t;
+    }
   } else if (rc != SQLITE_DONE) {
     return db_->Error("reading map state");
   }
@@ -555,7 +597,7 @@ Status SqliteStateStore::PutMap(const MapState& map) {
   // The total is an estimate counted at the start; rows added since are
   // read too. It grows with them, so done never shows above total.
   st.BindInt(6, std::max(map.initial_total, map.initial_done));
-  if (map.last_sync) st.BindText(7, *map.last_sync);
+  if (map.last_sync) st.BindText(7, IsoAt(*map.last_sync));
   return db_->Run(st);
 }
 
@@ -811,7 +853,7 @@ Expected<std::vector<Waiting>> SqliteStateStore::ListWaiting(const std::string& 
 }
 
 Status SqliteStateStore::RecordError(const ErrorItem& item) {
-  std::string now = NowIso();
+  std::string now = IsoAt(item.last_at);
   Expected<Statement*> update = db_->Prepare(
       "UPDATE duet_errors SET kind = ?4, reason = ?5, source_row = ?6, attempts = attempts + 1, "
       "last_at = ?7, other_id = ?8, other_row = ?9, detail = ?10 "
@@ -850,7 +892,8 @@ Status SqliteStateStore::RecordError(const ErrorItem& item) {
 }
 
 Status SqliteStateStore::ResolveErrors(const std::string& map, const std::string& system,
-                                       const std::string& row_id, const std::string& why) {
+                                       const std::string& row_id, double at,
+                                       const std::string& why) {
   Expected<Statement*> s = db_->Prepare(
       "UPDATE duet_errors SET status = 'resolved', last_at = ?4, "
       "closed_by = CASE WHEN ?5 = '' THEN closed_by ELSE 'duet' END, "
@@ -860,7 +903,7 @@ Status SqliteStateStore::ResolveErrors(const std::string& map, const std::string
   (*s)->BindText(1, map);
   (*s)->BindText(2, system);
   (*s)->BindText(3, row_id);
-  (*s)->BindText(4, NowIso());
+  (*s)->BindText(4, IsoAt(at));
   (*s)->BindText(5, why);
   return db_->Run(**s);
 }
@@ -956,7 +999,7 @@ Status SqliteStateStore::PutResync(const Resync& r) {
   }
   st.BindInt(5, r.done);
   st.BindInt(6, std::max(r.total, r.done));  // an estimate, as the initial sync's
-  st.BindText(7, r.started.empty() ? NowIso() : r.started);
+  st.BindText(7, IsoAt(r.started));
   st.BindText(8, r.by);
   st.BindText(9, r.where);
   return db_->Run(st);
@@ -979,7 +1022,9 @@ Expected<std::optional<Resync>> SqliteStateStore::GetResync(const std::string& m
   r.cursor = OptionalText(*st, 2);
   r.done = st->ColumnInt(3);
   r.total = st->ColumnInt(4);
-  r.started = std::string(st->ColumnText(5));
+  Expected<double> started = StoredTime(st->ColumnText(5), "the resync of map " + map + "'s start");
+  if (!started.ok()) return started.status();
+  r.started = *started;
   r.by = std::string(st->ColumnText(6));
   r.where = std::string(st->ColumnText(7));
   return std::optional<Resync>(std::move(r));
@@ -998,7 +1043,7 @@ Status SqliteStateStore::PauseMap(const Pause& pause) {
       "ON CONFLICT (map) DO NOTHING");
   if (!s.ok()) return s.status();
   (*s)->BindText(1, pause.map);
-  (*s)->BindText(2, pause.since.empty() ? NowIso() : pause.since);
+  (*s)->BindText(2, IsoAt(pause.since));
   (*s)->BindText(3, pause.by);
   (*s)->BindText(4, pause.reason);
   return db_->Run(**s);
@@ -1020,8 +1065,10 @@ Expected<std::map<std::string, Pause>> SqliteStateStore::Paused() {
   std::map<std::string, Pause> out;
   int rc;
   while ((rc = st->Step()) == SQLITE_ROW) {
-    Pause p{std::string(st->ColumnText(0)), std::string(st->ColumnText(1)),
-            std::string(st->ColumnText(2)), std::string(st->ColumnText(3))};
+    std::string map(st->ColumnText(0));
+    Expected<double> since = StoredTime(st->ColumnText(1), "the pause of map " + map);
+    if (!since.ok()) return since.status();
+    Pause p{map, *since, std::string(st->ColumnText(2)), std::string(st->ColumnText(3))};
     out.emplace(p.map, std::move(p));
   }
   if (rc != SQLITE_DONE) return db_->Error("reading paused maps");
@@ -1044,15 +1091,8 @@ Expected<std::vector<ErrorItem>> SqliteStateStore::ListErrors(const ErrorFilter&
   st->BindText(1, filter.map);
   st->BindText(2, filter.kind);
   st->BindInt(3, filter.open_only ? 1 : 0);
-  std::string cutoff = filter.older_than_seconds > 0
-                           ? IsoAt(NowSeconds() - filter.older_than_seconds)
-                           : std::string("9999");
-  st->BindText(4, cutoff);
-  std::vector<ErrorItem> out;
-  int rc;
-  while ((rc = st->Step()) == SQLITE_ROW) out.push_back(ReadErrorItem(**s));
-  if (rc != SQLITE_DONE) return db_->Error("reading the error queue");
-  return out;
+  st->BindText(4, filter.first_at_most ? IsoAt(*filter.first_at_most) : std::string("9999"));
+  return ReadErrorItems(*db_, **s);
 }
 
 Expected<std::optional<ErrorItem>> SqliteStateStore::GetError(int64_t id) {
@@ -1062,17 +1102,23 @@ Expected<std::optional<ErrorItem>> SqliteStateStore::GetError(int64_t id) {
   ScopedStatement st(*s);
   st->BindInt(1, id);
   int rc = st->Step();
-  if (rc == SQLITE_ROW) return std::optional<ErrorItem>(ReadErrorItem(**s));
+  if (rc == SQLITE_ROW) {
+    Expected<ErrorItem> e = ReadErrorItem(**s);
+    if (!e.ok()) return e.status();
+    return std::optional<ErrorItem>(std::move(*e));
+  }
   if (rc != SQLITE_DONE) return db_->Error("reading an error item");
   return std::optional<ErrorItem>();
 }
 
-Status SqliteStateStore::RequestRetry(int64_t id, const std::string& request) {
+Status SqliteStateStore::RequestRetry(int64_t id, const ItemRequest& request) {
+  if (request.empty())
+    return InvalidArgumentError("an empty request for error item " + std::to_string(id));
   Expected<Statement*> s =
       db_->Prepare("UPDATE duet_errors SET request = ?2 WHERE id = ?1 AND status = 'open'");
   if (!s.ok()) return s.status();
   (*s)->BindInt(1, id);
-  (*s)->BindText(2, request);
+  (*s)->BindText(2, request.Text());
   if (Status st = db_->Run(**s); !st.ok()) return st;
   if (sqlite3_changes(db_->handle()) == 0) {
     return NotFoundError("no open error item " + std::to_string(id));
@@ -1088,11 +1134,7 @@ Expected<std::vector<ErrorItem>> SqliteStateStore::RequestedErrors(const std::st
   if (!s.ok()) return s.status();
   ScopedStatement st(*s);
   st->BindText(1, map);
-  std::vector<ErrorItem> out;
-  int rc;
-  while ((rc = st->Step()) == SQLITE_ROW) out.push_back(ReadErrorItem(**s));
-  if (rc != SQLITE_DONE) return db_->Error("reading the error queue");
-  return out;
+  return ReadErrorItems(*db_, **s);
 }
 
 Status SqliteStateStore::ClearRequest(int64_t id) {
@@ -1102,14 +1144,14 @@ Status SqliteStateStore::ClearRequest(int64_t id) {
   return db_->Run(**s);
 }
 
-Status SqliteStateStore::DiscardError(int64_t id, const std::string& by) {
+Status SqliteStateStore::DiscardError(int64_t id, const std::string& by, double at) {
   Expected<Statement*> s = db_->Prepare(
       "UPDATE duet_errors SET status = 'discarded', closed_by = ?2, last_at = ?3, request = NULL "
       "WHERE id = ?1 AND status = 'open'");
   if (!s.ok()) return s.status();
   (*s)->BindInt(1, id);
   (*s)->BindText(2, by);
-  (*s)->BindText(3, NowIso());
+  (*s)->BindText(3, IsoAt(at));
   if (Status st = db_->Run(**s); !st.ok()) return st;
   if (sqlite3_changes(db_->handle()) == 0) {
     return NotFoundError("no open error item " + std::to_string(id));
@@ -1117,14 +1159,13 @@ Status SqliteStateStore::DiscardError(int64_t id, const std::string& by) {
   return Status::Ok();
 }
 
-Expected<int64_t> SqliteStateStore::CountErrorsSince(const std::string& map,
-                                                     const std::string& since) {
+Expected<int64_t> SqliteStateStore::CountErrorsSince(const std::string& map, double since) {
   Expected<Statement*> s =
       db_->Prepare("SELECT count(*) FROM duet_errors WHERE map = ?1 AND last_at >= ?2");
   if (!s.ok()) return s.status();
   ScopedStatement st(*s);
   st->BindText(1, map);
-  st->BindText(2, since);
+  st->BindText(2, IsoAt(since));
   if (st->Step() != SQLITE_ROW) return db_->Error("counting error items");
   return st->ColumnInt(0);
 }

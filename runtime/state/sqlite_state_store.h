@@ -77,7 +77,7 @@ class SqliteStateStore final : public StateStore {
 
   Status RecordError(const ErrorItem& item) override;
   Status ResolveErrors(const std::string& map, const std::string& system, const std::string& row_id,
-                       const std::string& why = "") override;
+                       double at, const std::string& why = "") override;
   Status PauseMap(const Pause& pause) override;
   Status ResumeMap(const std::string& map) override;
   Expected<std::map<std::string, Pause>> Paused() override;
@@ -94,13 +94,13 @@ class SqliteStateStore final : public StateStore {
 
   Expected<std::vector<ErrorItem>> OpenErrors(const std::string& map) override;
   Expected<int64_t> CountOpenErrors(const std::string& map) override;
-  Expected<int64_t> CountErrorsSince(const std::string& map, const std::string& since) override;
+  Expected<int64_t> CountErrorsSince(const std::string& map, double since) override;
   Expected<std::vector<ErrorItem>> ListErrors(const ErrorFilter& filter) override;
   Expected<std::optional<ErrorItem>> GetError(int64_t id) override;
-  Status RequestRetry(int64_t id, const std::string& request) override;
+  Status RequestRetry(int64_t id, const ItemRequest& request) override;
   Expected<std::vector<ErrorItem>> RequestedErrors(const std::string& map) override;
   Status ClearRequest(int64_t id) override;
-  Status DiscardError(int64_t id, const std::string& by) override;
+  Status DiscardError(int64_t id, const std::string& by, double at) override;
 
  private:
   explicit SqliteStateStore(std::unique_ptr<sqlite::Db> db);

@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "runtime/base/status.h"
@@ -33,7 +34,7 @@ struct MapState {
   std::optional<std::string> initial_cursor;
   int64_t initial_done = 0;
   int64_t initial_total = 0;
-  std::optional<std::string> last_sync;  // ISO time of the last committed batch
+  std::optional<double> last_sync;  // when the last batch committed, Unix seconds
 };
 
 struct Link {
@@ -54,6 +55,26 @@ struct Waiting {
   std::string reason;
 };
 
+enum class ItemStatus { kOpen, kResolved, kDiscarded };
+// "open", "resolved", "discarded": as `duet errors` shows and stores them.
+std::string_view ItemStatusName(ItemStatus status);
+std::optional<ItemStatus> ParseItemStatus(std::string_view name);
+
+// What an operator asked of an open item (`duet errors retry|resolve`):
+// reconcile its pair again, or with `take`'s side winning.
+struct ItemRequest {
+  enum class Kind { kNone, kRetry, kTake };
+  Kind kind = Kind::kNone;
+  std::string take;  // kTake: the system whose row wins
+  bool empty() const { return kind == Kind::kNone; }
+  // "", "retry" or "take:SYSTEM".
+  std::string Text() const;
+  // nullopt for text that is none of those.
+  static std::optional<ItemRequest> Parse(std::string_view text);
+  bool operator==(const ItemRequest& other) const = default;
+  auto operator<=>(const ItemRequest& other) const = default;
+};
+
 // An item of the error queue (docs/operations.md). `system` is the side the
 // change came from; the other side's row, when there is one, is `other_id`.
 struct ErrorItem {
@@ -68,10 +89,12 @@ struct ErrorItem {
   std::string other_row;  // JSON, likewise; empty when there is no partner
   std::string detail;     // JSON; for a conflict: each field's values and base
   int64_t attempts = 0;
-  std::string first_at;
-  std::string last_at;
-  std::string status;   // open, resolved or discarded
-  std::string request;  // open items: "retry", "take:SYSTEM", or empty
+  // Unix seconds: when the item was first recorded, and when it was last
+  // recorded again or closed. RecordError stamps both from `last_at`.
+  double first_at = 0;
+  double last_at = 0;
+  ItemStatus status = ItemStatus::kOpen;
+  ItemRequest request;  // open items only
   std::string closed_by;
 };
 
@@ -79,7 +102,7 @@ struct ErrorItem {
 // written until it is resumed; its changes wait in the changelogs.
 struct Pause {
   std::string map;
-  std::string since;  // ISO time
+  double since = 0;  // Unix seconds
   std::string by;
   std::string reason;
 };
@@ -93,7 +116,7 @@ struct Resync {
   std::optional<std::string> cursor;
   int64_t done = 0;
   int64_t total = 0;
-  std::string started;  // ISO time
+  double started = 0;  // Unix seconds
   std::string by;
   // Only `from`'s rows for which this holds (an SQL condition), and only
   // step 1; empty: every pair.
@@ -121,7 +144,8 @@ struct ErrorFilter {
   std::string map;   // empty: every map
   std::string kind;  // empty: every kind
   bool open_only = true;
-  double older_than_seconds = 0;  // first recorded at least this long ago
+  // Only items first recorded at or before this time (Unix seconds).
+  std::optional<double> first_at_most;
 };
 
 // The state store's interface (docs/sync.md, "The state store"). One
@@ -224,13 +248,16 @@ class StateStore {
                                const std::string& row_id) = 0;
   virtual Expected<std::vector<Waiting>> ListWaiting(const std::string& map) = 0;
 
-  // Opens an item, or counts another attempt of the open item of that row.
+  // Opens an item, or counts another attempt of the open item of that row,
+  // at item.last_at (a new item's first_at too).
   virtual Status RecordError(const ErrorItem& item) = 0;
-  // Resolves the open items of the row; no-op when there are none. With
-  // `why` (the row no longer exists, say) they are closed by duet without a
-  // sync: closed_by is "duet" and `why` is added to each item's reason.
+  // Resolves the open items of the row at time `at`; no-op when there are
+  // none. With `why` (the row no longer exists, say) they are closed by duet
+  // without a sync: closed_by is "duet" and `why` is added to each item's
+  // reason.
   virtual Status ResolveErrors(const std::string& map, const std::string& system,
-                               const std::string& row_id, const std::string& why = "") = 0;
+                               const std::string& row_id, double at,
+                               const std::string& why = "") = 0;
   // Pausing a paused map keeps its first pause; resuming one that is not
   // paused is NotFound.
   virtual Status PauseMap(const Pause& pause) = 0;
@@ -253,19 +280,20 @@ class StateStore {
 
   virtual Expected<std::vector<ErrorItem>> OpenErrors(const std::string& map) = 0;
   virtual Expected<int64_t> CountOpenErrors(const std::string& map) = 0;
-  // Items of the map recorded or attempted again at or after `since` (ISO).
-  virtual Expected<int64_t> CountErrorsSince(const std::string& map, const std::string& since) = 0;
+  // Items of the map recorded or attempted again at or after `since`.
+  virtual Expected<int64_t> CountErrorsSince(const std::string& map, double since) = 0;
   virtual Expected<std::vector<ErrorItem>> ListErrors(const ErrorFilter& filter) = 0;
   virtual Expected<std::optional<ErrorItem>> GetError(int64_t id) = 0;
   // Asks whoever runs the map next (a running `duet run`, or the command
-  // itself) to reconcile the item's pair again: `request` is "retry" or
-  // "take:SYSTEM". NotFound unless the item is open.
-  virtual Status RequestRetry(int64_t id, const std::string& request) = 0;
+  // itself) to reconcile the item's pair again. NotFound unless the item is
+  // open; InvalidArgument for an empty request.
+  virtual Status RequestRetry(int64_t id, const ItemRequest& request) = 0;
   // Open items of the map with a request, oldest first.
   virtual Expected<std::vector<ErrorItem>> RequestedErrors(const std::string& map) = 0;
   virtual Status ClearRequest(int64_t id) = 0;
-  // Closes an open item without touching the data. NotFound unless open.
-  virtual Status DiscardError(int64_t id, const std::string& by) = 0;
+  // Closes an open item at time `at` without touching the data. NotFound
+  // unless open.
+  virtual Status DiscardError(int64_t id, const std::string& by, double at) = 0;
 };
 
 // The status Commit returns once another worker took the lease, and how to
@@ -278,9 +306,15 @@ bool IsLeaseLost(const Status& status);
 Status EarlierSchemaError(const std::string& detail);
 bool IsEarlierSchema(const Status& status);
 
-// The current time as ISO text with milliseconds, "2026-11-26T10:04:11.120Z".
-std::string NowIso();
+// A time as ISO text with milliseconds, "2026-11-26T10:04:11.120Z", and
+// back (nullopt for text that is not such a time, with or without the
+// milliseconds). The state store keeps times as this text, readable with
+// the database's own client; its interface carries Unix seconds.
 std::string IsoAt(double unix_seconds);
+std::optional<double> ParseIso(std::string_view text);
+// The current time as ISO text, and in Unix seconds (the system clock; the
+// engine reads its own, base::Clock).
+std::string NowIso();
 double NowSeconds();
 
 }  // namespace duet::state

@@ -195,7 +195,7 @@ TEST_P(StateStoreConformance, MapsAndCheckpoints) {
   m.initial_cursor = "c";
   m.initial_done = 5;
   m.initial_total = 9;
-  m.last_sync = "2026-01-01T00:00:00.000Z";
+  m.last_sync = 1767225600.25;  // 2026-01-01T00:00:00.250Z
   ASSERT_TRUE(store->PutMap(m).ok());
   Expected<state::MapState> back = store->GetMap("m");
   ASSERT_TRUE(back.ok());
@@ -235,41 +235,50 @@ TEST_P(StateStoreConformance, ErrorQueueLifecycle) {
   item.kind = "conflict";
   item.reason = "first";
   item.detail = "{}";
+  item.last_at = 1000.5;
   ASSERT_TRUE(store->RecordError(item).ok());
   item.reason = "second";
+  item.last_at = 2000.25;
   ASSERT_TRUE(store->RecordError(item).ok());
   Expected<std::vector<state::ErrorItem>> open = store->OpenErrors("m");
   ASSERT_TRUE(open.ok());
   ASSERT_EQ(open->size(), 1u) << "one open item per row";
   EXPECT_EQ((*open)[0].attempts, 2);
   EXPECT_EQ((*open)[0].reason, "second");
-  EXPECT_EQ((*open)[0].status, "open");
+  EXPECT_EQ((*open)[0].status, state::ItemStatus::kOpen);
+  EXPECT_EQ((*open)[0].first_at, 1000.5) << "times come back to the millisecond";
+  EXPECT_EQ((*open)[0].last_at, 2000.25);
   int64_t id = (*open)[0].id;
   EXPECT_EQ(*store->CountOpenErrors("m"), 1);
-  EXPECT_EQ(*store->CountErrorsSince("m", "2000"), 1);
+  EXPECT_EQ(*store->CountErrorsSince("m", 2000), 1);
+  EXPECT_EQ(*store->CountErrorsSince("m", 2000.5), 0);
+  EXPECT_EQ(store->RequestRetry(id, state::ItemRequest()).code(), StatusCode::kInvalidArgument);
 
-  ASSERT_TRUE(store->RequestRetry(id, "take:fo").ok());
+  state::ItemRequest take_fo{state::ItemRequest::Kind::kTake, "fo"};
+  ASSERT_TRUE(store->RequestRetry(id, take_fo).ok());
   Expected<std::vector<state::ErrorItem>> requested = store->RequestedErrors("m");
   ASSERT_TRUE(requested.ok());
   ASSERT_EQ(requested->size(), 1u);
-  EXPECT_EQ((*requested)[0].request, "take:fo");
+  EXPECT_EQ((*requested)[0].request, take_fo);
   ASSERT_TRUE(store->ClearRequest(id).ok());
   EXPECT_TRUE(store->RequestedErrors("m")->empty());
 
-  ASSERT_TRUE(store->ResolveErrors("m", "fo", "5", "the row is gone").ok());
+  ASSERT_TRUE(store->ResolveErrors("m", "fo", "5", 3000, "the row is gone").ok());
   Expected<std::optional<state::ErrorItem>> closed = store->GetError(id);
   ASSERT_TRUE(closed.ok() && *closed);
-  EXPECT_EQ((*closed)->status, "resolved");
+  EXPECT_EQ((*closed)->status, state::ItemStatus::kResolved);
+  EXPECT_EQ((*closed)->last_at, 3000) << "closed at `at`";
   EXPECT_EQ((*closed)->closed_by, "duet");
   EXPECT_NE((*closed)->reason.find("the row is gone"), std::string::npos);
-  EXPECT_EQ(store->RequestRetry(id, "retry").code(), StatusCode::kNotFound);
-  EXPECT_EQ(store->DiscardError(id, "ops").code(), StatusCode::kNotFound);
+  EXPECT_EQ(store->RequestRetry(id, {state::ItemRequest::Kind::kRetry, ""}).code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(store->DiscardError(id, "ops", 3001).code(), StatusCode::kNotFound);
 
   ASSERT_TRUE(store->RecordError(item).ok());
   open = store->OpenErrors("m");
   ASSERT_TRUE(open.ok() && open->size() == 1u);
   EXPECT_NE((*open)[0].id, id) << "a new item after the old one closed";
-  ASSERT_TRUE(store->DiscardError((*open)[0].id, "ops").ok());
+  ASSERT_TRUE(store->DiscardError((*open)[0].id, "ops", 3002).ok());
   EXPECT_EQ(*store->CountOpenErrors("m"), 0);
   state::ErrorFilter all;
   all.open_only = false;
@@ -281,13 +290,13 @@ TEST_P(StateStoreConformance, ErrorQueueLifecycle) {
 TEST_P(StateStoreConformance, PauseResyncWaitingLatency) {
   Store store = Open();
   ASSERT_TRUE(store);
-  ASSERT_TRUE(store->PauseMap({"m", "", "ops", "first"}).ok());
-  ASSERT_TRUE(store->PauseMap({"m", "", "ops", "second"}).ok());
+  ASSERT_TRUE(store->PauseMap({"m", 1500.125, "ops", "first"}).ok());
+  ASSERT_TRUE(store->PauseMap({"m", 1600, "ops", "second"}).ok());
   Expected<std::map<std::string, state::Pause>> paused = store->Paused();
   ASSERT_TRUE(paused.ok());
   ASSERT_EQ(paused->count("m"), 1u);
   EXPECT_EQ(paused->at("m").reason, "first") << "the first pause stays";
-  EXPECT_FALSE(paused->at("m").since.empty());
+  EXPECT_EQ(paused->at("m").since, 1500.125);
   ASSERT_TRUE(store->ResumeMap("m").ok());
   EXPECT_EQ(store->ResumeMap("m").code(), StatusCode::kNotFound);
   EXPECT_TRUE(store->Paused()->empty());
@@ -424,7 +433,7 @@ TEST_P(StateStoreConformance, AWorkerThatLostItsLeaseCannotCommit) {
   EXPECT_TRUE(third->Commit().ok());
   Store operator_command = OpenAt(url_);
   ASSERT_TRUE(operator_command);
-  EXPECT_TRUE(operator_command->PauseMap({"m", "", "ops", "x"}).ok());
+  EXPECT_TRUE(operator_command->PauseMap({"m", 1, "ops", "x"}).ok());
   ASSERT_TRUE(operator_command->Begin().ok());
   EXPECT_TRUE(operator_command->ResumeMap("m").ok());
   EXPECT_TRUE(operator_command->Commit().ok());

@@ -32,9 +32,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   duet::state::ErrorItem item;
   item.id = in.ConsumeIntegral<int64_t>();
   item.attempts = in.ConsumeIntegral<int64_t>();
-  for (std::string* text : {&item.map, &item.system, &item.row_id, &item.kind, &item.reason,
-                            &item.other_id, &item.first_at, &item.last_at, &item.status,
-                            &item.request, &item.closed_by, &item.detail, &item.other_row}) {
+  // Times are any double (NaN, infinities, far past and future included).
+  item.first_at = in.ConsumeFloatingPoint<double>();
+  item.last_at = in.ConsumeFloatingPoint<double>();
+  item.status =
+      in.PickValueInArray({duet::state::ItemStatus::kOpen, duet::state::ItemStatus::kResolved,
+                           duet::state::ItemStatus::kDiscarded});
+  item.request.kind = in.PickValueInArray({duet::state::ItemRequest::Kind::kNone,
+                                           duet::state::ItemRequest::Kind::kRetry,
+                                           duet::state::ItemRequest::Kind::kTake});
+  for (std::string* text :
+       {&item.map, &item.system, &item.row_id, &item.kind, &item.reason, &item.other_id,
+        &item.request.take, &item.closed_by, &item.detail, &item.other_row}) {
     *text = in.ConsumeRandomLengthString(256);
   }
   item.source_row = in.ConsumeRemainingBytesAsString();

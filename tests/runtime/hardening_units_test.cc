@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <cmath>
 
 #include <filesystem>
 #include <fstream>
@@ -130,6 +131,7 @@ TEST_F(FilesTest, StateStoreIsPrivateAndProgressNeverShowsMoreDoneThanTotal) {
   state::Resync r;
   r.map = "items";
   r.from = "fo";
+  r.started = 1767225600.5;
   r.done = 12;
   r.total = 10;
   ASSERT_TRUE((*store)->PutResync(r).ok());
@@ -137,6 +139,31 @@ TEST_F(FilesTest, StateStoreIsPrivateAndProgressNeverShowsMoreDoneThanTotal) {
   ASSERT_TRUE(resync.ok() && resync->has_value());
   EXPECT_EQ((**resync).done, 12);
   EXPECT_EQ((**resync).total, 12);
+  EXPECT_EQ((**resync).started, 1767225600.5);
+}
+
+// The state store keeps times as ISO text readable with the database's own
+// client and hands Unix seconds to the runtime: the two convert to the
+// millisecond, and a damaged value is text that says so, never a crash.
+TEST(StateTimes, IsoTextAndSecondsConvertToTheMillisecond) {
+  EXPECT_EQ(state::IsoAt(0), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(state::IsoAt(1767225600.25), "2026-01-01T00:00:00.250Z");
+  EXPECT_EQ(state::IsoAt(1767225600.9996), "2026-01-01T00:00:01.000Z") << "rounded";
+  EXPECT_EQ(state::IsoAt(-0.5), "1969-12-31T23:59:59.500Z");
+  for (double t : {0.0, 1.001, 1767225600.25, 4102444799.999}) {
+    std::optional<double> back = state::ParseIso(state::IsoAt(t));
+    ASSERT_TRUE(back) << t;
+    EXPECT_NEAR(*back, t, 0.0005) << t;
+  }
+  EXPECT_EQ(state::ParseIso("2026-01-01T00:00:00Z"), 1767225600.0);
+  for (std::string_view bad :
+       {"", "2026-01-01", "2026-01-01T00:00:00", "2026-13-01T00:00:00Z", "2026-01-01T00:00:00.25Z",
+        "2026-01-01 00:00:00.000Z", "x026-01-01T00:00:00.000Z"}) {
+    EXPECT_FALSE(state::ParseIso(bad)) << bad;
+  }
+  for (double bad : {std::nan(""), HUGE_VAL, -HUGE_VAL, 1e300, -1e300}) {
+    EXPECT_EQ(state::IsoAt(bad), "invalid time");
+  }
 }
 
 }  // namespace
