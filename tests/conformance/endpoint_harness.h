@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,8 @@ struct HarnessFactory {
   std::string name;
   std::function<std::unique_ptr<EndpointHarness>()> make;
 };
+// How GoogleTest shows a parameter (in ctest's list and in failures).
+inline void PrintTo(const HarnessFactory& f, std::ostream* os) { *os << f.name; }
 // Every harness the suite runs against.
 std::vector<HarnessFactory> Harnesses();
 

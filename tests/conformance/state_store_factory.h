@@ -5,6 +5,7 @@
 #define DUET_TESTS_CONFORMANCE_STATE_STORE_FACTORY_H_
 
 #include <filesystem>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,8 @@ struct StateStoreFactory {
   // encoding of the endpoint those versions ran on).
   endpoint::Position (*position_of)(int64_t seq);
 };
+// How GoogleTest shows a parameter (in ctest's list and in failures).
+inline void PrintTo(const StateStoreFactory& f, std::ostream* os) { *os << f.name; }
 
 // Every implementation; a new one is added here.
 std::vector<StateStoreFactory> StateStoreFactories();

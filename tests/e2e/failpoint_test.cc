@@ -10,6 +10,7 @@
 // item, and `duet drift` clean. Every test asserts that its failpoint acted
 // exactly once, so the coverage cannot drop unseen.
 #include <map>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -106,6 +107,10 @@ struct LiveCase {
   bool from_fo;
   const char* action;  // kill | fail | error (transient, retried in the process)
 };
+void PrintTo(const LiveCase& c, std::ostream* os) {
+  *os << c.point << " " << static_cast<int>(c.op) << " from " << (c.from_fo ? "fo" : "ce") << " "
+      << c.action;
+}
 
 std::string Name(const testing::TestParamInfo<LiveCase>& info) {
   std::string point = info.param.point;
@@ -211,6 +216,7 @@ struct InitialCase {
   const char* point;
   const char* action;
 };
+void PrintTo(const InitialCase& c, std::ostream* os) { *os << c.point << " " << c.action; }
 
 class InitialFailpointTest : public FailpointTest,
                              public testing::WithParamInterface<InitialCase> {};
