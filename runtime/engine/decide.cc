@@ -2,6 +2,9 @@
 #include "runtime/engine/decide.h"
 
 #include <cstddef>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace duet::engine {
 
@@ -135,42 +138,55 @@ Decision DecideUnlinked(const PairSnapshot& pair) {
   return d;
 }
 
-// Whether each side changed field `field` since the base (both, without one).
-void FieldChanged(const PairSnapshot& pair, const FieldPlan& field, const bool flows[2],
-                  bool changed[2]) {
+// The side field `field` flows from alone, or -1 when it flows both ways
+// (or from a constant, which no row changes).
+int OneWaySource(const FieldPlan& field) {
+  for (int s = 0; s < 2; ++s) {
+    if (!field.slots[s].empty() && field.slots[1 - s].empty() && !field.constant[s]) return s;
+  }
+  return -1;
+}
+
+// Whether each side changed field `field` since the base (both, without one),
+// side i's outputs being proj[i]'s.
+void FieldChanged(const PairSnapshot& pair, const FieldPlan& field, const Projection* const proj[2],
+                  const bool flows[2], bool changed[2]) {
   changed[0] = changed[1] = !pair.base;
   if (!pair.base) return;
   for (int i = 0; i < 2; ++i) {
     for (int j : field.slots[i]) {
       // Side i's projection, and the other side's own value of the column.
-      if (flows[i] && !(At(pair.proj[i]->values, j) == At(pair.base->p[i], j))) changed[i] = true;
+      if (flows[i] && !(At(proj[i]->values, j) == At(pair.base->p[i], j))) changed[i] = true;
       if (!(Current(pair, 1 - i, j) == At(pair.base->c[1 - i], j))) changed[1 - i] = true;
     }
   }
 }
 
 // The side whose values field `field` takes: 0 or 1; -1 to leave it alone;
-// -2 for a conflict; nullopt with *need set when a fact is missing.
-std::optional<int> FieldWinner(const PairSnapshot& pair, const FieldPlan& field, Need* need) {
+// -2 for a conflict; nullopt with *need set when a fact is missing. Side
+// i's outputs are proj[i]'s.
+std::optional<int> FieldWinner(const PairSnapshot& pair, const FieldPlan& field,
+                               const Projection* const proj[2], Need* need) {
   constexpr int kLeave = -1;
   constexpr int kConflict = -2;
-  bool flows[2] = {!field.slots[0].empty() && pair.proj[0]->status == DUET_OK,
-                   !field.slots[1].empty() && pair.proj[1]->status == DUET_OK};
+  bool flows[2] = {!field.slots[0].empty() && proj[0]->status == DUET_OK,
+                   !field.slots[1].empty() && proj[1]->status == DUET_OK};
   if (!flows[0] && !flows[1]) return kLeave;
   bool differs = false;
   for (int i = 0; i < 2; ++i) {
     if (!flows[i]) continue;
     for (int j : field.slots[i]) {
-      differs = differs || !(At(pair.proj[i]->values, j) == Current(pair, 1 - i, j));
+      differs = differs || !(At(proj[i]->values, j) == Current(pair, 1 - i, j));
     }
   }
   if (!differs) return kLeave;
   bool changed[2];
-  FieldChanged(pair, field, flows, changed);
+  FieldChanged(pair, field, proj, flows, changed);
   if (flows[0] != flows[1]) {
     // One-way: only the source's changes flow; edits of the target column
-    // are left alone until the source changes, or a resync from the source
-    // (`take`) writes its value.
+    // are left alone until the source's value changes (the merge's writes
+    // into the source row included, see DecideMerge), or a resync from the
+    // source (`take`) writes its value.
     int source = flows[0] ? 0 : 1;
     if (pair.just_inserted && field.constant[source]) return kLeave;
     bool taken = pair.take == source && !field.constant[source];
@@ -197,30 +213,183 @@ std::optional<int> FieldWinner(const PairSnapshot& pair, const FieldPlan& field,
   return *w < 0 ? kConflict : *w;
 }
 
-// Both rows exist: field by field.
-Decision DecideMerge(const PairSnapshot& pair) {
+// Both rows exist, field by field: side i's outputs are from[i]'s, and the
+// one-way fields from a side whose `hold` is set are left alone.
+Decision MergeFields(const PairSnapshot& pair, const Projection* const from[2],
+                     const bool hold[2]) {
   Decision d;
   d.step = Step::kMerge;
   for (const FieldPlan& field : *pair.rules->fields) {
+    int source = OneWaySource(field);
+    if (source >= 0 && hold[source]) continue;
     Need need = Need::kNothing;
-    std::optional<int> winner = FieldWinner(pair, field, &need);
+    std::optional<int> winner = FieldWinner(pair, field, from, &need);
     if (!winner) return NeedFact(need);
     if (*winner == -2) d.conflicts.push_back(&field);
     if (*winner < 0) continue;
     int w = *winner;
     for (int j : field.slots[w]) {
-      if (!(At(pair.proj[w]->values, j) == Current(pair, 1 - w, j))) d.write_slots[w].push_back(j);
-    }
-  }
-  // A value that does not fit its column fails the row it comes from, with
-  // nothing written on either side.
-  for (int w = 0; w < 2; ++w) {
-    if (d.write_slots[w].empty()) continue;
-    if (const Projection::SlotError* e = FirstSlotError(*pair.proj[w], d.write_slots[w])) {
-      return ErrorOn(w, e->kind, e->message, ErrorItem::Attach::kBothRows);
+      if (!(At(from[w]->values, j) == Current(pair, 1 - w, j))) d.write_slots[w].push_back(j);
     }
   }
   return d;
+}
+
+// Whether writing the other side's outputs `slots` into side s's row
+// changes what side s's transform reads of it.
+bool ReadsAny(const PairRules& rules, int s, const std::vector<int>& slots) {
+  if (!rules.input_index[s]) return true;
+  const std::vector<int>& index = *rules.current_index[s];
+  for (int j : slots) {
+    for (int input : *rules.input_index[s]) {
+      if (input == index[static_cast<size_t>(j)]) return true;
+    }
+  }
+  return false;
+}
+
+// Side s's row as a merge leaves it: the values of `from`'s outputs
+// `slots` in the columns they write. A lookup's column holds the key value
+// the lookup writes, which is what reading the row back gives; other
+// columns read through the reference it rewrites keep their values as read.
+std::vector<Value> MergedRow(const PairSnapshot& pair, int s, const std::vector<int>& slots,
+                             const Projection& from) {
+  std::vector<Value> row = *pair.row[s];
+  const std::vector<int>& index = *pair.rules->current_index[s];
+  for (int j : slots) row[static_cast<size_t>(index[static_cast<size_t>(j)])] = At(from.values, j);
+  return row;
+}
+
+// The same value, its scale included (a transform reads a decimal at its
+// slot's scale), so that rows of identical values project alike.
+bool Identical(const Value& a, const Value& b) {
+  return a.tag() == b.tag() && a.scale() == b.scale() && a == b;
+}
+
+bool Identical(const std::vector<Value>& a, const std::vector<Value>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (!Identical(a[i], b[i])) return false;
+  }
+  return true;
+}
+
+const PairFacts::MergedRow* FindMerged(const std::vector<PairFacts::MergedRow>& merged,
+                                       const std::vector<Value>& row) {
+  for (const PairFacts::MergedRow& m : merged) {
+    if (Identical(m.row, row)) return &m;
+  }
+  return nullptr;
+}
+
+// Side s's outputs for a merge: the one-way fields from s as `merged`
+// (its row as the merge leaves it) gives them, the others as `read` (its
+// row as read) does. A two-way field's output reads only its own column,
+// which the merge writes into only when the other side wins it, and then
+// side s's output is not written.
+Projection WithMergedOneWay(const Projection& read, const Projection& merged,
+                            const std::vector<FieldPlan>& fields, int s) {
+  Projection p = read;
+  for (const FieldPlan& field : fields) {
+    if (OneWaySource(field) != s) continue;
+    for (int j : field.slots[s]) {
+      p.values[static_cast<size_t>(j)] = At(merged.values, j);
+      std::erase_if(p.slot_errors, [j](const Projection::SlotError& e) { return e.slot == j; });
+      for (const Projection::SlotError& e : merged.slot_errors) {
+        if (e.slot == j) p.slot_errors.push_back(e);
+      }
+    }
+  }
+  return p;
+}
+
+// Rounds of a merge whose one-way fields read what it writes, at most:
+// each round projects the rows as the previous round's writes leave them.
+// One round settles a map whose one-way targets no transform reads; each
+// one-way field that reads another one's target adds one.
+constexpr int kMaxMergeRounds = 4;
+
+// Both rows exist: field by field. A one-way field takes its value from
+// its source row as the merge leaves it, so a two-way source column the
+// other side changed (or won in a conflict, or by seed or `take`) is
+// reflected in it (docs/sync.md, "How a pair of rows is reconciled"). The
+// caller projects the merged rows (Need::kMergedRows); a merge that writes
+// nothing its one-way fields read asks for none.
+Decision DecideMerge(const PairSnapshot& pair) {
+  const std::vector<FieldPlan>& fields = *pair.rules->fields;
+  bool one_way[2] = {false, false};
+  for (const FieldPlan& field : fields) {
+    if (int s = OneWaySource(field); s >= 0) one_way[s] = true;
+  }
+  // Per side: the merged row whose projection the one-way fields take
+  // (null: the row as read), the outputs that makes, and whether that row
+  // leaves the map's filter, so the fields are left alone.
+  const PairFacts::MergedRow* used[2] = {nullptr, nullptr};
+  Projection outputs[2];
+  const Projection* from[2] = {pair.proj[0], pair.proj[1]};
+  bool hold[2] = {false, false};
+  for (int round = 1;; ++round) {
+    Decision d = MergeFields(pair, from, hold);
+    if (d.need != Need::kNothing) return d;
+    const PairFacts::MergedRow* next[2] = {nullptr, nullptr};
+    Decision ask = NeedFact(Need::kMergedRows);
+    for (int s = 0; s < 2 && round <= kMaxMergeRounds; ++s) {
+      const std::vector<int>& into = d.write_slots[1 - s];
+      if (!one_way[s] || into.empty() || pair.proj[s]->status != DUET_OK ||
+          !ReadsAny(*pair.rules, s, into)) {
+        continue;
+      }
+      // A value that does not fit its column fails its row whatever else
+      // the merge does; no row has it to project.
+      if (const Projection::SlotError* e = FirstSlotError(*from[1 - s], into)) {
+        return ErrorOn(1 - s, e->kind, e->message, ErrorItem::Attach::kBothRows);
+      }
+      std::vector<Value> row = MergedRow(pair, s, into, *from[1 - s]);
+      next[s] = FindMerged(pair.facts.merged[s], row);
+      if (!next[s]) ask.project[s] = std::move(row);
+    }
+    if (ask.project[0] || ask.project[1]) return ask;
+    if (round > kMaxMergeRounds || (next[0] == used[0] && next[1] == used[1])) {
+      // A value that does not fit its column fails the row it comes from,
+      // with nothing written on either side.
+      bool depends[2] = {false, false};
+      for (int w = 0; w < 2; ++w) {
+        if (d.write_slots[w].empty()) continue;
+        if (const Projection::SlotError* e = FirstSlotError(*from[w], d.write_slots[w])) {
+          return ErrorOn(w, e->kind, e->message, ErrorItem::Attach::kBothRows);
+        }
+        if (from[w] == pair.proj[w]) continue;
+        d.merged[w] = *from[w];
+        for (int j : d.write_slots[w]) {
+          const Value& merged = At(from[w]->values, j);
+          const Value& read = At(pair.proj[w]->values, j);
+          depends[w] = depends[w] || !Identical(merged, read);
+        }
+      }
+      if (depends[0] && !depends[1]) d.first_into = 0;
+      return d;
+    }
+    for (int s = 0; s < 2; ++s) {
+      used[s] = next[s];
+      from[s] = pair.proj[s];
+      hold[s] = false;
+      if (!used[s]) continue;
+      const Projection& merged = used[s]->proj;
+      if (merged.status == DUET_ERROR) {
+        // The row the merge would make cannot be projected: no merge.
+        return ErrorOn(s, merged.error_kind,
+                       merged.message + " (the row with the values " +
+                           std::string(pair.rules->system[1 - s]) + " gives it)",
+                       ErrorItem::Attach::kBothRows);
+      }
+      // The merge takes the row out of its filter: it stops syncing, and
+      // what flows from it alone stays as it is (docs/sync.md, "Filters").
+      hold[s] = merged.status != DUET_OK;
+      if (hold[s]) continue;
+      outputs[s] = WithMergedOneWay(*pair.proj[s], merged, fields, s);
+      from[s] = &outputs[s];
+    }
+  }
 }
 
 }  // namespace

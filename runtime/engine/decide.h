@@ -1,9 +1,10 @@
 // The reconcile decision (docs/sync.md, "How a pair of rows is
 // reconciled"): given what is known of a pair of rows, what to do with it.
 // Decide reads nothing, writes nothing and asks no clock: the facts that
-// cost a read (who changed a row, when) come in PairSnapshot::facts, and a
+// cost a read (who changed a row, when) or a transform's run (what a row
+// as the merge leaves it projects to) come in PairSnapshot::facts, and a
 // decision that needs one that is not there says so (Decision::need) for
-// the caller to read it and decide again. SyncEngine::Impl::Reconcile
+// the caller to get it and decide again. SyncEngine::Impl::Reconcile
 // reads the pair, calls Decide and applies the decision.
 #ifndef DUET_RUNTIME_ENGINE_DECIDE_H_
 #define DUET_RUNTIME_ENGINE_DECIDE_H_
@@ -70,6 +71,9 @@ struct PairRules {
   // current_index[s][j]: where side s's row holds the column the other
   // side's transform writes with its output j.
   const std::vector<int>* current_index[2] = {nullptr, nullptr};
+  // input_index[s]: where side s's row holds the inputs of side s's
+  // transform; null when it may read any of them.
+  const std::vector<int>* input_index[2] = {nullptr, nullptr};
 };
 
 // Facts about a pair that cost a read; nullopt until read.
@@ -85,6 +89,16 @@ struct PairFacts {
   // for `newest`; change_times_read once they were read.
   bool change_times_read = false;
   std::optional<double> change_time[2];
+  // merged[s]: rows of side s as a merge would leave them (side s's row
+  // with the values the merge writes into it, Need::kMergedRows), each with
+  // what side s's transform makes of it. A one-way field flowing from side
+  // s takes its value from there, so that it follows the values the merge
+  // writes into its source columns.
+  struct MergedRow {
+    std::vector<endpoint::Value> row;
+    Projection proj;
+  };
+  std::vector<MergedRow> merged[2];
 };
 
 // What is known of a pair when its change is reconciled.
@@ -111,7 +125,7 @@ struct PairSnapshot {
 };
 
 // A fact Decide needs before it can decide.
-enum class Need { kNothing, kOnlyAppChanged, kKeptAppChanged, kChangeTimes };
+enum class Need { kNothing, kOnlyAppChanged, kKeptAppChanged, kChangeTimes, kMergedRows };
 
 enum class Step {
   kNothing,        // nothing to write, the link stays
@@ -145,12 +159,25 @@ struct Decision {
   std::optional<ErrorItem> error;  // kError
   std::string why;                 // kNothingToSync
   bool filtered = false;           // kNothingToSync: the map's filter left the row out
+  // need kMergedRows: project[s], when set, is a row of side s to run side
+  // s's transform on and add to facts.merged[s].
+  std::optional<std::vector<endpoint::Value>> project[2];
   // kMerge: write_slots[w] are the outputs of side w's transform whose
   // values side 1 - w gets; conflicts are the fields both sides changed
   // under a manual rule, left unwritten, whose base the link keeps and
   // which a conflict item reports.
   std::vector<int> write_slots[2];
   std::vector<const FieldPlan*> conflicts;
+  // kMerge: when set, the values write_slots[w] index (else pair.proj[w]'s):
+  // the one-way fields from side w as its row is after the merge's write
+  // into it (write_slots[1 - w]), the rest as read.
+  std::optional<Projection> merged[2];
+  // kMerge: the side written first. Values written from a merged row hold
+  // only if the write into that row is made, so that write goes first and
+  // a refusal of it keeps them out. When the values written each way
+  // depend on the other write, no order can (the map's one-way fields on
+  // both sides read columns the other side changed); then side 1 is first.
+  int first_into = 1;
 };
 
 Decision Decide(const PairSnapshot& pair);

@@ -141,6 +141,7 @@ struct MapPlan {
 // initial sync's fast path has of a row it just wrote, without copying.
 using RowRef = std::vector<const Value*>;
 RowRef RefOf(const Row& row);
+RowRef RefOf(const std::vector<Value>& values);
 
 // A base as pointers to values held elsewhere (rows, projections): the one
 // place that says which values make a base, and what EncodeBase encodes.

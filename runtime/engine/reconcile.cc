@@ -30,10 +30,12 @@ Base CopyBase(const BaseRef& b) {
   return out;
 }
 
-RowRef RefOf(const Row& row) {
+RowRef RefOf(const Row& row) { return RefOf(row.values); }
+
+RowRef RefOf(const std::vector<Value>& values) {
   RowRef ref;
-  ref.reserve(row.values.size());
-  for (const Value& v : row.values) ref.push_back(&v);
+  ref.reserve(values.size());
+  for (const Value& v : values) ref.push_back(&v);
   return ref;
 }
 
@@ -405,6 +407,7 @@ PairRules SyncEngine::Impl::RulesOf(const MapPlan& plan) {
     rules.system[s] = plan.side[s].system;
     rules.has_transform[s] = plan.side[s].transform != nullptr;
     rules.current_index[s] = &plan.side[s].current_index;
+    rules.input_index[s] = &plan.side[s].input_index;
   }
   return rules;
 }
@@ -415,6 +418,15 @@ Expected<Decision> SyncEngine::Impl::DecidePair(MapPlan& plan, const RowId ids[2
   for (;;) {
     Decision d = Decide(*pair);
     if (d.need == Need::kNothing) return d;
+    if (d.need == Need::kMergedRows) {
+      for (int s = 0; s < 2; ++s) {
+        if (!d.project[s]) continue;
+        PairFacts::MergedRow& m = facts.merged[s].emplace_back();
+        m.row = *std::move(d.project[s]);
+        m.proj = Project(plan.side[s], RefOf(m.row));
+      }
+      continue;
+    }
     if (d.need == Need::kChangeTimes) {
       for (int s = 0; s < 2; ++s) {
         if (ids[s].empty()) continue;
@@ -878,13 +890,18 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
     std::vector<int> deferred;
   };
   std::vector<Write> writes;
-  for (int w = 0; w < 2; ++w) {
+  // Values made of a row as merged count on the write into that row, which
+  // goes first (Decision::first_into): when it is refused, they are not
+  // written.
+  for (int k = 0; k < 2; ++k) {
+    int w = k == 0 ? 1 - decision->first_into : decision->first_into;
     const std::vector<int>& write_slots = decision->write_slots[w];
     if (write_slots.empty()) continue;
+    const Projection& values = decision->merged[w] ? *decision->merged[w] : proj[w];
     Write write;
     write.to = 1 - w;
     auto columns =
-        Columns(plan, write.to, write_slots, proj[w].values, &*rows[write.to], &write.deferred);
+        Columns(plan, write.to, write_slots, values.values, &*rows[write.to], &write.deferred);
     if (!columns.ok()) return columns.status();
     if (auto* missing = std::get_if<Missing>(&*columns)) {
       Wait(batch, s, ids[s], missing->reason);
@@ -901,7 +918,9 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
     Trace("  update {} row {}: {} column(s)", target.table, ids[write.to], write.columns.size());
     if (!updated.ok()) {
       if (!IsRejected(updated)) return updated;
-      // Keep the other side's write out too: the pair stays as it was.
+      // The other side's write, if it comes second, is not made either; one
+      // made first stays (writes have no savepoint each), and the link's
+      // base is not updated.
       int from = 1 - write.to;
       RecordError(batch, from, ids[from], "rejected", updated.message(), &*rows[from], {},
                   &*rows[write.to]);

@@ -288,7 +288,8 @@ TEST_F(CustomersTest, InitialSyncRunsMapsInDependencyOrder) {
 
 // Issue 4, item 5: no echo. Test triggers count every write per row on
 // both sides; one application write causes exactly one write on the other
-// side and none back, and further runs write nothing.
+// side and none back (but the one-way field the other side computes from
+// it, once), and further runs write nothing.
 TEST_F(CustomersTest, NoEcho) {
   constexpr std::string_view kWriteLog = R"sql(
 CREATE TABLE write_log (seq INTEGER PRIMARY KEY, tbl TEXT, rid INTEGER, op TEXT);
@@ -346,19 +347,24 @@ CREATE TRIGGER test_account_upd AFTER UPDATE ON account BEGIN
                 : Rows{});
   EXPECT_EQ(CeAccount("C1"), (Row{"Echo 2", "G1", "806380000", "ECHO 2", "NULL", "3"}));
 
-  // The same from ce.
+  // The same from ce, except that ce's searchname is computed from fo's
+  // NAME, which ce's write changes: that is the one write back, duet's own.
   fo_seq = max_seq(fo_);
   ce_seq = max_seq(ce_);
   ASSERT_TRUE(ce_.Exec("UPDATE account SET name = 'Echo 3' WHERE accountnumber = 'C1';"));
   EXPECT_EQ(ce_.Query(kChangesAfter + ce_seq), (Rows{{"account", accountid, "2", "NULL"}}));
+  std::string ce_app_seq = max_seq(ce_);
   RunOnce();
   EXPECT_EQ(fo_.Query("SELECT rid, op FROM write_log"),
             (Rows{{recid, "update"}, {recid, "update"}}));
   EXPECT_EQ(ce_.Query("SELECT rid, op FROM write_log"),
-            (Rows{{accountid, "update"}, {accountid, "update"}}));
+            (Rows{{accountid, "update"}, {accountid, "update"}, {accountid, "update"}}));
   EXPECT_EQ(fo_.Int("SELECT count(*) FROM duet_changelog WHERE origin IS NULL AND seq > " + fo_seq),
             0);
+  EXPECT_EQ(ce_.Query("SELECT DISTINCT origin FROM duet_changelog WHERE seq > " + ce_app_seq),
+            (Rows{{"customers"}}));
   EXPECT_EQ(FoCustomer("C1"), (Row{"Echo 3", "G1", "no", "Organization", "NULL"}));
+  EXPECT_EQ(CeAccount("C1"), (Row{"Echo 3", "G1", "806380000", "ECHO 3", "NULL", "3"}));
 
   // Nothing is pending, so further runs write nothing at all.
   Rows fo_before = fo_.Query("SELECT * FROM Customer ORDER BY RECID");
@@ -366,7 +372,7 @@ CREATE TRIGGER test_account_upd AFTER UPDATE ON account BEGIN
   RunOnce();
   RunOnce();
   EXPECT_EQ(fo_.Int("SELECT count(*) FROM write_log"), 2);
-  EXPECT_EQ(ce_.Int("SELECT count(*) FROM write_log"), 2);
+  EXPECT_EQ(ce_.Int("SELECT count(*) FROM write_log"), 3);
   EXPECT_EQ(fo_.Query("SELECT * FROM Customer ORDER BY RECID"), fo_before);
   EXPECT_EQ(ce_.Query("SELECT * FROM account ORDER BY accountid"), ce_before);
 }

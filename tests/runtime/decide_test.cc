@@ -7,6 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -105,10 +108,15 @@ struct Facts {
   std::optional<double> change_time[2];
 };
 
-// Decide, answering its questions from `facts`; `asked` gets the
-// questions in the order asked.
-Decision DecideWith(PairSnapshot snap, const Facts& facts, std::vector<Need>* asked = nullptr) {
-  for (int round = 0; round < 4; ++round) {
+// What side s's transform makes of a row of side s.
+using Transform = std::function<Projection(int s, const std::vector<Value>& row)>;
+
+// Decide, answering its questions from `facts` and, for rows as a merge
+// leaves them, with `transform`; `asked` gets the questions in the order
+// asked.
+Decision DecideWith(PairSnapshot snap, const Facts& facts, std::vector<Need>* asked = nullptr,
+                    const Transform& transform = {}) {
+  for (int round = 0; round < 12; ++round) {
     Decision d = Decide(snap);
     if (d.need == Need::kNothing) return d;
     if (asked) asked->push_back(d.need);
@@ -127,6 +135,14 @@ Decision DecideWith(PairSnapshot snap, const Facts& facts, std::vector<Need>* as
         snap.facts.change_times_read = true;
         snap.facts.change_time[0] = facts.change_time[0];
         snap.facts.change_time[1] = facts.change_time[1];
+        break;
+      case Need::kMergedRows:
+        EXPECT_TRUE(transform) << "a merged row to project, and no transform";
+        EXPECT_TRUE(d.project[0] || d.project[1]);
+        for (int s = 0; s < 2 && transform; ++s) {
+          if (d.project[s])
+            snap.facts.merged[s].push_back({*d.project[s], transform(s, *d.project[s])});
+        }
         break;
       case Need::kNothing:
         break;
@@ -392,6 +408,279 @@ TEST(DecideTest, AOneWayMapWritesOnlyTheTarget) {
     EXPECT_EQ(d.write_slots[0], write ? std::vector<int>{0} : std::vector<int>{}) << Name(c);
     EXPECT_TRUE(d.write_slots[1].empty());
   }
+}
+
+// ---- one-way fields computed from two-way ones ----
+
+// A map like the standard customers map, whose one-way fields are computed
+// from two-way columns (`upper(trim(ORGANIZATIONNAME)) -> msdyn_searchname`).
+// Both sides' rows have six columns, of which side s's transform outputs
+// are written into the other side's column of the same number:
+//   0 name, 1 first, 2 last   two-way, each copied;
+//   3 search   fo -> ce: 10 * name            (msdyn_searchname);
+//   4 contact  fo -> ce: 100 * first + last   (reads two two-way columns);
+//   5 SEARCH   fo <- ce: 10 * name + 1        (the mirror).
+// fo's transform fails on a name of 99 and filters a name of 98 out.
+constexpr int kFailingName = 99;
+constexpr int kFilteredName = 98;
+
+struct ComputedMap {
+  std::vector<FieldPlan> fields;
+  std::vector<int> current_index[2];
+  std::vector<int> inputs = {0, 1, 2};  // what each side's transform reads
+  PairRules rules;
+
+  // `name_rule`: the rule of the name field (the map's is fo).
+  explicit ComputedMap(const std::string& name_rule) {
+    fields = {Field(name_rule, 0),
+              Field("fo", 1),
+              Field("fo", 2),
+              Field("fo", 3, true, false),
+              Field("fo", 4, true, false),
+              Field("fo", 5, false, true)};
+    for (int s = 0; s < 2; ++s) {
+      for (int j = 0; j < 6; ++j) current_index[s].push_back(j);
+    }
+    rules.fields = &fields;
+    rules.input_index[0] = rules.input_index[1] = &inputs;
+    rules.system[0] = "fo";
+    rules.system[1] = "ce";
+    rules.master = "fo";
+    rules.has_transform[0] = rules.has_transform[1] = true;
+    rules.current_index[0] = &current_index[0];
+    rules.current_index[1] = &current_index[1];
+  }
+  ComputedMap(const ComputedMap&) = delete;
+
+  static Projection Project(int s, const std::vector<Value>& row) {
+    Projection p;
+    auto at = [&](int i) { return row[static_cast<size_t>(i)].int_value(); };
+    if (s == 0 && at(0) == kFailingName) {
+      p.status = DUET_ERROR;
+      p.error_kind = "division_by_zero";
+      p.message = "search: division by zero";
+      return p;
+    }
+    if (s == 0 && at(0) == kFilteredName) {
+      p.status = DUET_FILTERED;
+      return p;
+    }
+    p.values = row;
+    if (s == 0) {
+      p.values[3] = Value::Int(10 * at(0));
+      p.values[4] = Value::Int(100 * at(1) + at(2));
+    } else {
+      p.values[5] = Value::Int(10 * at(0) + 1);
+    }
+    return p;
+  }
+};
+
+// (name, first, last) of one side's row.
+struct Names {
+  int name;
+  int first;
+  int last;
+};
+
+// A pair of a ComputedMap synced at (10, 1, 2) and changed since to
+// `now[s]`, its computed columns as that sync left them; or, without a
+// base, a new pair matched by key whose computed columns are empty (0).
+struct ComputedPair {
+  std::vector<Value> row[2];
+  Projection proj[2];
+  Base base;
+  PairSnapshot snap;
+
+  ComputedPair(const ComputedMap& map, const Names now[2], bool linked = true) {
+    // The computed columns each side's row got from the last sync.
+    const std::vector<int> synced_computed[2] = {{0, 0, 101}, {100, 102, 0}};
+    for (int s = 0; s < 2; ++s) {
+      std::vector<Value> synced = {Value::Int(10), Value::Int(1), Value::Int(2)};
+      row[s] = {Value::Int(now[s].name), Value::Int(now[s].first), Value::Int(now[s].last)};
+      for (int v : synced_computed[s]) {
+        synced.push_back(Value::Int(v));
+        row[s].push_back(Value::Int(linked ? v : 0));
+      }
+      base.p[s] = ComputedMap::Project(s, synced).values;
+      base.c[s] = synced;
+      proj[s] = ComputedMap::Project(s, row[s]);
+      snap.row[s] = &row[s];
+      snap.proj[s] = &proj[s];
+    }
+    snap.rules = &map.rules;
+    snap.linked = linked;
+    snap.matched = !linked;
+    snap.base = linked ? &base : nullptr;
+  }
+  ComputedPair(const ComputedPair&) = delete;
+};
+
+// What a merge writes into one side: the other side's output slot -> value.
+using Writes = std::map<int, int64_t>;
+
+// What decision `d` writes into side 1 - w.
+Writes Written(const Decision& d, const ComputedPair& pair, int w) {
+  const Projection& values = d.merged[w] ? *d.merged[w] : pair.proj[w];
+  Writes out;
+  for (int j : d.write_slots[w]) out[j] = values.values[static_cast<size_t>(j)].int_value();
+  return out;
+}
+
+// How a ComputedPair's merge comes about.
+enum class Start { kLive, kTakeFo, kTakeCe, kInitialFromFo, kInitialFromCe };
+
+struct ComputedCase {
+  std::string name;
+  std::string name_rule;
+  Names now[2];
+  Start start;
+  Writes into_ce;
+  Writes into_fo;
+  int first_into;
+};
+
+ComputedCase Case(std::string name, std::string name_rule, Names fo, Names ce, Start start,
+                  Writes into_ce, Writes into_fo, int first_into) {
+  return {std::move(name),    std::move(name_rule), {fo, ce},  start,
+          std::move(into_ce), std::move(into_fo),   first_into};
+}
+
+// Every one-way field equals its expression on its source row as the merge
+// leaves it: the values the other side writes into that row included,
+// whichever side changed the two-way columns it reads, and whichever side
+// a rule, a seed or `take` lets win them. The write whose values come from
+// a merged row goes second (first_into), so that a refusal of the write
+// into that row keeps them out.
+TEST(DecideTest, OneWayFieldsAreComputedFromTheRowAsMerged) {
+  const ComputedCase kCases[] = {
+      // ce renames: fo takes the name, ce's search follows fo's new name.
+      Case("ce changes name", "fo", {10, 1, 2}, {12, 1, 2}, Start::kLive, {{3, 120}},
+           {{0, 12}, {5, 121}}, 0),
+      // The mirror: fo's SEARCH follows ce's new name.
+      Case("fo changes name", "fo", {11, 1, 2}, {10, 1, 2}, Start::kLive, {{0, 11}, {3, 110}},
+           {{5, 111}}, 1),
+      Case("each side changes one source of contact", "fo", {10, 3, 2}, {10, 1, 4}, Start::kLive,
+           {{1, 3}, {4, 304}}, {{2, 4}}, 0),
+      Case("both rename, the name's master is ce", "ce", {11, 1, 2}, {12, 1, 2}, Start::kLive,
+           {{3, 120}}, {{0, 12}, {5, 121}}, 0),
+      Case("both rename, the name's master is fo", "fo", {11, 1, 2}, {12, 1, 2}, Start::kLive,
+           {{0, 11}, {3, 110}}, {{5, 111}}, 1),
+      // A manual conflict: each side keeps its name, and each computed
+      // field follows the name its source row keeps.
+      Case("both rename, manual", "manual", {11, 1, 2}, {12, 1, 2}, Start::kLive, {{3, 110}},
+           {{5, 121}}, 1),
+      Case("resync from ce over fo's rename", "fo", {11, 1, 2}, {10, 1, 2}, Start::kTakeCe, {},
+           {{0, 10}}, 1),
+      Case("resync from fo over ce's rename", "fo", {10, 1, 2}, {12, 1, 2}, Start::kTakeFo,
+           {{0, 10}}, {}, 1),
+      Case("initial sync from ce, matched by key", "fo", {11, 1, 2}, {12, 1, 2},
+           Start::kInitialFromCe, {{3, 120}, {4, 102}}, {{0, 12}, {5, 121}}, 0),
+      Case("initial sync from fo, matched by key", "fo", {11, 1, 2}, {12, 1, 2},
+           Start::kInitialFromFo, {{0, 11}, {3, 110}, {4, 102}}, {{5, 111}}, 1),
+      // fo's contact reads ce's new last name, ce's SEARCH fo's new name:
+      // each write's values depend on the other write.
+      Case("computed fields on both sides read what the other side changed", "fo", {11, 1, 2},
+           {10, 1, 4}, Start::kLive, {{0, 11}, {3, 110}, {4, 104}}, {{2, 4}, {5, 111}}, 1),
+  };
+  for (const ComputedCase& c : kCases) {
+    SCOPED_TRACE(c.name);
+    ComputedMap map(c.name_rule);
+    bool initial = c.start == Start::kInitialFromFo || c.start == Start::kInitialFromCe;
+    ComputedPair pair(map, c.now, /*linked=*/!initial);
+    if (initial) pair.snap.seed = c.start == Start::kInitialFromFo ? 0 : 1;
+    if (c.start == Start::kTakeFo || c.start == Start::kTakeCe) {
+      pair.snap.take = c.start == Start::kTakeFo ? 0 : 1;
+    }
+    Decision d = DecideWith(pair.snap, Facts(), nullptr, ComputedMap::Project);
+    ASSERT_EQ(d.step, Step::kMerge);
+    EXPECT_EQ(Written(d, pair, 0), c.into_ce);
+    EXPECT_EQ(Written(d, pair, 1), c.into_fo);
+    EXPECT_EQ(d.conflicts.size(), c.name_rule == "manual" ? 1u : 0u);
+    EXPECT_EQ(d.first_into, c.first_into);
+  }
+}
+
+TEST(DecideTest, OnlyAMergeThatWritesIntoASourceRowProjectsIt) {
+  // fo renames: nothing is written into fo, so fo's row is not projected
+  // again; ce's row is, as it gets fo's name.
+  ComputedMap map("fo");
+  Names now[2] = {{11, 1, 2}, {10, 1, 2}};
+  ComputedPair pair(map, now);
+  int projected[2] = {0, 0};
+  Transform counted = [&](int s, const std::vector<Value>& row) {
+    ++projected[s];
+    return ComputedMap::Project(s, row);
+  };
+  std::vector<Need> asked;
+  DecideWith(pair.snap, Facts(), &asked, counted);
+  EXPECT_EQ(asked, std::vector<Need>{Need::kMergedRows});
+  EXPECT_EQ(projected[0], 0);
+  EXPECT_EQ(projected[1], 1);
+  // Nothing changed: nothing to project.
+  Names same[2] = {{10, 1, 2}, {10, 1, 2}};
+  ComputedPair synced(map, same);
+  asked.clear();
+  Decision d = DecideWith(synced.snap, Facts(), &asked, counted);
+  EXPECT_TRUE(asked.empty());
+  EXPECT_TRUE(d.write_slots[0].empty());
+  EXPECT_TRUE(d.write_slots[1].empty());
+}
+
+TEST(DecideTest, ARowTheMergeWouldMakeThatCannotBeProjectedIsAnErrorItem) {
+  // ce renames to a name fo's transform fails on: nothing is written, as
+  // neither row could be left as the merge would make it.
+  ComputedMap map("fo");
+  Names now[2] = {{10, 1, 2}, {kFailingName, 1, 2}};
+  ComputedPair pair(map, now);
+  Decision d = DecideWith(pair.snap, Facts(), nullptr, ComputedMap::Project);
+  ASSERT_EQ(d.step, Step::kError);
+  EXPECT_EQ(d.error->side, 0);
+  EXPECT_EQ(d.error->kind, "division_by_zero");
+  EXPECT_EQ(d.error->reason, "search: division by zero (the row with the values ce gives it)");
+  EXPECT_EQ(d.error->attach, ErrorItem::Attach::kBothRows);
+}
+
+TEST(DecideTest, ARowTheMergeTakesOutOfItsFilterKeepsItsOneWayFields) {
+  // ce renames to a name that takes fo's row out of fo's filter: the name
+  // is written, and what flows from fo alone stays as it is.
+  ComputedMap map("fo");
+  Names now[2] = {{10, 1, 2}, {kFilteredName, 1, 2}};
+  ComputedPair pair(map, now);
+  Decision d = DecideWith(pair.snap, Facts(), nullptr, ComputedMap::Project);
+  ASSERT_EQ(d.step, Step::kMerge);
+  EXPECT_EQ(Written(d, pair, 0), Writes{});
+  EXPECT_EQ(Written(d, pair, 1), (Writes{{0, kFilteredName}, {5, 981}}));
+}
+
+TEST(DecideTest, AValueThatDoesNotFitFailsTheMergeBeforeItIsProjected) {
+  // ce's name does not fit fo's column: the row fails, and no row with it
+  // is projected.
+  ComputedMap map("fo");
+  Names now[2] = {{10, 1, 2}, {12, 1, 2}};
+  ComputedPair pair(map, now);
+  pair.proj[1].slot_errors.push_back({0, "string_too_long", "ORGANIZATIONNAME: too long"});
+  std::vector<Need> asked;
+  Decision d = DecideWith(pair.snap, Facts(), &asked, ComputedMap::Project);
+  ASSERT_EQ(d.step, Step::kError);
+  EXPECT_EQ(d.error->side, 1);
+  EXPECT_EQ(d.error->kind, "string_too_long");
+  EXPECT_TRUE(asked.empty());
+  // A computed value that does not fit fails only as merged: fo's search of
+  // the new name is cut off.
+  ComputedPair fits(map, now);
+  Transform cut = [](int s, const std::vector<Value>& row) {
+    Projection p = ComputedMap::Project(s, row);
+    if (s == 0 && row[0].int_value() == 12) {
+      p.values[3] = Value::Unknown();
+      p.slot_errors.push_back({3, "string_too_long", "search: too long"});
+    }
+    return p;
+  };
+  d = DecideWith(fits.snap, Facts(), nullptr, cut);
+  ASSERT_EQ(d.step, Step::kError);
+  EXPECT_EQ(d.error->side, 0);
+  EXPECT_EQ(d.error->reason, "search: too long");
 }
 
 // ---- key changes ----
