@@ -319,6 +319,62 @@ class SyncEngine::Impl {
   Status Reconcile(Batch& batch, int s, const RowId& id, int seed, int gone = 0,
                    const Row* known = nullptr);
 
+  // ---- the parts of one Reconcile ----
+  // What Reconcile knows of the pair it works on, as it learns it.
+  struct Pair {
+    int s = 0;      // the side whose row Reconcile was asked for
+    int seed = -1;  // see Reconcile; a new pair's first row once it is made
+    std::optional<state::Link> link;
+    RowId ids[2];
+    std::optional<Row> rows[2];  // each side's row (as written, after a write)
+    Projection proj[2];
+    Base base;  // the link's, when has_base
+    bool has_base = false;
+    // Lookups marked `deferred` that could not be resolved yet: (side whose
+    // transform produced the value, output slot). Their base is unknown so
+    // a later retry writes them, and the pair waits for that retry.
+    std::vector<std::pair<int, int>> deferred_slots;
+    // The row the last InsertRowFor made, when its values alone give every
+    // column its side reads (no lookups, no column left to the database).
+    std::optional<Row> last_insert;
+    // The pair came into being by that insert: the merge writes back the
+    // mappings that flow only from the new row (MapPlan::one_way_from), but
+    // not constants, which are defaults for rows their side creates.
+    bool just_inserted = false;
+  };
+  // Bit i set when side i's linked row was replaced by a new row under its
+  // RowId since the link was made.
+  int ReusedIds(Batch& batch, const Pair& p);
+  // Settles the gone rows of `reused` first, then reconciles the new ones.
+  Status ReconcileReused(Batch& batch, const Pair& p, int reused);
+  // Reads and projects the pair's rows (`known`: see Reconcile); false when
+  // a row's stored values cannot be read (an item is recorded).
+  Expected<bool> ReadPair(Batch& batch, Pair& p, int gone_mask, const Row* known);
+  // The link's base, when it fits the plan's transforms.
+  static Status LoadBase(const MapPlan& plan, Pair& p);
+  static PairSnapshot Snapshot(const Batch& batch, const Pair& p, const PairRules& rules,
+                               bool matched);
+  // Carries out a decision other than a merge: true when both rows exist
+  // now and the pair is to be merged.
+  Expected<bool> ApplyStep(Batch& batch, Pair& p, const Decision& decision);
+  // Inserts the partner of side `from`'s row on the other side; nullopt
+  // when it cannot be made yet or at all (an item or a wait is recorded).
+  Expected<std::optional<RowId>> InsertRowFor(Batch& batch, Pair& p, int from);
+  // Links the pair's rows with the base they give, keeping the old base of
+  // `kept_fields` (open conflicts).
+  Status LinkPair(Batch& batch, const Pair& p, const std::vector<const FieldPlan*>& kept_fields);
+  // Step::kRestore: side `gone`'s row comes back.
+  Expected<bool> RestorePartner(Batch& batch, Pair& p, int gone);
+  // Step::kFindPartner: an unlinked row's partner by alternate key, or a
+  // new one.
+  Expected<bool> FindPartner(Batch& batch, Pair& p);
+  Expected<bool> InsertPartnerOf(Batch& batch, Pair& p);
+  // Initial sync: the side whose values win in a pair matched by key.
+  Expected<int> SeedOfMatchedPair(MapPlan& plan, const Pair& p);
+  // Writes the decision's fields into both rows, then links the pair.
+  Status MergePair(Batch& batch, Pair& p, const Decision& decision);
+  void RecordConflict(Batch& batch, const Pair& p, const std::vector<const FieldPlan*>& conflicts);
+
   Projection Project(Side& side, const Row& row);
   Projection Project(Side& side, const RowRef& row);
   // The row `id` of `side` as the values just written to it give it, if

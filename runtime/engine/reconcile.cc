@@ -499,388 +499,425 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
     Trace("reconcile {} side {} row {}: unconfirmed, left for the sweep", plan.name, s, id);
     return Status::Ok();
   }
-  RowId ids[2];
-  ids[s] = id;
-  if (*link) {
-    ids[0] = (*link)->left_id;
-    ids[1] = (*link)->right_id;
+  Pair p;
+  p.s = s;
+  p.seed = seed;
+  p.link = std::move(*link);
+  p.ids[s] = id;
+  if (p.link) {
+    p.ids[0] = p.link->left_id;
+    p.ids[1] = p.link->right_id;
   }
-  if (*link && gone_mask == 0) {
-    int reused = 0;
-    for (int i = 0; i < 2; ++i) {
-      auto it = plan.pending_inserts[i].find(ids[i]);
-      const Position& linked_at = i == 0 ? (*link)->left_position : (*link)->right_position;
-      if (it != plan.pending_inserts[i].end() && it->second > linked_at &&
-          !batch.replaced.count((i == 0 ? "L:" : "R:") + ids[i])) {
-        reused |= 1 << i;
-      }
-    }
-    if (reused != 0) {
-      // A linked row is gone and a new row has its RowId (on either side, or
-      // both): settle the deletion first, then reconcile the new rows.
-      for (int i = 0; i < 2; ++i) {
-        if (reused & (1 << i)) batch.replaced.insert((i == 0 ? "L:" : "R:") + ids[i]);
-      }
-      int first = (reused & 1) ? 0 : 1;
-      if (Status st = Reconcile(batch, first, ids[first], seed, reused); !st.ok()) return st;
-      RowId old_ids[2] = {ids[0], ids[1]};
-      for (int i = 0; i < 2; ++i) {
-        batch.done.erase("L:" + old_ids[0]);
-        batch.done.erase("R:" + old_ids[1]);
-        if (reused & (1 << i)) {
-          if (Status st = Reconcile(batch, i, old_ids[i], seed); !st.ok()) return st;
-        }
-      }
-      if (!(reused & (1 << s))) return Reconcile(batch, s, id, seed);
-      return Status::Ok();
-    }
+  if (p.link && gone_mask == 0) {
+    int reused = ReusedIds(batch, p);
+    if (reused != 0) return ReconcileReused(batch, p, reused);
   }
-  batch.done.insert("L:" + ids[0]);
-  batch.done.insert("R:" + ids[1]);
+  batch.done.insert("L:" + p.ids[0]);
+  batch.done.insert("R:" + p.ids[1]);
   Trace("reconcile {} side {} row {}{}: pair ({}, {})", plan.name, s, id,
-        gone_mask ? " (reused id)" : "", ids[0], ids[1]);
-
-  std::optional<Row> rows[2];
-  if (gone_mask && !*link) return Status::Ok();
-  for (int i = 0; i < 2; ++i) {
-    if (ids[i].empty() || (gone_mask & (1 << i))) continue;
-    if (known && i == s && known->id == ids[i]) {
-      rows[i] = *known;
-    } else {
-      Expected<std::optional<Row>> row = ReadRow(plan.side[i], ids[i]);
-      if (!row.ok()) return row.status();
-      rows[i] = std::move(*row);
-    }
-    if (rows[i] && !rows[i]->problem.empty()) {
-      RecordError(batch, i, ids[i], "bad_data", rows[i]->problem, &*rows[i]);
-      return Status::Ok();
-    }
-  }
+        gone_mask ? " (reused id)" : "", p.ids[0], p.ids[1]);
+  if (gone_mask && !p.link) return Status::Ok();
+  Expected<bool> read = ReadPair(batch, p, gone_mask, known);
+  if (!read.ok() || !*read) return read.status();
   ++counts.pairs;
-
-  Projection proj[2];
-  for (int i = 0; i < 2; ++i) {
-    if (!rows[i] || !plan.side[i].transform) {
-      proj[i].status = DUET_FILTERED;
-      continue;
-    }
-    proj[i] = Project(plan.side[i], *rows[i]);
-  }
-
-  Base base;
-  bool has_base = false;
-  if (*link) {
-    if (!DecodeBase((*link)->base, &base)) {
-      return DataLossError("state store: the base of a link of map " + plan.name + " is damaged");
-    }
-    has_base = true;
-    for (int i = 0; i < 2; ++i) {
-      size_t outputs = plan.side[i].transform ? plan.side[i].transform->outputs.size() : 0;
-      if (base.p[i].size() != outputs || base.c[1 - i].size() != outputs) has_base = false;
-    }
-    if (!has_base) base = Base();
-  }
-
-  // Lookups marked `deferred` that could not be resolved yet: (side whose
-  // transform produced the value, output slot). Their base is unknown so a
-  // later retry writes them, and the pair waits for that retry.
-  std::vector<std::pair<int, int>> deferred_slots;
-
-  // The row the last insert_row made, when its values alone give every
-  // column this side reads (no lookups, no column left to the database).
-  std::optional<Row> last_insert;
-  // The pair came into being by that insert: the merge below writes back
-  // the mappings that flow only from the new row (MapPlan::one_way_from),
-  // but not constants, which are defaults for rows their side creates.
-  bool just_inserted = false;
-
-  // Inserts the partner of side `from`'s row on the other side.
-  auto insert_row = [&](int from) -> Expected<std::optional<RowId>> {
-    int to = 1 - from;
-    if (const Projection::SlotError* e = FirstSlotError(proj[from], plan.side[from].all_outputs)) {
-      RecordError(batch, from, ids[from], e->kind, e->message, &*rows[from]);
-      return std::optional<RowId>();
-    }
-    std::vector<int> deferred;
-    auto columns =
-        Columns(plan, to, plan.side[from].all_outputs, proj[from].values, nullptr, &deferred);
-    if (!columns.ok()) return columns.status();
-    if (auto* missing = std::get_if<Missing>(&*columns)) {
-      Wait(batch, from, ids[from], missing->reason);
-      return std::optional<RowId>();
-    }
-    auto& [names, values] = std::get<0>(*columns);
-    Side& target = plan.side[to];
-    for (const auto& [column, value] : target.insert_defaults) {
-      names.push_back(column);
-      values.push_back(value);
-    }
-    Expected<RowId> inserted = batch.Writer(to).Insert(target.table, names, values);
-    Trace("  insert into {} -> {}", target.table,
-          inserted.ok() ? *inserted : inserted.status().message());
-    if (!inserted.ok()) {
-      if (!IsRejected(inserted.status())) return inserted.status();
-      RecordError(batch, from, ids[from], "rejected", inserted.status().message(), &*rows[from]);
-      return std::optional<RowId>();
-    }
-    ++batch.writes;
-    for (int j : deferred) deferred_slots.emplace_back(from, j);
-    last_insert = ImageOfWrite(target, *inserted, names, values);
-    // The database may hand out the RowId of a deleted row whose deletion is
-    // not reconciled yet; that pair has lost its row on this side.
-    Expected<std::optional<state::Link>> stale = FindLink(batch, to, *inserted);
-    if (!stale.ok()) return stale.status();
-    if (!*stale) {
-      if (to == 0) {
-        batch.by_left.emplace(*inserted, std::nullopt);
-      } else {
-        batch.by_right.emplace(*inserted, std::nullopt);
-      }
-    }
-    if (*stale) {
-      batch.replaced.insert((to == 0 ? "L:" : "R:") + *inserted);
-      if (Status st = Reconcile(batch, to, *inserted, -1, 1 << to); !st.ok()) return st;
-    }
-    return std::optional<RowId>(*inserted);
-  };
-
-  auto link_pair = [&](const std::optional<Row> final_rows[2], const Base* keep,
-                       const std::vector<const FieldPlan*>& kept_fields) -> Status {
-    Expected<Base> b = ComputeBase(plan, final_rows);
-    if (!b.ok()) return b.status();
-    if (keep) {
-      for (const FieldPlan* f : kept_fields) {
-        for (int i = 0; i < 2; ++i) {
-          for (int j : f->slots[i]) {
-            b->p[i][static_cast<size_t>(j)] = keep->p[i][static_cast<size_t>(j)];
-            b->c[1 - i][static_cast<size_t>(j)] = keep->c[1 - i][static_cast<size_t>(j)];
-          }
-        }
-      }
-    }
-    for (const auto& [side, j] : deferred_slots) {
-      b->p[side][static_cast<size_t>(j)] = Value::Unknown();
-    }
-    state::Link l{final_rows[0]->id, final_rows[1]->id, EncodeBase(*b), ThisBatch(), ThisBatch()};
-    // The pair as linked now: a link dropped earlier in this reconcile (a
-    // recreated row may get its old RowId back) is not there any more.
-    Expected<std::optional<state::Link>> current = FindLink(batch, 0, l.left_id);
-    if (!current.ok()) return current.status();
-    bool same_pair = *current && (*current)->right_id == l.right_id;
-    if (same_pair) {
-      l.left_position = (*current)->left_position;
-      l.right_position = (*current)->right_position;
-    }
-    if (!same_pair) {
-      if (Status st = PutLink(batch, l); !st.ok()) return st;
-    } else if ((*current)->base != l.base) {
-      batch.by_left[l.left_id] = l;
-      batch.by_right[l.right_id] = l.left_id;
-      std::string map = plan.name;
-      batch.state_ops.push_back([map, left = l.left_id, base = l.base](state::StateStore& st) {
-        return st.UpdateBase(map, left, base);
-      });
-    }
-    // A conflict stays open: its item is recorded again after this.
-    Resolved(batch, l.left_id, l.right_id, /*keep_errors=*/!kept_fields.empty());
-    for (const auto& [side, j] : deferred_slots) {
-      Wait(batch, side, final_rows[side]->id,
-           plan.side[side].transform->outputs[static_cast<size_t>(j)].Name() +
-               ": deferred lookup not resolved yet");
-    }
-    return Status::Ok();
-  };
+  if (Status st = LoadBase(plan, p); !st.ok()) return st;
 
   PairRules rules = RulesOf(plan);
-  auto snapshot = [&](bool matched) {
-    PairSnapshot pair;
-    pair.rules = &rules;
-    pair.trigger = s;
-    pair.linked = link->has_value();
-    pair.matched = matched;
-    for (int i = 0; i < 2; ++i) {
-      pair.row[i] = rows[i] ? &rows[i]->values : nullptr;
-      pair.proj[i] = &proj[i];
-    }
-    pair.base = has_base ? &base : nullptr;
-    pair.seed = seed;
-    pair.take = batch.take;
-    pair.just_inserted = just_inserted;
-    return pair;
-  };
-  PairSnapshot pair = snapshot(/*matched=*/false);
-  Expected<Decision> decision = DecidePair(plan, ids, &pair);
+  PairSnapshot snapshot = Snapshot(batch, p, rules, /*matched=*/false);
+  Expected<Decision> decision = DecidePair(plan, p.ids, &snapshot);
   if (!decision.ok()) return decision.status();
-  switch (decision->step) {
-    case Step::kNothing:
-      return Status::Ok();
-    case Step::kError:
-      RecordDecided(batch, *decision->error, ids, rows);
-      return Status::Ok();
-    case Step::kUnlink:
-      DropLink(batch, **link);
-      if (decision->resolve) Resolved(batch, ids[0], ids[1]);
-      return Status::Ok();
-    case Step::kDelete: {
-      int kept = decision->side;
-      int gone = 1 - kept;
-      Side& target = plan.side[kept];
-      Status deleted = batch.Writer(kept).Delete(target.table, ids[kept]);
-      Trace("  delete {} row {}", target.table, ids[kept]);
-      if (!deleted.ok()) {
-        if (!IsRejected(deleted)) return deleted;
-        RecordError(batch, gone, ids[gone], "rejected", deleted.message(), nullptr);
-        return Status::Ok();
-      }
-      ++batch.writes;
-      DropLink(batch, **link);
-      Resolved(batch, ids[0], ids[1]);
-      return Status::Ok();
-    }
-    case Step::kRestore: {
-      // The changed row wins: its partner comes back. After a crash between
-      // the commits of an earlier attempt it may be back already, so look
-      // for it by key first.
-      int gone = decision->side;
-      int kept = 1 - gone;
-      auto key_columns =
-          Columns(plan, gone, plan.key_slots[kept], proj[kept].values, &*rows[kept], nullptr);
-      if (!key_columns.ok()) return key_columns.status();
-      std::optional<RowId> existing;
-      if (auto* cols = std::get_if<0>(&*key_columns)) {
-        Expected<std::optional<RowId>> found =
-            plan.side[gone].endpoint->FindRow(plan.side[gone].table, cols->first, cols->second);
-        if (!found.ok()) return found.status();
-        if (*found) {
-          Expected<std::optional<state::Link>> taken = FindLink(batch, gone, **found);
-          if (!taken.ok()) return taken.status();
-          if (!*taken) existing = *found;
-        }
-      }
-      if (!existing) {
-        Expected<std::optional<RowId>> inserted = insert_row(kept);
-        if (!inserted.ok()) return inserted.status();
-        if (!*inserted) return Status::Ok();
-        DropLink(batch, **link);
-        Expected<std::optional<Row>> reread = ReadRow(plan.side[gone], **inserted);
-        if (!reread.ok()) return reread.status();
-        rows[gone] = std::move(*reread);
-        if (!rows[gone]) return InternalError("a row duet inserted is not there");
-        if (!plan.one_way_from[gone]) return link_pair(rows, nullptr, {});
-        ids[gone] = **inserted;
-        just_inserted = true;
-      } else {
-        DropLink(batch, **link);
-        ids[gone] = *existing;
-      }
-      batch.done.insert((gone == 0 ? "L:" : "R:") + ids[gone]);
-      Expected<std::optional<Row>> found_row = ReadRow(plan.side[gone], ids[gone]);
-      if (!found_row.ok()) return found_row.status();
-      rows[gone] = std::move(*found_row);
-      if (!rows[gone] || !rows[gone]->problem.empty()) return Status::Ok();
-      if (plan.side[gone].transform) proj[gone] = Project(plan.side[gone], *rows[gone]);
-      // Merge below as a new pair whose surviving row wins.
-      has_base = false;
-      base = Base();
-      seed = kept;
-      break;
-    }
-    case Step::kNothingToSync:
-      if (decision->filtered) ++batch.filtered_out;
-      NothingToSync(batch, s, id, decision->why);
-      return Status::Ok();
-    case Step::kFindPartner: {
-      // An unlinked row: find its partner by alternate key, or insert it.
-      int o = 1 - s;
-      auto key_columns = Columns(plan, o, plan.key_slots[s], proj[s].values, nullptr, nullptr);
-      if (!key_columns.ok()) return key_columns.status();
-      std::optional<RowId> partner;
-      if (auto* cols = std::get_if<0>(&*key_columns)) {
-        Expected<std::optional<RowId>> found =
-            plan.side[o].endpoint->FindRow(plan.side[o].table, cols->first, cols->second);
-        if (!found.ok()) return found.status();
-        partner = *found;
-      }
-      if (!partner) {
-        Expected<std::optional<RowId>> inserted = insert_row(s);
-        if (!inserted.ok()) return inserted.status();
-        if (!*inserted) return Status::Ok();
-        ids[o] = **inserted;
-        batch.done.insert((o == 0 ? "L:" : "R:") + ids[o]);
-        if (last_insert) {
-          rows[o] = std::move(last_insert);
-        } else {
-          Expected<std::optional<Row>> reread = ReadRow(plan.side[o], ids[o]);
-          if (!reread.ok()) return reread.status();
-          rows[o] = std::move(*reread);
-          if (!rows[o]) return InternalError("a row duet inserted is not there");
-        }
-        if (!plan.one_way_from[o]) return link_pair(rows, nullptr, {});
-        // Merge below as a new pair whose first row wins.
-        proj[o] = Project(plan.side[o], *rows[o]);
-        just_inserted = true;
-        seed = s;
-        break;
-      }
-      Expected<std::optional<state::Link>> taken = FindLink(batch, o, *partner);
-      if (!taken.ok()) return taken.status();
-      if (*taken) {
-        RecordError(batch, s, id, "duplicate_key",
-                    "the alternate key matches row " + *partner + " of " + plan.side[o].table +
-                        ", which is already linked to row " +
-                        (o == 0 ? (*taken)->right_id : (*taken)->left_id) + " of " +
-                        plan.side[s].table,
-                    &*rows[s], *partner);
-        return Status::Ok();
-      }
-      ids[o] = *partner;
-      batch.done.insert((o == 0 ? "L:" : "R:") + ids[o]);
-      Expected<std::optional<Row>> other = ReadRow(plan.side[o], ids[o]);
-      if (!other.ok()) return other.status();
-      rows[o] = std::move(*other);
-      if (!rows[o]) return Status::Ok();
-      if (!rows[o]->problem.empty()) {
-        RecordError(batch, o, ids[o], "bad_data", rows[o]->problem, &*rows[o]);
-        return Status::Ok();
-      }
-      if (plan.side[o].transform) proj[o] = Project(plan.side[o], *rows[o]);
-      if (seed >= 0 && batch.take < 0) {
-        // The seeding side's rule is for rows as they were when the initial
-        // sync began. A row an application edited since (captured after the
-        // map's checkpoint) is newer than that: its edit must not be lost
-        // (docs/sync.md, "Initial sync"). This also covers a partner duet
-        // inserted in a batch whose state a crash kept from being recorded,
-        // and that was edited before the batch was done again.
-        bool edited[2];
-        for (int i = 0; i < 2; ++i) {
-          Expected<bool> at = EditedSinceCheckpoint(plan, i, ids[i]);
-          if (!at.ok()) return at.status();
-          edited[i] = *at;
-        }
-        if (edited[1 - seed]) {
-          Trace("  edited since the initial sync began: {}{}", plan.side[1 - seed].system,
-                edited[seed] ? " and " + plan.side[seed].system : "");
-        }
-        seed = SeedAfterEdits(seed, edited);
-      }
-      break;
-    }
-    case Step::kMerge:
-      break;
-  }
-
-  // ---- both rows exist: merge field by field ----
   if (decision->step != Step::kMerge) {
-    pair = snapshot(/*matched=*/true);
-    decision = DecidePair(plan, ids, &pair);
+    Expected<bool> both = ApplyStep(batch, p, *decision);
+    if (!both.ok() || !*both) return both.status();
+    // Both rows exist now: decided again as a matched pair.
+    snapshot = Snapshot(batch, p, rules, /*matched=*/true);
+    decision = DecidePair(plan, p.ids, &snapshot);
     if (!decision.ok()) return decision.status();
     if (decision->step == Step::kError) {
-      RecordDecided(batch, *decision->error, ids, rows);
+      RecordDecided(batch, *decision->error, p.ids, p.rows);
       return Status::Ok();
     }
   }
-  const std::vector<const FieldPlan*>& conflicts = decision->conflicts;
+  return MergePair(batch, p, *decision);
+}
 
+int SyncEngine::Impl::ReusedIds(Batch& batch, const Pair& p) {
+  MapPlan& plan = *batch.plan;
+  int reused = 0;
+  for (int i = 0; i < 2; ++i) {
+    auto it = plan.pending_inserts[i].find(p.ids[i]);
+    const Position& linked_at = i == 0 ? p.link->left_position : p.link->right_position;
+    if (it != plan.pending_inserts[i].end() && it->second > linked_at &&
+        !batch.replaced.count((i == 0 ? "L:" : "R:") + p.ids[i])) {
+      reused |= 1 << i;
+    }
+  }
+  return reused;
+}
+
+Status SyncEngine::Impl::ReconcileReused(Batch& batch, const Pair& p, int reused) {
+  // A linked row is gone and a new row has its RowId (on either side, or
+  // both): settle the deletion first, then reconcile the new rows.
+  for (int i = 0; i < 2; ++i) {
+    if (reused & (1 << i)) batch.replaced.insert((i == 0 ? "L:" : "R:") + p.ids[i]);
+  }
+  int first = (reused & 1) ? 0 : 1;
+  if (Status st = Reconcile(batch, first, p.ids[first], p.seed, reused); !st.ok()) return st;
+  RowId old_ids[2] = {p.ids[0], p.ids[1]};
+  for (int i = 0; i < 2; ++i) {
+    batch.done.erase("L:" + old_ids[0]);
+    batch.done.erase("R:" + old_ids[1]);
+    if (reused & (1 << i)) {
+      if (Status st = Reconcile(batch, i, old_ids[i], p.seed); !st.ok()) return st;
+    }
+  }
+  if (!(reused & (1 << p.s))) return Reconcile(batch, p.s, p.ids[p.s], p.seed);
+  return Status::Ok();
+}
+
+Expected<bool> SyncEngine::Impl::ReadPair(Batch& batch, Pair& p, int gone_mask, const Row* known) {
+  MapPlan& plan = *batch.plan;
+  for (int i = 0; i < 2; ++i) {
+    if (p.ids[i].empty() || (gone_mask & (1 << i))) continue;
+    if (known && i == p.s && known->id == p.ids[i]) {
+      p.rows[i] = *known;
+    } else {
+      Expected<std::optional<Row>> row = ReadRow(plan.side[i], p.ids[i]);
+      if (!row.ok()) return row.status();
+      p.rows[i] = std::move(*row);
+    }
+    if (p.rows[i] && !p.rows[i]->problem.empty()) {
+      RecordError(batch, i, p.ids[i], "bad_data", p.rows[i]->problem, &*p.rows[i]);
+      return false;
+    }
+  }
+  for (int i = 0; i < 2; ++i) {
+    if (!p.rows[i] || !plan.side[i].transform) {
+      p.proj[i].status = DUET_FILTERED;
+      continue;
+    }
+    p.proj[i] = Project(plan.side[i], *p.rows[i]);
+  }
+  return true;
+}
+
+Status SyncEngine::Impl::LoadBase(const MapPlan& plan, Pair& p) {
+  if (!p.link) return Status::Ok();
+  if (!DecodeBase(p.link->base, &p.base)) {
+    return DataLossError("state store: the base of a link of map " + plan.name + " is damaged");
+  }
+  p.has_base = true;
+  for (int i = 0; i < 2; ++i) {
+    size_t outputs = plan.side[i].transform ? plan.side[i].transform->outputs.size() : 0;
+    if (p.base.p[i].size() != outputs || p.base.c[1 - i].size() != outputs) p.has_base = false;
+  }
+  if (!p.has_base) p.base = Base();
+  return Status::Ok();
+}
+
+PairSnapshot SyncEngine::Impl::Snapshot(const Batch& batch, const Pair& p, const PairRules& rules,
+                                        bool matched) {
+  PairSnapshot pair;
+  pair.rules = &rules;
+  pair.trigger = p.s;
+  pair.linked = p.link.has_value();
+  pair.matched = matched;
+  for (int i = 0; i < 2; ++i) {
+    pair.row[i] = p.rows[i] ? &p.rows[i]->values : nullptr;
+    pair.proj[i] = &p.proj[i];
+  }
+  pair.base = p.has_base ? &p.base : nullptr;
+  pair.seed = p.seed;
+  pair.take = batch.take;
+  pair.just_inserted = p.just_inserted;
+  return pair;
+}
+
+Expected<bool> SyncEngine::Impl::ApplyStep(Batch& batch, Pair& p, const Decision& decision) {
+  switch (decision.step) {
+    case Step::kNothing:
+      return false;
+    case Step::kError:
+      RecordDecided(batch, *decision.error, p.ids, p.rows);
+      return false;
+    case Step::kUnlink:
+      DropLink(batch, *p.link);
+      if (decision.resolve) Resolved(batch, p.ids[0], p.ids[1]);
+      return false;
+    case Step::kDelete: {
+      int kept = decision.side;
+      int gone = 1 - kept;
+      Side& target = batch.plan->side[kept];
+      Status deleted = batch.Writer(kept).Delete(target.table, p.ids[kept]);
+      Trace("  delete {} row {}", target.table, p.ids[kept]);
+      if (!deleted.ok()) {
+        if (!IsRejected(deleted)) return deleted;
+        RecordError(batch, gone, p.ids[gone], "rejected", deleted.message(), nullptr);
+        return false;
+      }
+      ++batch.writes;
+      DropLink(batch, *p.link);
+      Resolved(batch, p.ids[0], p.ids[1]);
+      return false;
+    }
+    case Step::kRestore:
+      return RestorePartner(batch, p, decision.side);
+    case Step::kNothingToSync:
+      if (decision.filtered) ++batch.filtered_out;
+      NothingToSync(batch, p.s, p.ids[p.s], decision.why);
+      return false;
+    case Step::kFindPartner:
+      return FindPartner(batch, p);
+    case Step::kMerge:
+      return true;
+  }
+  return InternalError("an unknown step of a decision");
+}
+
+Expected<std::optional<RowId>> SyncEngine::Impl::InsertRowFor(Batch& batch, Pair& p, int from) {
+  MapPlan& plan = *batch.plan;
+  int to = 1 - from;
+  if (const Projection::SlotError* e = FirstSlotError(p.proj[from], plan.side[from].all_outputs)) {
+    RecordError(batch, from, p.ids[from], e->kind, e->message, &*p.rows[from]);
+    return std::optional<RowId>();
+  }
+  std::vector<int> deferred;
+  auto columns =
+      Columns(plan, to, plan.side[from].all_outputs, p.proj[from].values, nullptr, &deferred);
+  if (!columns.ok()) return columns.status();
+  if (auto* missing = std::get_if<Missing>(&*columns)) {
+    Wait(batch, from, p.ids[from], missing->reason);
+    return std::optional<RowId>();
+  }
+  auto& [names, values] = std::get<0>(*columns);
+  Side& target = plan.side[to];
+  for (const auto& [column, value] : target.insert_defaults) {
+    names.push_back(column);
+    values.push_back(value);
+  }
+  Expected<RowId> inserted = batch.Writer(to).Insert(target.table, names, values);
+  Trace("  insert into {} -> {}", target.table,
+        inserted.ok() ? *inserted : inserted.status().message());
+  if (!inserted.ok()) {
+    if (!IsRejected(inserted.status())) return inserted.status();
+    RecordError(batch, from, p.ids[from], "rejected", inserted.status().message(), &*p.rows[from]);
+    return std::optional<RowId>();
+  }
+  ++batch.writes;
+  for (int j : deferred) p.deferred_slots.emplace_back(from, j);
+  p.last_insert = ImageOfWrite(target, *inserted, names, values);
+  // The database may hand out the RowId of a deleted row whose deletion is
+  // not reconciled yet; that pair has lost its row on this side.
+  Expected<std::optional<state::Link>> stale = FindLink(batch, to, *inserted);
+  if (!stale.ok()) return stale.status();
+  if (!*stale) {
+    if (to == 0) {
+      batch.by_left.emplace(*inserted, std::nullopt);
+    } else {
+      batch.by_right.emplace(*inserted, std::nullopt);
+    }
+  }
+  if (*stale) {
+    batch.replaced.insert((to == 0 ? "L:" : "R:") + *inserted);
+    if (Status st = Reconcile(batch, to, *inserted, -1, 1 << to); !st.ok()) return st;
+  }
+  return std::optional<RowId>(*inserted);
+}
+
+Status SyncEngine::Impl::LinkPair(Batch& batch, const Pair& p,
+                                  const std::vector<const FieldPlan*>& kept_fields) {
+  MapPlan& plan = *batch.plan;
+  Expected<Base> b = ComputeBase(plan, p.rows);
+  if (!b.ok()) return b.status();
+  if (p.has_base) {
+    for (const FieldPlan* f : kept_fields) {
+      for (int i = 0; i < 2; ++i) {
+        for (int j : f->slots[i]) {
+          b->p[i][static_cast<size_t>(j)] = p.base.p[i][static_cast<size_t>(j)];
+          b->c[1 - i][static_cast<size_t>(j)] = p.base.c[1 - i][static_cast<size_t>(j)];
+        }
+      }
+    }
+  }
+  for (const auto& [side, j] : p.deferred_slots) {
+    b->p[side][static_cast<size_t>(j)] = Value::Unknown();
+  }
+  state::Link l{p.rows[0]->id, p.rows[1]->id, EncodeBase(*b), ThisBatch(), ThisBatch()};
+  // The pair as linked now: a link dropped earlier in this reconcile (a
+  // recreated row may get its old RowId back) is not there any more.
+  Expected<std::optional<state::Link>> current = FindLink(batch, 0, l.left_id);
+  if (!current.ok()) return current.status();
+  bool same_pair = *current && (*current)->right_id == l.right_id;
+  if (same_pair) {
+    l.left_position = (*current)->left_position;
+    l.right_position = (*current)->right_position;
+  }
+  if (!same_pair) {
+    if (Status st = PutLink(batch, l); !st.ok()) return st;
+  } else if ((*current)->base != l.base) {
+    batch.by_left[l.left_id] = l;
+    batch.by_right[l.right_id] = l.left_id;
+    std::string map = plan.name;
+    batch.state_ops.push_back([map, left = l.left_id, base = l.base](state::StateStore& st) {
+      return st.UpdateBase(map, left, base);
+    });
+  }
+  // A conflict stays open: its item is recorded again after this.
+  Resolved(batch, l.left_id, l.right_id, /*keep_errors=*/!kept_fields.empty());
+  for (const auto& [side, j] : p.deferred_slots) {
+    Wait(batch, side, p.rows[side]->id,
+         plan.side[side].transform->outputs[static_cast<size_t>(j)].Name() +
+             ": deferred lookup not resolved yet");
+  }
+  return Status::Ok();
+}
+
+Expected<bool> SyncEngine::Impl::RestorePartner(Batch& batch, Pair& p, int gone) {
+  // The changed row wins: its partner comes back. After a crash between
+  // the commits of an earlier attempt it may be back already, so look for
+  // it by key first.
+  MapPlan& plan = *batch.plan;
+  int kept = 1 - gone;
+  auto key_columns =
+      Columns(plan, gone, plan.key_slots[kept], p.proj[kept].values, &*p.rows[kept], nullptr);
+  if (!key_columns.ok()) return key_columns.status();
+  std::optional<RowId> existing;
+  if (auto* cols = std::get_if<0>(&*key_columns)) {
+    Expected<std::optional<RowId>> found =
+        plan.side[gone].endpoint->FindRow(plan.side[gone].table, cols->first, cols->second);
+    if (!found.ok()) return found.status();
+    if (*found) {
+      Expected<std::optional<state::Link>> taken = FindLink(batch, gone, **found);
+      if (!taken.ok()) return taken.status();
+      if (!*taken) existing = *found;
+    }
+  }
+  if (!existing) {
+    Expected<std::optional<RowId>> inserted = InsertRowFor(batch, p, kept);
+    if (!inserted.ok()) return inserted.status();
+    if (!*inserted) return false;
+    DropLink(batch, *p.link);
+    Expected<std::optional<Row>> reread = ReadRow(plan.side[gone], **inserted);
+    if (!reread.ok()) return reread.status();
+    p.rows[gone] = std::move(*reread);
+    if (!p.rows[gone]) return InternalError("a row duet inserted is not there");
+    if (!plan.one_way_from[gone]) {
+      if (Status st = LinkPair(batch, p, {}); !st.ok()) return st;
+      return false;
+    }
+    p.ids[gone] = **inserted;
+    p.just_inserted = true;
+  } else {
+    DropLink(batch, *p.link);
+    p.ids[gone] = *existing;
+  }
+  batch.done.insert((gone == 0 ? "L:" : "R:") + p.ids[gone]);
+  Expected<std::optional<Row>> found_row = ReadRow(plan.side[gone], p.ids[gone]);
+  if (!found_row.ok()) return found_row.status();
+  p.rows[gone] = std::move(*found_row);
+  if (!p.rows[gone] || !p.rows[gone]->problem.empty()) return false;
+  if (plan.side[gone].transform) p.proj[gone] = Project(plan.side[gone], *p.rows[gone]);
+  // Merged as a new pair whose surviving row wins.
+  p.has_base = false;
+  p.base = Base();
+  p.seed = kept;
+  return true;
+}
+
+Expected<bool> SyncEngine::Impl::FindPartner(Batch& batch, Pair& p) {
+  // An unlinked row: find its partner by alternate key, or insert it.
+  MapPlan& plan = *batch.plan;
+  int s = p.s;
+  int o = 1 - s;
+  auto key_columns = Columns(plan, o, plan.key_slots[s], p.proj[s].values, nullptr, nullptr);
+  if (!key_columns.ok()) return key_columns.status();
+  std::optional<RowId> partner;
+  if (auto* cols = std::get_if<0>(&*key_columns)) {
+    Expected<std::optional<RowId>> found =
+        plan.side[o].endpoint->FindRow(plan.side[o].table, cols->first, cols->second);
+    if (!found.ok()) return found.status();
+    partner = *found;
+  }
+  if (!partner) return InsertPartnerOf(batch, p);
+  Expected<std::optional<state::Link>> taken = FindLink(batch, o, *partner);
+  if (!taken.ok()) return taken.status();
+  if (*taken) {
+    RecordError(batch, s, p.ids[s], "duplicate_key",
+                "the alternate key matches row " + *partner + " of " + plan.side[o].table +
+                    ", which is already linked to row " +
+                    (o == 0 ? (*taken)->right_id : (*taken)->left_id) + " of " + plan.side[s].table,
+                &*p.rows[s], *partner);
+    return false;
+  }
+  p.ids[o] = *partner;
+  batch.done.insert((o == 0 ? "L:" : "R:") + p.ids[o]);
+  Expected<std::optional<Row>> other = ReadRow(plan.side[o], p.ids[o]);
+  if (!other.ok()) return other.status();
+  p.rows[o] = std::move(*other);
+  if (!p.rows[o]) return false;
+  if (!p.rows[o]->problem.empty()) {
+    RecordError(batch, o, p.ids[o], "bad_data", p.rows[o]->problem, &*p.rows[o]);
+    return false;
+  }
+  if (plan.side[o].transform) p.proj[o] = Project(plan.side[o], *p.rows[o]);
+  if (p.seed >= 0 && batch.take < 0) {
+    Expected<int> seed = SeedOfMatchedPair(plan, p);
+    if (!seed.ok()) return seed.status();
+    p.seed = *seed;
+  }
+  return true;
+}
+
+Expected<bool> SyncEngine::Impl::InsertPartnerOf(Batch& batch, Pair& p) {
+  MapPlan& plan = *batch.plan;
+  int s = p.s;
+  int o = 1 - s;
+  Expected<std::optional<RowId>> inserted = InsertRowFor(batch, p, s);
+  if (!inserted.ok()) return inserted.status();
+  if (!*inserted) return false;
+  p.ids[o] = **inserted;
+  batch.done.insert((o == 0 ? "L:" : "R:") + p.ids[o]);
+  if (p.last_insert) {
+    p.rows[o] = std::move(p.last_insert);
+  } else {
+    Expected<std::optional<Row>> reread = ReadRow(plan.side[o], p.ids[o]);
+    if (!reread.ok()) return reread.status();
+    p.rows[o] = std::move(*reread);
+    if (!p.rows[o]) return InternalError("a row duet inserted is not there");
+  }
+  if (!plan.one_way_from[o]) {
+    if (Status st = LinkPair(batch, p, {}); !st.ok()) return st;
+    return false;
+  }
+  // Merged as a new pair whose first row wins.
+  p.proj[o] = Project(plan.side[o], *p.rows[o]);
+  p.just_inserted = true;
+  p.seed = s;
+  return true;
+}
+
+Expected<int> SyncEngine::Impl::SeedOfMatchedPair(MapPlan& plan, const Pair& p) {
+  // The seeding side's rule is for rows as they were when the initial sync
+  // began. A row an application edited since (captured after the map's
+  // checkpoint) is newer than that: its edit must not be lost
+  // (docs/sync.md, "Initial sync"). This also covers a partner duet
+  // inserted in a batch whose state a crash kept from being recorded, and
+  // that was edited before the batch was done again.
+  bool edited[2];
+  for (int i = 0; i < 2; ++i) {
+    Expected<bool> at = EditedSinceCheckpoint(plan, i, p.ids[i]);
+    if (!at.ok()) return at.status();
+    edited[i] = *at;
+  }
+  if (edited[1 - p.seed]) {
+    Trace("  edited since the initial sync began: {}{}", plan.side[1 - p.seed].system,
+          edited[p.seed] ? " and " + plan.side[p.seed].system : "");
+  }
+  return SeedAfterEdits(p.seed, edited);
+}
+
+Status SyncEngine::Impl::MergePair(Batch& batch, Pair& p, const Decision& decision) {
+  MapPlan& plan = *batch.plan;
   // Resolve every lookup before writing anything: a missing reference makes
   // the whole pair wait.
   struct Write {
@@ -894,17 +931,17 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
   // goes first (Decision::first_into): when it is refused, they are not
   // written.
   for (int k = 0; k < 2; ++k) {
-    int w = k == 0 ? 1 - decision->first_into : decision->first_into;
-    const std::vector<int>& write_slots = decision->write_slots[w];
+    int w = k == 0 ? 1 - decision.first_into : decision.first_into;
+    const std::vector<int>& write_slots = decision.write_slots[w];
     if (write_slots.empty()) continue;
-    const Projection& values = decision->merged[w] ? *decision->merged[w] : proj[w];
+    const Projection& values = decision.merged[w] ? *decision.merged[w] : p.proj[w];
     Write write;
     write.to = 1 - w;
     auto columns =
-        Columns(plan, write.to, write_slots, values.values, &*rows[write.to], &write.deferred);
+        Columns(plan, write.to, write_slots, values.values, &*p.rows[write.to], &write.deferred);
     if (!columns.ok()) return columns.status();
     if (auto* missing = std::get_if<Missing>(&*columns)) {
-      Wait(batch, s, ids[s], missing->reason);
+      Wait(batch, p.s, p.ids[p.s], missing->reason);
       return Status::Ok();
     }
     write.columns = std::move(std::get<0>(*columns).first);
@@ -914,60 +951,65 @@ Status SyncEngine::Impl::Reconcile(Batch& batch, int s, const RowId& id, int see
   for (const Write& write : writes) {
     Side& target = plan.side[write.to];
     Status updated =
-        batch.Writer(write.to).Update(target.table, ids[write.to], write.columns, write.values);
-    Trace("  update {} row {}: {} column(s)", target.table, ids[write.to], write.columns.size());
+        batch.Writer(write.to).Update(target.table, p.ids[write.to], write.columns, write.values);
+    Trace("  update {} row {}: {} column(s)", target.table, p.ids[write.to], write.columns.size());
     if (!updated.ok()) {
       if (!IsRejected(updated)) return updated;
       // The other side's write, if it comes second, is not made either; one
       // made first stays (writes have no savepoint each), and the link's
       // base is not updated.
       int from = 1 - write.to;
-      RecordError(batch, from, ids[from], "rejected", updated.message(), &*rows[from], {},
-                  &*rows[write.to]);
+      RecordError(batch, from, p.ids[from], "rejected", updated.message(), &*p.rows[from], {},
+                  &*p.rows[write.to]);
       return Status::Ok();
     }
     ++batch.writes;
-    for (int j : write.deferred) deferred_slots.emplace_back(1 - write.to, j);
-    if (!PatchImage(target, write.columns, write.values, &*rows[write.to])) {
-      Expected<std::optional<Row>> reread = ReadRow(target, ids[write.to]);
+    for (int j : write.deferred) p.deferred_slots.emplace_back(1 - write.to, j);
+    if (!PatchImage(target, write.columns, write.values, &*p.rows[write.to])) {
+      Expected<std::optional<Row>> reread = ReadRow(target, p.ids[write.to]);
       if (!reread.ok()) return reread.status();
-      rows[write.to] = std::move(*reread);
-      if (!rows[write.to]) return InternalError("a row duet updated is not there");
+      p.rows[write.to] = std::move(*reread);
+      if (!p.rows[write.to]) return InternalError("a row duet updated is not there");
     }
   }
-  if (Status st = link_pair(rows, has_base ? &base : nullptr, conflicts); !st.ok()) return st;
-  if (!conflicts.empty()) {
-    // Per conflicting column: what each side's row gives it now and what it
-    // was at the last sync.
-    std::string fields;
-    nlohmann::json detail = nlohmann::json::array();
-    auto text = [](const Value& v) {
-      return v.is_null() || v.is_unknown() || v.is_digest() ? nlohmann::json(nullptr)
-                                                            : nlohmann::json(v.ToText());
-    };
-    for (const FieldPlan* f : conflicts) {
-      for (int i = 0; i < 2; ++i) {
-        for (int j : f->slots[i]) {
-          const bundle::Slot& slot = plan.side[i].transform->outputs[static_cast<size_t>(j)];
-          std::string name = plan.side[1 - i].table + "." + slot.Name();
-          fields += (fields.empty() ? "" : ", ") + name;
-          size_t at = static_cast<size_t>(plan.side[1 - i].current_index[static_cast<size_t>(j)]);
-          nlohmann::json field = {{"column", name}};
-          field[plan.side[i].system] = text(proj[i].values[static_cast<size_t>(j)]);
-          field[plan.side[1 - i].system] = text(rows[1 - i]->values[at]);
-          field["base"] = has_base ? text(base.p[i][static_cast<size_t>(j)]) : nullptr;
-          // A long string's base is kept as a digest only (docs/sync.md).
-          if (has_base && base.p[i][static_cast<size_t>(j)].is_digest()) field["base_kept"] = false;
-          detail.push_back(std::move(field));
-        }
+  if (Status st = LinkPair(batch, p, decision.conflicts); !st.ok()) return st;
+  if (!decision.conflicts.empty()) RecordConflict(batch, p, decision.conflicts);
+  return Status::Ok();
+}
+
+void SyncEngine::Impl::RecordConflict(Batch& batch, const Pair& p,
+                                      const std::vector<const FieldPlan*>& conflicts) {
+  // Per conflicting column: what each side's row gives it now and what it
+  // was at the last sync.
+  const MapPlan& plan = *batch.plan;
+  std::string fields;
+  nlohmann::json detail = nlohmann::json::array();
+  auto text = [](const Value& v) {
+    return v.is_null() || v.is_unknown() || v.is_digest() ? nlohmann::json(nullptr)
+                                                          : nlohmann::json(v.ToText());
+  };
+  for (const FieldPlan* f : conflicts) {
+    for (int i = 0; i < 2; ++i) {
+      for (int j : f->slots[i]) {
+        const bundle::Slot& slot = plan.side[i].transform->outputs[static_cast<size_t>(j)];
+        std::string name = plan.side[1 - i].table + "." + slot.Name();
+        fields += (fields.empty() ? "" : ", ") + name;
+        size_t at = static_cast<size_t>(plan.side[1 - i].current_index[static_cast<size_t>(j)]);
+        nlohmann::json field = {{"column", name}};
+        field[plan.side[i].system] = text(p.proj[i].values[static_cast<size_t>(j)]);
+        field[plan.side[1 - i].system] = text(p.rows[1 - i]->values[at]);
+        const Value* base = p.has_base ? &p.base.p[i][static_cast<size_t>(j)] : nullptr;
+        field["base"] = base ? text(*base) : nullptr;
+        // A long string's base is kept as a digest only (docs/sync.md).
+        if (base && base->is_digest()) field["base_kept"] = false;
+        detail.push_back(std::move(field));
       }
     }
-    RecordError(batch, s, ids[s], "conflict",
-                "both sides changed " + fields + " since the last sync; the rule is manual",
-                &*rows[s], {}, &*rows[1 - s], nlohmann::json{{"fields", detail}}.dump());
   }
-
-  return Status::Ok();
+  int s = p.s;
+  RecordError(batch, s, p.ids[s], "conflict",
+              "both sides changed " + fields + " since the last sync; the rule is manual",
+              &*p.rows[s], {}, &*p.rows[1 - s], nlohmann::json{{"fields", detail}}.dump());
 }
 
 }  // namespace duet::engine
