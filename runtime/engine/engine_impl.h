@@ -443,6 +443,12 @@ class SyncEngine::Impl {
                      const std::optional<Row> rows[2]);
 
   Expected<int64_t> ProcessChanges(MapPlan& plan, size_t limit);
+  // Side `s`'s changes of the map after *checkpoint, at least one page
+  // unless there are none but echoes; *checkpoint moves to what was read.
+  Status ReadSideChanges(const MapPlan& plan, int s, size_t limit, endpoint::Position* checkpoint,
+                         std::vector<endpoint::Change>* changes);
+  void RecordLatencies(const MapPlan& plan, const std::vector<endpoint::Change> changes[2],
+                       const std::vector<bool> synced[2]);
   // Reads the links of every row of the changes into the batch's overlay,
   // a few queries instead of one per change.
   Status PrefetchLinks(Batch& batch, const std::vector<endpoint::Change> changes[2]);

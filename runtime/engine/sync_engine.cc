@@ -54,23 +54,10 @@ Expected<int64_t> SyncEngine::Impl::ProcessChanges(MapPlan& plan, size_t limit) 
     if (!ck.ok()) return ck.status();
     before[s] = *ck;
     checkpoint[s] = std::move(*ck);
-    // The side's table's part of its endpoint's stream, without the
-    // changes of duet's own writes for this map (echoes). A page of echoes
-    // alone is passed and the next one read, so that the batch has the
-    // application's changes, when there are any.
-    for (;;) {
-      Expected<Endpoint::Stream> read =
-          plan.side[s].endpoint->ReadStream({plan.side[s].table}, checkpoint[s], limit);
-      if (!read.ok()) return read.status();
-      bool full = read->changes.size() >= limit;
-      for (endpoint::Change& c : read->changes) {
-        if (c.origin != plan.name) changes[s].push_back(std::move(c));
-      }
-      advanced = advanced || read->read_to != checkpoint[s];
-      bool moved = read->read_to != checkpoint[s];
-      checkpoint[s] = std::move(read->read_to);
-      if (!changes[s].empty() || !full || !moved) break;
+    if (Status st = ReadSideChanges(plan, s, limit, &checkpoint[s], &changes[s]); !st.ok()) {
+      return st;
     }
+    advanced = advanced || checkpoint[s] != before[s];
     total += changes[s].size();
   }
   std::string systems[2] = {plan.side[0].system, plan.side[1].system};
@@ -146,6 +133,35 @@ Expected<int64_t> SyncEngine::Impl::ProcessChanges(MapPlan& plan, size_t limit) 
   NoteLockHeld(plan);
   if (!committed.ok()) return committed;
   PrunePending(plan, checkpoint);
+  RecordLatencies(plan, changes, synced);
+  return static_cast<int64_t>(synced[0].size() + synced[1].size());
+}
+
+Status SyncEngine::Impl::ReadSideChanges(const MapPlan& plan, int s, size_t limit,
+                                         Position* checkpoint,
+                                         std::vector<endpoint::Change>* changes) {
+  // The side's table's part of its endpoint's stream, without the changes
+  // of duet's own writes for this map (echoes). A page of echoes alone is
+  // passed and the next one read, so that the batch has the application's
+  // changes, when there are any.
+  for (;;) {
+    Expected<Endpoint::Stream> read =
+        plan.side[s].endpoint->ReadStream({plan.side[s].table}, *checkpoint, limit);
+    if (!read.ok()) return read.status();
+    bool full = read->changes.size() >= limit;
+    for (endpoint::Change& c : read->changes) {
+      if (c.origin != plan.name) changes->push_back(std::move(c));
+    }
+    bool moved = read->read_to != *checkpoint;
+    *checkpoint = std::move(read->read_to);
+    if (!changes->empty() || !full || !moved) return Status::Ok();
+  }
+}
+
+void SyncEngine::Impl::RecordLatencies(const MapPlan& plan,
+                                       const std::vector<endpoint::Change> changes[2],
+                                       const std::vector<bool> synced[2]) {
+  // Capture -> commit on the other side, for the changes the batch synced.
   double now = clock->Now();
   int64_t minute = static_cast<int64_t>(now / 60);
   for (int s = 0; s < 2; ++s) {
@@ -156,7 +172,6 @@ Expected<int64_t> SyncEngine::Impl::ProcessChanges(MapPlan& plan, size_t limit) 
       ops.RecordLatency(plan.name, direction, minute, std::max(0.0, now - changes[s][i].at));
     }
   }
-  return static_cast<int64_t>(synced[0].size() + synced[1].size());
 }
 
 Status SyncEngine::Impl::PrefetchLinks(Batch& batch,
