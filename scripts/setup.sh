@@ -10,6 +10,10 @@ PACKAGES=(
   libfmt-dev nlohmann-json3-dev libcli11-dev libsodium-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libsqlite3-dev sqlite3 libcpp-httplib-dev
+  # PostgreSQL 15: the server and its programs (initdb, pg_ctl, psql, ...,
+  # in /usr/lib/postgresql/15/bin) for the throwaway servers the tests start
+  # (tests/support/pg_server.h), and libpq to build against.
+  postgresql-15 postgresql-client-15 libpq-dev
   clang libclang-rt-14-dev
   python3
   graphviz

@@ -27,6 +27,8 @@
 #include <string_view>
 #include <vector>
 
+#include "tests/support/process.h"
+
 namespace duet::e2e {
 
 namespace fs = std::filesystem;
@@ -45,63 +47,15 @@ constexpr int kExitOk = 0;
 constexpr int kExitRowErrors = 1;  // caught up, but rows are in the error queue
 constexpr int kExitError = 2;      // usage, configuration, schema, I/O
 
-struct RunResult {
-  bool started = false;
-  bool exited = false;  // false: killed by a signal
-  int exit_code = -1;   // the exit status, or minus the signal number
-  std::string out;
-  std::string err;
-};
-
-// Everything worth printing about a run when an assertion on it fails.
-std::string Show(const std::vector<std::string>& argv, const RunResult& r);
-
-std::string ReadFile(const fs::path& path);
-void WriteFile(const fs::path& path, std::string_view bytes);
-
-// Extra environment variables for a child: set (value) or removed (nullopt).
-using EnvChanges = std::map<std::string, std::optional<std::string>>;
-
-// A child process started in the background. Its output goes to files, so
-// it can never block on a full pipe. The destructor kills a child that is
-// still running (SIGKILL) and reaps it, so a failing test leaves no stray
-// `duet run` behind.
-class Process {
- public:
-  Process() = default;
-  Process(const Process&) = delete;
-  Process& operator=(const Process&) = delete;
-  Process(Process&& other) noexcept;
-  Process& operator=(Process&& other) noexcept;
-  ~Process();
-
-  // Starts argv[0] (a path) with `argv` in `cwd`; stdin is `stdin_path`
-  // (/dev/null when empty). Returns false (and records a test failure) when
-  // the binary cannot be started.
-  bool Start(const std::vector<std::string>& argv, const fs::path& cwd, const fs::path& stdout_path,
-             const fs::path& stderr_path, const fs::path& stdin_path = {},
-             const EnvChanges& env = {});
-
-  bool running() const { return pid_ > 0; }
-  pid_t pid() const { return pid_; }
-  const std::vector<std::string>& argv() const { return argv_; }
-
-  // Sends `signal`; the child stays to be reaped by Wait/TryWait.
-  void Signal(int signal);
-  // Whether the child has exited; reaps it and fills `result` if so.
-  bool TryWait(RunResult* result);
-  // Waits for the child at most `timeout`; kills it with SIGKILL after that
-  // (and records a test failure naming `argv`). Returns its result.
-  RunResult Wait(std::chrono::milliseconds timeout);
-
- private:
-  RunResult Finish(int status);
-
-  pid_t pid_ = -1;
-  std::vector<std::string> argv_;
-  fs::path stdout_path_;
-  fs::path stderr_path_;
-};
+// Running programs: tests/support/process.h.
+using test::EnvChanges;
+using test::PollUntil;
+using test::Process;
+using test::ReadFile;
+using test::RunProcess;
+using test::RunResult;
+using test::Show;
+using test::WriteFile;
 
 // An application that holds a database's write lock: a sqlite3 process of
 // its own that begins an IMMEDIATE transaction, writes, and commits only
@@ -117,14 +71,6 @@ class LockHolder {
   Process process_;
   fs::path release_;
 };
-
-// Runs `argv` to completion in `cwd` with `stdin_text`, waiting at most
-// `timeout` (then kills it and fails the test). Output is captured through
-// files in `scratch`.
-RunResult RunProcess(const std::vector<std::string>& argv, const fs::path& cwd,
-                     const fs::path& scratch, std::string_view stdin_text = "",
-                     const EnvChanges& env = {},
-                     std::chrono::milliseconds timeout = std::chrono::minutes(3));
 
 // A table's rows as text, one vector of columns per row; null is "NULL"
 // (the workloads never write that text).
@@ -179,12 +125,6 @@ void SetCaptureTime(const Sqlite& db, int64_t after_seq, int64_t unix_ms);
 std::string Quote(std::string_view text);
 // NULL or Quote(*text).
 std::string QuoteOrNull(const std::optional<std::string>& text);
-
-// Polls `done` every 50 ms until it returns true or `deadline` passes.
-// Returns the last result. The deadline is generous (a slow machine must
-// never fail a test), and it is never an assertion on speed.
-bool PollUntil(const std::function<bool()>& done,
-               std::chrono::milliseconds deadline = std::chrono::seconds(120));
 
 // Whether the duet binary has the subcommand `command` (`r` is the probe's
 // output); the sync commands arrive with the runtime engine.

@@ -1,11 +1,14 @@
 # The layering test: reads the link graph duet_write_link_graph wrote
 # (-DGRAPH=FILE, "target|library" lines) and checks the runtime's layers
 # (docs/architecture.md, "The dependency rule"):
-#   - only the SQLite endpoint and the state store link SQLite, and only the
-#     JIT and code generation link LLVM (direct links);
+#   - only the SQLite endpoint and the state store link SQLite, only the
+#     JIT and code generation link LLVM, and only the libpq smoke test links
+#     libpq (direct links);
 #   - the engine and everything database-agnostic reach neither SQLite nor
-#     LLVM through any chain of links, nor the libraries that hold an
-#     implementation (endpoint, state store, JIT loader, openers).
+#     LLVM nor libpq through any chain of links, nor the libraries that hold
+#     an implementation (endpoint, state store, JIT loader, openers);
+#   - the PostgreSQL test servers (duet_test_support) reach no libpq: they
+#     drive PostgreSQL's own programs.
 # Every violation is printed with the chain of links that causes it; any
 # violation fails the test.
 cmake_minimum_required(VERSION 3.25)
@@ -21,6 +24,10 @@ set(kLlvm "LLVM")
 set(kSqliteUsers duet_endpoint_sqlite duet_state_sqlite duet_sync_bench endpoint_conformance_test
                  state_store_conformance_test engine_test)
 set(kLlvmUsers duet_jit duet_codegen)
+# libpq (pkg-config's imported target, or a plain library name); only code
+# that needs it links it.
+set(kLibpq "^(PkgConfig::LIBPQ|PostgreSQL::PostgreSQL|pq|libpq)$")
+set(kLibpqUsers pg_libpq_test)
 
 file(STRINGS "${GRAPH}" edges)
 set(targets "")
@@ -87,6 +94,7 @@ endfunction()
 
 check_direct("${kSqlite}" "SQLite" "${kSqliteUsers}")
 check_direct("${kLlvm}" "LLVM" "${kLlvmUsers}")
+check_direct("${kLibpq}" "libpq" "${kLibpqUsers}")
 
 # The engine: no implementation of an endpoint, no JIT loader, no opener.
 check_reach(duet_engine "^(${kLlvm}|duet_jit|duet_bundle|duet_codegen)$" "LLVM or the JIT" "")
@@ -94,12 +102,15 @@ check_reach(duet_engine
             "^(duet_endpoint_sqlite|duet_endpoint_open|duet_state_sqlite|duet_state_open)$"
             "an endpoint or state store implementation" "")
 check_reach(duet_engine "${kSqlite}" "SQLite" "")
-# Database-agnostic libraries: neither SQLite nor LLVM.
+check_reach(duet_engine "${kLibpq}" "libpq" "")
+# Database-agnostic libraries: neither SQLite nor LLVM nor libpq.
 foreach(agnostic duet_base duet_value duet_abi duet_manifest duet_config duet_endpoint_api
                  duet_state duet_jit_helpers)
   check_reach(${agnostic} "${kSqlite}" "SQLite" "")
   check_reach(${agnostic} "${kLlvm}" "LLVM" "")
+  check_reach(${agnostic} "${kLibpq}" "libpq" "")
 endforeach()
+check_reach(duet_test_support "${kLibpq}" "libpq" "")
 # Implementations stay apart: the SQLite endpoint links no LLVM, the JIT no
 # SQLite.
 check_reach(duet_endpoint_sqlite "${kLlvm}" "LLVM" "")
