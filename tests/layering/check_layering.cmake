@@ -2,8 +2,8 @@
 # (-DGRAPH=FILE, "target|library" lines) and checks the runtime's layers
 # (docs/architecture.md, "The dependency rule"):
 #   - only the SQLite endpoint and the state store link SQLite, only the
-#     JIT and code generation link LLVM, and only the libpq smoke test links
-#     libpq (direct links);
+#     JIT and code generation link LLVM, and only runtime/pg (the libpq
+#     wrapper) and the libpq smoke test link libpq (direct links);
 #   - the engine and everything database-agnostic reach neither SQLite nor
 #     LLVM nor libpq through any chain of links, nor the libraries that hold
 #     an implementation (endpoint, state store, JIT loader, openers);
@@ -27,7 +27,7 @@ set(kLlvmUsers duet_jit duet_codegen)
 # libpq (pkg-config's imported target, or a plain library name); only code
 # that needs it links it.
 set(kLibpq "^(PkgConfig::LIBPQ|PostgreSQL::PostgreSQL|pq|libpq)$")
-set(kLibpqUsers pg_libpq_test)
+set(kLibpqUsers duet_pg pg_libpq_test)
 
 file(STRINGS "${GRAPH}" edges)
 set(targets "")
@@ -99,7 +99,7 @@ check_direct("${kLibpq}" "libpq" "${kLibpqUsers}")
 # The engine: no implementation of an endpoint, no JIT loader, no opener.
 check_reach(duet_engine "^(${kLlvm}|duet_jit|duet_bundle|duet_codegen)$" "LLVM or the JIT" "")
 check_reach(duet_engine
-            "^(duet_endpoint_sqlite|duet_endpoint_open|duet_state_sqlite|duet_state_open)$"
+            "^(duet_endpoint_sqlite|duet_endpoint_open|duet_state_sqlite|duet_state_open|duet_pg)$"
             "an endpoint or state store implementation" "")
 check_reach(duet_engine "${kSqlite}" "SQLite" "")
 check_reach(duet_engine "${kLibpq}" "libpq" "")
