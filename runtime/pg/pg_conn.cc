@@ -39,6 +39,10 @@ bool Mentions(const std::string& conninfo, std::string_view key) {
 
 }  // namespace
 
+const char kSessionSettings[] =
+    "SET DateStyle = ISO; SET IntervalStyle = iso_8601; SET TimeZone = 'UTC'; "
+    "SET extra_float_digits = 3; SET client_encoding = 'UTF8'";
+
 Result::Result(PGresult* result) : result_(result) {}
 Result::Result(Result&& other) noexcept : result_(std::exchange(other.result_, nullptr)) {}
 Result& Result::operator=(Result&& other) noexcept {
@@ -113,7 +117,9 @@ Expected<std::unique_ptr<Connection>> Connection::Open(const std::string& connin
     std::string message = Context(options.label, "cannot connect: " + reason);
     return refused ? InvalidArgumentError(message) : UnavailableError(message);
   }
-  return std::unique_ptr<Connection>(new Connection(conn, options.label));
+  auto connection = std::unique_ptr<Connection>(new Connection(conn, options.label));
+  if (Status s = connection->Run(kSessionSettings, "session settings"); !s.ok()) return s;
+  return connection;
 }
 
 Connection::~Connection() { PQfinish(conn_); }

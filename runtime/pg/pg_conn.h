@@ -15,6 +15,9 @@
 //   libpq's own messages pass through RedactConnectionString.
 // - Values go to and come from the server as text (the text format of each
 //   type), parameters bound apart from the statement, never spliced in.
+//   Every connection runs kSessionSettings first, so that the text of a
+//   value is the same on every connection, the replication stream's
+//   included (ISO dates, UTC times, floats that round-trip, UTF-8).
 #ifndef DUET_RUNTIME_PG_PG_CONN_H_
 #define DUET_RUNTIME_PG_PG_CONN_H_
 
@@ -33,6 +36,8 @@ typedef struct pg_conn PGconn;
 typedef struct pg_result PGresult;
 
 namespace duet::pg {
+
+extern const char kSessionSettings[];
 
 // A statement parameter as text; nullopt is SQL NULL.
 using Param = std::optional<std::string>;

@@ -99,7 +99,7 @@ check_direct("${kLibpq}" "libpq" "${kLibpqUsers}")
 # The engine: no implementation of an endpoint, no JIT loader, no opener.
 check_reach(duet_engine "^(${kLlvm}|duet_jit|duet_bundle|duet_codegen)$" "LLVM or the JIT" "")
 check_reach(duet_engine
-            "^(duet_endpoint_sqlite|duet_endpoint_open|duet_state_sqlite|duet_state_open|duet_pg)$"
+            "^(duet_endpoint_sqlite|duet_endpoint_postgres|duet_endpoint_open|duet_state_sqlite|duet_state_postgres|duet_state_open|duet_pg)$"
             "an endpoint or state store implementation" "")
 check_reach(duet_engine "${kSqlite}" "SQLite" "")
 check_reach(duet_engine "${kLibpq}" "libpq" "")
