@@ -13,9 +13,10 @@
 
 namespace duet::endpoint {
 
-// Opens "sqlite:PATH" (the only scheme today) for `system`, whose tables the
-// manifest describes. The manifest must outlive the endpoint. Another scheme
-// is InvalidArgument, with the connection string redacted.
+// Opens "sqlite:PATH", or a PostgreSQL URI ("postgresql://..." or
+// "postgres://...", libpq's form), for `system`, whose tables the manifest
+// describes. The manifest must outlive the endpoint. Another scheme is
+// InvalidArgument, with the connection string redacted.
 Expected<std::unique_ptr<Endpoint>> OpenEndpoint(const std::string& url, const std::string& system,
                                                  const bundle::Manifest& manifest);
 

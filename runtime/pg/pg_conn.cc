@@ -85,6 +85,15 @@ bool HasSqlState(const Status& status, std::string_view sqlstate) {
   return m.size() >= tag.size() && m.compare(m.size() - tag.size(), tag.size(), tag) == 0;
 }
 
+std::string SqlStateOf(const Status& status) {
+  const std::string& m = status.message();
+  constexpr std::string_view kTag = "(SQLSTATE xxxxx)";
+  if (m.size() < kTag.size() || m.back() != ')') return "";
+  std::string_view tail = std::string_view(m).substr(m.size() - kTag.size());
+  if (tail.substr(0, 10) != "(SQLSTATE ") return "";
+  return std::string(tail.substr(10, 5));
+}
+
 Expected<std::unique_ptr<Connection>> Connection::Open(const std::string& conninfo,
                                                        const ConnectOptions& options) {
   std::vector<const char*> keys{"dbname"};
@@ -185,6 +194,9 @@ std::string QuoteLiteral(std::string_view text) {
 }
 
 bool Connection::ok() const { return PQstatus(conn_) == CONNECTION_OK; }
+bool Connection::InFailedTransaction() const {
+  return PQtransactionStatus(conn_) == PQTRANS_INERROR;
+}
 int Connection::Socket() const { return ok() ? PQsocket(conn_) : -1; }
 int Connection::ServerVersion() const { return PQserverVersion(conn_); }
 

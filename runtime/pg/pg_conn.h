@@ -101,6 +101,9 @@ class Connection {
 
   // Whether the connection is still usable (not lost).
   bool ok() const;
+  // Whether the session is inside a transaction that an error aborted (a
+  // COMMIT would only roll it back).
+  bool InFailedTransaction() const;
   // The socket, to wait on for notifications or replication data (-1 when
   // lost).
   int Socket() const;
@@ -131,6 +134,8 @@ StatusCode ErrorCodeOf(std::string_view sqlstate);
 // Whether a Status came from one of these SQLSTATEs: the message of every
 // Status made here ends with "(SQLSTATE xxxxx)".
 bool HasSqlState(const Status& status, std::string_view sqlstate);
+// The SQLSTATE a Status made here carries ("" when none).
+std::string SqlStateOf(const Status& status);
 
 }  // namespace duet::pg
 
