@@ -30,7 +30,8 @@ bundle::Table Table(const std::string& name, std::vector<std::pair<std::string, 
   bundle::Table t;
   t.name = name;
   t.system = "fo";
-  for (const auto& [column, type] : cols) t.columns.push_back({column, Type(type), false, false, std::nullopt});
+  for (const auto& [column, type] : cols)
+    t.columns.push_back({column, Type(type), false, false, std::nullopt});
   t.key = std::move(key);
   t.id = std::move(id);
   return t;
@@ -92,6 +93,15 @@ class PostgresEndpointTest : public ::testing::Test {
     Expected<std::unique_ptr<Endpoint>> ep = OpenEndpoint(Uri(query), "fo", manifest_);
     EXPECT_TRUE(ep.ok()) << ep.status().ToString();
     return ep.ok() ? std::move(*ep) : nullptr;
+  }
+
+  // An endpoint on table t (k int4 primary key, v text) holding (1, 'a').
+  std::unique_ptr<Endpoint> OpenT() {
+    Expected<std::string> made =
+        pg_.Psql("CREATE TABLE t (k int4 PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'a')");
+    EXPECT_TRUE(made.ok()) << made.status().ToString();
+    manifest_.tables = {Table("fo.t", {{"k", "int"}, {"v", "string"}}, {"k"})};
+    return Open();
   }
 
   std::vector<ColumnPath> Paths(const bundle::Table& t) const {
@@ -335,10 +345,9 @@ TEST_F(PostgresEndpointTest, RefusedRowsLeaveTheTransactionGoingAndBulkInsertsGi
 // a row another writer changed since the snapshot loses the race; a write
 // to another row does not.
 TEST_F(PostgresEndpointTest, UnderAtFirstWriteARowChangedSinceTheSnapshotLosesTheRace) {
-  Sql("CREATE TABLE t (k int4 PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'a'), (2, 'b')");
-  manifest_.tables = {Table("fo.t", {{"k", "int"}, {"v", "string"}}, {"k"})};
-  std::unique_ptr<Endpoint> ep = Open();
+  std::unique_ptr<Endpoint> ep = OpenT();
   ASSERT_NE(ep, nullptr);
+  Sql("INSERT INTO t VALUES (2, 'b')");
   auto txn = ep->Begin("m", Endpoint::WriteLock::kAtFirstWrite);
   ASSERT_TRUE(txn.ok());
   Sql("UPDATE t SET v = 'app' WHERE k = 1");
@@ -354,9 +363,7 @@ TEST_F(PostgresEndpointTest, UnderAtFirstWriteARowChangedSinceTheSnapshotLosesTh
 // Under kNow, reading for update waits for another writer's row lock up to
 // the lock timeout, then is Unavailable (no lost race: kNow waits).
 TEST_F(PostgresEndpointTest, UnderNowReadForUpdateWaitsUpToTheLockTimeout) {
-  Sql("CREATE TABLE t (k int4 PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'a')");
-  manifest_.tables = {Table("fo.t", {{"k", "int"}, {"v", "string"}}, {"k"})};
-  std::unique_ptr<Endpoint> ep = Open();
+  std::unique_ptr<Endpoint> ep = OpenT();
   ASSERT_NE(ep, nullptr);
   auto app = pg::Connection::Open(pg_.ConnInfoWithPassword(), {.label = "app"});
   ASSERT_TRUE(app.ok());
@@ -409,9 +416,7 @@ TEST_F(PostgresEndpointTest, AConditionIsCheckedAndAnInvalidOneKeepsTheTransacti
 // A connection the server ends in the middle of a transaction is
 // Unavailable; the next Begin connects again.
 TEST_F(PostgresEndpointTest, AConnectionTerminatedMidTransactionIsUnavailableThenReconnects) {
-  Sql("CREATE TABLE t (k int4 PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'a')");
-  manifest_.tables = {Table("fo.t", {{"k", "int"}, {"v", "string"}}, {"k"})};
-  std::unique_ptr<Endpoint> ep = Open();
+  std::unique_ptr<Endpoint> ep = OpenT();
   ASSERT_NE(ep, nullptr);
   auto txn = ep->Begin("m", Endpoint::WriteLock::kNow);
   ASSERT_TRUE(txn.ok());

@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "runtime/endpoint/condition.h"
+
 namespace duet::pg {
 namespace {
 
@@ -58,7 +60,7 @@ std::string_view DollarTag(std::string_view sql, size_t i) {
 // Where the lexical item at `i` that hides parentheses and semicolons (a
 // string, name, dollar quote or comment) ends; `i` itself when none starts
 // there; kOpen when it is not closed.
-size_t SkipHidden(std::string_view sql, size_t i) {
+size_t SkipHiddenItem(std::string_view sql, size_t i) {
   char c = sql[i];
   std::string_view two = sql.substr(i, 2);
   if (two == "--") {
@@ -81,33 +83,17 @@ size_t SkipHidden(std::string_view sql, size_t i) {
   return i;
 }
 
-}  // namespace
-
-Status CheckCondition(std::string_view where) {
-  auto refuse = [&](const std::string& why) {
-    return InvalidArgumentError("the condition '" + std::string(where) + "': " + why +
-                                "; it must be one SQL expression");
-  };
-  int depth = 0;
-  for (size_t i = 0; i < where.size();) {
-    size_t end = SkipHidden(where, i);
-    if (end == kOpen) return refuse("a quote or comment is not closed");
-    if (end != i) {
-      i = end;
-      continue;
-    }
-    char c = where[i++];
-    if (c == ';') return refuse("';' ends it");
-    if (c == '(') ++depth;
-    if (c == ')' && --depth < 0) return refuse("')' closes a parenthesis it did not open");
-  }
-  if (depth != 0) return refuse("a '(' is not closed");
-  return Status::Ok();
+// condition.h's SkipHidden for PostgreSQL.
+Expected<size_t> SkipHidden(std::string_view sql, size_t i) {
+  size_t end = SkipHiddenItem(sql, i);
+  if (end != kOpen) return end;
+  return InvalidArgumentError("a quote or comment is not closed");
 }
 
+}  // namespace
+
 Expected<std::string> Condition(std::string_view where) {
-  if (Status s = CheckCondition(where); !s.ok()) return s;
-  return "(" + std::string(where) + "\n)";
+  return endpoint::ConditionClause(where, SkipHidden);
 }
 
 }  // namespace duet::pg

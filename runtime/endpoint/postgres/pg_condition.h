@@ -15,11 +15,8 @@
 
 namespace duet::pg {
 
-// Ok, or InvalidArgument saying what is wrong with `where`.
-Status CheckCondition(std::string_view where);
-
-// The condition in parentheses, for a WHERE clause; the line break ends a
-// trailing -- comment before duet's closing parenthesis.
+// The condition in parentheses, for a WHERE clause, once it is checked
+// (runtime/endpoint/condition.h); InvalidArgument saying what is wrong.
 Expected<std::string> Condition(std::string_view where);
 
 }  // namespace duet::pg

@@ -7,6 +7,7 @@
 #include <map>
 #include <utility>
 
+#include "runtime/endpoint/endpoint_transaction.h"
 #include "runtime/endpoint/postgres/pg_catalog.h"
 #include "runtime/endpoint/postgres/pg_condition.h"
 #include "runtime/endpoint/postgres/pg_row_key.h"
@@ -247,6 +248,7 @@ class PostgresEndpoint : public Endpoint {
                                            const std::vector<RowId>& ids);
   Status CommitWrite();
   void RollbackWrite();
+  void EndTransaction() { transaction_open_ = false; }
 
  private:
   Status CheckTable(const bundle::Table& table);
@@ -740,57 +742,8 @@ Expected<Value> PostgresEndpoint::RefValue(const std::string& table, const RowId
 
 // ---- write transactions ----
 
-class PgWriteTransaction : public WriteTransaction {
- public:
-  explicit PgWriteTransaction(PostgresEndpoint* endpoint) : endpoint_(endpoint) {}
-  ~PgWriteTransaction() override { Rollback(); }
-
-  Expected<RowId> Insert(const std::string& table, const std::vector<std::string>& columns,
-                         const std::vector<Value>& values) override {
-    if (!open_) return Closed();
-    return endpoint_->Insert(table, columns, values);
-  }
-  Expected<std::vector<Expected<RowId>>> InsertMany(
-      const std::string& table, const std::vector<std::string>& columns,
-      const std::vector<std::vector<Value>>& rows) override {
-    if (!open_) return Closed();
-    // No columns: DEFAULT VALUES, a row per statement.
-    if (columns.empty()) return WriteTransaction::InsertMany(table, columns, rows);
-    return endpoint_->InsertMany(table, columns, rows);
-  }
-  Status Update(const std::string& table, const RowId& id, const std::vector<std::string>& columns,
-                const std::vector<Value>& values) override {
-    if (!open_) return Closed();
-    return endpoint_->Update(table, id, columns, values);
-  }
-  Status Delete(const std::string& table, const RowId& id) override {
-    if (!open_) return Closed();
-    return endpoint_->Delete(table, id);
-  }
-  Expected<std::vector<Row>> ReadForUpdate(const std::string& table,
-                                           const std::vector<ColumnPath>& paths,
-                                           const std::vector<RowId>& ids) override {
-    if (!open_) return Closed();
-    return endpoint_->ReadForUpdate(table, paths, ids);
-  }
-  Status Commit() override {
-    if (!open_) return Closed();
-    Status s = endpoint_->CommitWrite();
-    if (s.ok()) open_ = false;
-    return s;
-  }
-  void Rollback() override {
-    if (!open_) return;
-    endpoint_->RollbackWrite();
-    open_ = false;
-  }
-
- private:
-  static Status Closed() { return FailedPreconditionError("the write transaction has ended"); }
-
-  PostgresEndpoint* endpoint_;
-  bool open_ = true;
-};
+// One at a time, on the endpoint's session.
+using PgWriteTransaction = EndpointTransaction<PostgresEndpoint>;
 
 Expected<std::unique_ptr<WriteTransaction>> PostgresEndpoint::Begin(std::string_view origin,
                                                                     WriteLock lock) {
@@ -932,12 +885,15 @@ Expected<std::vector<Expected<RowId>>> PostgresEndpoint::InsertMany(
   size_t per_statement = std::clamp<size_t>(60000 / (columns.size() + 1), 1, 1000);
   for (size_t start = 0; start < rows.size(); start += per_statement) {
     size_t n = std::min(per_statement, rows.size() - start);
-    Expected<std::vector<RowId>> ids = InsertChunk(table, columns, rows, start, n);
-    if (ids.ok()) {
-      for (RowId& id : *ids) out.push_back(std::move(id));
-      continue;
+    // No columns: DEFAULT VALUES, which inserts one row per statement.
+    if (!columns.empty()) {
+      Expected<std::vector<RowId>> ids = InsertChunk(table, columns, rows, start, n);
+      if (ids.ok()) {
+        for (RowId& id : *ids) out.push_back(std::move(id));
+        continue;
+      }
+      if (ids.status().code() != StatusCode::kFailedPrecondition) return ids.status();
     }
-    if (ids.status().code() != StatusCode::kFailedPrecondition) return ids.status();
     // A row was refused: each row alone, for its own outcome.
     for (size_t i = start; i < start + n; ++i) {
       Expected<RowId> id = Insert(table, columns, rows[i]);
@@ -1009,7 +965,6 @@ Status PostgresEndpoint::EndWrite(const char* sql) {
   last_lock_held_ =
       locked_ ? std::chrono::steady_clock::now() - locked_at_ : std::chrono::nanoseconds(0);
   locked_ = false;
-  transaction_open_ = false;
   return s;
 }
 

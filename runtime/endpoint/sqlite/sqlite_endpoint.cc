@@ -14,6 +14,8 @@
 
 #include <utility>
 #include "runtime/base/redact.h"
+#include "runtime/endpoint/condition.h"
+#include "runtime/endpoint/endpoint_transaction.h"
 #include "runtime/endpoint/sqlite/key_match.h"
 #include "runtime/endpoint/sqlite/row_key.h"
 #include "runtime/endpoint/sqlite/seq_position.h"
@@ -270,42 +272,22 @@ size_t SkipQuotedOrComment(std::string_view sql, size_t i) {
   return std::string_view::npos;
 }
 
-// A row condition (`duet resync --where`) is one SQL expression, which duet
-// puts in parentheses inside its own statements: it may not close them, end
-// the statement (;) or leave a comment or quote open over what follows.
-// Decided on the text's tokens, strings, quoted names and comments skipped.
-Status CheckCondition(std::string_view where) {
-  auto refuse = [&](const std::string& why) {
-    return InvalidArgumentError("the condition '" + std::string(where) + "': " + why +
-                                "; it must be one SQL expression");
-  };
-  int depth = 0;
-  for (size_t i = 0; i < where.size();) {
-    char c = where[i];
-    bool comment =
-        (c == '-' && where.substr(i, 2) == "--") || (c == '/' && where.substr(i, 2) == "/*");
-    if (comment || c == '\'' || c == '"' || c == '`' || c == '[') {
-      size_t end = SkipQuotedOrComment(where, i);
-      if (end == std::string_view::npos) {
-        return refuse(comment ? "a comment is not closed" : "a quote is not closed");
-      }
-      i = end;
-      continue;
-    }
-    if (c == ';') return refuse("';' ends it");
-    if (c == '(') ++depth;
-    if (c == ')' && --depth < 0) return refuse("')' closes a parenthesis it did not open");
-    ++i;
-  }
-  if (depth != 0) return refuse("a '(' is not closed");
-  return Status::Ok();
+// What hides parentheses and semicolons in SQLite's SQL: strings, quoted
+// names ("", ``, []) and comments (condition.h).
+Expected<size_t> SkipHidden(std::string_view where, size_t i) {
+  char c = where[i];
+  bool comment =
+      (c == '-' && where.substr(i, 2) == "--") || (c == '/' && where.substr(i, 2) == "/*");
+  if (!comment && c != '\'' && c != '"' && c != '`' && c != '[') return i;
+  size_t end = SkipQuotedOrComment(where, i);
+  if (end != std::string_view::npos) return end;
+  return InvalidArgumentError(comment ? "a comment is not closed" : "a quote is not closed");
 }
 
-// The condition in parentheses, for a WHERE clause; the line break ends a
-// trailing -- comment before duet's closing parenthesis.
+// A row condition (`duet resync --where`) in parentheses, for a WHERE
+// clause, once it is checked to be one SQL expression (condition.h).
 Expected<std::string> Condition(const std::string& where) {
-  if (Status s = CheckCondition(where); !s.ok()) return s;
-  return "(" + where + "\n)";
+  return ConditionClause(where, SkipHidden);
 }
 
 class SqliteEndpoint;
@@ -1887,53 +1869,7 @@ Expected<int64_t> SqliteReader::Count() {
 
 // A write transaction of a SqliteEndpoint: its connection's one
 // transaction, so at most one is open at a time.
-class SqliteWriteTransaction : public WriteTransaction {
- public:
-  explicit SqliteWriteTransaction(SqliteEndpoint* endpoint) : endpoint_(endpoint) {}
-  ~SqliteWriteTransaction() override { Rollback(); }
-
-  Expected<RowId> Insert(const std::string& table, const std::vector<std::string>& columns,
-                         const std::vector<Value>& values) override {
-    if (!open_) return Closed();
-    return endpoint_->Insert(table, columns, values);
-  }
-  Status Update(const std::string& table, const RowId& id, const std::vector<std::string>& columns,
-                const std::vector<Value>& values) override {
-    if (!open_) return Closed();
-    return endpoint_->Update(table, id, columns, values);
-  }
-  Status Delete(const std::string& table, const RowId& id) override {
-    if (!open_) return Closed();
-    return endpoint_->Delete(table, id);
-  }
-  Expected<std::vector<Row>> ReadForUpdate(const std::string& table,
-                                           const std::vector<ColumnPath>& paths,
-                                           const std::vector<RowId>& ids) override {
-    if (!open_) return Closed();
-    return endpoint_->ReadForUpdate(table, paths, ids);
-  }
-  Status Commit() override {
-    if (!open_) return Closed();
-    Status s = endpoint_->CommitWrite();
-    if (s.ok()) Ended();
-    return s;
-  }
-  void Rollback() override {
-    if (!open_) return;
-    endpoint_->RollbackWrite();
-    Ended();
-  }
-
- private:
-  static Status Closed() { return FailedPreconditionError("the write transaction has ended"); }
-  void Ended() {
-    open_ = false;
-    endpoint_->EndTransaction();
-  }
-
-  SqliteEndpoint* endpoint_;
-  bool open_ = true;
-};
+using SqliteWriteTransaction = EndpointTransaction<SqliteEndpoint>;
 
 Expected<std::unique_ptr<WriteTransaction>> SqliteEndpoint::Begin(std::string_view origin,
                                                                   WriteLock lock) {
