@@ -119,5 +119,20 @@ TEST_F(PgConnTest, AReplicationConnectionSpeaksTheReplicationProtocol) {
   EXPECT_GE(system->columns(), 4);  // systemid, timeline, xlogpos, dbname
 }
 
+TEST_F(PgConnTest, SaysWhichSqlStateAndWhetherTheTransactionFailed) {
+  auto conn = Connect();
+  ASSERT_NE(conn, nullptr);
+  ASSERT_TRUE(conn->Run("CREATE TABLE t (id int PRIMARY KEY)").ok());
+  ASSERT_TRUE(conn->Run("BEGIN; INSERT INTO t VALUES (1)").ok());
+  EXPECT_FALSE(conn->InFailedTransaction());
+  Status dup = conn->Run("INSERT INTO t VALUES (1)");
+  EXPECT_EQ(SqlStateOf(dup), "23505") << dup.ToString();
+  EXPECT_TRUE(conn->InFailedTransaction()) << "a COMMIT now would roll back";
+  ASSERT_TRUE(conn->Run("ROLLBACK").ok());
+  EXPECT_FALSE(conn->InFailedTransaction());
+  EXPECT_EQ(SqlStateOf(Status::Ok()), "");
+  EXPECT_EQ(SqlStateOf(InternalError("no state here")), "");
+}
+
 }  // namespace
 }  // namespace duet::pg
