@@ -281,6 +281,69 @@ TEST_F(PostgresEndpointTest, TheSearchPathPlacesTheTablesAndLookupsJoinThem) {
   EXPECT_EQ(*found, std::optional<RowId>("C1"));
 }
 
+// Rows are named by their primary key of any shape: a composite key's RowId
+// reads, updates and deletes the row, a guid id is assigned, and a lookup
+// through a ref to a table without an id joins on its RowId.
+TEST_F(PostgresEndpointTest, APrimaryKeyOfAnyShapeNamesTheRow) {
+  Sql("CREATE TABLE line (order_no int8, line_no int8, qty int8, PRIMARY KEY (order_no, line_no));"
+      "CREATE TABLE account (accountid uuid PRIMARY KEY, name text);"
+      "CREATE TABLE note (id int8 PRIMARY KEY, line text);"
+      "INSERT INTO line VALUES (1, 2, 5), (1, 10, 7), (2, 1, 9);"
+      "INSERT INTO note VALUES (1, '[\"1\",\"10\"]')");
+  manifest_.tables = {
+      Table("fo.line", {{"order_no", "int"}, {"line_no", "int"}, {"qty", "int"}},
+            {"order_no", "line_no"}),
+      Table("fo.account", {{"accountid", "guid"}, {"name", "string"}}, {"accountid"}, "accountid"),
+      Table("fo.note", {{"id", "int"}, {"line", "ref fo.line"}}, {"id"}, "id")};
+  std::unique_ptr<Endpoint> ep = Open();
+  ASSERT_NE(ep, nullptr);
+  ASSERT_TRUE(ep->CheckSchema().ok()) << ep->CheckSchema().ToString();
+  auto lines = ep->Reader("fo.line", {{{"qty"}, Type("int")}});
+  ASSERT_TRUE(lines.ok()) << lines.status().ToString();
+  std::vector<RowId> scanned;
+  std::optional<RowId> after;
+  for (int page = 0; page < 5; ++page) {
+    Expected<std::vector<RowId>> ids = (*lines)->ScanIds(after, 1);
+    ASSERT_TRUE(ids.ok()) << ids.status().ToString();
+    if (ids->empty()) break;
+    scanned.push_back(ids->front());
+    after = ids->front();
+  }
+  EXPECT_EQ(scanned, (std::vector<RowId>{"[\"1\",\"2\"]", "[\"1\",\"10\"]", "[\"2\",\"1\"]"}))
+      << "the key's order, numeric per column";
+
+  auto txn = ep->Begin("m", Endpoint::WriteLock::kNow);
+  ASSERT_TRUE(txn.ok());
+  Expected<RowId> made = (*txn)->Insert("fo.line", {"order_no", "line_no", "qty"},
+                                        {Value::Int(3), Value::Int(1), Value::Int(1)});
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  EXPECT_EQ(*made, "[\"3\",\"1\"]");
+  ASSERT_TRUE((*txn)->Update("fo.line", scanned[0], {"qty"}, {Value::Int(6)}).ok());
+  ASSERT_TRUE((*txn)->Delete("fo.line", scanned[2]).ok());
+  Expected<RowId> account = (*txn)->Insert("fo.account", {"name"}, {Value::String("Made")});
+  ASSERT_TRUE(account.ok()) << account.status().ToString();
+  ASSERT_TRUE((*txn)->Commit().ok());
+  EXPECT_EQ(SqlValue("SELECT string_agg(order_no || '/' || line_no || '=' || qty, ','"
+                     " ORDER BY order_no, line_no) FROM line"),
+            "1/2=6,1/10=7,3/1=1");
+  Expected<Value> ref = ep->RefValue("fo.account", *account);
+  ASSERT_TRUE(ref.ok()) << ref.status().ToString();
+  EXPECT_EQ(ref->ToText(), *account) << "a guid id was assigned, and it is the key";
+  EXPECT_EQ(SqlValue("SELECT substr(accountid::text, 15, 1) FROM account"), "7") << "a UUIDv7";
+  Expected<Value> line_ref = ep->RefValue("fo.line", scanned[1]);
+  ASSERT_TRUE(line_ref.ok());
+  EXPECT_EQ(line_ref->ToText(), scanned[1]) << "no id column: refs store the RowId";
+
+  auto notes = ep->Reader("fo.note", {{{"line", "qty"}, Type("int")}});
+  ASSERT_TRUE(notes.ok()) << notes.status().ToString();
+  Expected<std::optional<Row>> note = (*notes)->Read("1");
+  ASSERT_TRUE(note.ok() && note->has_value()) << note.status().ToString();
+  EXPECT_EQ((*note)->values[0].ToText(), "7") << "joined through the composite key's RowId";
+  for (const char* bad : {"1", "[\"1\"]", "[1,2]", "[\"x\",\"1\"]"}) {
+    EXPECT_EQ((*lines)->Read(bad).status().code(), StatusCode::kInvalidArgument) << bad;
+  }
+}
+
 // What the conformance suite's stream tests do with rows, without the
 // stream: refused rows, rollback, bulk outcomes, composite keys.
 TEST_F(PostgresEndpointTest, RefusedRowsLeaveTheTransactionGoingAndBulkInsertsGiveOutcomes) {
