@@ -344,6 +344,33 @@ TEST_F(PostgresEndpointTest, APrimaryKeyOfAnyShapeNamesTheRow) {
   }
 }
 
+// A text key sorts by its collation, which need not be bytewise (ICU's
+// here): scans order and resume by the same one, so every row comes once,
+// in the order the database sorts the key.
+TEST_F(PostgresEndpointTest, ScansFollowTheKeysOwnCollation) {
+  Sql("CREATE TABLE t (k text COLLATE \"und-x-icu\" PRIMARY KEY);"
+      "INSERT INTO t VALUES ('b'), ('B'), ('a'), ('\u00c4'), ('10'), ('9'), ('c'), ('_x')");
+  manifest_.tables = {Table("fo.t", {{"k", "string"}}, {"k"})};
+  std::unique_ptr<Endpoint> ep = Open();
+  ASSERT_NE(ep, nullptr);
+  auto reader = ep->Reader("fo.t", {{{"k"}, Type("string")}});
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  std::string sorted = SqlValue("SELECT string_agg(k, ',' ORDER BY k) FROM t");
+  for (size_t page : {1, 3}) {
+    std::string seen;
+    std::optional<RowId> after;
+    for (int i = 0; i < 20; ++i) {
+      Expected<std::vector<Row>> rows = (*reader)->Scan(after, page);
+      ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+      if (rows->empty()) break;
+      for (const Row& row : *rows) seen += (seen.empty() ? "" : ",") + row.id;
+      after = rows->back().id;
+    }
+    EXPECT_EQ(seen, sorted) << "pages of " << page;
+  }
+  EXPECT_NE(sorted, "10,9,B,_x,a,b,c,\u00c4") << "the premise: not the bytewise order";
+}
+
 // What the conformance suite's stream tests do with rows, without the
 // stream: refused rows, rollback, bulk outcomes, composite keys.
 TEST_F(PostgresEndpointTest, RefusedRowsLeaveTheTransactionGoingAndBulkInsertsGiveOutcomes) {
@@ -496,6 +523,17 @@ TEST_F(PostgresEndpointTest, AConnectionTerminatedMidTransactionIsUnavailableThe
   ASSERT_TRUE((*txn)->Update("fo.t", "1", {"v"}, {Value::String("after")}).ok());
   ASSERT_TRUE((*txn)->Commit().ok());
   EXPECT_EQ(SqlValue("SELECT v FROM t"), "after") << "the first transaction's write is gone";
+  // Outside a transaction too: the read that finds the session gone is
+  // Unavailable, the next one connects again.
+  auto reader = ep->Reader("fo.t", {{{"v"}, Type("string")}});
+  ASSERT_TRUE(reader.ok());
+  EXPECT_EQ(SqlValue("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                     " WHERE application_name = 'duet' AND state = 'idle' AND query = 'COMMIT'"),
+            "1");
+  EXPECT_EQ((*reader)->Count().status().code(), StatusCode::kUnavailable);
+  Expected<int64_t> count = (*reader)->Count();
+  ASSERT_TRUE(count.ok()) << count.status().ToString();
+  EXPECT_EQ(*count, 1);
 }
 
 // No message carries the password: a refused login, a server that is down,
