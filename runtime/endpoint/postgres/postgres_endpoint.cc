@@ -262,8 +262,11 @@ class PostgresEndpoint : public Endpoint {
   Status AddLookup(const bundle::Table*& current, const std::string& hop, std::string* alias,
                    std::string* from, std::map<std::string, std::string>* aliases,
                    std::string* prefix);
+  // An INSERT of `rows` rows of `columns` RETURNING the key, with the
+  // table's guid id added to `columns` when it gets a new one; with
+  // `skip_conflicts`, ON CONFLICT DO NOTHING.
   Expected<std::string> InsertSql(const std::string& table, std::vector<std::string>* columns,
-                                  bool* new_guid, size_t rows);
+                                  bool* new_guid, size_t rows, bool skip_conflicts);
   // Runs one write of the open transaction inside a savepoint, so that a
   // refused write is undone alone; `expect_rows` (when set) is how many
   // rows it must return, else it is undone and refused.
@@ -816,7 +819,7 @@ Expected<pg::Result> PostgresEndpoint::Write(const std::string& sql,
 
 Expected<std::string> PostgresEndpoint::InsertSql(const std::string& table,
                                                   std::vector<std::string>* columns, bool* new_guid,
-                                                  size_t rows) {
+                                                  size_t rows, bool skip_conflicts) {
   const bundle::Table* t = manifest_.FindTable(table);
   if (!t) return NotFoundError("no table '" + table + "' in the bundle");
   Expected<const TableInfo*> info = Info(table);
@@ -839,20 +842,34 @@ Expected<std::string> PostgresEndpoint::InsertSql(const std::string& table,
       sql += ")";
     }
   }
+  if (skip_conflicts) sql += " ON CONFLICT DO NOTHING";
   return sql + " RETURNING " + Columns((*info)->key, "");
 }
 
 Expected<RowId> PostgresEndpoint::Insert(const std::string& table,
                                          const std::vector<std::string>& columns,
                                          const std::vector<Value>& values) {
+  // Under kAtFirstWrite a key another writer has taken since the snapshot
+  // is a lost race, not a refused row: ON CONFLICT DO NOTHING fails with a
+  // serialization failure on a conflicting row the snapshot does not see,
+  // and skips one it sees, whose refusal the plain INSERT then gives with
+  // the server's reason.
+  bool race = lock_ == WriteLock::kAtFirstWrite;
   std::vector<std::string> cols = columns;
   bool new_guid = false;
-  Expected<std::string> sql = InsertSql(table, &cols, &new_guid, 1);
+  Expected<std::string> sql = InsertSql(table, &cols, &new_guid, 1, race);
   if (!sql.ok()) return sql.status();
   std::vector<Param> params;
   if (Status s = AppendValues(values, &params); !s.ok()) return s;
   if (new_guid) params.emplace_back(Value::Guid(NewUuidV7()).ToText());
-  Expected<pg::Result> r = Write(*sql, params, "insert into " + table, 1);
+  std::string what = "insert into " + table;
+  Expected<pg::Result> r = Write(*sql, params, what, race ? std::nullopt : std::optional<int>(1));
+  if (r.ok() && r->rows() == 0) {
+    cols = columns;
+    sql = InsertSql(table, &cols, &new_guid, 1, false);
+    if (!sql.ok()) return sql.status();
+    r = Write(*sql, params, what, 1);
+  }
   if (!r.ok()) return r.status();
   return RowIdAt(*r, 0, r->columns());
 }
@@ -862,14 +879,17 @@ Expected<std::vector<RowId>> PostgresEndpoint::InsertChunk(
     const std::vector<std::vector<Value>>& rows, size_t start, size_t n) {
   std::vector<std::string> cols = columns;
   bool new_guid = false;
-  Expected<std::string> sql = InsertSql(table, &cols, &new_guid, n);
+  Expected<std::string> sql =
+      InsertSql(table, &cols, &new_guid, n, lock_ == WriteLock::kAtFirstWrite);
   if (!sql.ok()) return sql.status();
   std::vector<Param> params;
   for (size_t i = start; i < start + n; ++i) {
     if (Status s = AppendValues(rows[i], &params); !s.ok()) return s;
     if (new_guid) params.emplace_back(Value::Guid(NewUuidV7()).ToText());
   }
-  // The rows come back in the order of the VALUES list.
+  // The rows come back in the order of the VALUES list; a row refused or
+  // skipped (a conflict under kAtFirstWrite, a trigger) makes the chunk
+  // FailedPrecondition, undone, for the caller to insert row by row.
   Expected<pg::Result> r = Write(*sql, params, "insert into " + table, static_cast<int>(n));
   if (!r.ok()) return r.status();
   std::vector<RowId> ids;
