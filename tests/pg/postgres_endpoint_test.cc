@@ -474,6 +474,26 @@ TEST_F(PostgresEndpointTest, UnderAtFirstWriteARowChangedSinceTheSnapshotLosesTh
             "1app,2b,3app,4-");
 }
 
+// A table with an insert rule takes no ON CONFLICT: kAtFirstWrite's
+// inserts then go without it.
+TEST_F(PostgresEndpointTest, AnInsertIntoATableWithRulesWorksUnderAtFirstWrite) {
+  std::unique_ptr<Endpoint> ep = OpenT();
+  ASSERT_NE(ep, nullptr);
+  Sql("CREATE TABLE audit (k int4); CREATE RULE keep AS ON INSERT TO t DO ALSO"
+      " INSERT INTO audit VALUES (NEW.k)");
+  auto txn = ep->Begin("m", Endpoint::WriteLock::kAtFirstWrite);
+  ASSERT_TRUE(txn.ok());
+  Expected<RowId> one = (*txn)->Insert("fo.t", {"k", "v"}, {Value::Int(2), Value::Null()});
+  EXPECT_TRUE(one.ok()) << one.status().ToString();
+  auto many = (*txn)->InsertMany("fo.t", {"k", "v"},
+                                 {{Value::Int(3), Value::Null()}, {Value::Int(1), Value::Null()}});
+  ASSERT_TRUE(many.ok()) << many.status().ToString();
+  EXPECT_TRUE((*many)[0].ok()) << (*many)[0].status().ToString();
+  EXPECT_EQ((*many)[1].status().code(), StatusCode::kFailedPrecondition);
+  ASSERT_TRUE((*txn)->Commit().ok());
+  EXPECT_EQ(SqlValue("SELECT string_agg(k::text, ',' ORDER BY k) FROM audit"), "2,3");
+}
+
 // Under kNow, reading for update waits for another writer's row lock up to
 // the lock timeout, then is Unavailable (no lost race: kNow waits).
 TEST_F(PostgresEndpointTest, UnderNowReadForUpdateWaitsUpToTheLockTimeout) {

@@ -864,7 +864,9 @@ Expected<RowId> PostgresEndpoint::Insert(const std::string& table,
   if (new_guid) params.emplace_back(Value::Guid(NewUuidV7()).ToText());
   std::string what = "insert into " + table;
   Expected<pg::Result> r = Write(*sql, params, what, race ? std::nullopt : std::optional<int>(1));
-  if (r.ok() && r->rows() == 0) {
+  // No row: a conflict with a row the snapshot sees, or a trigger skipped
+  // it. Feature not supported: a table with rules takes no ON CONFLICT.
+  if ((r.ok() && r->rows() == 0) || (!r.ok() && pg::SqlStateOf(r.status()) == "0A000")) {
     cols = columns;
     sql = InsertSql(table, &cols, &new_guid, 1, false);
     if (!sql.ok()) return sql.status();
@@ -891,6 +893,9 @@ Expected<std::vector<RowId>> PostgresEndpoint::InsertChunk(
   // skipped (a conflict under kAtFirstWrite, a trigger) makes the chunk
   // FailedPrecondition, undone, for the caller to insert row by row.
   Expected<pg::Result> r = Write(*sql, params, "insert into " + table, static_cast<int>(n));
+  if (!r.ok() && pg::SqlStateOf(r.status()) == "0A000") {
+    return FailedPreconditionError(r.status().message());  // Insert knows what to do
+  }
   if (!r.ok()) return r.status();
   std::vector<RowId> ids;
   for (int i = 0; i < r->rows(); ++i) ids.push_back(RowIdAt(*r, i, r->columns()));
