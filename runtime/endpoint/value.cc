@@ -375,6 +375,60 @@ Expected<Value> ValueFromText(std::string_view text, const bundle::ColumnType& t
   return bad("a value");
 }
 
+std::string_view StripGuidBraces(std::string_view text) {
+  if (text.size() >= 2 && text.front() == '{' && text.back() == '}') {
+    return text.substr(1, text.size() - 2);
+  }
+  return text;
+}
+
+std::optional<Value> AsKeyValue(const Value& v, const bundle::ColumnType& type) {
+  if (v.is_null()) return std::nullopt;
+  switch (type.kind) {
+    case bundle::ValueKind::kDecimal:
+      if (v.tag() == DUET_DECIMAL) {
+        // Only a lossless change of scale: a value with more decimals than
+        // the column keeps is no stored value of the column.
+        value::int128 scaled, back;
+        if (!value::Rescale(v.decimal_value(), v.scale(), type.scale, &scaled) ||
+            !value::Rescale(scaled, type.scale, v.scale(), &back) || back != v.decimal_value()) {
+          return std::nullopt;
+        }
+        return Value::Decimal(scaled, type.scale);
+      }
+      break;
+    case bundle::ValueKind::kGuid:
+      if (v.tag() == DUET_GUID) return v;
+      break;
+    case bundle::ValueKind::kDate:
+      if (v.tag() == DUET_DATE) return v;
+      break;
+    case bundle::ValueKind::kDateTime:
+      if (v.tag() == DUET_DATETIME) return v;
+      break;
+    case bundle::ValueKind::kInt:
+      if (v.tag() == DUET_INT) return v;
+      break;
+    case bundle::ValueKind::kBool:
+      if (v.tag() == DUET_BOOL) return v;
+      break;
+    case bundle::ValueKind::kFloat:
+      if (v.tag() == DUET_FLOAT) return v;
+      break;
+    case bundle::ValueKind::kString:
+    case bundle::ValueKind::kRef:
+      if (v.tag() == DUET_STRING) return v;
+      return std::nullopt;
+  }
+  // A ref's value is the referenced id as text: read it as the id's type.
+  if (v.tag() != DUET_STRING) return std::nullopt;
+  std::string_view text = v.string_value();
+  if (type.kind == bundle::ValueKind::kGuid) text = StripGuidBraces(text);
+  Expected<Value> typed = ValueFromText(text, type);
+  if (!typed.ok()) return std::nullopt;
+  return *typed;
+}
+
 std::array<uint8_t, 16> NewUuidV7(const Clock& clock) {
   std::array<uint8_t, 16> g;
   randombytes_buf(g.data(), g.size());

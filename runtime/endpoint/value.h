@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -92,6 +93,16 @@ class Value {
 // UTF-8, so a transform never sees invalid text. Error text says what was
 // wrong and is valid UTF-8 itself.
 Expected<Value> ValueFromText(std::string_view text, const bundle::ColumnType& type);
+
+// `v` as a value of `type` (its kind and, for a decimal, its scale), for
+// comparing by value (an endpoint's FindRow): a string is read as the
+// type's text; nullopt when it cannot be (then only SQL equality can find
+// the row).
+std::optional<Value> AsKeyValue(const Value& v, const bundle::ColumnType& type);
+
+// A guid's text without one pair of enclosing braces ("{...}"), the form
+// SQL Server and .NET print; other text as it is.
+std::string_view StripGuidBraces(std::string_view text);
 
 std::string EncodeValues(const std::vector<Value>& values);
 bool DecodeValues(std::string_view bytes, std::vector<Value>* out);

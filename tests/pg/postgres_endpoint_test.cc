@@ -226,6 +226,16 @@ TEST_F(PostgresEndpointTest, EveryTypeRoundTripsThroughAWriteAndARead) {
   found = ep->FindRow("fo.typed", {"i4"}, {Value::Int(int64_t{1} << 40)});
   ASSERT_TRUE(found.ok()) << found.status().ToString();
   EXPECT_FALSE(found->has_value()) << "beyond int4: no row, not an error";
+  found = ep->FindRow("fo.typed", {"k"}, {Value::Decimal(1501, 3)});
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  EXPECT_FALSE(found->has_value()) << "1.501 is no value of numeric(12,2)";
+  found = ep->FindRow("fo.typed", {"i8"}, {Value::String("12x")});
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  EXPECT_FALSE(found->has_value());
+  found = ep->FindRow("fo.typed", {"g", "b"},
+                      {Value::String("{0190A5C2-1111-7000-8000-00000000000A}"), Value::Bool(true)});
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  EXPECT_EQ(*found, std::optional<RowId>(*a)) << "a guid in braces and upper case";
 }
 
 // An application's values in other spellings read as the same values; a

@@ -697,17 +697,13 @@ Expected<std::optional<RowId>> PostgresEndpoint::FindRow(const std::string& tabl
   std::vector<Param> params;
   for (size_t i = 0; i < columns.size(); ++i) {
     if (values[i].is_null()) return std::optional<RowId>();
-    // As a value of the column's type, so that the server compares it as
-    // one; a value that cannot be one matches no row.
+    // As a value of the column's type (value.h), which the server then
+    // compares as one; a value that cannot be one matches no row.
     std::optional<bundle::ColumnType> type =
         t ? ValueType(*t, columns[i]) : std::optional<bundle::ColumnType>();
-    Value v = values[i];
-    if (type && v.tag() == DUET_STRING && type->kind != bundle::ValueKind::kString) {
-      Expected<Value> typed = ValueFromText(v.string_value(), *type);
-      if (!typed.ok()) return std::optional<RowId>();
-      v = std::move(*typed);
-    }
-    Expected<std::optional<std::string>> text = pg::WritePgText(v);
+    std::optional<Value> v = type ? AsKeyValue(values[i], *type) : values[i];
+    if (!v) return std::optional<RowId>();
+    Expected<std::optional<std::string>> text = pg::WritePgText(*v);
     if (!text.ok() || !*text) return std::optional<RowId>();
     // An integer as int8, so that one beyond an int4 column's range is
     // compared (unequal), not refused.

@@ -115,13 +115,6 @@ void AppendDateTime(std::string_view column, const Value& v, std::string* sql,
 
 }  // namespace
 
-std::string_view StripGuidBraces(std::string_view text) {
-  if (text.size() >= 2 && text.front() == '{' && text.back() == '}') {
-    return text.substr(1, text.size() - 2);
-  }
-  return text;
-}
-
 void AppendKeyCondition(std::string_view column, const bundle::ColumnType& type,
                         const Value& wanted, std::string* sql, std::vector<KeyParam>* params) {
   switch (type.kind) {
@@ -146,53 +139,6 @@ void AppendKeyCondition(std::string_view column, const bundle::ColumnType& type,
     case ValueKind::kRef:
       return AppendIn(column, {Text(wanted.string_value())}, sql, params);
   }
-}
-
-std::optional<Value> AsKeyValue(const Value& v, const bundle::ColumnType& type) {
-  if (v.is_null()) return std::nullopt;
-  switch (type.kind) {
-    case ValueKind::kDecimal:
-      if (v.tag() == DUET_DECIMAL) {
-        // Only a lossless change of scale: a value with more decimals than
-        // the column keeps is no stored value of the column.
-        value::int128 scaled, back;
-        if (!value::Rescale(v.decimal_value(), v.scale(), type.scale, &scaled) ||
-            !value::Rescale(scaled, type.scale, v.scale(), &back) || back != v.decimal_value()) {
-          return std::nullopt;
-        }
-        return Value::Decimal(scaled, type.scale);
-      }
-      break;
-    case ValueKind::kGuid:
-      if (v.tag() == DUET_GUID) return v;
-      break;
-    case ValueKind::kDate:
-      if (v.tag() == DUET_DATE) return v;
-      break;
-    case ValueKind::kDateTime:
-      if (v.tag() == DUET_DATETIME) return v;
-      break;
-    case ValueKind::kInt:
-      if (v.tag() == DUET_INT) return v;
-      break;
-    case ValueKind::kBool:
-      if (v.tag() == DUET_BOOL) return v;
-      break;
-    case ValueKind::kFloat:
-      if (v.tag() == DUET_FLOAT) return v;
-      break;
-    case ValueKind::kString:
-    case ValueKind::kRef:
-      if (v.tag() == DUET_STRING) return v;
-      return std::nullopt;
-  }
-  // A ref's value is the referenced id as text: read it as the id's type.
-  if (v.tag() != DUET_STRING) return std::nullopt;
-  std::string_view text = v.string_value();
-  if (type.kind == ValueKind::kGuid) text = StripGuidBraces(text);
-  Expected<Value> typed = ValueFromText(text, type);
-  if (!typed.ok()) return std::nullopt;
-  return *typed;
 }
 
 }  // namespace duet::endpoint

@@ -58,14 +58,8 @@ struct KeyParam {
 void AppendKeyCondition(std::string_view column, const bundle::ColumnType& type,
                         const Value& wanted, std::string* sql, std::vector<KeyParam>* params);
 
-// `v` as a value of `type` (its kind and, for a decimal, its scale), for
-// comparing by value: a string is read as the type's text; nullopt when it
-// cannot be (then only SQL equality can find the row).
-std::optional<Value> AsKeyValue(const Value& v, const bundle::ColumnType& type);
-
-// A guid's text without one pair of enclosing braces ("{...}"), the form
-// SQL Server and .NET print; other text as it is.
-std::string_view StripGuidBraces(std::string_view text);
+// AsKeyValue and StripGuidBraces, which the PostgreSQL endpoint shares,
+// are in runtime/endpoint/value.h.
 
 }  // namespace duet::endpoint
 
