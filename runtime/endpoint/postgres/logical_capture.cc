@@ -180,6 +180,7 @@ class LogicalCapture : public PgCapture {
   Expected<int> InstallSlot();
   void DropCreated(bool table, bool publication);
   Expected<Result> SlotUser(const std::string& slot);
+  Status DropSlot(const std::string& name, endpoint::CaptureCounts* counts);
   Status EnsureOrigin(const std::string& name);
   // Adds a row to capture's table (nothing when it is there).
   Status Record(std::string_view kind, const std::string& name) {
@@ -537,21 +538,9 @@ Expected<endpoint::CaptureCounts> LogicalCapture::Uninstall() {
   if (!*installed) return counts;
   Expected<std::vector<std::pair<std::string, std::string>>> records = Records();
   if (!records.ok()) return records.status();
-  for (const auto& [kind, name] : *records) {
-    if (kind != "slot") continue;
-    Expected<Result> slot = SlotUser(name);
-    if (!slot.ok()) return slot.status();
-    if (slot->rows() == 0) continue;
-    if (!slot->IsNull(0, 0)) {
-      return FailedPreconditionError(
-          Context() + ": replication slot " + name + " is in use by server process " +
-          std::string(slot->Text(0, 0)) + " (a duet run on this database: stop it first)");
-    }
-    Expected<Result> dropped =
-        sql_->Exec("SELECT pg_drop_replication_slot($1)", {name}, "drop the replication slot");
-    if (!dropped.ok()) return dropped.status();
-    ++counts.objects;
-  }
+  // One transaction, the slot last: dropping it cannot be undone, so it
+  // goes only once everything else has been dropped (a failure before
+  // leaves all of it in place), and its record goes with the table.
   Status s = sql_->Run("BEGIN");
   for (const auto& [kind, name] : *records) {
     if (!s.ok()) break;
@@ -562,6 +551,7 @@ Expected<endpoint::CaptureCounts> LogicalCapture::Uninstall() {
       s = sql_->Run("DROP PUBLICATION IF EXISTS " + QuoteIdent(name), "drop the publication");
       ++counts.objects;
     } else if (kind == "origin") {
+      // In use by a session (a duet run) it cannot be dropped: stop it first.
       s = sql_->Exec(
                   "SELECT pg_replication_origin_drop($1) WHERE pg_replication_origin_oid($1) "
                   "IS NOT NULL",
@@ -571,6 +561,9 @@ Expected<endpoint::CaptureCounts> LogicalCapture::Uninstall() {
     }
   }
   if (s.ok()) s = sql_->Run("DROP TABLE " + TableRef(), "drop capture's table");
+  for (const auto& [kind, name] : *records) {
+    if (kind == "slot" && s.ok()) s = DropSlot(name, &counts);
+  }
   if (s.ok()) s = sql_->Run("COMMIT");
   if (!s.ok()) {
     (void)sql_->Run("ROLLBACK");
@@ -579,6 +572,20 @@ Expected<endpoint::CaptureCounts> LogicalCapture::Uninstall() {
   ++counts.objects;
   known_origins_.clear();
   return counts;
+}
+
+Status LogicalCapture::DropSlot(const std::string& name, endpoint::CaptureCounts* counts) {
+  Expected<Result> slot = SlotUser(name);
+  if (!slot.ok()) return slot.status();
+  if (slot->rows() == 0) return Status::Ok();
+  if (!slot->IsNull(0, 0)) {
+    return FailedPreconditionError(Context() + ": replication slot " + name +
+                                   " is in use by server process " + std::string(slot->Text(0, 0)) +
+                                   " (a duet run on this database: stop it first)");
+  }
+  ++counts->objects;
+  return sql_->Exec("SELECT pg_drop_replication_slot($1)", {name}, "drop the replication slot")
+      .status();
 }
 
 Status LogicalCapture::Check(const std::vector<std::string>& tables) {
