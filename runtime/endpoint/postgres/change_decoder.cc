@@ -31,7 +31,10 @@ Status ChangeDecoder::Feed(std::string_view bytes) {
           if (open_) return InvalidArgumentError("pgoutput: a transaction began inside another");
           open_.emplace();
           open_->commit_lsn = m.final_lsn;
-          open_->at = UnixSecondsOfPgMicros(m.commit_time);
+          // A transaction of a session set up with a replication origin
+          // carries the origin's timestamp instead, 0 unless set per
+          // transaction: unknown here.
+          open_->at = m.commit_time == 0 ? 0 : UnixSecondsOfPgMicros(m.commit_time);
           row_messages_ = 0;
         } else if constexpr (std::is_same_v<M, pgoutput::Origin>) {
           if (!open_) return OutOfPlace("an origin");

@@ -42,7 +42,10 @@ struct DecodedChange {
 struct DecodedTransaction {
   uint64_t commit_lsn = 0;
   uint64_t end_lsn = 0;
-  double at = 0;            // commit time, seconds since the Unix epoch
+  // Commit time, seconds since the Unix epoch; 0 when the stream has none
+  // (a transaction marked with a replication origin carries the origin's
+  // timestamp, which MarkSession does not set).
+  double at = 0;
   std::string origin_name;  // the replication origin's name; "" for none
   std::vector<DecodedChange> changes;
 };

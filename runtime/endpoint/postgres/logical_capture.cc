@@ -240,6 +240,7 @@ class LogicalCapture : public PgCapture {
 
   uint64_t received_through_ = 0;  // commit LSN of the newest transaction received
   uint64_t server_sent_ = 0;       // the walsender has sent everything up to here
+  int64_t last_sent_ = 0;          // the server's clock when it sent the last message
   uint64_t confirmed_ = 0;         // the slot's confirmed position, as this process knows it
   bool reply_outstanding_ = false;
   bool synced_ = false;   // caught up with the server at least once
@@ -774,7 +775,9 @@ Status LogicalCapture::Handle(const std::string& bytes) {
     reply_outstanding_ = false;
     return keepalive->reply_requested ? SendStatus(false) : Status::Ok();
   }
-  if (Status s = decoder_.Feed(std::get<XLogData>(*message).data); !s.ok()) {
+  const XLogData& data = std::get<XLogData>(*message);
+  last_sent_ = data.send_time;
+  if (Status s = decoder_.Feed(data.data); !s.ok()) {
     return Status(s.code(), Context() + ": " + s.message());
   }
   for (DecodedTransaction& txn : decoder_.TakeCommitted()) Absorb(std::move(txn));
@@ -792,6 +795,9 @@ void LogicalCapture::Absorb(DecodedTransaction txn) {
     origin = txn.origin_name.substr(own.size());
   }
   int origin_id = OriginId(origin);
+  // Without a commit time (duet's own transactions): when the server sent
+  // its commit, within moments of it.
+  if (txn.at == 0) txn.at = UnixSecondsOfPgMicros(last_sent_);
   for (DecodedChange& c : txn.changes) {
     Keep(c.table, std::move(c.row_id), c.op, origin_id, txn.at,
          EncodePosition({txn.commit_lsn, c.index}));
