@@ -274,6 +274,31 @@ TEST_F(PgCaptureTest, PruneConfirmsTheSlotAndNothingElseDoes) {
       << "a position past the stream cannot be confirmed";
 }
 
+// The engine keeps checkpoints at or before the stream's end; after a
+// restart the end must not be behind them, or the engine would read again
+// from the beginning. The slot replays the transaction of the confirmed
+// position, so the end is where it was.
+TEST_F(PgCaptureTest, AfterPruningEverythingANewProcessEndsWhereTheOldOneDid) {
+  App("INSERT INTO customer (code, name) VALUES ('A', 'Ann')");
+  App("BEGIN; INSERT INTO customer (code, name) VALUES ('B', 'Bob');"
+      " INSERT INTO contact VALUES ('b@x', 'B'); COMMIT");
+  Expected<Position> end = capture_->StreamEnd();
+  ASSERT_TRUE(end.ok());
+  ASSERT_TRUE(capture_->PruneChangelog(*end).ok());
+  Expected<std::optional<StreamPoint>> point = DecodePosition(*end);
+  ASSERT_TRUE(point.ok() && point->has_value());
+  std::string want = LsnText((*point)->commit_lsn);
+  ASSERT_TRUE(Eventually([&] { return SlotConfirmed() == want; })) << SlotConfirmed();
+  Open();
+  Expected<Position> again = capture_->StreamEnd();
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(*again, *end);
+  EXPECT_TRUE(Read(*end).empty());
+  App("INSERT INTO customer (code, name) VALUES ('C', 'Cyd')");
+  std::vector<Seen> rest = {{kCustomer, ChangeOp::kInsert, "C", ""}};
+  EXPECT_EQ(Read(*end), rest);
+}
+
 TEST_F(PgCaptureTest, AServerCrashLosesAndDoublesNothing) {
   App("INSERT INTO customer (code, name) VALUES ('A', 'Ann')");
   App("INSERT INTO customer (code, name) VALUES ('B', 'Bob')");
