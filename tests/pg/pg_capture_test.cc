@@ -8,8 +8,10 @@
 #include <poll.h>
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -219,6 +221,54 @@ TEST_F(PgCaptureTest, EachChangeCarriesItsCommitTime) {
     EXPECT_LE(read->changes[static_cast<size_t>(i)].at, end) << i;
   }
   EXPECT_EQ(read->changes[1].origin, kOrigin);
+}
+
+// Applications and duet committing at the same moments on the same table,
+// and on the same row: every change is there once, and only duet's carry
+// its origin.
+TEST_F(PgCaptureTest, OriginsHoldWhileApplicationsCommitAtTheSameMoments) {
+  constexpr int kEach = 150;
+  App("INSERT INTO customer (code) VALUES ('S')");
+  Position start = *capture_->StreamEnd();
+  std::unique_ptr<Connection> other_app = Connect();
+  ASSERT_TRUE(capture_->MarkSession(*duet_, kOrigin).ok());
+  auto writes = [](Connection& conn, char who, Status* status) {
+    for (int i = 0; i < kEach && status->ok(); ++i) {
+      std::string key = who + std::to_string(i);
+      *status = conn.Run("BEGIN; INSERT INTO customer (code) VALUES ('" + key +
+                         "'); UPDATE customer SET name = '" + key + "' WHERE code = 'S'; COMMIT");
+    }
+  };
+  Status app_status;
+  std::thread app([&] { writes(*other_app, 'a', &app_status); });
+  Status duet_status;
+  writes(*duet_, 'd', &duet_status);
+  app.join();
+  ASSERT_TRUE(app_status.ok()) << app_status.ToString();
+  ASSERT_TRUE(duet_status.ok()) << duet_status.ToString();
+  std::vector<Position> positions;
+  std::vector<Seen> changes = Read(start, &positions);
+  ASSERT_EQ(changes.size(), 4u * kEach);
+  std::map<std::string, int> inserts;
+  std::map<std::string, int> updates;  // of S, by origin
+  for (size_t i = 0; i < changes.size(); ++i) {
+    const auto& [table, op, id, origin] = changes[i];
+    if (op == ChangeOp::kInsert) {
+      ++inserts[id];
+      EXPECT_EQ(origin, id[0] == 'd' ? kOrigin : "") << id;
+      // The update of S that follows is the same transaction's.
+      ASSERT_LT(i + 1, changes.size());
+      EXPECT_EQ(positions[i].bytes().substr(0, 8), positions[i + 1].bytes().substr(0, 8));
+      EXPECT_EQ(std::get<3>(changes[i + 1]), origin) << id;
+    } else {
+      EXPECT_EQ(id, "S");
+      ++updates[origin];
+    }
+  }
+  EXPECT_EQ(inserts.size(), 2u * kEach);
+  for (const auto& [id, n] : inserts) EXPECT_EQ(n, 1) << id;
+  EXPECT_EQ(updates[""], kEach);
+  EXPECT_EQ(updates[kOrigin], kEach);
 }
 
 TEST_F(PgCaptureTest, PositionsIncreaseAndResumeAfterAReopen) {
