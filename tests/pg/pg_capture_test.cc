@@ -349,6 +349,24 @@ TEST_F(PgCaptureTest, AfterPruningEverythingANewProcessEndsWhereTheOldOneDid) {
   EXPECT_EQ(Read(*end), rest);
 }
 
+TEST_F(PgCaptureTest, TheSlotRetainsTheWalWrittenSinceItWasConfirmed) {
+  Expected<Result> before = app_->Exec("SELECT pg_current_wal_lsn()");
+  ASSERT_TRUE(before.ok());
+  App("INSERT INTO customer (code, name) SELECT 'c' || i, repeat('x', 200)"
+      " FROM generate_series(1, 5000) AS i");
+  Expected<Result> written = app_->Exec("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1)::bigint",
+                                        {std::string(before->Text(0, 0))});
+  ASSERT_TRUE(written.ok());
+  Expected<std::optional<int64_t>> retained = capture_->RetainedBytes();
+  ASSERT_TRUE(retained.ok()) << retained.status().ToString();
+  ASSERT_TRUE(retained->has_value());
+  EXPECT_GE(**retained, std::stoll(std::string(written->Text(0, 0))));
+  ASSERT_TRUE(capture_->Uninstall().ok());
+  retained = capture_->RetainedBytes();
+  ASSERT_TRUE(retained.ok());
+  EXPECT_FALSE(retained->has_value()) << "no slot, nothing retained";
+}
+
 TEST_F(PgCaptureTest, AServerCrashLosesAndDoublesNothing) {
   App("INSERT INTO customer (code, name) VALUES ('A', 'Ann')");
   App("INSERT INTO customer (code, name) VALUES ('B', 'Bob')");

@@ -160,6 +160,7 @@ class LogicalCapture : public PgCapture {
   Expected<bool> OwnChangeAfter(const std::string& table, const RowId& id, std::string_view origin,
                                 const Position& after) override;
   Status PruneChangelog(const Position& through) override;
+  Expected<std::optional<int64_t>> RetainedBytes() override;
   int ChangeFd() override;
   Endpoint::ChangeState CheckChanges() override;
   Status MarkSession(Connection& session, std::string_view origin) override;
@@ -1043,6 +1044,18 @@ Status LogicalCapture::PruneChangelog(const Position& through) {
   confirmed_ = (*point)->commit_lsn;
   if (Status s = EnsureStream(); !s.ok()) return s;
   return SendStatus(false);
+}
+
+Expected<std::optional<int64_t>> LogicalCapture::RetainedBytes() {
+  Expected<const CaptureNames*> names = Names();
+  if (!names.ok()) return names.status();
+  Expected<Result> r = sql_->Exec(
+      "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint FROM pg_replication_slots"
+      " WHERE slot_name = $1",
+      {(*names)->prefix}, "read the replication slot's retained WAL");
+  if (!r.ok()) return r.status();
+  if (r->rows() == 0 || r->IsNull(0, 0)) return std::optional<int64_t>();
+  return std::optional<int64_t>(std::stoll(std::string(r->Text(0, 0))));
 }
 
 int LogicalCapture::ChangeFd() {
