@@ -441,6 +441,24 @@ TEST_F(PgCaptureTest, InstallIsIdempotentAndUninstallDropsExactlyIt) {
   EXPECT_EQ(none->objects, 0);
 }
 
+TEST_F(PgCaptureTest, InstallSetsThePublicationToExactlyTheTablesNamed) {
+  Expected<endpoint::CaptureCounts> fewer = capture_->Install({kCustomer});
+  ASSERT_TRUE(fewer.ok()) << fewer.status().ToString();
+  EXPECT_EQ(fewer->objects, 1) << "the publication changed";
+  EXPECT_TRUE(capture_->Check({kCustomer}).ok());
+  EXPECT_EQ(capture_->Check({kContact}).code(), StatusCode::kFailedPrecondition);
+  App("INSERT INTO contact VALUES ('a@x', 'A'); INSERT INTO customer (code) VALUES ('A')");
+  std::vector<Seen> want = {{kCustomer, ChangeOp::kInsert, "A", ""}};
+  EXPECT_EQ(Read(), want) << "a table no longer captured has no changes";
+  ASSERT_TRUE(capture_->Install({kCustomer, kContact}).ok());
+  App("UPDATE contact SET customer_code = 'B'");
+  want.emplace_back(kContact, ChangeOp::kUpdate, "a@x", "");
+  EXPECT_EQ(Read(), want);
+  Expected<endpoint::CaptureCounts> none = capture_->Install({});
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_EQ(capture_->Check({kCustomer}).code(), StatusCode::kFailedPrecondition);
+}
+
 TEST_F(PgCaptureTest, InstallSaysWhichPrivilegesLackAndCreatesNothing) {
   ASSERT_TRUE(capture_->Uninstall().ok());
   ASSERT_TRUE(pg_.AdminPsql("REVOKE EXECUTE ON FUNCTION pg_replication_origin_create(text) FROM "

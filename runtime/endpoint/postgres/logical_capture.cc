@@ -435,7 +435,8 @@ Expected<int> LogicalCapture::InstallPublication(const std::vector<const Capture
   if (exists->rows() == 0) {
     *created = true;
     if (Status s =
-            sql_->Run("CREATE PUBLICATION " + pub + " FOR TABLE " + list, "create the publication");
+            sql_->Run("CREATE PUBLICATION " + pub + (list.empty() ? "" : " FOR TABLE " + list),
+                      "create the publication");
         !s.ok()) {
       return s;
     }
@@ -446,8 +447,16 @@ Expected<int> LogicalCapture::InstallPublication(const std::vector<const Capture
   std::set<std::pair<std::string, std::string>> current;
   for (int i = 0; i < have->rows(); ++i) current.emplace(have->Text(i, 0), have->Text(i, 1));
   if (current == want) return 0;
-  if (Status s = sql_->Run("ALTER PUBLICATION " + pub + " SET TABLE " + list,
-                           "set the publication's tables");
+  std::string change = " SET TABLE " + list;
+  if (list.empty()) {
+    // SET TABLE needs at least one table: drop the ones it has.
+    change = " DROP TABLE ";
+    for (auto it = current.begin(); it != current.end(); ++it) {
+      change += (it == current.begin() ? "" : ", ") + QuoteIdent(it->first) + "." +
+                QuoteIdent(it->second);
+    }
+  }
+  if (Status s = sql_->Run("ALTER PUBLICATION " + pub + change, "set the publication's tables");
       !s.ok()) {
     return s;
   }
