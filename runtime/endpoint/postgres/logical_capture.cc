@@ -94,7 +94,7 @@ using endpoint::RowId;
 constexpr auto kStall = std::chrono::seconds(30);
 // How long starting the stream waits for the slot to be released by a
 // walsender that is exiting (after a terminated connection).
-constexpr auto kSlotBusy = std::chrono::seconds(10);
+constexpr auto kSlotBusy = std::chrono::seconds(3);
 // How often, at most, a lost stream is reconnected by ChangeFd and
 // CheckChanges.
 constexpr auto kReconnectEvery = std::chrono::seconds(1);
