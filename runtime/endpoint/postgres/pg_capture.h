@@ -82,7 +82,10 @@ class PgCapture {
   // The endpoint calls it on its write connection outside a transaction,
   // before each BEGIN. Must hold while applications commit on other
   // sessions at the same time: only this session's transactions are
-  // marked.
+  // marked. Logical decoding: the session is set up with a replication
+  // origin (made and recorded at the origin's first use, so capture must be
+  // installed), one session per origin at a time, and everything it
+  // commits until the next call is marked, outside write transactions too.
   virtual Status MarkSession(Connection& session, std::string_view origin) = 0;
 };
 
