@@ -3,8 +3,8 @@
 # UndefinedBehaviorSanitizer) in a build directory of its own and runs each
 # for a fixed time: the front end on a corpus seeded from every map file in
 # the repository, then the runtime's readers of outside input (configuration,
-# bundle manifest, bundle file, error items, stored link bases and RowIds) on
-# the seeds in tests/fuzz/seeds.
+# bundle manifest, bundle file, error items, stored link bases and RowIds,
+# what PostgreSQL capture reads from a server) on the seeds in tests/fuzz/seeds.
 # Exits non-zero on any crash, uncaught exception, leak, timeout,
 # out-of-memory or sanitizer report, printing the tail of the log and the
 # path of the saved input.
@@ -15,7 +15,7 @@
 #   DUET_FUZZ_READER_SECONDS  how long to fuzz each reader (default: 20)
 #   DUET_FUZZ_JOBS            parallel compile jobs (default: 2)
 #   DUET_FUZZ_ARGS            extra libFuzzer flags, after the defaults (e.g. -seed=1)
-#   DUET_FUZZ_TARGETS         the fuzzers to run (default: all six)
+#   DUET_FUZZ_TARGETS         the fuzzers to run (default: all seven)
 #
 # Reproduce a saved input:  build-fuzz/tests/fuzz/NAME_fuzzer CRASH_FILE
 # Minimise it:              build-fuzz/tests/fuzz/NAME_fuzzer -minimize_crash=1 \
@@ -31,7 +31,7 @@ BUILD_DIR="${DUET_FUZZ_BUILD_DIR:-build-fuzz}"
 SECONDS_TO_RUN="${DUET_FUZZ_SECONDS:-60}"
 READER_SECONDS="${DUET_FUZZ_READER_SECONDS:-20}"
 JOBS="${DUET_FUZZ_JOBS:-2}"
-TARGETS="${DUET_FUZZ_TARGETS:-front_end_fuzzer config_fuzzer manifest_fuzzer bundle_file_fuzzer error_item_fuzzer stored_state_fuzzer}"
+TARGETS="${DUET_FUZZ_TARGETS:-front_end_fuzzer config_fuzzer manifest_fuzzer bundle_file_fuzzer error_item_fuzzer stored_state_fuzzer pg_output_fuzzer}"
 
 for tool in clang clang++ cmake ninja; do
   if ! command -v "${tool}" >/dev/null 2>&1; then
@@ -161,6 +161,9 @@ for target in ${TARGETS}; do
       ;;
     stored_state_fuzzer)
       fuzz stored_state_fuzzer "${READER_SECONDS}" ""
+      ;;
+    pg_output_fuzzer)
+      fuzz pg_output_fuzzer "${READER_SECONDS}" "" "${SEEDS}"/pg_output/*
       ;;
     *)
       echo "fuzz: unknown target ${target}" >&2

@@ -18,6 +18,7 @@
 #ifndef DUET_RUNTIME_ENDPOINT_POSTGRES_PG_CAPTURE_H_
 #define DUET_RUNTIME_ENDPOINT_POSTGRES_PG_CAPTURE_H_
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -68,6 +69,11 @@ class PgCapture {
                                         std::string_view origin,
                                         const endpoint::Position& after) = 0;
   virtual Status PruneChangelog(const endpoint::Position& through) = 0;
+  // Endpoint::CaptureRetainedBytes: the WAL the replication slot retains
+  // (from its restart_lsn to the server's current WAL position), which
+  // grows while nothing is acknowledged; nullopt when capture is not
+  // installed.
+  virtual Expected<std::optional<int64_t>> RetainedBytes() = 0;
   virtual int ChangeFd() = 0;
   virtual endpoint::Endpoint::ChangeState CheckChanges() = 0;
 
@@ -76,7 +82,10 @@ class PgCapture {
   // The endpoint calls it on its write connection outside a transaction,
   // before each BEGIN. Must hold while applications commit on other
   // sessions at the same time: only this session's transactions are
-  // marked.
+  // marked. Logical decoding: the session is set up with a replication
+  // origin (made and recorded at the origin's first use, so capture must be
+  // installed), one session per origin at a time, and everything it
+  // commits until the next call is marked, outside write transactions too.
   virtual Status MarkSession(Connection& session, std::string_view origin) = 0;
 };
 
