@@ -2,22 +2,15 @@
 // PostgreSQL 15 server per harness (tests/support/pg_server.h), a fresh
 // database per CreateDatabase, and applications that write to it on
 // connections of their own (runtime/pg's libpq wrapper, as psql would).
-//
-// Capture: until logical decoding lands (pg_capture.cc is a placeholder
-// whose Install fails, and the suite installs capture before every test),
-// the endpoint is opened with StandInCapture below, which records what is
-// installed and has no change stream. The tests that need the stream are
-// excluded in CMakeLists.txt, by name. Once capture is built, kRealCapture
-// becomes true and the exclusion goes.
+// The endpoint is opened as duet opens one (OpenEndpoint), with capture by
+// logical decoding.
 #include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <thread>
 
 #include "runtime/endpoint/open_endpoint.h"
-#include "runtime/endpoint/postgres/postgres_endpoint.h"
 #include "runtime/pg/pg_conn.h"
 #include "tests/conformance/endpoint_harness.h"
 #include "tests/support/pg_server.h"
@@ -25,81 +18,14 @@
 namespace duet::conformance {
 namespace {
 
-constexpr bool kRealCapture = false;
-
-// What StandInCapture installed, shared by the endpoints a harness opens.
-struct StandInState {
-  std::set<std::string> installed;
-  std::string bound;
-};
-
-class StandInCapture : public pg::PgCapture {
- public:
-  explicit StandInCapture(std::shared_ptr<StandInState> state) : state_(std::move(state)) {}
-
-  Expected<endpoint::CaptureCounts> Install(const std::vector<std::string>& tables) override {
-    endpoint::CaptureCounts counts;
-    for (const std::string& t : tables) counts.objects += state_->installed.insert(t).second;
-    counts.tables = static_cast<int>(tables.size());
-    return counts;
-  }
-  Expected<endpoint::CaptureCounts> Uninstall() override {
-    endpoint::CaptureCounts counts;
-    counts.tables = counts.objects = static_cast<int>(state_->installed.size());
-    state_->installed.clear();
-    return counts;
-  }
-  Status Check(const std::vector<std::string>& tables) override {
-    for (const std::string& t : tables) {
-      if (!state_->installed.count(t)) return FailedPreconditionError(t + " has no capture");
-    }
-    return Status::Ok();
-  }
-  Expected<std::string> BoundState() override { return state_->bound; }
-  Status BindState(const std::string& id) override {
-    state_->bound = id;
-    return Status::Ok();
-  }
-  Expected<endpoint::Endpoint::Stream> ReadStream(const std::vector<std::string>&,
-                                                  const endpoint::Position&, size_t) override {
-    return NoStream();
-  }
-  Expected<endpoint::Position> StreamEnd() override { return NoStream(); }
-  Expected<endpoint::Endpoint::Inserts> ReadInserts(
-      const std::string&, const endpoint::Position&, std::string_view,
-      const std::optional<endpoint::Position>&) override {
-    return NoStream();
-  }
-  Expected<std::vector<std::pair<endpoint::RowId, endpoint::Position>>> ReadOwnInserts(
-      const std::string&, std::string_view, const endpoint::Position&) override {
-    return NoStream();
-  }
-  Expected<int64_t> CountChanges(const std::string&, const endpoint::Position&,
-                                 std::string_view) override {
-    return NoStream();
-  }
-  Expected<std::optional<double>> LatestChangeTime(const std::string&, const endpoint::RowId&,
-                                                   const endpoint::Position&) override {
-    return NoStream();
-  }
-  Expected<bool> OwnChangeAfter(const std::string&, const endpoint::RowId&, std::string_view,
-                                const endpoint::Position&) override {
-    return NoStream();
-  }
-  Status PruneChangelog(const endpoint::Position&) override { return NoStream(); }
-  int ChangeFd() override { return -1; }
-  endpoint::Endpoint::ChangeState CheckChanges() override {
-    return endpoint::Endpoint::ChangeState::kNone;
-  }
-  Status MarkSession(pg::Connection&, std::string_view) override { return Status::Ok(); }
-
- private:
-  static Status NoStream() {
-    return FailedPreconditionError("the conformance stand-in capture has no change stream");
-  }
-
-  std::shared_ptr<StandInState> state_;
-};
+// Capture by logical decoding marks duet's sessions with replication
+// origins, which PostgreSQL 15 lets only superusers use unless granted
+// (docs/postgresql.md, "Privileges and server settings"); per database.
+constexpr char kGrantOrigins[] =
+    "GRANT EXECUTE ON FUNCTION pg_replication_origin_create(text),"
+    " pg_replication_origin_drop(text), pg_replication_origin_oid(text),"
+    " pg_replication_origin_session_setup(text), pg_replication_origin_session_reset(),"
+    " pg_replication_origin_session_is_setup() TO duet";
 
 class PgApp : public AppSession {
  public:
@@ -157,12 +83,12 @@ Status PgApp::StartBlockedWrite(const std::string& sql) {
 
 class PgHarness : public EndpointHarness {
  public:
-  PgHarness() : stand_in_(std::make_shared<StandInState>()) {}
-
   Status CreateDatabase() override {
     if (Status s = server_.Start(); !s.ok()) return s;
     database_ = "conformance_" + std::to_string(++databases_);
     Expected<std::string> made = server_.AdminPsql("CREATE DATABASE " + database_ + " OWNER duet");
+    if (!made.ok()) return made.status();
+    made = server_.AdminPsql(kGrantOrigins, database_);
     if (!made.ok()) return made.status();
     Expected<std::unique_ptr<pg::Connection>> conn = Connect("conformance-setup");
     if (!conn.ok()) return conn.status();
@@ -178,14 +104,7 @@ class PgHarness : public EndpointHarness {
   }
 
   Expected<std::unique_ptr<endpoint::Endpoint>> Open(const bundle::Manifest& manifest) override {
-    if (kRealCapture) return endpoint::OpenEndpoint(Uri(), "fo", manifest);
-    std::shared_ptr<StandInState> state = stand_in_;
-    return endpoint::OpenPostgresEndpoint(
-        Uri(), "fo", manifest,
-        [state](const std::string&, const std::string&,
-                std::vector<pg::CapturedTable>) -> Expected<std::unique_ptr<pg::PgCapture>> {
-          return std::unique_ptr<pg::PgCapture>(new StandInCapture(state));
-        });
+    return endpoint::OpenEndpoint(Uri(), "fo", manifest);
   }
 
   std::string UpsertAccount(const std::string& id, const std::string& name) override {
@@ -214,7 +133,6 @@ class PgHarness : public EndpointHarness {
   test::PgServer server_;
   std::string database_;
   int databases_ = 0;
-  std::shared_ptr<StandInState> stand_in_;
 };
 
 }  // namespace

@@ -211,6 +211,9 @@ class PostgresEndpoint : public Endpoint {
   Status PruneChangelog(const Position& through) override {
     return capture_->PruneChangelog(through);
   }
+  Expected<std::optional<int64_t>> CaptureRetainedBytes() override {
+    return capture_->RetainedBytes();
+  }
   int ChangeFd() override { return capture_->ChangeFd(); }
   ChangeState CheckChanges() override { return capture_->CheckChanges(); }
 
