@@ -2,8 +2,10 @@
 // Endpoint under test: a throwaway database holding the suite's tables, and
 // an application that writes to it through the database's own client
 // library, outside duet. Each Endpoint implementation provides one harness
-// (sqlite_endpoint_harness.cc; PostgreSQL's joins the list in the next
-// issue) and passes the same suite unchanged.
+// (sqlite_endpoint_harness.cc, postgres_endpoint_harness.cc), linked into a
+// test executable of its own, and passes the same suite unchanged
+// (PostgreSQL: but two tests, tests/conformance/CMakeLists.txt says which
+// and why).
 #ifndef DUET_TESTS_CONFORMANCE_ENDPOINT_HARNESS_H_
 #define DUET_TESTS_CONFORMANCE_ENDPOINT_HARNESS_H_
 
