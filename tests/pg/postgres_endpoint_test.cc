@@ -7,17 +7,22 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <string>
 #include <vector>
 
+#include "runtime/bundle/bundle_file.h"
 #include "runtime/endpoint/open_endpoint.h"
 #include "runtime/pg/pg_conn.h"
 #include "tests/support/pg_server.h"
+#include "tests/support/process.h"
 
 namespace duet::endpoint {
 namespace {
 
 using test::PgServer;
+namespace fs = std::filesystem;
 
 bundle::ColumnType Type(const std::string& text) {
   Expected<bundle::ColumnType> t = bundle::ColumnType::Parse(text);
@@ -161,6 +166,44 @@ TEST_F(PostgresEndpointTest, TheTypeCheckNamesSystemTableColumnAndBothTypes) {
                             {"code"})};
   ep = Open("", false);
   EXPECT_TRUE(ep->CheckSchema().ok()) << ep->CheckSchema().ToString();
+}
+
+// The tables `duetc schema --dialect postgresql` makes for the standard
+// maps pass the endpoint's check against the maps' own bundle: the two
+// agree on every type.
+TEST_F(PostgresEndpointTest, TheStandardMapsTablesFromDuetcSchemaPassTheTypeCheck) {
+  fs::path scratch = pg_.dir() / "scratch";
+  fs::create_directories(scratch);
+  std::vector<std::string> maps;
+  for (const auto& entry : fs::directory_iterator(fs::path(DUET_SOURCE_DIR) / "stdlib-maps")) {
+    if (entry.path().extension() == ".duet") maps.push_back(entry.path().string());
+  }
+  ASSERT_FALSE(maps.empty());
+  std::vector<std::string> compile = {DUET_DUETC, "compile", "-o",
+                                      (scratch / "std.duetb").string()};
+  compile.insert(compile.end(), maps.begin(), maps.end());
+  test::RunResult compiled = test::RunProcess(compile, scratch, scratch);
+  ASSERT_EQ(compiled.exit_code, 0) << test::Show(compile, compiled);
+  Expected<bundle::Verified> read = bundle::ReadFile((scratch / "std.duetb").string(), {});
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  Expected<bundle::Manifest> manifest = bundle::ParseManifest(read->contents.manifest);
+  ASSERT_TRUE(manifest.ok()) << manifest.status().ToString();
+  for (const std::string system : {"fo", "ce"}) {
+    std::vector<std::string> schema = {DUET_DUETC, "schema",    "--system",
+                                       system,     "--dialect", "postgresql"};
+    schema.insert(schema.end(), maps.begin(), maps.end());
+    test::RunResult ddl = test::RunProcess(schema, scratch, scratch);
+    ASSERT_EQ(ddl.exit_code, 0) << test::Show(schema, ddl);
+    Sql("CREATE SCHEMA " + system + "; SET search_path = " + system + ";\n" + ddl.out);
+    Expected<std::unique_ptr<Endpoint>> ep =
+        OpenEndpoint(Uri("?options=-csearch_path%3D" + system), system, *manifest);
+    ASSERT_TRUE(ep.ok()) << ep.status().ToString();
+    Status checked = (*ep)->CheckSchema();
+    EXPECT_TRUE(checked.ok()) << system << ": " << checked.ToString();
+    size_t tables = std::count_if(manifest->tables.begin(), manifest->tables.end(),
+                                  [&](const bundle::Table& t) { return t.system == system; });
+    EXPECT_GT(tables, 5u) << system << ": the check had tables to check";
+  }
 }
 
 TEST_F(PostgresEndpointTest, AMissingTableOrKeyIsNamedClearly) {
