@@ -1,0 +1,180 @@
+// What the PostgreSQL state store adds to the conformance suite's contract
+// (runtime/state/postgres_state_store.h), against a real server: a lost
+// connection or a restarting server is Unavailable and the next unit
+// reconnects with nothing half applied, serialization failures are
+// Unavailable, a dropped or replaced store is DataLoss, the tables go to the
+// search_path's first schema (and a missing one is refused), and no message
+// carries the password.
+#include "runtime/state/postgres_state_store.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "runtime/state/open_state_store.h"
+#include "tests/support/pg_server.h"
+
+namespace duet::state {
+namespace {
+
+using test::PgServer;
+using Store = std::unique_ptr<StateStore>;
+
+MapState Phase(MapPhase phase) {
+  MapState m;
+  m.name = "m";
+  m.phase = phase;
+  return m;
+}
+
+Link L(std::string left, std::string right) {
+  return Link{std::move(left), std::move(right), "b", endpoint::Position(), endpoint::Position()};
+}
+
+class PostgresStateStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Status s = pg_.Start();
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+  // The test database's URL with the password in it (the generated one is
+  // URL-safe), and `query` after it.
+  std::string Url(const std::string& query = "") const {
+    return "postgresql://duet:" + pg_.password() + "@127.0.0.1:" + std::to_string(pg_.port()) +
+           "/duet" + query;
+  }
+  Store Open(StateStore::OpenMode mode = StateStore::OpenMode::kCreate) {
+    Expected<Store> store = OpenStateStore(Url(), mode);
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    return store.ok() ? std::move(*store) : nullptr;
+  }
+  // Ends the state store's server sessions, as an operator's
+  // pg_terminate_backend would; how many it ended.
+  int TerminateStateConnections() {
+    Expected<std::string> out = pg_.AdminPsql(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+        "WHERE application_name = 'duet state store'");
+    EXPECT_TRUE(out.ok()) << out.status().ToString();
+    return out.ok() ? std::stoi(*out) : 0;
+  }
+  // What psql printed, or the error.
+  std::string Query(const std::string& sql) {
+    Expected<std::string> out = pg_.Psql(sql);
+    return out.ok() ? *out : out.status().ToString();
+  }
+  void ExpectNoPassword(const Status& s) {
+    EXPECT_EQ(s.message().find(pg_.password()), std::string::npos) << s.message();
+  }
+
+  PgServer pg_;
+};
+
+TEST_F(PostgresStateStoreTest, ALostConnectionFailsTheUnitAndTheNextOneReconnects) {
+  Store store = Open();
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->AcquireLease("host:1").ok());
+  ASSERT_TRUE(store->Begin().ok());
+  ASSERT_TRUE(store->PutLink("m", L("1", "a")).ok());
+  ASSERT_TRUE(store->SetCheckpoint("m", "fo", endpoint::Position::FromBytes("p")).ok());
+  ASSERT_EQ(TerminateStateConnections(), 1);
+  Status commit = store->Commit();
+  EXPECT_EQ(commit.code(), StatusCode::kUnavailable) << commit.ToString();
+  ExpectNoPassword(commit);
+
+  // The next unit runs on a new connection and sees nothing of the lost one.
+  ASSERT_TRUE(store->Begin().ok());
+  EXPECT_FALSE(*store->LinkByLeft("m", "1"));
+  EXPECT_EQ(*store->GetCheckpoint("m", "fo"), endpoint::Position());
+  ASSERT_TRUE(store->PutLink("m", L("2", "b")).ok());
+  ASSERT_TRUE(store->Commit().ok()) << "the lease held across the new connection";
+  Store other = Open(StateStore::OpenMode::kExisting);
+  ASSERT_TRUE(other);
+  EXPECT_EQ(*other->CountLinks("m"), 1);
+
+  // Outside a unit: the operation that finds the connection gone fails, the
+  // next one reconnects.
+  ASSERT_GE(TerminateStateConnections(), 1);
+  Expected<int64_t> lost = store->CountLinks("m");
+  ASSERT_FALSE(lost.ok());
+  EXPECT_EQ(lost.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(*store->CountLinks("m"), 1);
+  EXPECT_TRUE(store->CheckFile().ok());
+}
+
+TEST_F(PostgresStateStoreTest, ARestartingServerIsUnavailableThenReconnected) {
+  Store store = Open();
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->PutLink("m", L("1", "a")).ok());
+  ASSERT_TRUE(pg_.Restart().ok());
+  Status first = store->Begin();
+  EXPECT_EQ(first.code(), StatusCode::kUnavailable) << first.ToString();
+  ExpectNoPassword(first);
+  ASSERT_TRUE(store->Begin().ok());
+  EXPECT_TRUE(*store->LinkByLeft("m", "1"));
+  EXPECT_TRUE(store->Commit().ok());
+}
+
+TEST_F(PostgresStateStoreTest, ASerializationFailureIsUnavailable) {
+  Store a = Open();
+  Store b = Open(StateStore::OpenMode::kExisting);
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(a->PutMap(Phase(MapPhase::kNew)).ok());
+  ASSERT_TRUE(a->BeginRead().ok());
+  ASSERT_TRUE(a->GetMap("m").ok());  // the unit's snapshot
+  ASSERT_TRUE(b->PutMap(Phase(MapPhase::kLive)).ok());
+  Status write = a->PutMap(Phase(MapPhase::kInitial));
+  Status commit = write.ok() ? a->Commit() : write;
+  EXPECT_EQ(commit.code(), StatusCode::kUnavailable) << commit.ToString();
+  if (!write.ok()) a->Rollback();
+  EXPECT_EQ(a->GetMap("m")->phase, MapPhase::kLive) << "nothing of the failed unit";
+}
+
+TEST_F(PostgresStateStoreTest, ADroppedOrReplacedStoreIsDataLoss) {
+  Store store = Open();
+  ASSERT_TRUE(store);
+  EXPECT_TRUE(store->CheckFile().ok());
+  ASSERT_TRUE(pg_.Psql("UPDATE duet_meta SET value = 'another' WHERE key = 'id'").ok());
+  EXPECT_EQ(store->CheckFile().code(), StatusCode::kDataLoss);
+  ASSERT_TRUE(pg_.Psql("UPDATE duet_meta SET value = '" + store->id() + "' WHERE key = 'id'").ok());
+  EXPECT_TRUE(store->CheckFile().ok());
+  ASSERT_TRUE(pg_.Psql("DROP TABLE duet_meta").ok());
+  Status dropped = store->CheckFile();
+  EXPECT_EQ(dropped.code(), StatusCode::kDataLoss) << dropped.ToString();
+  ExpectNoPassword(dropped);
+}
+
+TEST_F(PostgresStateStoreTest, TheTablesGoToTheSearchPathsFirstSchema) {
+  ASSERT_TRUE(pg_.Psql("CREATE SCHEMA duet_state").ok());
+  std::string in_schema = Url("?options=-csearch_path%3Dduet_state,public");
+  Expected<Store> missing = OpenStateStore(in_schema, StateStore::OpenMode::kExisting);
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound) << missing.status().ToString();
+  ExpectNoPassword(missing.status());
+  Expected<Store> made = OpenStateStore(in_schema, StateStore::OpenMode::kCreate);
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  EXPECT_EQ(Query("SELECT count(*) FROM pg_tables WHERE schemaname = 'duet_state' AND "
+                  "tablename LIKE 'duet%'"),
+            "10");
+  EXPECT_EQ(Query("SELECT to_regclass('public.duet_meta') IS NULL"), "t");
+
+  // A first schema that does not exist is refused, not skipped for public.
+  Expected<Store> nope =
+      OpenStateStore(Url("?options=-csearch_path%3Dnope,public"), StateStore::OpenMode::kCreate);
+  ASSERT_FALSE(nope.ok());
+  EXPECT_EQ(nope.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(nope.status().message().find("\"nope\""), std::string::npos) << nope.status().message();
+  EXPECT_EQ(Query("SELECT to_regclass('public.duet_meta') IS NULL"), "t");
+}
+
+TEST_F(PostgresStateStoreTest, AWrongPasswordIsRefusedWithoutShowingIt) {
+  std::string url =
+      "postgresql://duet:not-the-password@127.0.0.1:" + std::to_string(pg_.port()) + "/duet";
+  Expected<Store> refused = OpenStateStore(url, StateStore::OpenMode::kCreate);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().message().find("not-the-password"), std::string::npos)
+      << refused.status().message();
+  EXPECT_NE(refused.status().message().find("state store"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace duet::state
