@@ -6,8 +6,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdint>
-#include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -249,27 +247,14 @@ std::string StateLockPath(const std::string& state_path) {
   return (ec ? state_path : real.string()) + ".lock";
 }
 
-namespace {
-
-// FNV-1a: a name for a URL that is the same in every duet process.
-uint64_t UrlHash(std::string_view text) {
-  uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
-}  // namespace
-
 Expected<std::string> StateLockFile(const engine::Config& config) {
   if (engine::IsPostgresUrl(config.state)) {
     // Named after the URL without its password, so a changed password
     // names the same lock.
-    char name[40];
-    std::snprintf(name, sizeof name, "duet-state-%016llx.lock",
-                  static_cast<unsigned long long>(UrlHash(RedactConnectionString(config.state))));
+    bundle::Digest digest = bundle::Sha256(RedactConnectionString(config.state));
+    std::string name =
+        "duet-state-" +
+        bundle::Hex(std::string_view(reinterpret_cast<const char*>(digest.data()), 8)) + ".lock";
     std::error_code ec;
     std::filesystem::path dir = std::filesystem::temp_directory_path(ec);
     return ((ec ? std::filesystem::path("/tmp") : dir) / name).string();
