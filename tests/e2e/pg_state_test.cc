@@ -75,11 +75,9 @@ class PgStateTest : public E2eTest {
   }
   // Ends duet's state store sessions on the server; how many it ended.
   int TerminateStateConnections() {
-    Expected<std::string> out = pg_.AdminPsql(
-        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-        "WHERE application_name = 'duet state store'");
-    EXPECT_TRUE(out.ok()) << out.status().ToString();
-    return out.ok() ? std::stoi(*out) : 0;
+    Expected<int> n = pg_.TerminateSessions("duet state store");
+    EXPECT_TRUE(n.ok()) << n.status().ToString();
+    return n.ok() ? *n : 0;
   }
 
   test::PgServer pg_;

@@ -49,14 +49,11 @@ class PostgresStateStoreTest : public ::testing::Test {
     EXPECT_TRUE(store.ok()) << store.status().ToString();
     return store.ok() ? std::move(*store) : nullptr;
   }
-  // Ends the state store's server sessions, as an operator's
-  // pg_terminate_backend would; how many it ended.
+  // Ends duet's state store sessions on the server; how many it ended.
   int TerminateStateConnections() {
-    Expected<std::string> out = pg_.AdminPsql(
-        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-        "WHERE application_name = 'duet state store'");
-    EXPECT_TRUE(out.ok()) << out.status().ToString();
-    return out.ok() ? std::stoi(*out) : 0;
+    Expected<int> n = pg_.TerminateSessions("duet state store");
+    EXPECT_TRUE(n.ok()) << n.status().ToString();
+    return n.ok() ? *n : 0;
   }
   // What psql printed, or the error.
   std::string Query(const std::string& sql) {
