@@ -163,6 +163,44 @@ TEST_F(PostgresStateStoreTest, TheTablesGoToTheSearchPathsFirstSchema) {
   EXPECT_EQ(Query("SELECT to_regclass('public.duet_meta') IS NULL"), "t");
 }
 
+// docs/postgresql.md's least privilege: once the store exists, a role with
+// USAGE on its schema and SELECT, INSERT, UPDATE, DELETE on its tables runs
+// it (new map ids and error items included: identity columns need no
+// sequence grant).
+TEST_F(PostgresStateStoreTest, ARoleWithTheDocumentedGrantsRunsTheStore) {
+  ASSERT_TRUE(pg_.Psql("CREATE SCHEMA duet_state").ok());
+  std::string query = "?options=-csearch_path%3Dduet_state";
+  ASSERT_TRUE(OpenStateStore(Url(query), StateStore::OpenMode::kCreate).ok());
+  Expected<std::string> granted = pg_.AdminPsql(
+      "CREATE ROLE duet_worker LOGIN PASSWORD 'worker-pw';"
+      "GRANT USAGE ON SCHEMA duet_state TO duet_worker;"
+      "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA duet_state TO duet_worker;");
+  ASSERT_TRUE(granted.ok()) << granted.status().ToString();
+  std::string url = "postgresql://duet_worker:worker-pw@127.0.0.1:" + std::to_string(pg_.port()) +
+                    "/duet" + query;
+  Expected<Store> store = OpenStateStore(url, StateStore::OpenMode::kExisting);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  ASSERT_TRUE((*store)->AcquireLease("host:1").ok());
+  ASSERT_TRUE((*store)->Begin().ok());
+  ASSERT_TRUE((*store)->PutLink("m", L("1", "a")).ok());
+  ErrorItem item;
+  item.map = "m";
+  item.system = "fo";
+  item.row_id = "1";
+  item.kind = "conflict";
+  ASSERT_TRUE((*store)->RecordError(item).ok());
+  ASSERT_TRUE((*store)->PauseMap({"m", 1, "ops", "x"}).ok());
+  Status commit = (*store)->Commit();
+  ASSERT_TRUE(commit.ok()) << commit.ToString();
+  EXPECT_EQ(*(*store)->CountLinks("m"), 1);
+  EXPECT_EQ(*(*store)->CountOpenErrors("m"), 1);
+  // Without the grants, the same role cannot even read it.
+  ASSERT_TRUE(
+      pg_.AdminPsql("REVOKE SELECT ON ALL TABLES IN SCHEMA duet_state FROM duet_worker").ok());
+  Expected<Store> refused = OpenStateStore(url, StateStore::OpenMode::kExisting);
+  EXPECT_FALSE(refused.ok());
+}
+
 TEST_F(PostgresStateStoreTest, AWrongPasswordIsRefusedWithoutShowingIt) {
   std::string url =
       "postgresql://duet:not-the-password@127.0.0.1:" + std::to_string(pg_.port()) + "/duet";
