@@ -296,9 +296,10 @@ Expected<pg::Connection*> PostgresStateStore::Conn() const {
 
 Expected<pg::Result> PostgresStateStore::Send(const std::string& sql,
                                               const std::vector<Param>& params, const char* what) {
+  if (in_unit_ && !unit_failure_.ok()) return unit_failure_;
   Expected<pg::Connection*> conn = Conn();
   Expected<pg::Result> r = conn.ok() ? (*conn)->Exec(sql, params, what) : conn.status();
-  if (!r.ok() && in_unit_) unit_failed_ = true;
+  if (!r.ok() && in_unit_) unit_failure_ = r.status();
   return r;
 }
 
@@ -367,7 +368,7 @@ Status PostgresStateStore::StartUnit(const char* begin) {
   if (!conn.ok()) return conn.status();
   if (Status s = (*conn)->Run(begin, "beginning a unit of work"); !s.ok()) return s;
   in_unit_ = true;
-  unit_failed_ = false;
+  unit_failure_ = Status::Ok();
   return Status::Ok();
 }
 
@@ -397,11 +398,9 @@ Status PostgresStateStore::Commit() { return Finish(/*fenced=*/epoch_ > 0); }
 
 Status PostgresStateStore::Finish(bool fenced) {
   Status s = FlushLinks();
-  if (s.ok() && unit_failed_) {
-    s = UnavailableError(
-        "postgresql (state store): a statement of this unit of work failed; "
-        "nothing of it was committed");
-  }
+  // A unit with a failed statement is not committed (the server would
+  // answer COMMIT with a rollback, and no error).
+  if (s.ok()) s = unit_failure_;
   if (s.ok() && fenced) s = CheckLease();
   if (s.ok()) {
     Expected<pg::Result> done = Send("COMMIT", {}, "committing a unit of work");
@@ -427,7 +426,7 @@ void PostgresStateStore::EndUnit(bool committed) {
   }
   new_map_ids_.clear();
   in_unit_ = false;
-  unit_failed_ = false;
+  unit_failure_ = Status::Ok();
 }
 
 Expected<int64_t> PostgresStateStore::MapId(const std::string& map, bool create) {

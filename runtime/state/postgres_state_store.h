@@ -133,8 +133,10 @@ class PostgresStateStore final : public StateStore {
   // sees them; `what` names it in errors.
   Expected<pg::Result> Exec(const std::string& sql, const std::vector<pg::Param>& params,
                             const char* what);
-  // Runs `sql` as it is; a failure inside a unit marks the unit failed
-  // (the server refuses the rest of it).
+  // Runs `sql` as it is. The first failure inside a unit is kept and
+  // returned for every later statement of the unit, unsent: the server has
+  // aborted the transaction and would only answer "current transaction is
+  // aborted", which would hide the failure's code (Unavailable, say).
   Expected<pg::Result> Send(const std::string& sql, const std::vector<pg::Param>& params,
                             const char* what);
   Status StartUnit(const char* begin);
@@ -168,8 +170,8 @@ class PostgresStateStore final : public StateStore {
   mutable std::unique_ptr<pg::Connection> conn_;
   std::string id_;
   bool in_unit_ = false;
-  bool unit_failed_ = false;  // a statement of the open unit failed
-  int64_t epoch_ = 0;         // the lease this handle holds; 0: none, not fenced
+  Status unit_failure_;  // the first failure of the open unit
+  int64_t epoch_ = 0;    // the lease this handle holds; 0: none, not fenced
   // Map ids known to be committed (a unit that rolls back forgets its own).
   std::map<std::string, int64_t> map_ids_;
   std::map<std::string, int64_t> new_map_ids_;  // made in the open unit
