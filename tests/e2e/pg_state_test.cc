@@ -124,6 +124,22 @@ TEST_F(PgStateTest, SyncsLiveAndSurvivesItsStateConnectionBeingTerminated) {
   RunResult list = Run(kExitOk, "errors", {"list", "--json"});
   EXPECT_THAT(list.out, HasSubstr("not valid UTF-8")) << list.out;
 
+  // pause and resume, reload and drift reach the running duet through the
+  // store (and its lock file).
+  Run(kExitOk, "pause", {"items", "--reason", "check"});
+  EXPECT_EQ(State("SELECT reason FROM duet_paused WHERE map = 'items'"), "check");
+  Run(kExitOk, "resume", {"items"});
+  EXPECT_EQ(State("SELECT count(*) FROM duet_paused"), "0");
+  EXPECT_THAT(Run(kExitOk, "reload").out, HasSubstr("asked duet run"));
+  ASSERT_TRUE(PollUntil([&] {
+    return ReadFile(dir_ / "run.err").find("reloaded the bundle") != std::string::npos;
+  })) << ReadFile(dir_ / "run.err");
+  RunResult drift = Duet("drift", {"items", "--json"}, Env());
+  printed_ += drift.out + drift.err;
+  EXPECT_TRUE(drift.exit_code == kExitOk || drift.exit_code == kExitRowErrors) << drift.err;
+  EXPECT_FALSE(json::parse(drift.out, nullptr, /*allow_exceptions=*/false).is_discarded())
+      << drift.out << drift.err;
+
   // duet's state connection is terminated: the next cycle fails, says so,
   // and the sync goes on over a new connection.
   ASSERT_GE(TerminateStateConnections(), 1) << "duet run holds a state connection";
