@@ -27,7 +27,7 @@
 #include "compiler/frontend/frontend.h"
 #include "compiler/ir/ir.h"
 #include "compiler/ir/lower.h"
-#include "compiler/schema/sqlite_schema.h"
+#include "compiler/schema/schema.h"
 
 namespace duet::driver {
 namespace {
@@ -151,11 +151,18 @@ int RunTests(const CommonFlags& flags, bool verbose, bool use_interpreter) {
   });
 }
 
-// Prints SQLite DDL for the tables of one system: the application schema
-// the maps expect, for demos and tests (docs in README, "Trying maps out").
-// With `maps`, only the tables those maps and the maps they need use.
+// Prints DDL in `dialect_name` for the tables of one system: the
+// application schema the maps expect, for demos and tests (docs in README,
+// "Trying maps out"). With `maps`, only the tables those maps and the maps
+// they need use.
 int RunSchema(const CommonFlags& flags, const std::string& system_name,
-              const std::vector<std::string>& maps) {
+              const std::vector<std::string>& maps, const std::string& dialect_name) {
+  std::optional<schema::Dialect> dialect = schema::ParseDialect(dialect_name);
+  if (!dialect) {
+    std::cerr << fmt::format("duetc: unknown dialect '{}' (expected sqlite or postgresql)\n",
+                             dialect_name);
+    return kExitUsage;
+  }
   return RunOnCheckedModule(flags, [&](const frontend::Result& result) {
     const check::CheckedModule& model = *result.checked;
     std::optional<bundler::Selection> selection;
@@ -170,8 +177,8 @@ int RunSchema(const CommonFlags& flags, const std::string& system_name,
     std::string known;
     for (size_t i = 0; i < model.systems.size(); ++i) {
       if (model.systems[i].name == system_name) {
-        std::cout << schema::SqliteSchema(model, static_cast<int>(i),
-                                          selection ? &selection->tables : nullptr);
+        std::cout << schema::TableSchema(model, static_cast<int>(i), *dialect,
+                                         selection ? &selection->tables : nullptr);
         return kExitClean;
       }
       known += (known.empty() ? "" : ", ") + model.systems[i].name;
@@ -276,10 +283,13 @@ int Main(int argc, char** argv) {
   std::string schema_system;
   CLI::App* schema = app.add_subcommand(
       "schema",
-      "print SQLite tables shaped like one system's declared tables (CREATE ... IF NOT EXISTS)");
+      "print SQLite or PostgreSQL tables shaped like one system's declared tables "
+      "(CREATE ... IF NOT EXISTS)");
   AddCommonFlags(*schema, schema_flags);
   schema->add_option("--system", schema_system, "the system whose tables to print (fo, ce, ...)")
       ->required();
+  std::string schema_dialect = "sqlite";
+  schema->add_option("--dialect", schema_dialect, "sqlite (the default) or postgresql");
   std::vector<std::string> schema_maps;
   schema
       ->add_option("--maps", schema_maps,
@@ -321,7 +331,7 @@ int Main(int argc, char** argv) {
   if (inspect->parsed()) return InspectBundle(inspect_path, inspect_json, inspect_trust);
   if (keygen->parsed()) return GenerateKeys(keygen_name);
   if (diff->parsed()) return DiffBundles(diff_old, diff_new, diff_json);
-  if (schema->parsed()) return RunSchema(schema_flags, schema_system, schema_maps);
+  if (schema->parsed()) return RunSchema(schema_flags, schema_system, schema_maps, schema_dialect);
   if (docs->parsed()) {
     return RunOnCheckedModule(docs_flags, [&](const frontend::Result& result) {
       return WriteDocs(result, docs_options);

@@ -17,4 +17,8 @@ Expected<std::vector<Expected<RowId>>> WriteTransaction::InsertMany(
   return out;
 }
 
+Expected<std::optional<int64_t>> Endpoint::CaptureRetainedBytes() {
+  return std::optional<int64_t>();
+}
+
 }  // namespace duet::endpoint

@@ -280,6 +280,14 @@ class Endpoint {
   // serves the maps' reads from what it kept since: it must keep every
   // change after the last `through` until the next.
   virtual Status PruneChangelog(const Position& through) = 0;
+  // How many bytes the database keeps for this endpoint's capture beyond
+  // what the engine acknowledged (PruneChangelog): PostgreSQL's WAL that the
+  // replication slot retains, which grows without bound while no duet
+  // acknowledges it (an abandoned slot). nullopt where capture keeps
+  // nothing of the kind (SQLite: its changelog rows are the backlog the
+  // stream shows). For `duet status`, /metrics and the `retained_bytes`
+  // alert.
+  virtual Expected<std::optional<int64_t>> CaptureRetainedBytes();
   // Waiting for changes without polling. ChangeFd is a descriptor that
   // becomes readable when another writer may have changed the database
   // (SQLite: inotify on the directory of the database file, for the file

@@ -72,6 +72,16 @@ Expected<double> SyncEngine::Impl::AlertValue(const AlertRule& rule, MapPlan& pl
     for (const auto& [system, n] : *backlog) total += n;
     return static_cast<double>(total);
   }
+  if (rule.metric == "retained_bytes") {
+    // The larger of the map's two databases: each retains for every map.
+    int64_t most = 0;
+    for (const Side& side : plan.side) {
+      Expected<std::optional<int64_t>> bytes = side.endpoint->CaptureRetainedBytes();
+      if (!bytes.ok()) return bytes.status();
+      most = std::max(most, bytes->value_or(0));
+    }
+    return static_cast<double>(most);
+  }
   // pNN_latency over the window's minutes, both directions together.
   int64_t minute = static_cast<int64_t>(now / 60);
   int64_t minutes = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(window / 60)));

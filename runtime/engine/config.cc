@@ -172,8 +172,9 @@ Expected<AlertRule> ParseAlertWhen(const std::string& when) {
   in >> rule.metric >> rule.op >> value >> mode >> duration;
   std::string rest;
   in >> rest;
-  static const std::set<std::string> kMetrics = {"errors",      "open_errors", "backlog",
-                                                 "p50_latency", "p95_latency", "p99_latency"};
+  static const std::set<std::string> kMetrics = {"errors",        "open_errors", "backlog",
+                                                 "p50_latency",   "p95_latency", "p99_latency",
+                                                 "retained_bytes"};
   static const std::set<std::string> kOps = {">", ">=", "<", "<=", "=="};
   auto seconds = [](const std::string& text, double* out) {
     if (text.empty()) return false;
@@ -199,7 +200,7 @@ Expected<AlertRule> ParseAlertWhen(const std::string& when) {
   if (!kMetrics.count(rule.metric)) {
     return InvalidArgumentError("unknown metric '" + rule.metric +
                                 "' (known: errors, open_errors, backlog, p50_latency, "
-                                "p95_latency, p99_latency)");
+                                "p95_latency, p99_latency, retained_bytes)");
   }
   if (!kOps.count(rule.op)) {
     return InvalidArgumentError("expected one of > >= < <= == after " + rule.metric + ", got '" +

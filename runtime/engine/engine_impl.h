@@ -363,6 +363,13 @@ class SyncEngine::Impl {
   // Links the pair's rows with the base they give, keeping the old base of
   // `kept_fields` (open conflicts).
   Status LinkPair(Batch& batch, const Pair& p, const std::vector<const FieldPlan*>& kept_fields);
+  // The row of side `to` whose alternate key matches side (1 - to)'s
+  // projected `values` (`current` as for Columns): nullopt when none does,
+  // and while a lookup in the key waits for its row (the insert path that
+  // follows records the wait).
+  Expected<std::optional<RowId>> FindPartnerByKey(MapPlan& plan, int to,
+                                                  const std::vector<Value>& values,
+                                                  const Row* current);
   // Step::kRestore: side `gone`'s row comes back.
   Expected<bool> RestorePartner(Batch& batch, Pair& p, int gone);
   // Step::kFindPartner: an unlinked row's partner by alternate key, or a
@@ -469,6 +476,9 @@ class SyncEngine::Impl {
   Expected<std::string> Drift(MapPlan& plan, const ProgressFn& progress);
   // Per system the map reads: changes captured and not reconciled yet.
   Expected<std::map<std::string, int64_t>> Backlog(MapPlan& plan);
+  // Per system, the bytes its database keeps for capture beyond what duet
+  // acknowledged (Endpoint::CaptureRetainedBytes); systems with none absent.
+  Expected<std::map<std::string, int64_t>> RetainedBytes();
   // The row a plain insert of `values` made on `target`, as pointers into
   // `values`; empty when the database fills a column the target reads.
   static RowRef ImageOfInsert(const Side& source, const Side& target,

@@ -348,14 +348,11 @@ Expected<bool> SyncEngine::Impl::InsertPartner(Batch& batch, int from, const Row
       values = &with_defaults;
     }
   } else {
-    auto key_columns = Columns(plan, to, plan.key_slots[from], proj[from].values, nullptr, nullptr);
-    if (!key_columns.ok()) return key_columns.status();
-    auto* keys = std::get_if<0>(&*key_columns);
-    if (!keys) return false;  // a key lookup waits: Reconcile records it
-    Expected<std::optional<RowId>> partner =
-        target.endpoint->FindRow(target.table, keys->first, keys->second);
+    // A pair to merge, or a key lookup that waits (the columns below then
+    // miss it): Reconcile does either.
+    Expected<std::optional<RowId>> partner = FindPartnerByKey(plan, to, proj[from].values, nullptr);
     if (!partner.ok()) return partner.status();
-    if (*partner) return false;  // a pair to merge
+    if (*partner) return false;
     std::vector<int> deferred;
     auto columns = Columns(plan, to, source.all_outputs, proj[from].values, nullptr, &deferred);
     if (!columns.ok()) return columns.status();

@@ -110,6 +110,12 @@ std::string Operations::RenderMetrics(const LoopGauges& loop) const {
       e.Get("duet_row_errors_total", "counter", "row errors recorded since the process started"),
       "", "", static_cast<double>(loop.errors));
   for (const MapGauges& g : loop.maps) MapSamples(e, g);
+  for (const auto& [system, bytes] : loop.retained_bytes) {
+    Exposition::Sample(e.Get("duet_capture_retained_bytes", "gauge",
+                             "bytes a database keeps for duet's capture beyond what duet "
+                             "acknowledged (PostgreSQL: WAL its replication slot retains)"),
+                       "", "system=\"" + system + "\"", static_cast<double>(bytes));
+  }
   Exposition::Family& latency = e.Get("duet_latency_seconds", "histogram",
                                       "capture on one side to duet's commit on the other side, "
                                       "since the process started");

@@ -36,6 +36,9 @@ struct LoopGauges {
   int64_t writes = 0;
   int64_t errors = 0;
   std::vector<MapGauges> maps;
+  // system -> bytes its database keeps for capture beyond what duet
+  // acknowledged (Endpoint::CaptureRetainedBytes); systems with none absent.
+  std::map<std::string, int64_t> retained_bytes;
 };
 
 class Operations {

@@ -772,25 +772,30 @@ Status SyncEngine::Impl::LinkPair(Batch& batch, const Pair& p,
   return Status::Ok();
 }
 
+Expected<std::optional<RowId>> SyncEngine::Impl::FindPartnerByKey(MapPlan& plan, int to,
+                                                                  const std::vector<Value>& values,
+                                                                  const Row* current) {
+  auto key_columns = Columns(plan, to, plan.key_slots[1 - to], values, current, nullptr);
+  if (!key_columns.ok()) return key_columns.status();
+  auto* columns = std::get_if<0>(&*key_columns);
+  if (columns == nullptr) return std::optional<RowId>();  // a key lookup waits
+  return plan.side[to].endpoint->FindRow(plan.side[to].table, columns->first, columns->second);
+}
+
 Expected<bool> SyncEngine::Impl::RestorePartner(Batch& batch, Pair& p, int gone) {
   // The changed row wins: its partner comes back. After a crash between
   // the commits of an earlier attempt it may be back already, so look for
   // it by key first.
   MapPlan& plan = *batch.plan;
   int kept = 1 - gone;
-  auto key_columns =
-      Columns(plan, gone, plan.key_slots[kept], p.proj[kept].values, &*p.rows[kept], nullptr);
-  if (!key_columns.ok()) return key_columns.status();
+  Expected<std::optional<RowId>> found =
+      FindPartnerByKey(plan, gone, p.proj[kept].values, &*p.rows[kept]);
+  if (!found.ok()) return found.status();
   std::optional<RowId> existing;
-  if (auto* cols = std::get_if<0>(&*key_columns)) {
-    Expected<std::optional<RowId>> found =
-        plan.side[gone].endpoint->FindRow(plan.side[gone].table, cols->first, cols->second);
-    if (!found.ok()) return found.status();
-    if (*found) {
-      Expected<std::optional<state::Link>> taken = FindLink(batch, gone, **found);
-      if (!taken.ok()) return taken.status();
-      if (!*taken) existing = *found;
-    }
+  if (*found) {
+    Expected<std::optional<state::Link>> taken = FindLink(batch, gone, **found);
+    if (!taken.ok()) return taken.status();
+    if (!*taken) existing = *found;
   }
   if (!existing) {
     Expected<std::optional<RowId>> inserted = InsertRowFor(batch, p, kept);
@@ -829,15 +834,9 @@ Expected<bool> SyncEngine::Impl::FindPartner(Batch& batch, Pair& p) {
   MapPlan& plan = *batch.plan;
   int s = p.s;
   int o = 1 - s;
-  auto key_columns = Columns(plan, o, plan.key_slots[s], p.proj[s].values, nullptr, nullptr);
-  if (!key_columns.ok()) return key_columns.status();
-  std::optional<RowId> partner;
-  if (auto* cols = std::get_if<0>(&*key_columns)) {
-    Expected<std::optional<RowId>> found =
-        plan.side[o].endpoint->FindRow(plan.side[o].table, cols->first, cols->second);
-    if (!found.ok()) return found.status();
-    partner = *found;
-  }
+  Expected<std::optional<RowId>> found = FindPartnerByKey(plan, o, p.proj[s].values, nullptr);
+  if (!found.ok()) return found.status();
+  const std::optional<RowId>& partner = *found;
   if (!partner) return InsertPartnerOf(batch, p);
   Expected<std::optional<state::Link>> taken = FindLink(batch, o, *partner);
   if (!taken.ok()) return taken.status();

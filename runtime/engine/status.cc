@@ -23,6 +23,9 @@ Status SyncEngine::Impl::PublishMetrics() {
     if (!g.ok()) return g.status();
     loop.maps.push_back(std::move(*g));
   }
+  Expected<std::map<std::string, int64_t>> retained = RetainedBytes();
+  if (!retained.ok()) return retained.status();
+  loop.retained_bytes = std::move(*retained);
   metrics(ops.RenderMetrics(loop));
   return Status::Ok();
 }
@@ -44,6 +47,16 @@ Expected<MapGauges> SyncEngine::Impl::Gauges(MapPlan& plan) {
   if (!waiting.ok()) return waiting.status();
   g.waiting = static_cast<int64_t>(waiting->size());
   return g;
+}
+
+Expected<std::map<std::string, int64_t>> SyncEngine::Impl::RetainedBytes() {
+  std::map<std::string, int64_t> out;
+  for (auto& [system, endpoint] : endpoints) {
+    Expected<std::optional<int64_t>> bytes = endpoint->CaptureRetainedBytes();
+    if (!bytes.ok()) return bytes.status();
+    if (*bytes) out[system] = **bytes;
+  }
+  return out;
 }
 
 Status SyncEngine::Impl::FlushLatency() {
@@ -108,6 +121,9 @@ Expected<std::string> SyncEngine::StatusJson() {
   }
   json out;
   out["maps"] = std::move(maps);
+  Expected<std::map<std::string, int64_t>> retained = impl_->RetainedBytes();
+  if (!retained.ok()) return retained.status();
+  out["capture_retained_bytes"] = *retained;
   return DumpJson(out);
 }
 
@@ -150,6 +166,14 @@ Expected<std::string> SyncEngine::StatusText() {
     out += fmt::format("{:<{}}  {:<10} {:>8}  {:>8}  {:>8}  {:>8}\n", "map", width, "direction",
                        "changes", "p50 ms", "p95 ms", "p99 ms") +
            latency;
+  }
+  std::string retained;
+  for (const auto& [system, bytes] : j["capture_retained_bytes"].items()) {
+    retained += fmt::format("{:<{}}  {:>14}\n", system, width, bytes.get<int64_t>());
+  }
+  if (!retained.empty()) {
+    out += "\ncapture: bytes kept for duet beyond what it acknowledged (PostgreSQL: slot WAL)\n";
+    out += fmt::format("{:<{}}  {:>14}\n", "system", width, "bytes") + retained;
   }
   return out;
 }

@@ -145,8 +145,12 @@ Expected<Result> Connection::Exec(std::string_view sql, const std::vector<Param>
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const Param& p : params) values.push_back(p ? p->c_str() : nullptr);
-  Result result(PQexecParams(conn_, text.c_str(), static_cast<int>(params.size()), nullptr,
-                             values.data(), nullptr, nullptr, /*resultFormat=*/0));
+  // Without parameters, the simple query protocol: the only one a
+  // replication connection speaks.
+  Result result(params.empty()
+                    ? PQexec(conn_, text.c_str())
+                    : PQexecParams(conn_, text.c_str(), static_cast<int>(params.size()), nullptr,
+                                   values.data(), nullptr, nullptr, /*resultFormat=*/0));
   ExecStatusType status = PQresultStatus(result.get());
   if (result.get() != nullptr && (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK))
     return result;

@@ -92,8 +92,9 @@ class Connection {
   ~Connection();
 
   // Runs one statement with `params` ($1, $2, ...; text format) and returns
-  // its rows (none for a command). `what` names the operation in an error
-  // message ("read fo.customers").
+  // its rows (none for a command). Without params it goes by the simple
+  // query protocol, as a replication connection requires (IDENTIFY_SYSTEM). `what` names the
+  // operation in an error message ("read fo.customers").
   Expected<Result> Exec(std::string_view sql, const std::vector<Param>& params = {},
                         std::string_view what = {});
   // Runs statements without parameters (several, separated by ';').

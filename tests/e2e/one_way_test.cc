@@ -225,5 +225,39 @@ TEST_F(ComputedFieldTest, ARefusedWriteOfTheSourceLeavesTheComputedFieldAsItWas)
   ExpectNoDrift();
 }
 
+TEST_F(ComputedFieldTest, ARefusedSecondWriteKeepsTheFirstAndThePairConvergesLater) {
+  SyncContoso();
+  if (HasFatalFailure()) return;
+  // Both sides changed: the merge writes fo first (ce's new name, and the
+  // search name computed from it; ce's values computed from fo's row as
+  // merged go only once fo took it), then ce, whose application refuses
+  // Bo. The two databases have no common transaction, so fo's write stays;
+  // the link's base does not move, and the item says what was refused.
+  ASSERT_TRUE(
+      ce_.Exec("CREATE TRIGGER app_refuses_bo BEFORE UPDATE ON account "
+               "WHEN NEW.firstname = 'Bo' BEGIN SELECT RAISE(ABORT, 'Bo is refused'); END;"));
+  ASSERT_TRUE(fo_.Exec("UPDATE Org SET FIRSTNAME = 'Bo' WHERE ACCOUNT = 'C1';"));
+  ASSERT_TRUE(ce_.Exec("UPDATE account SET name = 'Renamed' WHERE accountnumber = 'C1';"));
+  RunOnce(kExitRowErrors);
+  EXPECT_EQ(Fo("C1"), (Rows{{"Renamed", "Bo", "Lee", "renamed"}}));
+  EXPECT_EQ(Ce("C1"), (Rows{{"Renamed", "Ann", "Lee", "CONTOSO", "Ann Lee"}}));
+  Rows items = ErrorItems("orgs");
+  ASSERT_EQ(items.size(), 1u) << FormatRows(items);
+  EXPECT_EQ(items[0][0], "rejected");
+  // The item is tried again in the next run, refused again, and nothing
+  // else moves: fo's write is not taken for a change of fo's.
+  RunOnce(kExitRowErrors);
+  EXPECT_EQ(Fo("C1"), (Rows{{"Renamed", "Bo", "Lee", "renamed"}}));
+  EXPECT_EQ(Ce("C1"), (Rows{{"Renamed", "Ann", "Lee", "CONTOSO", "Ann Lee"}}));
+  EXPECT_EQ(ErrorItems("orgs").size(), 1u);
+  // Once ce takes Bo, the pair converges and the item closes.
+  ASSERT_TRUE(ce_.Exec("DROP TRIGGER app_refuses_bo;"));
+  RunOnce();
+  EXPECT_EQ(Fo("C1"), (Rows{{"Renamed", "Bo", "Lee", "renamed"}}));
+  EXPECT_EQ(Ce("C1"), (Rows{{"Renamed", "Bo", "Lee", "RENAMED", "Bo Lee"}}));
+  EXPECT_EQ(OpenErrors(), 0);
+  ExpectNoDrift();
+}
+
 }  // namespace
 }  // namespace duet::e2e

@@ -3,6 +3,8 @@
 // gauges. No database, no clock.
 #include "runtime/engine/operations.h"
 
+#include "runtime/engine/config.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -86,6 +88,29 @@ TEST(OperationsTest, LockHoldTimesCountOnlyWhenALockWasHeldAndRacesAreCounted) {
   EXPECT_EQ(Lines(text, "duet_write_lock_held_seconds_count{system=\"ce\"} 1").size(), 1u);
   EXPECT_EQ(Lines(text, "duet_lock_races_total 2").size(), 1u);
   EXPECT_FALSE(ops.HasPendingLatency());
+}
+
+TEST(OperationsTest, RetainedCaptureBytesAreAGaugePerSystemThatHasThem) {
+  Operations ops;
+  LoopGauges loop;
+  loop.retained_bytes = {{"fo", 123456789}};
+  std::string text = ops.RenderMetrics(loop);
+  EXPECT_EQ(Lines(text, "# TYPE duet_capture_retained_bytes gauge").size(), 1u);
+  EXPECT_EQ(Lines(text, "duet_capture_retained_bytes{system=\"fo\"} 123456789").size(), 1u);
+  EXPECT_TRUE(Lines(text, "duet_capture_retained_bytes{system=\"ce\"}").empty());
+  // A system whose capture retains nothing of the kind (SQLite) has no sample.
+  EXPECT_TRUE(Lines(ops.RenderMetrics({}), "duet_capture_retained_bytes{").empty());
+}
+
+TEST(OperationsTest, AnAlertCanWatchRetainedCaptureBytes) {
+  Expected<AlertRule> rule = ParseAlertWhen("retained_bytes > 1000000000 for 10m");
+  ASSERT_TRUE(rule.ok()) << rule.status().ToString();
+  EXPECT_EQ(rule->metric, "retained_bytes");
+  EXPECT_EQ(rule->threshold, 1e9);
+  Expected<AlertRule> unknown = ParseAlertWhen("retained > 1 for 10m");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("retained_bytes"), std::string::npos)
+      << "the list of known metrics names it";
 }
 
 }  // namespace
