@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "runtime/state/store_fields.h"
+#include "runtime/value/ops.h"
 
 namespace duet::state {
 namespace {
@@ -113,6 +114,75 @@ std::string ArrayText(const std::vector<std::string>& items) {
   }
   out.push_back('}');
   return out;
+}
+
+// A RowId as a text column holds it. RowIds are bytes (an application's
+// SQLite text key may hold any), text columns only UTF-8 without NUL: a
+// backslash is doubled and a byte that is NUL or not part of a well-formed
+// UTF-8 sequence is written \xHH, the rest is kept, so ordinary ids read
+// as themselves with psql. Injective, so equal ids stay equal.
+std::string IdText(std::string_view id) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(id.size());
+  for (size_t i = 0; i < id.size();) {
+    size_t n = id[i] == '\0' ? 0 : value::Utf8SequenceLength(id, i);
+    if (id[i] == '\\') {
+      out += "\\\\";
+    } else if (n > 0) {
+      out.append(id.substr(i, n));
+      i += n;
+      continue;
+    } else {
+      unsigned char c = static_cast<unsigned char>(id[i]);
+      out += "\\x";
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+    ++i;
+  }
+  return out;
+}
+
+std::vector<std::string> IdTexts(const std::vector<std::string>& ids) {
+  std::vector<std::string> out;
+  out.reserve(ids.size());
+  for (const std::string& id : ids) out.push_back(IdText(id));
+  return out;
+}
+
+// The RowId IdText wrote; DataLoss for text it cannot have written.
+Expected<std::string> IdOf(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\\') {
+      out.push_back(text[i]);
+    } else if (i + 1 < text.size() && text[i + 1] == '\\') {
+      out.push_back('\\');
+      ++i;
+    } else if (i + 3 < text.size() && text[i + 1] == 'x' && HexDigit(text[i + 2]) >= 0 &&
+               HexDigit(text[i + 3]) >= 0) {
+      out.push_back(static_cast<char>(HexDigit(text[i + 2]) * 16 + HexDigit(text[i + 3])));
+      i += 3;
+    } else {
+      return DataLossError("state store: the stored id '" + std::string(text) + "' is damaged");
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> OptionalIdText(const std::optional<std::string>& id) {
+  if (!id) return std::nullopt;
+  return IdText(*id);
+}
+
+// A nullable id column of row `row`.
+Expected<std::optional<std::string>> OptionalIdOf(const pg::Result& r, int row, int column) {
+  if (r.IsNull(row, column)) return std::optional<std::string>();
+  Expected<std::string> id = IdOf(r.Text(row, column));
+  if (!id.ok()) return id.status();
+  return std::optional<std::string>(std::move(*id));
 }
 
 int64_t IntOf(std::string_view text) {
@@ -246,13 +316,17 @@ constexpr char kLinkColumns[] =
 
 Expected<Link> ReadLinkRow(const pg::Result& r, int row) {
   Link link;
-  link.left_id = std::string(r.Text(row, 0));
-  link.right_id = std::string(r.Text(row, 1));
+  Expected<std::string> left_id = IdOf(r.Text(row, 0));
+  Expected<std::string> right_id = IdOf(r.Text(row, 1));
+  if (!left_id.ok()) return left_id.status();
+  if (!right_id.ok()) return right_id.status();
+  link.left_id = std::move(*left_id);
+  link.right_id = std::move(*right_id);
   Expected<std::string> base = BytesOf(r.Text(row, 2));
   Expected<std::string> left = BytesOf(r.Text(row, 3));
   Expected<std::string> right = BytesOf(r.Text(row, 4));
   if (!base.ok() || !left.ok() || !right.ok()) {
-    return DataLossError("state store: the link of " + link.left_id + " is damaged");
+    return DataLossError("state store: the link of " + IdText(link.left_id) + " is damaged");
   }
   link.base = std::move(*base);
   link.left_position = endpoint::Position::FromBytes(std::move(*left));
@@ -459,7 +533,9 @@ Expected<MapState> PostgresStateStore::GetMap(const std::string& name) {
   if (r->rows() == 0) return map;
   map.phase = ParsePhase(r->Text(0, 0));
   map.initial_step = static_cast<int>(IntOf(r->Text(0, 1)));
-  map.initial_cursor = r->Optional(0, 2);
+  Expected<std::optional<std::string>> cursor = OptionalIdOf(*r, 0, 2);
+  if (!cursor.ok()) return cursor.status();
+  map.initial_cursor = std::move(*cursor);
   map.initial_done = IntOf(r->Text(0, 3));
   map.initial_total = IntOf(r->Text(0, 4));
   if (std::optional<std::string> at = r->Optional(0, 5)) {
@@ -480,8 +556,8 @@ Status PostgresStateStore::PutMap(const MapState& map) {
       "initial_step = excluded.initial_step, initial_cursor = excluded.initial_cursor, "
       "initial_done = excluded.initial_done, initial_total = excluded.initial_total, "
       "last_sync = excluded.last_sync",
-      {map.name, PhaseName(map.phase), std::to_string(map.initial_step), map.initial_cursor,
-       std::to_string(map.initial_done),
+      {map.name, PhaseName(map.phase), std::to_string(map.initial_step),
+       OptionalIdText(map.initial_cursor), std::to_string(map.initial_done),
        std::to_string(std::max(map.initial_total, map.initial_done)),
        map.last_sync ? Param(IsoAt(*map.last_sync)) : std::nullopt},
       "writing map state");
@@ -560,7 +636,7 @@ Expected<std::vector<Link>> PostgresStateStore::LinksOf(const std::string& map, 
   if (*map_id == 0 || ids.empty()) return out;
   Expected<pg::Result> r =
       Exec(std::string(kLinkColumns) + "WHERE map_id = $1 AND " + column + " = ANY($2::text[])",
-           {std::to_string(*map_id), ArrayText(ids)}, "reading links");
+           {std::to_string(*map_id), ArrayText(IdTexts(ids))}, "reading links");
   if (!r.ok()) return r.status();
   out.reserve(static_cast<size_t>(r->rows()));
   for (int i = 0; i < r->rows(); ++i) {
@@ -591,9 +667,13 @@ Expected<std::vector<std::string>> PostgresStateStore::LinkedAmong(
   Expected<pg::Result> r =
       Exec(std::string("SELECT ") + column + " FROM duet_link WHERE map_id = $1 AND " + column +
                " = ANY($2::text[])",
-           {std::to_string(*map_id), ArrayText(ids)}, "reading links");
+           {std::to_string(*map_id), ArrayText(IdTexts(ids))}, "reading links");
   if (!r.ok()) return r.status();
-  for (int i = 0; i < r->rows(); ++i) out.emplace_back(r->Text(i, 0));
+  for (int i = 0; i < r->rows(); ++i) {
+    Expected<std::string> id = IdOf(r->Text(i, 0));
+    if (!id.ok()) return id.status();
+    out.push_back(std::move(*id));
+  }
   return out;
 }
 
@@ -626,8 +706,8 @@ Status PostgresStateStore::FlushLinks() {
 Status PostgresStateStore::WriteLinkSet(int64_t map_id, const std::vector<const Link*>& links) {
   std::vector<std::string> lefts, rights;
   for (const Link* l : links) {
-    lefts.push_back(l->left_id);
-    rights.push_back(l->right_id);
+    lefts.push_back(IdText(l->left_id));
+    rights.push_back(IdText(l->right_id));
   }
   std::string id = std::to_string(map_id);
   Expected<pg::Result> gone = Send(
@@ -643,8 +723,8 @@ Status PostgresStateStore::WriteLinkSet(int64_t map_id, const std::vector<const 
     later_left.insert(l.left_id);
     later_right.insert(l.right_id);
     if (replaced) continue;
-    left.push_back(l.left_id);
-    right.push_back(l.right_id);
+    left.push_back(IdText(l.left_id));
+    right.push_back(IdText(l.right_id));
     base.push_back(ByteaText(l.base));
     left_position.push_back(ByteaText(l.left_position.bytes()));
     right_position.push_back(ByteaText(l.right_position.bytes()));
@@ -666,7 +746,7 @@ Status PostgresStateStore::UpdateBase(const std::string& map, const std::string&
   if (*map_id == 0) return Status::Ok();
   Expected<pg::Result> r =
       Exec("UPDATE duet_link SET base = $3 WHERE map_id = $1 AND left_id = $2",
-           {std::to_string(*map_id), left_id, ByteaText(base)}, "writing a base");
+           {std::to_string(*map_id), IdText(left_id), ByteaText(base)}, "writing a base");
   return r.ok() ? Status::Ok() : r.status();
 }
 
@@ -675,7 +755,7 @@ Status PostgresStateStore::DeleteLink(const std::string& map, const std::string&
   if (!map_id.ok()) return map_id.status();
   if (*map_id == 0) return Status::Ok();
   Expected<pg::Result> r = Exec("DELETE FROM duet_link WHERE map_id = $1 AND left_id = $2",
-                                {std::to_string(*map_id), left_id}, "deleting a link");
+                                {std::to_string(*map_id), IdText(left_id)}, "deleting a link");
   return r.ok() ? Status::Ok() : r.status();
 }
 
@@ -693,7 +773,7 @@ Status PostgresStateStore::AddWaiting(const std::string& map, const Waiting& wai
   Expected<pg::Result> r = Exec(
       "INSERT INTO duet_waiting (map, system, row_id, since, reason) VALUES ($1, $2, $3, $4, $5) "
       "ON CONFLICT (map, system, row_id) DO UPDATE SET reason = excluded.reason",
-      {map, waiting.system, waiting.row_id, SecondsText(waiting.since), waiting.reason},
+      {map, waiting.system, IdText(waiting.row_id), SecondsText(waiting.since), waiting.reason},
       "writing a waiting change");
   return r.ok() ? Status::Ok() : r.status();
 }
@@ -702,7 +782,7 @@ Status PostgresStateStore::RemoveWaiting(const std::string& map, const std::stri
                                          const std::string& row_id) {
   Expected<pg::Result> r =
       Exec("DELETE FROM duet_waiting WHERE map = $1 AND system = $2 AND row_id = $3",
-           {map, system, row_id}, "removing a waiting change");
+           {map, system, IdText(row_id)}, "removing a waiting change");
   return r.ok() ? Status::Ok() : r.status();
 }
 
@@ -713,7 +793,9 @@ Expected<std::vector<Waiting>> PostgresStateStore::ListWaiting(const std::string
   if (!r.ok()) return r.status();
   std::vector<Waiting> out;
   for (int i = 0; i < r->rows(); ++i) {
-    out.push_back(Waiting{std::string(r->Text(i, 0)), std::string(r->Text(i, 1)),
+    Expected<std::string> row_id = IdOf(r->Text(i, 1));
+    if (!row_id.ok()) return row_id.status();
+    out.push_back(Waiting{std::string(r->Text(i, 0)), std::move(*row_id),
                           std::strtod(std::string(r->Text(i, 2)).c_str(), nullptr),
                           std::string(r->Text(i, 3))});
   }
@@ -729,8 +811,8 @@ Status PostgresStateStore::RecordError(const ErrorItem& item) {
       "kind = excluded.kind, reason = excluded.reason, source_row = excluded.source_row, "
       "attempts = duet_errors.attempts + 1, last_at = excluded.last_at, "
       "other_id = excluded.other_id, other_row = excluded.other_row, detail = excluded.detail",
-      {item.map, item.system, item.row_id, item.kind, item.reason, item.source_row,
-       IsoAt(item.last_at), item.other_id, item.other_row, item.detail},
+      {item.map, item.system, IdText(item.row_id), item.kind, item.reason, item.source_row,
+       IsoAt(item.last_at), IdText(item.other_id), item.other_row, item.detail},
       "recording an error item");
   return r.ok() ? Status::Ok() : r.status();
 }
@@ -744,7 +826,7 @@ Status PostgresStateStore::ResolveErrors(const std::string& map, const std::stri
       "reason = CASE WHEN $5::text = '' THEN reason "
       "ELSE reason || ' (closed: ' || $5::text || ')' END "
       "WHERE map = $1 AND system = $2 AND row_id = $3 AND status = 'open'",
-      {map, system, row_id, IsoAt(at), why}, "resolving error items");
+      {map, system, IdText(row_id), IsoAt(at), why}, "resolving error items");
   return r.ok() ? Status::Ok() : r.status();
 }
 
@@ -790,7 +872,7 @@ Status PostgresStateStore::PutResync(const Resync& resync) {
       "from_system = excluded.from_system, step = excluded.step, cursor = excluded.cursor, "
       "done = excluded.done, total = excluded.total, started = excluded.started, "
       "\"by\" = excluded.\"by\", filter = excluded.filter",
-      {resync.map, resync.from, std::to_string(resync.step), resync.cursor,
+      {resync.map, resync.from, std::to_string(resync.step), OptionalIdText(resync.cursor),
        std::to_string(resync.done),
        std::to_string(std::max(resync.total, resync.done)),  // an estimate, as the initial sync's
        IsoAt(resync.started), resync.by, resync.where},
@@ -809,7 +891,9 @@ Expected<std::optional<Resync>> PostgresStateStore::GetResync(const std::string&
   resync.map = map;
   resync.from = std::string(r->Text(0, 0));
   resync.step = static_cast<int>(IntOf(r->Text(0, 1)));
-  resync.cursor = r->Optional(0, 2);
+  Expected<std::optional<std::string>> cursor = OptionalIdOf(*r, 0, 2);
+  if (!cursor.ok()) return cursor.status();
+  resync.cursor = std::move(*cursor);
   resync.done = IntOf(r->Text(0, 3));
   resync.total = IntOf(r->Text(0, 4));
   Expected<double> started = StoredTime(r->Text(0, 5), "the resync of map " + map + "'s start");
@@ -863,6 +947,12 @@ Expected<std::vector<ErrorItem>> PostgresStateStore::ErrorItems(const std::strin
     const pg::Result& rows = *r;
     Expected<ErrorItem> e = ErrorItemFromColumns([&rows, i](int c) { return rows.Text(i, c); });
     if (!e.ok()) return e.status();
+    Expected<std::string> row_id = IdOf(e->row_id);
+    Expected<std::string> other_id = IdOf(e->other_id);
+    if (!row_id.ok()) return row_id.status();
+    if (!other_id.ok()) return other_id.status();
+    e->row_id = std::move(*row_id);
+    e->other_id = std::move(*other_id);
     out.push_back(std::move(*e));
   }
   return out;
