@@ -5,7 +5,8 @@
 // throwaway PostgreSQL 15 server (tests/support/pg_server.h) read with psql.
 // install, initial sync, live changes both ways, status and errors while
 // duet runs, and duet's state connection terminated under it: the sync goes
-// on with no lost and no doubled change, and says so in its log. The known
+// on with no lost and no doubled change, and says so in its log; duet
+// killed with SIGKILL resumes from the store the same way. The known
 // password is looked for in everything duet printed, and never found.
 #include <gmock/gmock.h>
 
@@ -171,6 +172,37 @@ TEST_F(PgStateTest, SyncsLiveAndSurvivesItsStateConnectionBeingTerminated) {
   // The password is nowhere in what duet printed, nor in its files.
   EXPECT_THAT(printed_, Not(HasSubstr(pg_.password())));
   EXPECT_THAT(ReadFile(config()), Not(HasSubstr(pg_.password())));
+}
+
+// kill -9 of duet while it syncs changes from both sides: the server rolls
+// back the unit it had open, and the next duet run converges with every
+// change once (the ids are unique, so a doubled insert would show).
+TEST_F(PgStateTest, AKilledDuetResumesFromTheStoreWithNothingLostOrDoubled) {
+  WriteConfig();
+  Run(kExitOk, "install");
+  Process run = StartLiveRun();
+  for (int i = 0; i < 60; ++i) {
+    std::string n = std::to_string(i);
+    ASSERT_TRUE(
+        fo_.Exec("INSERT INTO Item (CODE, NAME, QTY) VALUES ('F" + n + "', 'fo', " + n + ");"));
+    ASSERT_TRUE(
+        ce_.Exec("INSERT INTO item (code, name, qty) VALUES ('C" + n + "', 'ce', " + n + ");"));
+    if (i == 30) {
+      ASSERT_TRUE(
+          PollUntil([&] { return !ce_.Query("SELECT 1 FROM item WHERE code LIKE 'F%'").empty(); }));
+      KillRun(run);
+    }
+  }
+  run = StartLiveRun();
+  ASSERT_TRUE(PollUntil([&] { return CeItems().size() == 120 && FoItems().size() == 120; }))
+      << FormatRows(CeItems()) << FormatRows(FoItems());
+  EXPECT_EQ(CeItems(), FoItems());
+  ASSERT_TRUE(PollUntil([&] { return State("SELECT count(*) FROM duet_link") == "120"; }))
+      << State("SELECT count(*) FROM duet_link");
+  EXPECT_EQ(State("SELECT count(*) FROM duet_errors"), "0");
+  StopRun(run);
+  printed_ += ReadFile(dir_ / "run.out") + ReadFile(dir_ / "run.err");
+  EXPECT_THAT(printed_, Not(HasSubstr(pg_.password())));
 }
 
 // A URL without the password fails like any refused login, naming the
