@@ -69,6 +69,14 @@ class PgStateTest : public E2eTest {
     EXPECT_TRUE(out.ok()) << out.status().ToString();
     return out.ok() ? *out : "";
   }
+  // Row F<i> on fo and C<i> on ce, each an application transaction.
+  void InsertOnBothSides(int i) {
+    std::string n = std::to_string(i);
+    EXPECT_TRUE(
+        fo_.Exec("INSERT INTO Item (CODE, NAME, QTY) VALUES ('F" + n + "', 'fo', " + n + ");"));
+    EXPECT_TRUE(
+        ce_.Exec("INSERT INTO item (code, name, qty) VALUES ('C" + n + "', 'ce', " + n + ");"));
+  }
   Rows CeItems() { return ce_.Query("SELECT code, name, qty FROM item ORDER BY code"); }
   // fo's rows but B1, the one row that cannot sync.
   Rows FoItems() {
@@ -144,13 +152,7 @@ TEST_F(PgStateTest, SyncsLiveAndSurvivesItsStateConnectionBeingTerminated) {
   // duet's state connection is terminated: the next cycle fails, says so,
   // and the sync goes on over a new connection.
   ASSERT_GE(TerminateStateConnections(), 1) << "duet run holds a state connection";
-  for (int i = 0; i < 5; ++i) {
-    std::string n = std::to_string(i);
-    ASSERT_TRUE(
-        fo_.Exec("INSERT INTO Item (CODE, NAME, QTY) VALUES ('F" + n + "', 'fo', " + n + ");"));
-    ASSERT_TRUE(
-        ce_.Exec("INSERT INTO item (code, name, qty) VALUES ('C" + n + "', 'ce', " + n + ");"));
-  }
+  for (int i = 0; i < 5; ++i) InsertOnBothSides(i);
   ASSERT_TRUE(PollUntil([&] {
     return ReadFile(dir_ / "run.err").find("transient failure") != std::string::npos;
   })) << ReadFile(dir_ / "run.err");
@@ -182,11 +184,7 @@ TEST_F(PgStateTest, AKilledDuetResumesFromTheStoreWithNothingLostOrDoubled) {
   Run(kExitOk, "install");
   Process run = StartLiveRun();
   for (int i = 0; i < 60; ++i) {
-    std::string n = std::to_string(i);
-    ASSERT_TRUE(
-        fo_.Exec("INSERT INTO Item (CODE, NAME, QTY) VALUES ('F" + n + "', 'fo', " + n + ");"));
-    ASSERT_TRUE(
-        ce_.Exec("INSERT INTO item (code, name, qty) VALUES ('C" + n + "', 'ce', " + n + ");"));
+    InsertOnBothSides(i);
     if (i == 30) {
       ASSERT_TRUE(
           PollUntil([&] { return !ce_.Query("SELECT 1 FROM item WHERE code LIKE 'F%'").empty(); }));
