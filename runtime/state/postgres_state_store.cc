@@ -62,6 +62,10 @@ CREATE TABLE duet_paused (
   map text PRIMARY KEY, since text NOT NULL, "by" text NOT NULL, reason text NOT NULL);
 )sql";
 
+// How long a statement waits for a lock before it fails (the default of
+// the configuration's lock_timeout_ms, which the store is not given).
+constexpr char kLockTimeout[] = "30s";
+
 // How many links a unit buffers before it sends them.
 constexpr size_t kLinkSet = 5000;
 
@@ -203,7 +207,17 @@ Expected<std::unique_ptr<pg::Connection>> Connect(const std::string& conninfo) {
   Expected<std::unique_ptr<pg::Connection>> conn = pg::Connection::Open(conninfo, options);
   if (!conn.ok()) return conn.status();
   // Bytes come back as hex text (BytesOf), whatever the server's default.
-  if (Status s = (*conn)->Run("SET bytea_output = 'hex'", "session settings"); !s.ok()) return s;
+  // A lock held on the store's rows or tables (a DBA's LOCK TABLE, a
+  // VACUUM FULL) fails a statement after kLockTimeout as Unavailable, which
+  // the engine retries and logs, instead of hanging duet; a lock_timeout
+  // the URL sets (options=-clock_timeout%3D...) is kept.
+  if (Status s = (*conn)->Run(
+          std::string("SET bytea_output = 'hex'; SELECT set_config('lock_timeout', '") +
+              kLockTimeout + "', false) WHERE current_setting('lock_timeout') = '0'",
+          "session settings");
+      !s.ok()) {
+    return s;
+  }
   return conn;
 }
 

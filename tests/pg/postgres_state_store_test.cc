@@ -130,6 +130,25 @@ TEST_F(PostgresStateStoreTest, ASerializationFailureIsUnavailable) {
   EXPECT_EQ(a->GetMap("m")->phase, MapPhase::kLive) << "nothing of the failed unit";
 }
 
+// A statement that waits too long for a lock held by another transaction
+// fails as Unavailable (the engine retries it) rather than hanging: 30 s
+// unless the URL sets lock_timeout, as here.
+TEST_F(PostgresStateStoreTest, ALockHeldTooLongIsUnavailable) {
+  ASSERT_TRUE(Open());
+  Expected<Store> holder = OpenStateStore(Url(), StateStore::OpenMode::kExisting);
+  Expected<Store> waiter =
+      OpenStateStore(Url("?options=-clock_timeout%3D200ms"), StateStore::OpenMode::kExisting);
+  ASSERT_TRUE(holder.ok() && waiter.ok());
+  ASSERT_TRUE((*holder)->Begin().ok());
+  ASSERT_TRUE((*holder)->PauseMap({"m", 1, "ops", "held"}).ok());
+  Status waited = (*waiter)->PauseMap({"m", 2, "ops", "waits"});
+  EXPECT_EQ(waited.code(), StatusCode::kUnavailable) << waited.ToString();
+  EXPECT_TRUE(pg::HasSqlState(waited, "55P03")) << waited.ToString();
+  ASSERT_TRUE((*holder)->Commit().ok());
+  EXPECT_TRUE((*waiter)->PauseMap({"m", 2, "ops", "again"}).ok()) << "the next one goes through";
+  EXPECT_EQ((*waiter)->Paused()->at("m").reason, "held");
+}
+
 TEST_F(PostgresStateStoreTest, ADroppedOrReplacedStoreIsDataLoss) {
   Store store = Open();
   ASSERT_TRUE(store);
