@@ -15,8 +15,9 @@
 // terminated backend, a restarting server) fails the operation and the unit
 // of work under way with Unavailable (nothing of the unit is applied: the
 // server rolls it back); the next operation outside a unit, or the next
-// Begin, connects again. Serialization failures and deadlocks are
-// Unavailable too (pg_conn.h): the engine does the batch again.
+// Begin, connects again. Serialization failures, deadlocks and a lock
+// waited for longer than 30 s (or the URL's lock_timeout) are Unavailable
+// too (pg_conn.h): the engine does the batch again.
 //
 // Links written in a unit are buffered and sent in sets (one DELETE and one
 // INSERT per few thousand links) before anything else touches the store,
