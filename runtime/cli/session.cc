@@ -96,21 +96,20 @@ std::optional<std::pair<size_t, size_t>> FindSameFile(const std::vector<FileIden
 
 // Each system has a database of its own, and the state store is none of
 // them: on one file, duet's write transaction on one side would wait for
-// its own lock on the other.
+// its own lock on the other. Only SQLite files take part: databases on a
+// server (PostgreSQL) lock rows, not files, and may be shared.
 Status CheckDistinctDatabases(const engine::Config& config) {
   std::vector<std::string> keys, paths;
-  for (const auto& [system, url] : config.systems) {
-    keys.push_back("systems." + system);
-    paths.push_back(url);
-  }
-  keys.push_back("state");
-  paths.push_back(config.state);
-  std::vector<FileIdentity> files;
-  for (std::string& url : paths) {
+  auto add = [&](const std::string& key, const std::string& url) {
     Expected<std::string> path = engine::SqlitePath(url, "");
-    url = path.ok() ? *path : url;
-    files.push_back(IdentityOf(url));
-  }
+    if (!path.ok()) return;
+    keys.push_back(key);
+    paths.push_back(*path);
+  };
+  for (const auto& [system, url] : config.systems) add("systems." + system, url);
+  add("state", config.state);
+  std::vector<FileIdentity> files;
+  for (const std::string& path : paths) files.push_back(IdentityOf(path));
   std::optional<std::pair<size_t, size_t>> same = FindSameFile(files);
   if (!same) return Status::Ok();
   auto [a, b] = *same;
@@ -150,7 +149,8 @@ Expected<bundle::Manifest> ReadManifest(const engine::Config& config) {
 }
 
 std::string StateMismatch(const std::string& system, const engine::Config& config) {
-  return system + "'s database was installed with another state store than " + config.state +
+  return system + "'s database was installed with another state store than " +
+         RedactConnectionString(config.state) +
          ", so this one does not describe what was synced (was the state store deleted or "
          "replaced?). Restore the state store duet ran with; or, to start over with this one, run "
          "`duet install -c CONFIG --new-state`: every map then runs its initial sync again, "
@@ -223,24 +223,20 @@ Expected<std::unique_ptr<Session>> OpenSession(const std::string& config_path, b
 // One `duet run` per state store: a second one would reconcile the same
 // pairs concurrently. The lock goes with the process, also on kill -9.
 Expected<int> LockState(const engine::Config& config) {
-  Expected<std::string> path = engine::SqlitePath(config.state, "state");
-  if (!path.ok()) return path.status();
-  // Every path to the store (a symbolic link, ./state.db) names the same
-  // lock; a store that does not exist yet (only `duet install` creates one)
-  // is refused when the session opens it.
-  std::string lock = StateLockPath(*path);
-  Expected<int> fd = OpenPrivateFile(lock, O_RDWR, "lock file");
+  Expected<std::string> lock = StateLockFile(config);
+  if (!lock.ok()) return lock.status();
+  Expected<int> fd = OpenPrivateFile(*lock, O_RDWR, "lock file");
   if (!fd.ok()) return fd.status();
   if (::flock(*fd, LOCK_EX | LOCK_NB) != 0) {
     ::close(*fd);
     return FailedPreconditionError("another duet process is running with the state store " +
-                                   RedactConnectionString(config.state) + " (lock " + lock + ")");
+                                   RedactConnectionString(config.state) + " (lock " + *lock + ")");
   }
   // The holder's pid, for `duet reload`.
   std::string pid = std::to_string(::getpid()) + "\n";
   if (::ftruncate(*fd, 0) != 0 || ::pwrite(*fd, pid.data(), pid.size(), 0) < 0) {
     ::close(*fd);
-    return IoError("cannot write lock file '" + lock + "'");
+    return IoError("cannot write lock file '" + *lock + "'");
   }
   return *fd;
 }
@@ -249,6 +245,26 @@ std::string StateLockPath(const std::string& state_path) {
   std::error_code ec;
   std::filesystem::path real = std::filesystem::weakly_canonical(state_path, ec);
   return (ec ? state_path : real.string()) + ".lock";
+}
+
+Expected<std::string> StateLockFile(const engine::Config& config) {
+  if (engine::IsPostgresUrl(config.state)) {
+    // Named after the URL without its password, so a changed password
+    // names the same lock.
+    bundle::Digest digest = bundle::Sha256(RedactConnectionString(config.state));
+    std::string name =
+        "duet-state-" +
+        bundle::Hex(std::string_view(reinterpret_cast<const char*>(digest.data()), 8)) + ".lock";
+    std::error_code ec;
+    std::filesystem::path dir = std::filesystem::temp_directory_path(ec);
+    return ((ec ? std::filesystem::path("/tmp") : dir) / name).string();
+  }
+  // Every path to the store (a symbolic link, ./state.db) names the same
+  // lock; a store that does not exist yet (only `duet install` creates one)
+  // is refused when the session opens it.
+  Expected<std::string> path = engine::SqlitePath(config.state, "state");
+  if (!path.ok()) return path.status();
+  return StateLockPath(*path);
 }
 
 Expected<std::unique_ptr<CaptureSession>> OpenCaptureSession(const std::string& config_path) {

@@ -64,6 +64,12 @@ std::string StateMismatch(const std::string& system, const engine::Config& confi
 Expected<int> LockState(const engine::Config& config);
 // The lock file of the state store at `state_path`.
 std::string StateLockPath(const std::string& state_path);
+// The lock file of the configuration's state store: StateLockPath of a
+// SQLite store; for a PostgreSQL store, a file in the temporary directory
+// named after its URL (without the password), so that it keeps one `duet
+// run` per store on this machine (duet processes on other machines are
+// fenced by the store's lease instead: docs/postgresql.md).
+Expected<std::string> StateLockFile(const engine::Config& config);
 
 // What install and uninstall work on: the verified bundle's manifest (its
 // code is not loaded) and an endpoint per system.

@@ -17,6 +17,7 @@
 #include <sstream>
 #include <thread>
 
+#include "runtime/base/redact.h"
 #include "runtime/bundle/bundle_file.h"
 #include "runtime/bundle/loaded_bundle.h"
 #include "runtime/bundle/manifest_diff.h"
@@ -142,7 +143,7 @@ int InstallCommand(const std::string& config_path, bool new_state) {
     if (Status s = ep->BindState((*state)->id()); !s.ok()) return Fail(s);
     if (!bound->empty()) {
       std::cout << fmt::format("{}: bound to the state store {}; every map syncs initially again\n",
-                               system, (*session)->config.state);
+                               system, RedactConnectionString((*session)->config.state));
     }
   }
   return kExitClean;
@@ -272,9 +273,9 @@ Status Reload(const std::string& config_path, std::unique_ptr<Session>& session,
 int ReloadCommand(const std::string& config_path, bool as_json) {
   Expected<engine::Config> config = LoadDeployment(config_path);
   if (!config.ok()) return Fail(config.status());
-  Expected<std::string> path = engine::SqlitePath(config->state, "state");
-  if (!path.ok()) return Fail(path.status());
-  std::string lock = StateLockPath(*path);
+  Expected<std::string> lock_file = StateLockFile(*config);
+  if (!lock_file.ok()) return Fail(lock_file.status());
+  const std::string& lock = *lock_file;
   int fd = ::open(lock.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     char buffer[32] = {};

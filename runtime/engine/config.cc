@@ -160,6 +160,10 @@ Expected<std::string> SqlitePath(const std::string& url, const std::string& key)
   return url.substr(7);
 }
 
+bool IsPostgresUrl(const std::string& url) {
+  return url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0;
+}
+
 Expected<AlertRule> ParseAlertWhen(const std::string& when) {
   AlertRule rule;
   rule.text = when;
@@ -298,8 +302,10 @@ Expected<Config> ParseConfig(const std::string& text, const std::string& path) {
   config.bundle = Resolve(dir, config.bundle);
   config.trust = Resolve(dir, config.trust);
   config.cache_dir = Resolve(dir, config.cache_dir);
-  if (Expected<std::string> p = SqlitePath(config.state, "state"); !p.ok()) {
-    return ConfigError(path, p.status().message());
+  if (!IsPostgresUrl(config.state) && !SqlitePath(config.state, "state").ok()) {
+    return ConfigError(path, "'state': unsupported state store '" +
+                                 RedactConnectionString(config.state) +
+                                 "' (expected sqlite:PATH or postgresql://...)");
   }
   config.state = ResolveUrl(dir, config.state);
 

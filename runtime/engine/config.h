@@ -59,6 +59,8 @@ Expected<Config> ParseConfig(const std::string& text, const std::string& path);
 
 // "sqlite:PATH" -> PATH; an error naming `key` for other schemes.
 Expected<std::string> SqlitePath(const std::string& url, const std::string& key);
+// Whether `url` is a libpq URI (postgresql://... or postgres://...).
+bool IsPostgresUrl(const std::string& url);
 
 }  // namespace duet::engine
 

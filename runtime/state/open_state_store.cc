@@ -1,6 +1,7 @@
 // OpenStateStore: the state store implementation a URL names.
 #include "runtime/state/open_state_store.h"
 
+#include "runtime/state/postgres_state_store.h"
 #include "runtime/state/sqlite_state_store.h"
 
 #include <cctype>
@@ -31,9 +32,11 @@ Expected<std::unique_ptr<StateStore>> OpenStateStore(const std::string& url,
   std::string path = url;
   if (url.rfind(kSqlite, 0) == 0) {
     path = url.substr(kSqlite.size());
-  } else if (std::string scheme = SchemeOf(url); !scheme.empty()) {
+  } else if (std::string scheme = SchemeOf(url); scheme == "postgresql" || scheme == "postgres") {
+    return PostgresStateStore::Open(url, mode);
+  } else if (!scheme.empty()) {
     return InvalidArgumentError("unsupported state store '" + scheme +
-                                ":...' (expected sqlite:PATH, or a path)");
+                                ":...' (expected sqlite:PATH, a path, or postgresql://...)");
   }
   if (path.empty()) return InvalidArgumentError("the state store URL names no path");
   return SqliteStateStore::Open(path, mode);

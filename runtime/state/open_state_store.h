@@ -13,9 +13,10 @@
 namespace duet::state {
 
 // Opens the state store at `url`: "sqlite:PATH", or a plain PATH (a SQLite
-// file). An unknown scheme is InvalidArgument; a store of a newer schema
-// version than this duet knows is FailedPrecondition; an older one is
-// migrated on open, in one transaction.
+// file), or a libpq URI "postgresql://..." or "postgres://..." (the tables
+// in the first schema of its search_path; postgres_state_store.h). An unknown scheme is
+// InvalidArgument; a store of a newer schema version than this duet knows is FailedPrecondition; an
+// older one is migrated on open, in one transaction.
 Expected<std::unique_ptr<StateStore>> OpenStateStore(
     const std::string& url, StateStore::OpenMode mode = StateStore::OpenMode::kExisting);
 

@@ -8,7 +8,6 @@
 #include <cmath>
 #include <cstdlib>
 #include <ctime>
-#include <random>
 #include <set>
 
 #include <sys/stat.h>
@@ -20,6 +19,7 @@
 #include "runtime/base/files.h"
 #include "runtime/endpoint/sqlite/seq_position.h"
 #include "runtime/endpoint/sqlite/sqlite_db.h"
+#include "runtime/state/store_fields.h"
 
 namespace duet::state {
 namespace {
@@ -127,18 +127,6 @@ void SeqPositionSql(sqlite3_context* ctx, int, sqlite3_value** argv) {
   sqlite3_result_blob(ctx, p.bytes().data(), static_cast<int>(p.bytes().size()), SQLITE_TRANSIENT);
 }
 
-// 128 random bits as hex: the store's id.
-std::string NewStoreId() {
-  std::random_device random;
-  std::string out;
-  for (int i = 0; i < 4; ++i) {
-    char part[9];
-    std::snprintf(part, sizeof part, "%08x", static_cast<unsigned>(random()));
-    out += part;
-  }
-  return out;
-}
-
 // The store's id, made on first open (also for a store an earlier version
 // made, which had none).
 Expected<std::string> LoadStoreId(sqlite::Db& db) {
@@ -170,24 +158,6 @@ Expected<std::string> LoadStoreId(sqlite::Db& db) {
   return std::string(st->ColumnText(0));
 }
 
-const char* PhaseName(MapPhase phase) {
-  switch (phase) {
-    case MapPhase::kNew:
-      return "new";
-    case MapPhase::kInitial:
-      return "initial";
-    case MapPhase::kLive:
-      return "live";
-  }
-  return "new";
-}
-
-MapPhase ParsePhase(std::string_view text) {
-  if (text == "initial") return MapPhase::kInitial;
-  if (text == "live") return MapPhase::kLive;
-  return MapPhase::kNew;
-}
-
 // Columns added to duet_errors after its first release; a store made
 // before gets them on open.
 Status AddMissingColumns(sqlite::Db& db) {
@@ -208,54 +178,8 @@ Status AddMissingColumns(sqlite::Db& db) {
   return Status::Ok();
 }
 
-constexpr char kErrorColumns[] =
-    "id, map, system, row_id, kind, reason, coalesce(source_row, ''), coalesce(other_id, ''), "
-    "coalesce(other_row, ''), coalesce(detail, ''), attempts, first_at, last_at, status, "
-    "coalesce(request, ''), coalesce(closed_by, '')";
-
-// A time the store wrote as ISO text; DataLoss naming `what` for text that
-// is not one (a store edited by hand).
-Expected<double> StoredTime(std::string_view text, const std::string& what) {
-  std::optional<double> t = ParseIso(text);
-  if (!t)
-    return DataLossError("state store: " + what + " is not a time: '" + std::string(text) + "'");
-  return *t;
-}
-
 Expected<ErrorItem> ReadErrorItem(const Statement& st) {
-  ErrorItem e;
-  e.id = st.ColumnInt(0);
-  e.map = std::string(st.ColumnText(1));
-  e.system = std::string(st.ColumnText(2));
-  e.row_id = std::string(st.ColumnText(3));
-  e.kind = std::string(st.ColumnText(4));
-  e.reason = std::string(st.ColumnText(5));
-  e.source_row = std::string(st.ColumnText(6));
-  e.other_id = std::string(st.ColumnText(7));
-  e.other_row = std::string(st.ColumnText(8));
-  e.detail = std::string(st.ColumnText(9));
-  e.attempts = st.ColumnInt(10);
-  std::string item = "error item " + std::to_string(e.id);
-  Expected<double> first = StoredTime(st.ColumnText(11), item + "'s first_at");
-  if (!first.ok()) return first.status();
-  Expected<double> last = StoredTime(st.ColumnText(12), item + "'s last_at");
-  if (!last.ok()) return last.status();
-  e.first_at = *first;
-  e.last_at = *last;
-  std::optional<ItemStatus> status = ParseItemStatus(st.ColumnText(13));
-  if (!status) {
-    return DataLossError("state store: " + item + " has status '" + std::string(st.ColumnText(13)) +
-                         "'");
-  }
-  e.status = *status;
-  std::optional<ItemRequest> request = ItemRequest::Parse(st.ColumnText(14));
-  if (!request) {
-    return DataLossError("state store: " + item + " has request '" +
-                         std::string(st.ColumnText(14)) + "'");
-  }
-  e.request = std::move(*request);
-  e.closed_by = std::string(st.ColumnText(15));
-  return e;
+  return ErrorItemFromColumns([&st](int i) { return st.ColumnText(i); });
 }
 
 // Steps `st` (a statement of `db`) to its end, reading an error item per
@@ -907,30 +831,6 @@ Status SqliteStateStore::ResolveErrors(const std::string& map, const std::string
   (*s)->BindText(5, why);
   return db_->Run(**s);
 }
-
-namespace {
-
-std::string CountsText(const LatencyHistogram& h) {
-  std::string out;
-  for (size_t i = 0; i < h.counts.size(); ++i) out += (i ? "," : "") + std::to_string(h.counts[i]);
-  return out;
-}
-
-LatencyHistogram ParseCounts(std::string_view text, int64_t n) {
-  LatencyHistogram h;
-  size_t i = 0;
-  while (!text.empty() && i < h.counts.size()) {
-    size_t comma = text.find(',');
-    std::string part(text.substr(0, comma));
-    h.counts[i++] = std::strtoll(part.c_str(), nullptr, 10);
-    if (comma == std::string_view::npos) break;
-    text.remove_prefix(comma + 1);
-  }
-  h.n = n;
-  return h;
-}
-
-}  // namespace
 
 Status SqliteStateStore::AddLatency(const std::string& map, const std::string& direction,
                                     int64_t minute, const LatencyHistogram& h) {

@@ -112,9 +112,12 @@ foreach(agnostic duet_base duet_value duet_abi duet_manifest duet_config duet_en
 endforeach()
 check_reach(duet_test_support "${kLibpq}" "libpq" "")
 # Implementations stay apart: the SQLite endpoint links no LLVM, the JIT no
-# SQLite.
+# SQLite, the PostgreSQL state store no SQLite.
 check_reach(duet_endpoint_sqlite "${kLlvm}" "LLVM" "")
 check_reach(duet_jit "${kSqlite}" "SQLite" "")
+# The PostgreSQL state store reaches libpq only through duet_pg, and no
+# SQLite.
+check_reach(duet_state_postgres "${kSqlite}" "SQLite" "")
 
 if(failures GREATER 0)
   message(FATAL_ERROR "layering: ${failures} violation(s)")

@@ -200,6 +200,17 @@ TEST_F(ConfigTest, EnvironmentVariablesAreExpanded) {
   EXPECT_EQ(c->systems.at("ce"), "sqlite:/x/crm.db");
 }
 
+TEST_F(ConfigTest, TheStateStoreMayBePostgreSql) {
+  for (const char* url :
+       {"postgresql://duet@db:5432/erp?options=-csearch_path%3Dduet_state", "postgres://db/erp"}) {
+    Expected<engine::Config> c =
+        Load(R"({"bundle": "b", "systems": {"fo": "sqlite:a"}, "state": ")" + std::string(url) +
+             R"("})");
+    ASSERT_TRUE(c.ok()) << c.status().message();
+    EXPECT_EQ(c->state, url) << "taken as it is, not as a path";
+  }
+}
+
 TEST_F(ConfigTest, MistakesNameTheKey) {
   struct Case {
     const char* json;
@@ -211,6 +222,9 @@ TEST_F(ConfigTest, MistakesNameTheKey) {
       {R"({"systems": {"fo": "sqlite:a"}, "state": "sqlite:s"})", "missing key 'bundle'"},
       {R"({"bundle": "b", "systems": {"fo": "postgres:x"}, "state": "sqlite:s"})",
        "'systems.fo': unsupported connection string"},
+      {R"({"bundle": "b", "systems": {"fo": "sqlite:a"}, "state": "mysql://u:S3cr3t@h/s"})",
+       "'state': unsupported state store 'mysql://u:***@h/s' (expected sqlite:PATH or "
+       "postgresql://...)"},
       {R"({"bundle": "b", "systems": {"fo": "sqlite:a"}, "state": "sqlite:s", "batch_size": 0})",
        "'batch_size' must be between 1 and 100000"},
       {R"({"bundle": "b", "systems": {"fo": "sqlite:a"}, "state": "sqlite:s",

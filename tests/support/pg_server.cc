@@ -736,6 +736,14 @@ Expected<std::string> PgServer::AdminPsql(std::string_view sql, std::string_view
   return PsqlOutput(RunPsql(conninfo, std::nullopt, sql));
 }
 
+Expected<int> PgServer::TerminateSessions(std::string_view application_name) const {
+  Expected<std::string> out = AdminPsql(
+      "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = " +
+      std::string("'") + std::string(application_name) + "'");
+  if (!out.ok()) return out.status();
+  return std::atoi(out->c_str());
+}
+
 int SweepLeftoverServers(const fs::path& bin_dir) {
   fs::path bin = bin_dir.empty() ? DefaultBinDir() : bin_dir;
   Expected<ServerUser> user = GetServerUser();

@@ -124,6 +124,9 @@ class PgServer {
   // The same as the cluster's superuser, over the socket, in `database`
   // (the test database when empty): roles, grants, settings.
   Expected<std::string> AdminPsql(std::string_view sql, std::string_view database = {}) const;
+  // Ends the sessions whose application_name is `application_name` (no
+  // quote in it) with pg_terminate_backend, as an operator would; how many.
+  Expected<int> TerminateSessions(std::string_view application_name) const;
   // psql with exactly `conninfo`, given `password` through PGPASSWORD (none
   // when nullopt), for tests of what a connection needs. The environment is
   // cleared of every PG* variable, and ~/.pgpass is not read.
