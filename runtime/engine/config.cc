@@ -319,8 +319,10 @@ Expected<Config> ParseConfig(const std::string& text, const std::string& path) {
     if (!value.is_string()) return ConfigError(path, "'" + key + "' must be a string");
     Expected<std::string> url = Expand(value.get<std::string>(), path, key);
     if (!url.ok()) return url.status();
-    if (Expected<std::string> p = SqlitePath(*url, key); !p.ok()) {
-      return ConfigError(path, p.status().message());
+    if (!IsPostgresUrl(*url) && !SqlitePath(*url, key).ok()) {
+      return ConfigError(path, "'" + key + "': unsupported connection string '" +
+                                   RedactConnectionString(*url) +
+                                   "' (expected sqlite:PATH or postgresql://...)");
     }
     config.systems[name] = ResolveUrl(dir, *url);
   }

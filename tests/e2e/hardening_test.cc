@@ -76,6 +76,7 @@ class HardeningTest : public E2eTest {
 // reaches the terminal, whichever form it takes and whichever command reads
 // the configuration.
 TEST_F(HardeningTest, PasswordsInConnectionStringsAreNeverPrinted) {
+  Compile({"items.duet"});
   const std::vector<std::string> urls = {
       "postgres://duet:S3cr3tPw@db.example:5432/erp",
       "postgres://db.example/erp?user=duet&password=S3cr3tPw&sslmode=require",
@@ -87,7 +88,12 @@ TEST_F(HardeningTest, PasswordsInConnectionStringsAreNeverPrinted) {
       RunResult r =
           DuetWith("duet.json", Config("${FO_URL}", "sqlite:ce.db"), command, {{"FO_URL", url}});
       EXPECT_EQ(r.exit_code, kExitError) << Show(command, r);
-      EXPECT_THAT(r.err, HasSubstr("unsupported connection string")) << Show(command, r);
+      // Keyword text is no connection string duet takes; a PostgreSQL URI
+      // is, and its server cannot be reached (db.example does not resolve).
+      EXPECT_THAT(r.err,
+                  HasSubstr(url.starts_with("postgres://") ? "postgresql (fo): cannot connect"
+                                                           : "unsupported connection string"))
+          << Show(command, r);
       EXPECT_THAT(r.err, Not(HasSubstr("S3cr3tPw"))) << Show(command, r);
       EXPECT_THAT(r.out, Not(HasSubstr("S3cr3tPw"))) << Show(command, r);
     }
