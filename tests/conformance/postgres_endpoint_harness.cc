@@ -18,15 +18,6 @@
 namespace duet::conformance {
 namespace {
 
-// Capture by logical decoding marks duet's sessions with replication
-// origins, which PostgreSQL 15 lets only superusers use unless granted
-// (docs/postgresql.md, "Privileges and server settings"); per database.
-constexpr char kGrantOrigins[] =
-    "GRANT EXECUTE ON FUNCTION pg_replication_origin_create(text),"
-    " pg_replication_origin_drop(text), pg_replication_origin_oid(text),"
-    " pg_replication_origin_session_setup(text), pg_replication_origin_session_reset(),"
-    " pg_replication_origin_session_is_setup() TO duet";
-
 class PgApp : public AppSession {
  public:
   PgApp(std::unique_ptr<pg::Connection> conn, std::string conninfo)
@@ -88,8 +79,8 @@ class PgHarness : public EndpointHarness {
     database_ = "conformance_" + std::to_string(++databases_);
     Expected<std::string> made = server_.AdminPsql("CREATE DATABASE " + database_ + " OWNER duet");
     if (!made.ok()) return made.status();
-    made = server_.AdminPsql(kGrantOrigins, database_);
-    if (!made.ok()) return made.status();
+    // Capture marks duet's sessions with replication origins.
+    if (Status s = server_.GrantReplicationOrigins(database_); !s.ok()) return s;
     Expected<std::unique_ptr<pg::Connection>> conn = Connect("conformance-setup");
     if (!conn.ok()) return conn.status();
     return (*conn)->Run(

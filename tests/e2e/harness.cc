@@ -332,4 +332,11 @@ int64_t E2eTest::OpenErrors() const {
   return state_.Int("SELECT count(*) FROM duet_errors WHERE status = 'open'");
 }
 
+void PgE2eTest::SetUp() {
+  E2eTest::SetUp();
+  if (HasFatalFailure()) return;
+  Status s = pg_.Start();
+  ASSERT_TRUE(s.ok()) << s.ToString();
+}
+
 }  // namespace duet::e2e

@@ -27,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tests/support/pg_server.h"
 #include "tests/support/process.h"
 
 namespace duet::e2e {
@@ -193,6 +194,15 @@ class E2eTest : public testing::Test {
 
  private:
   int runs_ = 0;
+};
+
+// E2eTest with a throwaway PostgreSQL 15 server (tests/support/pg_server.h)
+// started before the test.
+class PgE2eTest : public E2eTest {
+ protected:
+  void SetUp() override;
+
+  test::PgServer pg_;
 };
 
 }  // namespace duet::e2e

@@ -25,13 +25,11 @@ using nlohmann::json;
 using testing::HasSubstr;
 using testing::Not;
 
-class PgStateTest : public E2eTest {
+class PgStateTest : public PgE2eTest {
  protected:
   void SetUp() override {
-    E2eTest::SetUp();
+    PgE2eTest::SetUp();
     if (HasFatalFailure()) return;
-    Status s = pg_.Start();
-    ASSERT_TRUE(s.ok()) << s.ToString();
     // The store's own schema, owned by duet's role (docs/postgresql.md).
     ASSERT_TRUE(pg_.Psql("CREATE SCHEMA duet_state").ok());
     UseItems();
@@ -89,7 +87,6 @@ class PgStateTest : public E2eTest {
     return n.ok() ? *n : 0;
   }
 
-  test::PgServer pg_;
   std::string printed_;  // every output of every duet command
 };
 

@@ -75,12 +75,8 @@ class PostgresEndpointTest : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << s.ToString();
     // Write transactions mark their session with a replication origin,
     // which PostgreSQL 15 lets only superusers use unless granted.
-    Expected<std::string> granted = pg_.AdminPsql(
-        "GRANT EXECUTE ON FUNCTION pg_replication_origin_create(text),"
-        " pg_replication_origin_drop(text), pg_replication_origin_oid(text),"
-        " pg_replication_origin_session_setup(text), pg_replication_origin_session_reset(),"
-        " pg_replication_origin_session_is_setup() TO duet");
-    ASSERT_TRUE(granted.ok()) << granted.status().ToString();
+    Status granted = pg_.GrantReplicationOrigins();
+    ASSERT_TRUE(granted.ok()) << granted.ToString();
     manifest_.systems = {"fo"};
   }
 

@@ -744,6 +744,17 @@ Expected<int> PgServer::TerminateSessions(std::string_view application_name) con
   return std::atoi(out->c_str());
 }
 
+Status PgServer::GrantReplicationOrigins(std::string_view database) const {
+  return AdminPsql(
+             "GRANT EXECUTE ON FUNCTION pg_replication_origin_create(text),"
+             " pg_replication_origin_drop(text), pg_replication_origin_oid(text),"
+             " pg_replication_origin_session_setup(text), pg_replication_origin_session_reset(),"
+             " pg_replication_origin_session_is_setup() TO " +
+                 std::string(kUser),
+             database)
+      .status();
+}
+
 int SweepLeftoverServers(const fs::path& bin_dir) {
   fs::path bin = bin_dir.empty() ? DefaultBinDir() : bin_dir;
   Expected<ServerUser> user = GetServerUser();

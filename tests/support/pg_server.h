@@ -127,6 +127,12 @@ class PgServer {
   // Ends the sessions whose application_name is `application_name` (no
   // quote in it) with pg_terminate_backend, as an operator would; how many.
   Expected<int> TerminateSessions(std::string_view application_name) const;
+  // Grants the test role the replication origin functions, which
+  // PostgreSQL 15 lets only superusers use otherwise and duet's write
+  // transactions need (docs/postgresql.md, "Privileges and server
+  // settings"); in `database` (the test database when empty), since
+  // function privileges are per database.
+  Status GrantReplicationOrigins(std::string_view database = {}) const;
   // psql with exactly `conninfo`, given `password` through PGPASSWORD (none
   // when nullopt), for tests of what a connection needs. The environment is
   // cleared of every PG* variable, and ~/.pgpass is not read.
