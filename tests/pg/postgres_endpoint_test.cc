@@ -585,6 +585,27 @@ TEST_F(PostgresEndpointTest, UnderNowReadForUpdateWaitsUpToTheLockTimeout) {
   EXPECT_EQ((*rows)[0].values[0].ToText(), "app");
 }
 
+// The engine reads a pair's rows and then writes them; under kNow too, an
+// application's commit to a row between that read and the write must fail
+// the write (the batch is done again), never be overwritten unseen.
+TEST_F(PostgresEndpointTest, UnderNowAWriteOverAChangeTheReadDidNotSeeFailsInsteadOfLosingIt) {
+  std::unique_ptr<Endpoint> ep = OpenT();
+  ASSERT_NE(ep, nullptr);
+  auto txn = ep->Begin("m", Endpoint::WriteLock::kNow);
+  ASSERT_TRUE(txn.ok());
+  auto reader = ep->Reader("fo.t", {{{"v"}, Type("string")}});
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  Expected<std::optional<Row>> read = (*reader)->Read("1");
+  ASSERT_TRUE(read.ok() && *read) << read.status().ToString();
+  std::string seen = (**read).values[0].ToText();
+  Sql("UPDATE t SET v = 'app' WHERE k = 1");
+  Status write = (*txn)->Update("fo.t", "1", {"v"}, {Value::String(seen + "-duet")});
+  EXPECT_EQ(write.code(), StatusCode::kUnavailable) << write.ToString();
+  (*txn)->Rollback();
+  EXPECT_FALSE(ep->LostLockRace()) << "kNow waits; it does not race";
+  EXPECT_EQ(SqlValue("SELECT v FROM t WHERE k = 1"), "app") << "the application's change stays";
+}
+
 TEST_F(PostgresEndpointTest, AConditionIsCheckedAndAnInvalidOneKeepsTheTransaction) {
   Sql("CREATE TABLE t (k text PRIMARY KEY, n int4); INSERT INTO t VALUES ('a', 1), ('b', 2),"
       " ('c', 3)");

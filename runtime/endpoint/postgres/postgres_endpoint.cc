@@ -755,13 +755,18 @@ Expected<std::unique_ptr<WriteTransaction>> PostgresEndpoint::Begin(std::string_
   Expected<pg::Connection*> session = Session();
   if (!session.ok()) return session.status();
   if (Status s = capture_->MarkSession(**session, origin); !s.ok()) return s;
-  // kAtFirstWrite: its snapshot now (SELECT 1 takes it), and no write waits
-  // for a lock (1 ms, PostgreSQL's least; 0 would mean no limit).
+  // Both: one snapshot, taken now (SELECT 1 takes it), so that the engine,
+  // which reads a pair's rows with RowReaders and then writes them, never
+  // overwrites an application's change it did not read: a write to a row
+  // changed since the snapshot fails (serialization failure, Unavailable)
+  // and the batch is done again. (READ COMMITTED would let the write go on
+  // over the newer row.) kNow waits up to the lock timeout for a row
+  // another writer holds; kAtFirstWrite waits for none (1 ms, PostgreSQL's
+  // least; 0 would mean no limit).
+  std::chrono::milliseconds wait =
+      lock == WriteLock::kNow ? lock_timeout_ : std::chrono::milliseconds(1);
   std::string begin =
-      lock == WriteLock::kNow
-          ? "BEGIN ISOLATION LEVEL READ COMMITTED; " + LockTimeoutSql(lock_timeout_, true)
-          : "BEGIN ISOLATION LEVEL REPEATABLE READ; " +
-                LockTimeoutSql(std::chrono::milliseconds(1), true) + "; SELECT 1";
+      "BEGIN ISOLATION LEVEL REPEATABLE READ; " + LockTimeoutSql(wait, true) + "; SELECT 1";
   if (Status s = (*session)->Run(begin, "begin a write transaction"); !s.ok()) {
     if ((*session)->ok()) (void)(*session)->Run("ROLLBACK");
     return s;

@@ -15,11 +15,13 @@
 //   reads made in a transaction see its snapshot and its writes. A lost
 //   connection is Unavailable; the next use outside a transaction (Begin
 //   included) connects again.
-// - Write transactions: kNow is READ COMMITTED, ReadForUpdate is SELECT ...
-//   FOR UPDATE, waiting up to the lock timeout; kAtFirstWrite is
-//   REPEATABLE READ with its snapshot taken at Begin, ReadForUpdate is FOR
-//   UPDATE NOWAIT and writes wait for no lock: a serialization failure or a
-//   lock held by another writer is Unavailable and LostLockRace. Locks are
+// - Write transactions are REPEATABLE READ with their snapshot taken at
+//   Begin, so a write to a row changed since (which the engine's reads did
+//   not see) fails with a serialization failure, Unavailable. kNow:
+//   ReadForUpdate is SELECT ... FOR UPDATE and writes wait up to the lock
+//   timeout for a row another writer holds; kAtFirstWrite: ReadForUpdate is
+//   FOR UPDATE NOWAIT and writes wait for no lock, and a serialization
+//   failure or a lock held by another writer is also LostLockRace. Locks are
 //   per row: an application's write to another row goes on beside duet's
 //   transaction (docs/postgresql.md, "Row identity and locks").
 // - Capture is pg_capture.h's, which the endpoint forwards to and asks to
