@@ -190,6 +190,16 @@ std::string QuoteLiteral(std::string_view text) {
 
 bool Connection::ok() const { return PQstatus(conn_) == CONNECTION_OK; }
 int Connection::Socket() const { return ok() ? PQsocket(conn_) : -1; }
+Expected<int> Connection::TakeNotifications() {
+  if (PQconsumeInput(conn_) == 0) return ErrorOf(nullptr, "read notifications");
+  int n = 0;
+  while (PGnotify* notify = PQnotifies(conn_)) {
+    PQfreemem(notify);
+    ++n;
+  }
+  return n;
+}
+
 int Connection::ServerVersion() const { return PQserverVersion(conn_); }
 
 }  // namespace duet::pg
