@@ -167,6 +167,15 @@ class PgCaptureTest : public CaptureFixture, public ::testing::WithParamInterfac
   CaptureKind kind() const override { return GetParam(); }
 };
 
+}  // namespace
+
+// For test names and messages.
+void PrintTo(CaptureKind kind, std::ostream* out) {
+  *out << (kind == CaptureKind::kLogical ? "logical" : "triggers");
+}
+
+namespace {
+
 INSTANTIATE_TEST_SUITE_P(Kinds, PgCaptureTest,
                          ::testing::Values(CaptureKind::kLogical, CaptureKind::kTriggers),
                          [](const ::testing::TestParamInfo<CaptureKind>& info) {
@@ -240,6 +249,32 @@ TEST_P(PgCaptureTest, ATransactionCommittingAfterALaterOneWasReadIsNotSkipped) {
   std::vector<Seen> want = {{kCustomer, ChangeOp::kInsert, "F", ""},
                             {kCustomer, ChangeOp::kUpdate, "F", ""}};
   EXPECT_EQ(rest, want);
+}
+
+// A row's changes come in the order they were made, also when the
+// transaction that made the later one began (and took its id) first.
+TEST_P(PgCaptureTest, ARowsChangesComeInTheOrderTheyWereMade) {
+  App("INSERT INTO customer (code) VALUES ('R')");
+  std::unique_ptr<Connection> older = Connect();
+  ASSERT_TRUE(older->Run("BEGIN; INSERT INTO contact VALUES ('o@x', 'R')").ok());
+  App("DELETE FROM customer WHERE code = 'R'");
+  ASSERT_TRUE(older->Run("INSERT INTO customer (code) VALUES ('R'); COMMIT").ok());
+  std::vector<Seen> want = {{kCustomer, ChangeOp::kInsert, "R", ""},
+                            {kCustomer, ChangeOp::kDelete, "R", ""},
+                            {kContact, ChangeOp::kInsert, "o@x", ""},
+                            {kCustomer, ChangeOp::kInsert, "R", ""}};
+  EXPECT_EQ(Read(), want);
+}
+
+// An application's role needs no privilege on capture's objects.
+TEST_P(PgCaptureTest, AnApplicationRoleWithoutPrivilegesOnCaptureIsCaptured) {
+  ASSERT_TRUE(pg_.AdminPsql("CREATE ROLE app; GRANT app TO duet;"
+                            " GRANT SELECT, INSERT, UPDATE ON customer TO app;"
+                            " GRANT USAGE ON SEQUENCE customer_id_seq TO app")
+                  .ok());
+  App("SET ROLE app; INSERT INTO customer (code) VALUES ('A'); RESET ROLE");
+  std::vector<Seen> want = {{kCustomer, ChangeOp::kInsert, "A", ""}};
+  EXPECT_EQ(Read(), want);
 }
 
 TEST_P(PgCaptureTest, DuetsWritesCarryTheirOriginWhileAnApplicationCommitsBeside) {

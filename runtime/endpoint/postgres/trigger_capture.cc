@@ -83,10 +83,14 @@ using endpoint::RowId;
 // How often, at most, a lost LISTEN connection is reconnected.
 constexpr auto kReconnectEvery = std::chrono::seconds(1);
 
-// The settings each row function runs under, whatever the application's
-// session set: the key's text is then the one duet's own connections
-// print (pg_conn.h's kSessionSettings).
+// How each row function runs, whatever the application's session set:
+// - as its owner (SECURITY DEFINER, with a search_path of pg_catalog only),
+//   so that applications need no privilege on capture's tables, and no
+//   object of theirs is found in place of a built-in one;
+// - under the settings of duet's own connections (pg_conn.h's
+//   kSessionSettings), so that the key's text is the one they print.
 constexpr char kFunctionSettings[] =
+    " SECURITY DEFINER SET search_path = pg_catalog, pg_temp"
     " SET DateStyle = ISO SET IntervalStyle = iso_8601 SET TimeZone = 'UTC'"
     " SET extra_float_digits = 3";
 
