@@ -713,6 +713,33 @@ TEST_F(TriggerCaptureTest, PruneDeletesTheAcknowledgedChangeRowsButTheLast) {
   EXPECT_FALSE(after->has_value()) << "no change table, nothing retained";
 }
 
+TEST_F(TriggerCaptureTest, TerminatedConnectionsLoseAndDoubleNothing) {
+  App("INSERT INTO customer (code, name) VALUES ('A', 'Ann')");
+  int fd = capture_->ChangeFd();
+  ASSERT_GE(fd, 0);
+  std::vector<Position> positions;
+  ASSERT_EQ(Read(Position(), &positions).size(), 1u);
+  // Every session of the role's default application name: capture's SQL
+  // and LISTEN connections, and the test's own.
+  Expected<int> killed = pg_.TerminateSessions("duet");
+  ASSERT_TRUE(killed.ok()) << killed.status().ToString();
+  ASSERT_GE(*killed, 2);
+  app_ = Connect();
+  App("INSERT INTO customer (code, name) VALUES ('B', 'Bob')");
+  std::vector<Seen> want = {{kCustomer, ChangeOp::kInsert, "A", ""},
+                            {kCustomer, ChangeOp::kInsert, "B", ""}};
+  EXPECT_EQ(ReadAfterFault(Position()), want);
+  // The wake-up comes back on a new LISTEN connection.
+  EXPECT_TRUE(Eventually([&] { return capture_->ChangeFd() >= 0; }));
+  EXPECT_TRUE(Eventually([&] { return capture_->CheckChanges() == Endpoint::ChangeState::kNone; }));
+  App("INSERT INTO customer (code, name) VALUES ('C', 'Cyd')");
+  EXPECT_TRUE(Eventually([&] {
+    pollfd p{capture_->ChangeFd(), POLLIN, 0};
+    ::poll(&p, 1, 100);
+    return capture_->CheckChanges() == Endpoint::ChangeState::kChanged;
+  }));
+}
+
 // The trigger's RowId is EncodeRowId's of the texts duet's own connections
 // print, byte for byte, whatever the application's session settings.
 TEST_F(TriggerCaptureTest, RowIdsAreThoseTheEndpointMakes) {
