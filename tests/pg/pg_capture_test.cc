@@ -805,7 +805,10 @@ TEST_F(TriggerCaptureTest, InstallSaysWhichPrivilegesLackAndCreatesNothing) {
   Expected<endpoint::CaptureCounts> counts = capture_->Install({kCustomer, kContact});
   ASSERT_EQ(counts.status().code(), StatusCode::kFailedPrecondition);
   const std::string& m = counts.status().message();
-  EXPECT_NE(m.find("TRIGGER on table \"public\".\"customer\""), std::string::npos) << m;
+  EXPECT_NE(m.find("TRIGGER on table \"public\".\"customer\" (GRANT TRIGGER ON "
+                   "\"public\".\"customer\" TO \"duet\")"),
+            std::string::npos)
+      << m;
   EXPECT_EQ(m.find("contact"), std::string::npos) << "only what lacks: " << m;
   EXPECT_EQ(m.find(pg_.password()), std::string::npos);
   Expected<std::string> left = pg_.AdminPsql(

@@ -221,13 +221,15 @@ Expected<std::vector<const CapturedTable*>> TriggerCapture::Resolve(
 // lack named at once.
 Status TriggerCapture::CheckInstallable(const std::vector<const CapturedTable*>& tables) {
   std::vector<std::string> lacks;
-  Expected<Result> r = sql_->Exec("SELECT has_schema_privilege(current_schema(), 'CREATE')", {},
-                                  "check the role's privileges");
+  Expected<Result> r =
+      sql_->Exec("SELECT has_schema_privilege(current_schema(), 'CREATE'), current_user", {},
+                 "check the role's privileges");
   if (!r.ok()) return r.status();
   if (r->Text(0, 0) != "t") {
     lacks.push_back("CREATE on schema " + QuoteIdent(trigger_names_->schema) +
                     " (for the change table and the trigger functions)");
   }
+  std::string role = QuoteIdent(r->Text(0, 1));
   for (const CapturedTable* t : tables) {
     std::string qualified = Qualified(*t);
     Expected<Result> rel = sql_->Exec(
@@ -240,7 +242,7 @@ Status TriggerCapture::CheckInstallable(const std::vector<const CapturedTable*>&
       lacks.push_back("table " + qualified + " (it does not exist)");
     } else if (rel->Text(0, 0) != "t") {
       lacks.push_back("TRIGGER on table " + qualified + " (GRANT TRIGGER ON " + qualified + " TO " +
-                      "the role)");
+                      role + ")");
     }
     if (t->key_columns.empty()) {
       lacks.push_back("a primary key on table " + qualified + " (it names the captured rows)");
