@@ -202,6 +202,16 @@ bool Connection::InFailedTransaction() const {
   return PQtransactionStatus(conn_) == PQTRANS_INERROR;
 }
 int Connection::Socket() const { return ok() ? PQsocket(conn_) : -1; }
+Expected<int> Connection::TakeNotifications() {
+  if (PQconsumeInput(conn_) == 0) return ErrorOf(nullptr, "read notifications");
+  int n = 0;
+  while (PGnotify* notify = PQnotifies(conn_)) {
+    PQfreemem(notify);
+    ++n;
+  }
+  return n;
+}
+
 int Connection::ServerVersion() const { return PQserverVersion(conn_); }
 
 }  // namespace duet::pg

@@ -108,6 +108,10 @@ class Connection {
   // The socket, to wait on for notifications or replication data (-1 when
   // lost).
   int Socket() const;
+  // Reads what the server sent without waiting and takes the
+  // notifications (NOTIFY) among it: how many arrived since the last call.
+  // Unavailable when the connection is lost.
+  Expected<int> TakeNotifications();
   // The server's version as libpq gives it (150004 for 15.4).
   int ServerVersion() const;
   const std::string& label() const { return label_; }

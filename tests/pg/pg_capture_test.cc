@@ -1,7 +1,11 @@
-// Capture by logical decoding (runtime/endpoint/postgres/pg_capture.h)
-// against real PostgreSQL 15 servers, driven directly: applications write
-// through their own sessions (pg::Connection, psql), duet's writes through
-// a connection marked with MarkSession, as the endpoint does.
+// Capture (runtime/endpoint/postgres/pg_capture.h) against real PostgreSQL
+// 15 servers, driven directly: applications write through their own
+// sessions (pg::Connection, psql), duet's writes through a connection
+// marked with MarkSession, as the endpoint does. The tests of PgCaptureTest
+// run for both implementations (logical decoding and triggers, chosen by
+// the connection string's duet_capture option as the endpoint chooses);
+// LogicalCaptureTest and TriggerCaptureTest hold what one of them does
+// alone (the slot, the walsender; the change table, the triggers).
 #include "runtime/endpoint/postgres/pg_capture.h"
 
 #include <gtest/gtest.h>
@@ -15,7 +19,10 @@
 #include <tuple>
 #include <vector>
 
+#include "runtime/endpoint/postgres/capture_option.h"
 #include "runtime/endpoint/postgres/logical_capture.h"
+#include "runtime/endpoint/postgres/pg_row_key.h"
+#include "runtime/endpoint/postgres/trigger_capture.h"
 #include "runtime/pg/replication_stream.h"
 #include "tests/support/pg_server.h"
 
@@ -64,8 +71,13 @@ bool Eventually(Fn condition, std::chrono::seconds deadline = std::chrono::secon
   return true;
 }
 
-class PgCaptureTest : public ::testing::Test {
+// The server and the connections of a test, with the capture `kind()`
+// names.
+class CaptureFixture : public ::testing::Test {
  protected:
+  virtual CaptureKind kind() const = 0;
+  bool logical() const { return kind() == CaptureKind::kLogical; }
+
   void SetUp() override {
     Status s = pg_.Start();
     ASSERT_TRUE(s.ok()) << s.ToString();
@@ -81,10 +93,15 @@ class PgCaptureTest : public ::testing::Test {
 
   void Open() {
     capture_.reset();
-    Expected<std::unique_ptr<PgCapture>> c =
-        OpenLogicalCapture(pg_.ConnInfoWithPassword(), "fo", Tables());
+    Expected<std::unique_ptr<PgCapture>> c = OpenCapture(ConnInfo(), "fo", Tables());
     ASSERT_TRUE(c.ok()) << c.status().ToString();
     capture_ = std::move(*c);
+  }
+
+  // The server's connection string with the option choosing the capture.
+  std::string ConnInfo() const {
+    return pg_.ConnInfoWithPassword() +
+           (logical() ? " duet_capture=logical" : " duet_capture=triggers");
   }
 
   std::unique_ptr<Connection> Connect() {
@@ -145,7 +162,40 @@ class PgCaptureTest : public ::testing::Test {
   std::unique_ptr<Connection> duet_;
 };
 
-TEST_F(PgCaptureTest, ChangesOfAllTablesComeInCommitOrder) {
+class PgCaptureTest : public CaptureFixture, public ::testing::WithParamInterface<CaptureKind> {
+ protected:
+  CaptureKind kind() const override { return GetParam(); }
+};
+
+}  // namespace
+
+// For test names and messages.
+void PrintTo(CaptureKind kind, std::ostream* out) {
+  *out << (kind == CaptureKind::kLogical ? "logical" : "triggers");
+}
+
+namespace {
+
+INSTANTIATE_TEST_SUITE_P(Kinds, PgCaptureTest,
+                         ::testing::Values(CaptureKind::kLogical, CaptureKind::kTriggers),
+                         [](const ::testing::TestParamInfo<CaptureKind>& info) {
+                           return info.param == CaptureKind::kLogical ? "Logical" : "Triggers";
+                         });
+
+// What logical decoding alone does: the replication slot, the walsender,
+// the publication's checks.
+class LogicalCaptureTest : public CaptureFixture {
+ protected:
+  CaptureKind kind() const override { return CaptureKind::kLogical; }
+};
+
+// What capture by triggers alone does: the change table, the triggers.
+class TriggerCaptureTest : public CaptureFixture {
+ protected:
+  CaptureKind kind() const override { return CaptureKind::kTriggers; }
+};
+
+TEST_P(PgCaptureTest, ChangesOfAllTablesComeInCommitOrder) {
   App("INSERT INTO customer (code, name) VALUES ('A', 'Ann')");
   App("BEGIN; INSERT INTO contact VALUES ('a@x', 'A'); UPDATE customer SET name = 'Anne'"
       " WHERE code = 'A'; COMMIT");
@@ -184,7 +234,50 @@ TEST_F(PgCaptureTest, ChangesOfAllTablesComeInCommitOrder) {
   EXPECT_EQ(none->read_to, *end);
 }
 
-TEST_F(PgCaptureTest, DuetsWritesCarryTheirOriginWhileAnApplicationCommitsBeside) {
+// A transaction that began first and commits after a later one was read is
+// read after it, not skipped (a bare sequence or xid order would skip it).
+TEST_P(PgCaptureTest, ATransactionCommittingAfterALaterOneWasReadIsNotSkipped) {
+  std::unique_ptr<Connection> first = Connect();
+  ASSERT_TRUE(first->Run("BEGIN; INSERT INTO customer (code) VALUES ('F')").ok());
+  App("INSERT INTO customer (code) VALUES ('L')");
+  std::vector<Position> positions;
+  std::vector<Seen> seen = Read(Position(), &positions);
+  std::vector<Seen> later = {{kCustomer, ChangeOp::kInsert, "L", ""}};
+  EXPECT_EQ(seen, later);
+  ASSERT_TRUE(first->Run("UPDATE customer SET name = 'f' WHERE code = 'F'; COMMIT").ok());
+  std::vector<Seen> rest = Read(positions.empty() ? Position() : positions.back());
+  std::vector<Seen> want = {{kCustomer, ChangeOp::kInsert, "F", ""},
+                            {kCustomer, ChangeOp::kUpdate, "F", ""}};
+  EXPECT_EQ(rest, want);
+}
+
+// A row's changes come in the order they were made, also when the
+// transaction that made the later one began (and took its id) first.
+TEST_P(PgCaptureTest, ARowsChangesComeInTheOrderTheyWereMade) {
+  App("INSERT INTO customer (code) VALUES ('R')");
+  std::unique_ptr<Connection> older = Connect();
+  ASSERT_TRUE(older->Run("BEGIN; INSERT INTO contact VALUES ('o@x', 'R')").ok());
+  App("DELETE FROM customer WHERE code = 'R'");
+  ASSERT_TRUE(older->Run("INSERT INTO customer (code) VALUES ('R'); COMMIT").ok());
+  std::vector<Seen> want = {{kCustomer, ChangeOp::kInsert, "R", ""},
+                            {kCustomer, ChangeOp::kDelete, "R", ""},
+                            {kContact, ChangeOp::kInsert, "o@x", ""},
+                            {kCustomer, ChangeOp::kInsert, "R", ""}};
+  EXPECT_EQ(Read(), want);
+}
+
+// An application's role needs no privilege on capture's objects.
+TEST_P(PgCaptureTest, AnApplicationRoleWithoutPrivilegesOnCaptureIsCaptured) {
+  ASSERT_TRUE(pg_.AdminPsql("CREATE ROLE app; GRANT app TO duet;"
+                            " GRANT SELECT, INSERT, UPDATE ON customer TO app;"
+                            " GRANT USAGE ON SEQUENCE customer_id_seq TO app")
+                  .ok());
+  App("SET ROLE app; INSERT INTO customer (code) VALUES ('A'); RESET ROLE");
+  std::vector<Seen> want = {{kCustomer, ChangeOp::kInsert, "A", ""}};
+  EXPECT_EQ(Read(), want);
+}
+
+TEST_P(PgCaptureTest, DuetsWritesCarryTheirOriginWhileAnApplicationCommitsBeside) {
   ASSERT_TRUE(capture_->MarkSession(*duet_, kOrigin).ok());
   ASSERT_TRUE(duet_->Run("BEGIN; INSERT INTO customer (code, name) VALUES ('D', 'Duet')").ok());
   // The application commits on the same table while duet's transaction is open.
@@ -204,7 +297,7 @@ TEST_F(PgCaptureTest, DuetsWritesCarryTheirOriginWhileAnApplicationCommitsBeside
 // Change::at is the commit time: after the transaction began and before
 // the read that returned it ended, on the server's clock; for duet's own
 // transactions too (whose commit record carries no time of its own).
-TEST_F(PgCaptureTest, EachChangeCarriesItsCommitTime) {
+TEST_P(PgCaptureTest, EachChangeCarriesItsCommitTime) {
   App("INSERT INTO customer (code, name) VALUES ('A', extract(epoch FROM now())::text)");
   Duet("INSERT INTO customer (code, name) VALUES ('D', extract(epoch FROM now())::text)");
   Expected<Endpoint::Stream> read = capture_->ReadStream({}, Position(), 10);
@@ -226,7 +319,7 @@ TEST_F(PgCaptureTest, EachChangeCarriesItsCommitTime) {
 // Applications and duet committing at the same moments on the same table,
 // and on the same row: every change is there once, and only duet's carry
 // its origin.
-TEST_F(PgCaptureTest, OriginsHoldWhileApplicationsCommitAtTheSameMoments) {
+TEST_P(PgCaptureTest, OriginsHoldWhileApplicationsCommitAtTheSameMoments) {
   constexpr int kEach = 150;
   App("INSERT INTO customer (code) VALUES ('S')");
   Position start = *capture_->StreamEnd();
@@ -271,7 +364,7 @@ TEST_F(PgCaptureTest, OriginsHoldWhileApplicationsCommitAtTheSameMoments) {
   EXPECT_EQ(updates[kOrigin], kEach);
 }
 
-TEST_F(PgCaptureTest, PositionsIncreaseAndResumeAfterAReopen) {
+TEST_P(PgCaptureTest, PositionsIncreaseAndResumeAfterAReopen) {
   Expected<Position> empty = capture_->StreamEnd();
   ASSERT_TRUE(empty.ok()) << empty.status().ToString();
   EXPECT_TRUE(empty->is_beginning());
@@ -302,7 +395,7 @@ TEST_F(PgCaptureTest, PositionsIncreaseAndResumeAfterAReopen) {
   }
 }
 
-TEST_F(PgCaptureTest, PruneConfirmsTheSlotAndNothingElseDoes) {
+TEST_F(LogicalCaptureTest, PruneConfirmsTheSlotAndNothingElseDoes) {
   App("INSERT INTO customer (code, name) VALUES ('A', 'Ann')");
   App("INSERT INTO customer (code, name) VALUES ('B', 'Bob')");
   std::string created = SlotConfirmed();
@@ -328,17 +421,20 @@ TEST_F(PgCaptureTest, PruneConfirmsTheSlotAndNothingElseDoes) {
 // restart the end must not be behind them, or the engine would read again
 // from the beginning. The slot replays the transaction of the confirmed
 // position, so the end is where it was.
-TEST_F(PgCaptureTest, AfterPruningEverythingANewProcessEndsWhereTheOldOneDid) {
+TEST_P(PgCaptureTest, AfterPruningEverythingANewProcessEndsWhereTheOldOneDid) {
   App("INSERT INTO customer (code, name) VALUES ('A', 'Ann')");
   App("BEGIN; INSERT INTO customer (code, name) VALUES ('B', 'Bob');"
       " INSERT INTO contact VALUES ('b@x', 'B'); COMMIT");
   Expected<Position> end = capture_->StreamEnd();
   ASSERT_TRUE(end.ok());
   ASSERT_TRUE(capture_->PruneChangelog(*end).ok());
-  Expected<std::optional<StreamPoint>> point = DecodePosition(*end);
-  ASSERT_TRUE(point.ok() && point->has_value());
-  std::string want = LsnText((*point)->commit_lsn);
-  ASSERT_TRUE(Eventually([&] { return SlotConfirmed() == want; })) << SlotConfirmed();
+  if (logical()) {
+    // The slot is confirmed by a status update: its effect is seen later.
+    Expected<std::optional<StreamPoint>> point = DecodePosition(*end);
+    ASSERT_TRUE(point.ok() && point->has_value());
+    std::string want = LsnText((*point)->commit_lsn);
+    ASSERT_TRUE(Eventually([&] { return SlotConfirmed() == want; })) << SlotConfirmed();
+  }
   Open();
   Expected<Position> again = capture_->StreamEnd();
   ASSERT_TRUE(again.ok()) << again.status().ToString();
@@ -349,7 +445,7 @@ TEST_F(PgCaptureTest, AfterPruningEverythingANewProcessEndsWhereTheOldOneDid) {
   EXPECT_EQ(Read(*end), rest);
 }
 
-TEST_F(PgCaptureTest, TheSlotRetainsTheWalWrittenSinceItWasConfirmed) {
+TEST_F(LogicalCaptureTest, TheSlotRetainsTheWalWrittenSinceItWasConfirmed) {
   Expected<Result> before = app_->Exec("SELECT pg_current_wal_lsn()");
   ASSERT_TRUE(before.ok());
   App("INSERT INTO customer (code, name) SELECT 'c' || i, repeat('x', 200)"
@@ -367,7 +463,7 @@ TEST_F(PgCaptureTest, TheSlotRetainsTheWalWrittenSinceItWasConfirmed) {
   EXPECT_FALSE(retained->has_value()) << "no slot, nothing retained";
 }
 
-TEST_F(PgCaptureTest, AServerCrashLosesAndDoublesNothing) {
+TEST_P(PgCaptureTest, AServerCrashLosesAndDoublesNothing) {
   App("INSERT INTO customer (code, name) VALUES ('A', 'Ann')");
   App("INSERT INTO customer (code, name) VALUES ('B', 'Bob')");
   std::vector<Position> positions;
@@ -388,7 +484,7 @@ TEST_F(PgCaptureTest, AServerCrashLosesAndDoublesNothing) {
   EXPECT_GE(*end, positions[1]) << "the end is never behind a position returned before";
 }
 
-TEST_F(PgCaptureTest, ATerminatedWalsenderLosesAndDoublesNothing) {
+TEST_F(LogicalCaptureTest, ATerminatedWalsenderLosesAndDoublesNothing) {
   App("INSERT INTO customer (code, name) VALUES ('A', 'Ann')");
   std::vector<Position> positions;
   ASSERT_EQ(Read(Position(), &positions).size(), 1u);
@@ -403,7 +499,7 @@ TEST_F(PgCaptureTest, ATerminatedWalsenderLosesAndDoublesNothing) {
   EXPECT_EQ(ReadAfterFault(Position()), want);
 }
 
-TEST_F(PgCaptureTest, InstallIsIdempotentAndUninstallDropsExactlyIt) {
+TEST_F(LogicalCaptureTest, InstallIsIdempotentAndUninstallDropsExactlyIt) {
   Expected<endpoint::CaptureCounts> again = capture_->Install({kCustomer, kContact, kLine});
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(again->objects, 0);
@@ -441,10 +537,11 @@ TEST_F(PgCaptureTest, InstallIsIdempotentAndUninstallDropsExactlyIt) {
   EXPECT_EQ(none->objects, 0);
 }
 
-TEST_F(PgCaptureTest, InstallSetsThePublicationToExactlyTheTablesNamed) {
+TEST_P(PgCaptureTest, InstallCapturesExactlyTheTablesNamed) {
   Expected<endpoint::CaptureCounts> fewer = capture_->Install({kCustomer});
   ASSERT_TRUE(fewer.ok()) << fewer.status().ToString();
-  EXPECT_EQ(fewer->objects, 1) << "the publication changed";
+  EXPECT_EQ(fewer->objects, logical() ? 1 : 2)
+      << "the publication changed, or two tables' triggers dropped";
   EXPECT_TRUE(capture_->Check({kCustomer}).ok());
   EXPECT_EQ(capture_->Check({kContact}).code(), StatusCode::kFailedPrecondition);
   App("INSERT INTO contact VALUES ('a@x', 'A'); INSERT INTO customer (code) VALUES ('A')");
@@ -459,7 +556,7 @@ TEST_F(PgCaptureTest, InstallSetsThePublicationToExactlyTheTablesNamed) {
   EXPECT_EQ(capture_->Check({kCustomer}).code(), StatusCode::kFailedPrecondition);
 }
 
-TEST_F(PgCaptureTest, InstallSaysWhichPrivilegesLackAndCreatesNothing) {
+TEST_F(LogicalCaptureTest, InstallSaysWhichPrivilegesLackAndCreatesNothing) {
   ASSERT_TRUE(capture_->Uninstall().ok());
   ASSERT_TRUE(pg_.AdminPsql("REVOKE EXECUTE ON FUNCTION pg_replication_origin_create(text) FROM "
                             "duet; ALTER ROLE duet NOREPLICATION")
@@ -479,18 +576,17 @@ TEST_F(PgCaptureTest, InstallSaysWhichPrivilegesLackAndCreatesNothing) {
   EXPECT_EQ(*left, "0");
 }
 
-TEST_F(PgCaptureTest, InstallNamesATableWithoutAUsableReplicaIdentity) {
+TEST_F(LogicalCaptureTest, InstallNamesATableWithoutAUsableReplicaIdentity) {
   ASSERT_TRUE(pg_.Psql("CREATE TABLE bare (code text, name text);"
                        "CREATE TABLE quiet (code text PRIMARY KEY);"
                        "ALTER TABLE quiet REPLICA IDENTITY NOTHING;"
                        "CREATE TABLE whole (code text PRIMARY KEY, name text);"
                        "ALTER TABLE whole REPLICA IDENTITY FULL")
                   .ok());
-  Expected<std::unique_ptr<PgCapture>> c =
-      OpenLogicalCapture(pg_.ConnInfoWithPassword(), "fo",
-                         {{"fo.bare", "public", "bare", {"code"}},
-                          {"fo.quiet", "public", "quiet", {"code"}},
-                          {"fo.whole", "public", "whole", {"code"}}});
+  Expected<std::unique_ptr<PgCapture>> c = OpenCapture(ConnInfo(), "fo",
+                                                       {{"fo.bare", "public", "bare", {"code"}},
+                                                        {"fo.quiet", "public", "quiet", {"code"}},
+                                                        {"fo.whole", "public", "whole", {"code"}}});
   ASSERT_TRUE(c.ok());
   Status bad = (*c)->Install({"fo.bare", "fo.quiet"}).status();
   EXPECT_EQ(bad.code(), StatusCode::kFailedPrecondition);
@@ -514,7 +610,7 @@ TEST_F(PgCaptureTest, InstallNamesATableWithoutAUsableReplicaIdentity) {
   EXPECT_EQ(read->changes[3].row_id, "V");
 }
 
-TEST_F(PgCaptureTest, AnswersThePerTableQuestions) {
+TEST_P(PgCaptureTest, AnswersThePerTableQuestions) {
   App("INSERT INTO customer (code, name) VALUES ('A', 'Ann')");
   App("INSERT INTO customer (code, name) VALUES ('A2', 'Ann')");
   Position start = *capture_->StreamEnd();
@@ -560,7 +656,7 @@ TEST_F(PgCaptureTest, AnswersThePerTableQuestions) {
   EXPECT_FALSE(*capture_->OwnChangeAfter(kCustomer, "A", kOrigin, start));
 }
 
-TEST_F(PgCaptureTest, TheChangeFdWakesOnAnApplicationCommit) {
+TEST_P(PgCaptureTest, TheChangeFdWakesOnAnApplicationCommit) {
   int fd = capture_->ChangeFd();
   ASSERT_GE(fd, 0);
   ASSERT_TRUE(capture_->StreamEnd().ok());
@@ -578,7 +674,7 @@ TEST_F(PgCaptureTest, TheChangeFdWakesOnAnApplicationCommit) {
   EXPECT_EQ(capture_->CheckChanges(), Endpoint::ChangeState::kNone) << "said once";
 }
 
-TEST_F(PgCaptureTest, TheBoundStateSurvivesAReopen) {
+TEST_P(PgCaptureTest, TheBoundStateSurvivesAReopen) {
   Expected<std::string> none = capture_->BoundState();
   ASSERT_TRUE(none.ok());
   EXPECT_EQ(*none, "");
@@ -588,6 +684,173 @@ TEST_F(PgCaptureTest, TheBoundStateSurvivesAReopen) {
   Expected<std::string> bound = capture_->BoundState();
   ASSERT_TRUE(bound.ok());
   EXPECT_EQ(*bound, "state-2");
+}
+
+TEST_F(TriggerCaptureTest, PruneDeletesTheAcknowledgedChangeRowsButTheLast) {
+  App("INSERT INTO customer (code, name) VALUES ('A', 'Ann')");
+  App("INSERT INTO customer (code, name) VALUES ('B', 'Bob'); UPDATE customer SET name = 'b'");
+  std::vector<Position> positions;
+  ASSERT_EQ(Read(Position(), &positions).size(), 4u);
+  Expected<std::optional<int64_t>> before = capture_->RetainedBytes();
+  ASSERT_TRUE(before.ok() && before->has_value()) << before.status().ToString();
+  ASSERT_TRUE(capture_->PruneChangelog(positions[2]).ok());
+  auto left = [&] {
+    Expected<std::string> t =
+        pg_.Psql("SELECT tablename FROM pg_tables WHERE tablename LIKE 'duet%_trg_changes'");
+    if (!t.ok()) return t.status().ToString();
+    Expected<std::string> n = pg_.Psql("SELECT count(*) FROM \"" + *t + "\"");
+    return n.ok() ? *n : n.status().ToString();
+  };
+  EXPECT_EQ(left(), "2") << "the change at the position pruned through, and the one after";
+  std::vector<Seen> rest = {{kCustomer, ChangeOp::kUpdate, "B", ""}};
+  EXPECT_EQ(Read(positions[2]), rest);
+  Open();
+  EXPECT_EQ(Read(positions[2]), rest) << "a new process";
+  EXPECT_EQ(*capture_->StreamEnd(), positions[3]);
+  ASSERT_TRUE(capture_->Uninstall().ok());
+  Expected<std::optional<int64_t>> after = capture_->RetainedBytes();
+  ASSERT_TRUE(after.ok());
+  EXPECT_FALSE(after->has_value()) << "no change table, nothing retained";
+}
+
+TEST_F(TriggerCaptureTest, TerminatedConnectionsLoseAndDoubleNothing) {
+  App("INSERT INTO customer (code, name) VALUES ('A', 'Ann')");
+  int fd = capture_->ChangeFd();
+  ASSERT_GE(fd, 0);
+  std::vector<Position> positions;
+  ASSERT_EQ(Read(Position(), &positions).size(), 1u);
+  // Every session of the role's default application name: capture's SQL
+  // and LISTEN connections, and the test's own.
+  Expected<int> killed = pg_.TerminateSessions("duet");
+  ASSERT_TRUE(killed.ok()) << killed.status().ToString();
+  ASSERT_GE(*killed, 2);
+  app_ = Connect();
+  App("INSERT INTO customer (code, name) VALUES ('B', 'Bob')");
+  std::vector<Seen> want = {{kCustomer, ChangeOp::kInsert, "A", ""},
+                            {kCustomer, ChangeOp::kInsert, "B", ""}};
+  EXPECT_EQ(ReadAfterFault(Position()), want);
+  // The wake-up comes back on a new LISTEN connection.
+  EXPECT_TRUE(Eventually([&] { return capture_->ChangeFd() >= 0; }));
+  EXPECT_TRUE(Eventually([&] { return capture_->CheckChanges() == Endpoint::ChangeState::kNone; }));
+  App("INSERT INTO customer (code, name) VALUES ('C', 'Cyd')");
+  EXPECT_TRUE(Eventually([&] {
+    pollfd p{capture_->ChangeFd(), POLLIN, 0};
+    ::poll(&p, 1, 100);
+    return capture_->CheckChanges() == Endpoint::ChangeState::kChanged;
+  }));
+}
+
+// The trigger's RowId is EncodeRowId's of the texts duet's own connections
+// print, byte for byte, whatever the application's session settings.
+TEST_F(TriggerCaptureTest, RowIdsAreThoseTheEndpointMakes) {
+  ASSERT_TRUE(pg_.Psql("CREATE TABLE odd (k text, d date, t timestamptz, PRIMARY KEY (k, d, t));"
+                       "CREATE TABLE day (d date PRIMARY KEY)")
+                  .ok());
+  Expected<std::unique_ptr<PgCapture>> c = OpenCapture(
+      ConnInfo(), "fo",
+      {{"fo.odd", "public", "odd", {"k", "d", "t"}}, {"fo.day", "public", "day", {"d"}}});
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE((*c)->Install({"fo.odd", "fo.day"}).ok());
+  App("SET DateStyle = 'SQL, DMY'; SET TimeZone = 'America/New_York';"
+      " INSERT INTO odd VALUES (E'q\"b\\\\s\\n\\t\\x01\\x7f é ✓ ,', '2024-02-03',"
+      " '2024-02-03 04:05:06.5+02');"
+      " INSERT INTO day VALUES ('2024-02-03'); RESET DateStyle; RESET TimeZone");
+  Expected<Endpoint::Stream> read = (*c)->ReadStream({}, Position(), 10);
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  ASSERT_EQ(read->changes.size(), 2u);
+  Expected<Result> texts = duet_->Exec("SELECT k, d::text, t::text FROM odd");
+  ASSERT_TRUE(texts.ok());
+  EXPECT_EQ(read->changes[0].row_id,
+            EncodeRowId({std::string(texts->Text(0, 0)), std::string(texts->Text(0, 1)),
+                         std::string(texts->Text(0, 2))}));
+  EXPECT_EQ(read->changes[1].row_id, "2024-02-03");
+}
+
+TEST_F(TriggerCaptureTest, InstallIsIdempotentAndUninstallDropsExactlyIt) {
+  Expected<endpoint::CaptureCounts> again = capture_->Install({kCustomer, kContact, kLine});
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->objects, 0);
+  EXPECT_TRUE(capture_->Check({kCustomer, kLine}).ok());
+  // Another deployment's objects (another system) stay untouched.
+  Expected<std::unique_ptr<PgCapture>> other =
+      OpenCapture(ConnInfo(), "ce", {{"ce.contact", "public", "contact", {"email"}}});
+  ASSERT_TRUE(other.ok());
+  ASSERT_TRUE((*other)->Install({"ce.contact"}).ok());
+  auto objects = [&] {
+    Expected<std::string> out = pg_.AdminPsql(
+        "SELECT (SELECT count(*) FROM pg_tables WHERE tablename LIKE 'duet%') || ' ' ||"
+        " (SELECT count(*) FROM pg_proc WHERE proname LIKE 'duet%') || ' ' ||"
+        " (SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'duet%') || ' ' ||"
+        " (SELECT count(*) FROM pg_replication_slots) + (SELECT count(*) FROM pg_publication)");
+    return out.ok() ? *out : out.status().ToString();
+  };
+  EXPECT_EQ(objects(), "6 6 8 0") << "per deployment: 3 tables, a function per table and the "
+                                     "notify function, 2 triggers per table; no slot";
+  Expected<endpoint::CaptureCounts> removed = capture_->Uninstall();
+  ASSERT_TRUE(removed.ok()) << removed.status().ToString();
+  EXPECT_EQ(removed->tables, 3);
+  EXPECT_EQ(removed->objects, 7) << "3 tables' triggers and functions, 3 tables, the function";
+  EXPECT_EQ(objects(), "3 2 2 0") << "the other deployment's remain";
+  EXPECT_EQ(capture_->Check({kCustomer}).code(), StatusCode::kFailedPrecondition);
+  App("INSERT INTO customer (code) VALUES ('A')");
+  Expected<endpoint::CaptureCounts> none = capture_->Uninstall();
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->objects, 0);
+}
+
+TEST_F(TriggerCaptureTest, InstallSaysWhichPrivilegesLackAndCreatesNothing) {
+  ASSERT_TRUE(capture_->Uninstall().ok());
+  ASSERT_TRUE(pg_.AdminPsql("REVOKE TRIGGER ON customer FROM duet").ok());
+  Open();
+  Expected<endpoint::CaptureCounts> counts = capture_->Install({kCustomer, kContact});
+  ASSERT_EQ(counts.status().code(), StatusCode::kFailedPrecondition);
+  const std::string& m = counts.status().message();
+  EXPECT_NE(m.find("TRIGGER on table \"public\".\"customer\" (GRANT TRIGGER ON "
+                   "\"public\".\"customer\" TO \"duet\")"),
+            std::string::npos)
+      << m;
+  EXPECT_EQ(m.find("contact"), std::string::npos) << "only what lacks: " << m;
+  EXPECT_EQ(m.find(pg_.password()), std::string::npos);
+  Expected<std::string> left = pg_.AdminPsql(
+      "SELECT (SELECT count(*) FROM pg_tables WHERE tablename LIKE 'duet%') +"
+      " (SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'duet%')");
+  ASSERT_TRUE(left.ok());
+  EXPECT_EQ(*left, "0");
+}
+
+// The connection string's option chooses the capture, and libpq never
+// sees it.
+TEST(CaptureOptionTest, SplitsTheOptionFromTheConnectionString) {
+  struct Case {
+    std::string in;
+    CaptureKind kind;
+    std::string out;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"postgresql://duet@h:5432/db", CaptureKind::kLogical, "postgresql://duet@h:5432/db"},
+           {"postgresql://h/db?duet_capture=triggers", CaptureKind::kTriggers, "postgresql://h/db"},
+           {"postgres://h/db?sslmode=require&duet_capture=triggers&options=-csearch_path%3Ds",
+            CaptureKind::kTriggers, "postgres://h/db?sslmode=require&options=-csearch_path%3Ds"},
+           {"postgresql://h/db?duet_capture=logical&sslmode=require", CaptureKind::kLogical,
+            "postgresql://h/db?sslmode=require"},
+           {"host=h dbname=db duet_capture=triggers", CaptureKind::kTriggers, "host=h dbname=db "},
+           {"duet_capture = 'triggers' host=h password='a b\\' c'", CaptureKind::kTriggers,
+            " host=h password='a b\\' c'"},
+           {"host=h password='duet_capture=triggers'", CaptureKind::kLogical,
+            "host=h password='duet_capture=triggers'"},
+       }) {
+    Expected<CaptureChoice> choice = SplitCaptureOption(c.in);
+    ASSERT_TRUE(choice.ok()) << c.in << ": " << choice.status().ToString();
+    EXPECT_EQ(choice->kind, c.kind) << c.in;
+    EXPECT_EQ(choice->conninfo, c.out) << c.in;
+  }
+  for (const char* bad :
+       {"postgresql://u:secret@h/db?duet_capture=wal", "password=secret duet_capture=",
+        "postgresql://h/db?duet_capture=triggers&duet_capture=logical"}) {
+    Status s = SplitCaptureOption(bad).status();
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_EQ(s.message().find("secret"), std::string::npos) << s.message();
+  }
 }
 
 }  // namespace

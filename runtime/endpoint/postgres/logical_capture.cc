@@ -35,6 +35,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/endpoint/postgres/change_decoder.h"
+#include "runtime/endpoint/postgres/kept_changes.h"
 #include "runtime/endpoint/postgres/pg_capture.h"
 #include "runtime/pg/replication_stream.h"
 #include "runtime/pg/wire_reader.h"
@@ -112,31 +113,10 @@ int64_t NowPgMicros() {
   return PgEpochMicros(std::chrono::duration_cast<std::chrono::microseconds>(now).count());
 }
 
-// A change kept until the engine acknowledges it.
-struct Kept {
-  Position position;
-  int table = 0;
-  int origin = 0;  // into origins_; 0 is "" (an application's)
-  ChangeOp op = ChangeOp::kUpdate;
-  bool after_delete = false;  // the key's previous kept change is a delete
-  double at = 0;
-  RowId row_id;
-};
-
-struct TableKept {
-  std::deque<uint64_t> seqs;                             // in stream order
-  std::unordered_map<RowId, std::deque<uint64_t>> rows;  // per row, in order
-};
-
-class LogicalCapture : public PgCapture {
+class LogicalCapture : public KeptChangesCapture {
  public:
   LogicalCapture(std::string conninfo, std::string system, std::vector<CapturedTable> tables)
-      : conninfo_(std::move(conninfo)),
-        system_(std::move(system)),
-        decoder_(tables),
-        by_table_(tables.size()) {
-    for (size_t t = 0; t < tables.size(); ++t) table_index_[tables[t].name] = static_cast<int>(t);
-  }
+      : KeptChangesCapture(std::move(conninfo), std::move(system), tables), decoder_(tables) {}
 
   Expected<endpoint::CaptureCounts> Install(const std::vector<std::string>& tables) override;
   Expected<endpoint::CaptureCounts> Uninstall() override;
@@ -144,21 +124,6 @@ class LogicalCapture : public PgCapture {
   Expected<std::string> BoundState() override;
   Status BindState(const std::string& state_id) override;
 
-  Expected<Endpoint::Stream> ReadStream(const std::vector<std::string>& tables,
-                                        const Position& after, size_t limit) override;
-  Expected<Position> StreamEnd() override;
-  Expected<Endpoint::Inserts> ReadInserts(const std::string& table, const Position& after,
-                                          std::string_view origin,
-                                          const std::optional<Position>& own_after) override;
-  Expected<std::vector<std::pair<RowId, Position>>> ReadOwnInserts(const std::string& table,
-                                                                   std::string_view origin,
-                                                                   const Position& after) override;
-  Expected<int64_t> CountChanges(const std::string& table, const Position& after,
-                                 std::string_view origin) override;
-  Expected<std::optional<double>> LatestChangeTime(const std::string& table, const RowId& id,
-                                                   const Position& after) override;
-  Expected<bool> OwnChangeAfter(const std::string& table, const RowId& id, std::string_view origin,
-                                const Position& after) override;
   Status PruneChangelog(const Position& through) override;
   Expected<std::optional<int64_t>> RetainedBytes() override;
   int ChangeFd() override;
@@ -167,9 +132,6 @@ class LogicalCapture : public PgCapture {
 
  private:
   // Connections and names.
-  Expected<Connection*> Sql();
-  Expected<const CaptureNames*> Names();
-  std::string Context() const { return "system '" + system_ + "'"; }
   std::string TableRef() const {
     return QuoteIdent(names_->schema) + "." + QuoteIdent(names_->table);
   }
@@ -203,38 +165,14 @@ class LogicalCapture : public PgCapture {
   Status Handle(const std::string& bytes);
   void Absorb(DecodedTransaction txn);
   Status SendStatus(bool reply_requested);
-  Status CatchUp();
-  Status EnsureSynced() { return synced_ ? Drain() : CatchUp(); }
+  Status CatchUp() override;
+  Status EnsureSynced() override { return synced_ ? Drain() : CatchUp(); }
   Expected<std::optional<StreamPoint>> CheckPosition(const Position& position) const;
+  Status ValidatePosition(const Position& position) override {
+    return CheckPosition(position).status();
+  }
 
-  // The kept changes.
-  void Keep(int table, RowId id, ChangeOp op, int origin, double at, Position position);
-  void DropFront();
-  const Kept& At(uint64_t seq) const { return kept_[seq - first_seq_]; }
-  std::deque<uint64_t>::const_iterator FirstAfter(const std::deque<uint64_t>& seqs,
-                                                  const Position& after) const {
-    return std::partition_point(seqs.begin(), seqs.end(),
-                                [&](uint64_t seq) { return At(seq).position <= after; });
-  }
-  endpoint::Change ToChange(const Kept& k) const;
-  int TableOf(const std::string& table) const {
-    auto it = table_index_.find(table);
-    return it == table_index_.end() ? -1 : it->second;
-  }
-  int OriginId(const std::string& origin);
-  bool IsOrigin(const Kept& k, std::string_view origin) const {
-    return !origin.empty() && origins_[static_cast<size_t>(k.origin)] == origin;
-  }
-  // The row's kept changes after `after` (none when the table is unknown).
-  template <typename Fn>
-  void ForRowAfter(const std::string& table, const RowId& id, const Position& after, Fn fn) const;
-
-  std::string conninfo_;
-  std::string system_;
   ChangeDecoder decoder_;
-  std::map<std::string, int> table_index_;
-  std::unique_ptr<Connection> sql_;
-  std::optional<CaptureNames> names_;
   std::unique_ptr<ReplicationStream> stream_;
   std::chrono::steady_clock::time_point next_connect_;
   std::set<std::string> known_origins_;  // exist in the database (MarkSession)
@@ -246,44 +184,10 @@ class LogicalCapture : public PgCapture {
   bool reply_outstanding_ = false;
   bool synced_ = false;   // caught up with the server at least once
   bool changed_ = false;  // another writer's transaction since the last kChanged
-
-  std::deque<Kept> kept_;
-  uint64_t first_seq_ = 0;  // the seq of kept_.front()
-  std::vector<TableKept> by_table_;
-  Position newest_;  // the newest change ever kept
-  std::vector<std::string> origins_{""};
-  std::map<std::string, int> origin_ids_{{"", 0}};
 };
 
 // ---------------------------------------------------------------------------
 // Connections, names, install.
-
-Expected<Connection*> LogicalCapture::Sql() {
-  if (sql_ && sql_->ok()) return sql_.get();
-  sql_.reset();
-  ConnectOptions options;
-  options.label = system_;
-  Expected<std::unique_ptr<Connection>> conn = Connection::Open(conninfo_, options);
-  if (!conn.ok()) return conn.status();
-  sql_ = std::move(*conn);
-  return sql_.get();
-}
-
-Expected<const CaptureNames*> LogicalCapture::Names() {
-  Expected<Connection*> sql = Sql();
-  if (!sql.ok()) return sql.status();
-  if (names_) return &*names_;
-  Expected<Result> r = (*sql)->Exec("SELECT current_database(), current_schema()", {},
-                                    "read the database and schema");
-  if (!r.ok()) return r.status();
-  if (r->rows() != 1 || r->IsNull(0, 1)) {
-    return FailedPreconditionError(Context() +
-                                   ": the connection has no current schema (search_path names "
-                                   "no schema that exists)");
-  }
-  names_ = NamesFor(r->Text(0, 0), r->Text(0, 1), system_);
-  return &*names_;
-}
 
 Expected<bool> LogicalCapture::Installed() {
   Expected<const CaptureNames*> names = Names();
@@ -307,7 +211,7 @@ Expected<std::vector<const CapturedTable*>> LogicalCapture::Resolve(
     const std::vector<std::string>& tables) {
   std::vector<const CapturedTable*> out;
   for (const std::string& name : tables) {
-    int t = TableOf(name);
+    int t = kept_.TableOf(name);
     if (t < 0) return NotFoundError(Context() + ": no table '" + name + "' to capture");
     out.push_back(&decoder_.tables()[static_cast<size_t>(t)]);
   }
@@ -634,10 +538,7 @@ Expected<std::string> LogicalCapture::BoundState() {
   Expected<bool> installed = Installed();
   if (!installed.ok()) return installed.status();
   if (!*installed) return std::string();
-  Expected<Result> r = sql_->Exec("SELECT name FROM " + TableRef() + " WHERE kind = 'state'", {},
-                                  "read the bound state");
-  if (!r.ok()) return r.status();
-  return r->rows() > 0 ? std::string(r->Text(0, 0)) : std::string();
+  return ReadBoundState(TableRef());
 }
 
 Status LogicalCapture::BindState(const std::string& state_id) {
@@ -646,16 +547,7 @@ Status LogicalCapture::BindState(const std::string& state_id) {
   if (!*installed) {
     return FailedPreconditionError(Context() + ": capture is not installed (run `duet install`)");
   }
-  Status s = sql_->Run("BEGIN");
-  if (s.ok()) s = sql_->Run("DELETE FROM " + TableRef() + " WHERE kind = 'state'");
-  if (s.ok()) {
-    s = sql_->Exec("INSERT INTO " + TableRef() + " VALUES ('state', $1)", {state_id},
-                   "bind the state store")
-            .status();
-  }
-  if (s.ok()) s = sql_->Run("COMMIT");
-  if (!s.ok()) (void)sql_->Run("ROLLBACK");
-  return s;
+  return WriteBoundState(TableRef(), state_id);
 }
 
 Status LogicalCapture::EnsureOrigin(const std::string& name) {
@@ -804,13 +696,12 @@ void LogicalCapture::Absorb(DecodedTransaction txn) {
   if (txn.origin_name.size() > own.size() && txn.origin_name.starts_with(own)) {
     origin = txn.origin_name.substr(own.size());
   }
-  int origin_id = OriginId(origin);
   // Without a commit time (duet's own transactions): when the server sent
   // its commit, within moments of it.
   if (txn.at == 0) txn.at = UnixSecondsOfPgMicros(last_sent_);
   for (DecodedChange& c : txn.changes) {
-    Keep(c.table, std::move(c.row_id), c.op, origin_id, txn.at,
-         EncodePosition({txn.commit_lsn, c.index}));
+    kept_.Keep(c.table, std::move(c.row_id), c.op, origin, txn.at,
+               EncodePosition({txn.commit_lsn, c.index}));
   }
   if (!txn.changes.empty() && origin.empty()) changed_ = true;
 }
@@ -830,14 +721,14 @@ Status LogicalCapture::CatchUp() {
   if (!target.ok()) return target.status();
   auto stalled_at = std::chrono::steady_clock::now() + kStall;
   for (;;) {
-    uint64_t before = server_sent_ + kept_.size() + first_seq_;
+    uint64_t before = server_sent_ + kept_.total();
     if (Status s = Drain(); !s.ok()) return s;
     if (server_sent_ >= *target && !decoder_.in_transaction()) break;
     if (!reply_outstanding_) {
       if (Status s = SendStatus(true); !s.ok()) return s;
     }
     auto now = std::chrono::steady_clock::now();
-    if (server_sent_ + kept_.size() + first_seq_ != before) stalled_at = now + kStall;
+    if (server_sent_ + kept_.total() != before) stalled_at = now + kStall;
     if (now > stalled_at) {
       return UnavailableError(Context() + ": the replication stream stalled at " +
                               LsnText(server_sent_) + " before the server's WAL end " +
@@ -867,185 +758,22 @@ Expected<std::optional<StreamPoint>> LogicalCapture::CheckPosition(const Positio
 }
 
 // ---------------------------------------------------------------------------
-// The kept changes.
-
-int LogicalCapture::OriginId(const std::string& origin) {
-  auto [it, added] = origin_ids_.emplace(origin, static_cast<int>(origins_.size()));
-  if (added) origins_.push_back(origin);
-  return it->second;
-}
-
-void LogicalCapture::Keep(int table, RowId id, ChangeOp op, int origin, double at,
-                          Position position) {
-  uint64_t seq = first_seq_ + kept_.size();
-  TableKept& t = by_table_[static_cast<size_t>(table)];
-  std::deque<uint64_t>& row = t.rows[id];
-  bool after_delete =
-      op == ChangeOp::kInsert && !row.empty() && At(row.back()).op == ChangeOp::kDelete;
-  newest_ = position;
-  kept_.push_back(Kept{std::move(position), table, origin, op, after_delete, at, std::move(id)});
-  t.seqs.push_back(seq);
-  row.push_back(seq);
-}
-
-void LogicalCapture::DropFront() {
-  const Kept& k = kept_.front();
-  TableKept& t = by_table_[static_cast<size_t>(k.table)];
-  t.seqs.pop_front();
-  auto row = t.rows.find(k.row_id);
-  row->second.pop_front();
-  if (row->second.empty()) t.rows.erase(row);
-  kept_.pop_front();
-  ++first_seq_;
-}
-
-endpoint::Change LogicalCapture::ToChange(const Kept& k) const {
-  endpoint::Change c;
-  c.table = decoder_.tables()[static_cast<size_t>(k.table)].name;
-  c.row_id = k.row_id;
-  c.op = k.op;
-  c.origin = origins_[static_cast<size_t>(k.origin)];
-  c.at = k.at;
-  c.position = k.position;
-  return c;
-}
-
-template <typename Fn>
-void LogicalCapture::ForRowAfter(const std::string& table, const RowId& id, const Position& after,
-                                 Fn fn) const {
-  int t = TableOf(table);
-  if (t < 0) return;
-  const TableKept& kept = by_table_[static_cast<size_t>(t)];
-  auto row = kept.rows.find(id);
-  if (row == kept.rows.end()) return;
-  for (auto it = FirstAfter(row->second, after); it != row->second.end(); ++it) fn(At(*it));
-}
-
-Expected<Endpoint::Stream> LogicalCapture::ReadStream(const std::vector<std::string>& tables,
-                                                      const Position& after, size_t limit) {
-  if (Status s = CheckPosition(after).status(); !s.ok()) return s;
-  if (Status s = CatchUp(); !s.ok()) return s;
-  if (Status s = CheckPosition(after).status(); !s.ok()) return s;
-  Endpoint::Stream out;
-  out.read_to = std::max(after, newest_);
-  if (limit == 0) {
-    out.read_to = after;
-    return out;
-  }
-  std::set<int> wanted;
-  for (const std::string& name : tables) {
-    if (int t = TableOf(name); t >= 0) wanted.insert(t);
-  }
-  if (!tables.empty() && wanted.empty()) return out;
-  auto take = [&](const Kept& k) {
-    out.changes.push_back(ToChange(k));
-    return out.changes.size() < limit;
-  };
-  if (wanted.size() == 1) {
-    const std::deque<uint64_t>& seqs = by_table_[static_cast<size_t>(*wanted.begin())].seqs;
-    for (auto it = FirstAfter(seqs, after); it != seqs.end() && take(At(*it)); ++it) {
-    }
-  } else {
-    auto first = std::partition_point(kept_.begin(), kept_.end(),
-                                      [&](const Kept& k) { return k.position <= after; });
-    for (auto it = first; it != kept_.end(); ++it) {
-      if ((wanted.empty() || wanted.count(it->table)) && !take(*it)) break;
-    }
-  }
-  if (out.changes.size() == limit) out.read_to = out.changes.back().position;
-  return out;
-}
-
-Expected<Position> LogicalCapture::StreamEnd() {
-  if (Status s = CatchUp(); !s.ok()) return s;
-  return newest_;
-}
-
-Expected<Endpoint::Inserts> LogicalCapture::ReadInserts(const std::string& table,
-                                                        const Position& after,
-                                                        std::string_view origin,
-                                                        const std::optional<Position>& own_after) {
-  if (Status s = CheckPosition(after).status(); !s.ok()) return s;
-  if (own_after) {
-    if (Status s = CheckPosition(*own_after).status(); !s.ok()) return s;
-  }
-  if (Status s = EnsureSynced(); !s.ok()) return s;
-  Endpoint::Inserts out;
-  out.scanned_to = std::max(after, newest_);
-  int t = TableOf(table);
-  if (t < 0) return out;
-  const std::deque<uint64_t>& seqs = by_table_[static_cast<size_t>(t)].seqs;
-  for (auto it = FirstAfter(seqs, after); it != seqs.end(); ++it) {
-    const Kept& k = At(*it);
-    if (k.op != ChangeOp::kInsert || !k.after_delete) continue;
-    if (IsOrigin(k, origin) && !(own_after && k.position > *own_after)) continue;
-    out.rows.emplace_back(k.row_id, k.position);
-  }
-  return out;
-}
-
-Expected<std::vector<std::pair<RowId, Position>>> LogicalCapture::ReadOwnInserts(
-    const std::string& table, std::string_view origin, const Position& after) {
-  if (Status s = CheckPosition(after).status(); !s.ok()) return s;
-  if (Status s = CatchUp(); !s.ok()) return s;
-  std::vector<std::pair<RowId, Position>> out;
-  int t = TableOf(table);
-  if (t < 0) return out;
-  const std::deque<uint64_t>& seqs = by_table_[static_cast<size_t>(t)].seqs;
-  for (auto it = FirstAfter(seqs, after); it != seqs.end(); ++it) {
-    const Kept& k = At(*it);
-    if (k.op == ChangeOp::kInsert && IsOrigin(k, origin)) out.emplace_back(k.row_id, k.position);
-  }
-  return out;
-}
-
-Expected<int64_t> LogicalCapture::CountChanges(const std::string& table, const Position& after,
-                                               std::string_view origin) {
-  if (Status s = CheckPosition(after).status(); !s.ok()) return s;
-  if (Status s = CatchUp(); !s.ok()) return s;
-  int t = TableOf(table);
-  if (t < 0) return int64_t{0};
-  const std::deque<uint64_t>& seqs = by_table_[static_cast<size_t>(t)].seqs;
-  int64_t n = 0;
-  for (auto it = FirstAfter(seqs, after); it != seqs.end(); ++it) n += !IsOrigin(At(*it), origin);
-  return n;
-}
-
-Expected<std::optional<double>> LogicalCapture::LatestChangeTime(const std::string& table,
-                                                                 const RowId& id,
-                                                                 const Position& after) {
-  if (Status s = CheckPosition(after).status(); !s.ok()) return s;
-  if (Status s = EnsureSynced(); !s.ok()) return s;
-  std::optional<double> latest;
-  ForRowAfter(table, id, after, [&](const Kept& k) {
-    if (k.origin == 0) latest = std::max(latest.value_or(k.at), k.at);
-  });
-  return latest;
-}
-
-Expected<bool> LogicalCapture::OwnChangeAfter(const std::string& table, const RowId& id,
-                                              std::string_view origin, const Position& after) {
-  if (Status s = CheckPosition(after).status(); !s.ok()) return s;
-  if (Status s = EnsureSynced(); !s.ok()) return s;
-  bool found = false;
-  ForRowAfter(table, id, after, [&](const Kept& k) { found = found || IsOrigin(k, origin); });
-  return found;
-}
+// Reads, answered from the kept changes.
 
 Status LogicalCapture::PruneChangelog(const Position& through) {
   Expected<std::optional<StreamPoint>> point = CheckPosition(through);
   if (!point.ok()) return point.status();
   if (!*point) return Status::Ok();
-  if (through > newest_) {
+  if (through > kept_.newest()) {
     // Only a position this stream returned can be confirmed to the slot:
     // confirming one past what was received would skip changes.
     if (Status s = CatchUp(); !s.ok()) return s;
-    if (through > newest_) {
+    if (through > kept_.newest()) {
       return InvalidArgumentError(Context() + ": position '" + through.ToHex() +
                                   "' is not one of this change stream's");
     }
   }
-  while (!kept_.empty() && kept_.front().position <= through) DropFront();
+  kept_.DropThrough(through);
   // The slot then streams again from this transaction's commit record: the
   // transaction of `through` is sent again, and reads skip what is not
   // after their checkpoints.

@@ -13,8 +13,14 @@
 //   commit LSNs with the change's index in its transaction. The slot is
 //   confirmed only up to what PruneChangelog acknowledges, so a crash of
 //   duet or of the server replays the unacknowledged changes from the slot.
-// - triggers (later): change rows with a commit-ordered position for
-//   servers where logical replication cannot be enabled.
+// - triggers (OpenTriggerCapture): for servers where logical replication
+//   cannot be enabled, row-level triggers on the captured tables write
+//   change rows to a table of duet's, and reads number the transactions
+//   that have ended in the order capture sees them end (trigger_capture.h);
+//   duet's own transactions are marked by the session setting duet.origin,
+//   a NOTIFY from a statement-level trigger wakes the engine.
+// OpenCapture picks one by the connection string's duet_capture option
+// (capture_option.h).
 #ifndef DUET_RUNTIME_ENDPOINT_POSTGRES_PG_CAPTURE_H_
 #define DUET_RUNTIME_ENDPOINT_POSTGRES_PG_CAPTURE_H_
 
@@ -69,10 +75,12 @@ class PgCapture {
                                         std::string_view origin,
                                         const endpoint::Position& after) = 0;
   virtual Status PruneChangelog(const endpoint::Position& through) = 0;
-  // Endpoint::CaptureRetainedBytes: the WAL the replication slot retains
-  // (from its restart_lsn to the server's current WAL position), which
-  // grows while nothing is acknowledged; nullopt when capture is not
-  // installed.
+  // Endpoint::CaptureRetainedBytes: what capture keeps for changes not yet
+  // acknowledged, which grows while nothing is acknowledged; nullopt when
+  // capture is not installed. Logical decoding: the WAL the replication
+  // slot retains (from its restart_lsn to the server's current WAL
+  // position). Triggers: the size of the change and commit-order tables
+  // with their indexes (pg_total_relation_size).
   virtual Expected<std::optional<int64_t>> RetainedBytes() = 0;
   virtual int ChangeFd() = 0;
   virtual endpoint::Endpoint::ChangeState CheckChanges() = 0;
@@ -86,6 +94,9 @@ class PgCapture {
   // origin (made and recorded at the origin's first use, so capture must be
   // installed), one session per origin at a time, and everything it
   // commits until the next call is marked, outside write transactions too.
+  // Triggers: the session's setting duet.origin (set_config, session-wide,
+  // since only duet's transactions run on the session), which the row
+  // triggers store with each change.
   virtual Status MarkSession(Connection& session, std::string_view origin) = 0;
 };
 
@@ -95,6 +106,18 @@ class PgCapture {
 Expected<std::unique_ptr<PgCapture>> OpenLogicalCapture(const std::string& conninfo,
                                                         const std::string& system,
                                                         std::vector<CapturedTable> tables);
+
+// Capture by triggers (see above); the same arguments.
+Expected<std::unique_ptr<PgCapture>> OpenTriggerCapture(const std::string& conninfo,
+                                                        const std::string& system,
+                                                        std::vector<CapturedTable> tables);
+
+// The capture the connection string's duet_capture option names
+// (capture_option.h; logical decoding without it), opened on the string
+// without the option. The endpoint opens its capture with this.
+Expected<std::unique_ptr<PgCapture>> OpenCapture(const std::string& conninfo,
+                                                 const std::string& system,
+                                                 std::vector<CapturedTable> tables);
 
 }  // namespace duet::pg
 

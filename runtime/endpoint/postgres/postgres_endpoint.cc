@@ -1,5 +1,7 @@
 #include "runtime/endpoint/postgres/postgres_endpoint.h"
 
+#include "runtime/endpoint/postgres/capture_option.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -1024,18 +1026,24 @@ void PostgresEndpoint::RollbackWrite() { (void)EndWrite("ROLLBACK"); }
 Expected<std::unique_ptr<Endpoint>> OpenPostgresEndpoint(const std::string& conninfo,
                                                          const std::string& system,
                                                          const bundle::Manifest& manifest) {
-  return OpenPostgresEndpoint(conninfo, system, manifest, &pg::OpenLogicalCapture);
+  return OpenPostgresEndpoint(conninfo, system, manifest, &pg::OpenCapture);
 }
 
 Expected<std::unique_ptr<Endpoint>> OpenPostgresEndpoint(const std::string& conninfo,
                                                          const std::string& system,
                                                          const bundle::Manifest& manifest,
                                                          const PgCaptureOpener& open_capture) {
+  // The endpoint's own session connects without duet's capture option,
+  // which libpq does not know; the capture reads it (pg::OpenCapture).
+  Expected<pg::CaptureChoice> choice = pg::SplitCaptureOption(conninfo);
+  if (!choice.ok()) {
+    return Status(choice.status().code(), "system '" + system + "': " + choice.status().message());
+  }
   Expected<std::unique_ptr<pg::Connection>> session =
-      pg::Connection::Open(conninfo, {.label = system});
+      pg::Connection::Open(choice->conninfo, {.label = system});
   if (!session.ok()) return session.status();
   auto endpoint =
-      std::make_unique<PostgresEndpoint>(conninfo, system, manifest, std::move(*session));
+      std::make_unique<PostgresEndpoint>(choice->conninfo, system, manifest, std::move(*session));
   endpoint->SetLockTimeout(std::chrono::milliseconds(30000));
   Expected<std::vector<pg::CapturedTable>> tables = endpoint->CapturedTables();
   if (!tables.ok()) return tables.status();

@@ -48,7 +48,8 @@ using PgCaptureOpener = std::function<Expected<std::unique_ptr<pg::PgCapture>>(
 
 // Opens the database `conninfo` names (a libpq URI or keyword string) as
 // system `system`, whose tables the manifest (which must outlive the
-// endpoint) describes, with capture by logical decoding. A server that
+// endpoint) describes, with the capture its duet_capture option names
+// (capture_option.h: logical decoding unless it says triggers). A server that
 // cannot be reached is Unavailable; messages name the connection by
 // `system`, never by its string.
 Expected<std::unique_ptr<Endpoint>> OpenPostgresEndpoint(const std::string& conninfo,
