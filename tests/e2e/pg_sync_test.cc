@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -173,12 +174,21 @@ class PgItemsTest : public PgSyncTest {
     std::vector<std::string> want_ce = Want(model, true);
     bool same = PollUntil(
         [&] { return Lines("fo", kFoItems) == want_fo && Lines("ce", kCeItems) == want_ce; });
-    EXPECT_TRUE(same) << "fo:\n"
-                      << testing::PrintToString(Lines("fo", kFoItems)) << "\nwant\n"
-                      << testing::PrintToString(want_fo) << "\nce:\n"
-                      << testing::PrintToString(Lines("ce", kCeItems)) << "\nwant\n"
-                      << testing::PrintToString(want_ce) << "\n"
+    EXPECT_TRUE(same) << "fo: " << Diff(want_fo, Lines("fo", kFoItems))
+                      << "\nce: " << Diff(want_ce, Lines("ce", kCeItems)) << "\n"
                       << RunLogs();
+  }
+  // What `got` lacks and what it has too many of (both sorted).
+  static std::string Diff(const std::vector<std::string>& want,
+                          const std::vector<std::string>& got) {
+    std::vector<std::string> missing;
+    std::vector<std::string> extra;
+    std::set_difference(want.begin(), want.end(), got.begin(), got.end(),
+                        std::back_inserter(missing));
+    std::set_difference(got.begin(), got.end(), want.begin(), want.end(),
+                        std::back_inserter(extra));
+    return "missing " + testing::PrintToString(missing) + ", extra " +
+           testing::PrintToString(extra);
   }
   void FoInsert(Model& model, const std::string& code, const std::string& name, int qty) {
     ASSERT_TRUE(Exec("fo", "INSERT INTO \"Item\" (\"CODE\", \"NAME\", \"QTY\") VALUES ('" + code +
@@ -398,7 +408,7 @@ class PgCrashTest : public PgItemsTest {
 // not all): each restart resumes, and the end has every row once.
 TEST_F(PgCrashTest, KilledDuringInitialAndLiveSyncResumesWithNothingLostOrDoubled) {
   Configure({"crash", Where::kPg, Where::kPg, Where::kPg}, {"items.duet"},
-            {{"initial_batch_size", 10}, {"batch_size", 10}});
+            {{"initial_batch_size", 10}, {"batch_size", 50}});
   Model model;
   InsertMany(model, "fo", "I", 300);
   ASSERT_EQ(Duet("install").exit_code, kExitOk);
