@@ -276,7 +276,11 @@ RunResult E2eTest::Duet(const std::string& command, const std::vector<std::strin
                         const EnvChanges& env, std::chrono::milliseconds timeout) {
   std::vector<std::string> argv = {GetTools().duet, command, "-c", config().string()};
   argv.insert(argv.end(), args.begin(), args.end());
-  return RunProcess(argv, dir_, dir_ / ".scratch", "", env, timeout);
+  EnvChanges all = env_;
+  for (const auto& [name, value] : env) all[name] = value;
+  RunResult r = RunProcess(argv, dir_, dir_ / ".scratch", "", all, timeout);
+  printed_ += r.out + r.err;
+  return r;
 }
 
 RunResult E2eTest::DuetExpect(int exit_code, const std::string& command,
@@ -298,7 +302,7 @@ Process E2eTest::StartRun() {
   Process run;
   std::string name = "run-" + std::to_string(++runs_);
   run.Start({GetTools().duet, "run", "-c", config().string()}, dir_, dir_ / (name + ".out"),
-            dir_ / (name + ".err"));
+            dir_ / (name + ".err"), {}, env_);
   return run;
 }
 
@@ -337,6 +341,65 @@ void PgE2eTest::SetUp() {
   if (HasFatalFailure()) return;
   Status s = pg_.Start();
   ASSERT_TRUE(s.ok()) << s.ToString();
+  env_["DUET_PG_PASSWORD"] = pg_.password();
+}
+
+void PgE2eTest::TearDown() {
+  if (!pg_.password().empty() && !dir_.empty()) {
+    EXPECT_EQ(printed_.find(pg_.password()), std::string::npos)
+        << "a duet command printed the password";
+    for (const fs::directory_entry& entry : fs::directory_iterator(dir_)) {
+      std::string ext = entry.path().extension().string();
+      if (ext != ".out" && ext != ".err") continue;
+      EXPECT_EQ(ReadFile(entry.path()).find(pg_.password()), std::string::npos)
+          << entry.path() << " has the password";
+    }
+  }
+  E2eTest::TearDown();
+}
+
+std::string PgE2eTest::PgUrl(std::string_view database, std::string_view search_path) const {
+  std::string url =
+      "postgresql://duet:${DUET_PG_PASSWORD}@127.0.0.1:" + std::to_string(pg_.port()) + "/" +
+      std::string(database);
+  if (!search_path.empty()) url += "?options=-csearch_path%3D" + std::string(search_path);
+  return url;
+}
+
+void PgE2eTest::CreateDatabase(std::string_view database) {
+  Expected<std::string> out =
+      pg_.AdminPsql("CREATE DATABASE " + std::string(database) + " OWNER duet");
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  Status s = pg_.GrantReplicationOrigins(database);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+}
+
+Expected<std::string> PgE2eTest::TryPsqlIn(std::string_view database, std::string_view sql) const {
+  RunResult r = pg_.RunPsql("host=127.0.0.1 port=" + std::to_string(pg_.port()) +
+                                " dbname=" + std::string(database) + " user=duet",
+                            pg_.password(), sql);
+  if (!r.exited || r.exit_code != 0) {
+    return UnavailableError("psql failed (exit " + std::to_string(r.exit_code) + "): " + r.err);
+  }
+  while (!r.out.empty() && r.out.back() == '\n') r.out.pop_back();
+  return r.out;
+}
+
+std::string PgE2eTest::PsqlIn(std::string_view database, std::string_view sql) const {
+  Expected<std::string> out = TryPsqlIn(database, sql);
+  EXPECT_TRUE(out.ok()) << out.status().ToString() << "\n" << sql;
+  return out.ok() ? *out : "";
+}
+
+std::string PgE2eTest::PgSchema(const std::vector<std::string>& map_files,
+                                const std::string& system) {
+  std::vector<std::string> argv = {GetTools().duetc, "schema",   "--dialect",
+                                   "postgresql",     "--system", system};
+  for (const std::string& file : map_files)
+    argv.push_back((fs::path(GetTools().maps_dir) / file).string());
+  RunResult r = RunProcess(argv, dir_, dir_ / ".scratch");
+  EXPECT_EQ(r.exit_code, kExitOk) << Show(argv, r);
+  return r.exit_code == kExitOk ? r.out : "";
 }
 
 }  // namespace duet::e2e

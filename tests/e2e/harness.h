@@ -191,16 +191,42 @@ class E2eTest : public testing::Test {
   Sqlite fo_;
   Sqlite ce_;
   Sqlite state_;
+  // Set in the environment of every duet process the fixture starts (Duet,
+  // StartRun), under what a call gives.
+  EnvChanges env_;
+  // stdout and stderr of every Duet call, for tests that look for what must
+  // never be printed (StartRun's output is in dir_/run-N.{out,err}).
+  std::string printed_;
 
  private:
   int runs_ = 0;
 };
 
 // E2eTest with a throwaway PostgreSQL 15 server (tests/support/pg_server.h)
-// started before the test.
+// started before the test. The server's password is in every duet process's
+// environment as DUET_PG_PASSWORD (PgUrl refers to it), and TearDown fails
+// the test when it appears in anything duet printed: every Duet call's
+// output and every file of dir_ ending in .out or .err.
 class PgE2eTest : public E2eTest {
  protected:
   void SetUp() override;
+  void TearDown() override;
+
+  // A postgresql:// URL of `database` on the server for duet.json, with the
+  // password as ${DUET_PG_PASSWORD}; `search_path` as its first schema when
+  // not empty.
+  std::string PgUrl(std::string_view database, std::string_view search_path = {}) const;
+  // Creates `database`, owned by the test role, with the replication origin
+  // functions granted (what a system on it needs).
+  void CreateDatabase(std::string_view database);
+  // psql as the test role in `database`: what it printed (rows, '|' between
+  // columns); a failure is a test failure (and "").
+  std::string PsqlIn(std::string_view database, std::string_view sql) const;
+  // The same, returning psql's error instead.
+  Expected<std::string> TryPsqlIn(std::string_view database, std::string_view sql) const;
+  // `duetc schema --dialect postgresql --system SYSTEM` for map files of
+  // tests/e2e/maps; a failure is a test failure (and "").
+  std::string PgSchema(const std::vector<std::string>& map_files, const std::string& system);
 
   test::PgServer pg_;
 };

@@ -49,7 +49,6 @@ class PgEndpointTest : public PgE2eTest {
     std::vector<std::string> argv = {"duet", command};
     argv.insert(argv.end(), args.begin(), args.end());
     EXPECT_EQ(r.exit_code, exit_code) << Show(argv, r);
-    printed_ += r.out + r.err;
     return r;
   }
   void Fo(const std::string& sql) {
@@ -65,8 +64,6 @@ class PgEndpointTest : public PgE2eTest {
     return out.ok() ? *out : "";
   }
   Rows CeItems() { return ce_.Query("SELECT code, name, qty, status FROM item ORDER BY code"); }
-
-  std::string printed_;  // every output of every duet command
 };
 
 TEST_F(PgEndpointTest, SyncsBothWaysWithPostgreSQLOnOneSide) {

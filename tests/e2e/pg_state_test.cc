@@ -52,7 +52,6 @@ class PgStateTest : public PgE2eTest {
     std::vector<std::string> argv = {"duet", command};
     argv.insert(argv.end(), args.begin(), args.end());
     EXPECT_EQ(r.exit_code, exit_code) << Show(argv, r);
-    printed_ += r.out + r.err;
     return r;
   }
   Process StartLiveRun() {
@@ -86,8 +85,6 @@ class PgStateTest : public PgE2eTest {
     EXPECT_TRUE(n.ok()) << n.status().ToString();
     return n.ok() ? *n : 0;
   }
-
-  std::string printed_;  // every output of every duet command
 };
 
 TEST_F(PgStateTest, SyncsLiveAndSurvivesItsStateConnectionBeingTerminated) {
