@@ -17,6 +17,16 @@ Expected<std::vector<Expected<RowId>>> WriteTransaction::InsertMany(
   return out;
 }
 
+Status CaptureHeldError(std::string_view context, std::string_view detail) {
+  return UnavailableError(std::string(context) + ": " + std::string(kCaptureHeld) + " (" +
+                          std::string(detail) + ")");
+}
+
+bool IsCaptureHeld(const Status& status) {
+  return status.code() == StatusCode::kUnavailable &&
+         status.message().find(kCaptureHeld) != std::string::npos;
+}
+
 Expected<std::optional<int64_t>> Endpoint::CaptureRetainedBytes() {
   return std::optional<int64_t>();
 }

@@ -53,6 +53,14 @@ namespace duet::endpoint {
 // The canonical text of a row's primary key (see above).
 using RowId = std::string;
 
+// What a capture returns at once when another process (a running `duet
+// run`) holds it, so that it cannot read changes now: Unavailable, with
+// kCaptureHeld in the message. Observers (`duet status`, `drift`) show
+// what they can without the capture instead of failing.
+inline constexpr std::string_view kCaptureHeld = "capture is held by another process";
+Status CaptureHeldError(std::string_view context, std::string_view detail);
+bool IsCaptureHeld(const Status& status);
+
 enum class ChangeOp { kInsert = 1, kUpdate = 2, kDelete = 3 };
 
 // One change of the stream (Endpoint::ReadStream).

@@ -199,6 +199,10 @@ class SyncEngine::Impl {
   std::function<void()> heartbeat;
   std::function<void(std::string)> metrics;
   std::chrono::steady_clock::time_point last_metrics{};
+  // When a live run last recorded its maps' backlogs (RecordBacklogs).
+  std::chrono::steady_clock::time_point last_backlog_record{};
+  // When the loop last checked the state store (CheckFile).
+  std::chrono::steady_clock::time_point last_store_check{};
   RunCounts total_counts;  // over the process's runs, for the counters
   // Gathers the gauges of every map and hands /metrics its text.
   Status PublishMetrics();
@@ -475,7 +479,14 @@ class SyncEngine::Impl {
   std::map<std::string, std::pair<std::chrono::steady_clock::time_point, int64_t>> resync_started;
   Expected<std::string> Drift(MapPlan& plan, const ProgressFn& progress);
   // Per system the map reads: changes captured and not reconciled yet.
-  Expected<std::map<std::string, int64_t>> Backlog(MapPlan& plan);
+  // A system whose capture another process holds (a running duet,
+  // endpoint::IsCaptureHeld) is left out, and named in `held` if given.
+  Expected<std::map<std::string, int64_t>> Backlog(MapPlan& plan,
+                                                   std::vector<std::string>* held = nullptr);
+  // Records every map's backlog in the state store (RecordBacklog), for
+  // `duet status` in a process that cannot count it while this one holds
+  // the capture.
+  Status RecordBacklogs();
   // Per system, the bytes its database keeps for capture beyond what duet
   // acknowledged (Endpoint::CaptureRetainedBytes); systems with none absent.
   Expected<std::map<std::string, int64_t>> RetainedBytes();

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -25,6 +26,12 @@ struct MapGauges {
   bool paused = false;
   int64_t linked = 0;
   std::map<std::string, int64_t> backlog;  // system -> changes not reconciled yet
+  // Systems whose capture another process holds (a running duet), so that
+  // this one cannot count their changes: their `backlog` is what that run
+  // last recorded (state::RecordedBacklog) at `backlog_recorded_at`, or
+  // absent when it recorded none.
+  std::vector<std::string> capture_held;
+  std::optional<double> backlog_recorded_at;
   int64_t open_errors = 0;
   int64_t waiting = 0;
 };

@@ -11,6 +11,19 @@ namespace duet::engine {
 
 using nlohmann::json;
 
+namespace {
+
+// The held systems' backlog as the running duet recorded it.
+void UseRecorded(const state::RecordedBacklog& recorded, MapGauges& g) {
+  for (const std::string& system : g.capture_held) {
+    auto it = recorded.changes.find(system);
+    if (it != recorded.changes.end()) g.backlog[system] = it->second;
+  }
+  g.backlog_recorded_at = recorded.at;
+}
+
+}  // namespace
+
 Status SyncEngine::Impl::PublishMetrics() {
   last_metrics = std::chrono::steady_clock::now();
   LoopGauges loop;
@@ -37,9 +50,14 @@ Expected<MapGauges> SyncEngine::Impl::Gauges(MapPlan& plan) {
   Expected<int64_t> linked = state->CountLinks(plan.name);
   if (!linked.ok()) return linked.status();
   g.linked = *linked;
-  Expected<std::map<std::string, int64_t>> backlog = Backlog(plan);
+  Expected<std::map<std::string, int64_t>> backlog = Backlog(plan, &g.capture_held);
   if (!backlog.ok()) return backlog.status();
   g.backlog = std::move(*backlog);
+  if (!g.capture_held.empty()) {
+    Expected<std::optional<state::RecordedBacklog>> recorded = state->GetRecordedBacklog(plan.name);
+    if (!recorded.ok()) return recorded.status();
+    if (*recorded) UseRecorded(**recorded, g);
+  }
   Expected<int64_t> errors = state->CountOpenErrors(plan.name);
   if (!errors.ok()) return errors.status();
   g.open_errors = *errors;
@@ -57,6 +75,24 @@ Expected<std::map<std::string, int64_t>> SyncEngine::Impl::RetainedBytes() {
     if (*bytes) out[system] = **bytes;
   }
   return out;
+}
+
+Status SyncEngine::Impl::RecordBacklogs() {
+  last_backlog_record = std::chrono::steady_clock::now();
+  std::vector<std::pair<std::string, state::RecordedBacklog>> recorded;
+  for (auto& plan : plans) {
+    Expected<std::map<std::string, int64_t>> backlog = Backlog(*plan);
+    if (!backlog.ok()) return backlog.status();
+    recorded.emplace_back(plan->name, state::RecordedBacklog{clock->Now(), std::move(*backlog)});
+  }
+  if (Status s = state->Begin(); !s.ok()) return s;
+  for (const auto& [map, backlog] : recorded) {
+    if (Status s = state->RecordBacklog(map, backlog); !s.ok()) {
+      state->Rollback();
+      return s;
+    }
+  }
+  return state->Commit();
 }
 
 Status SyncEngine::Impl::FlushLatency() {
@@ -80,6 +116,14 @@ Expected<std::string> SyncEngine::StatusJson() {
     if (!gauges.ok()) return gauges.status();
     entry["linked"] = gauges->linked;
     entry["backlog"] = gauges->backlog;
+    entry["capture_held"] = gauges->capture_held;
+    // When the held systems' backlog was counted, and how long ago.
+    entry["backlog_recorded"] =
+        !gauges->backlog_recorded_at
+            ? json(nullptr)
+            : json{{"at", state::IsoAt(*gauges->backlog_recorded_at)},
+                   {"age_seconds",
+                    std::max(0.0, impl_->clock->Now() - *gauges->backlog_recorded_at)}};
     entry["last_sync"] = m->last_sync ? json(state::IsoAt(*m->last_sync)) : json(nullptr);
     entry["errors"] = gauges->open_errors;
     entry["waiting"] = gauges->waiting;
@@ -140,6 +184,15 @@ Expected<std::string> SyncEngine::StatusText() {
     std::string backlog;
     for (const auto& [system, n] : m["backlog"].items()) {
       backlog += (backlog.empty() ? "" : " ") + system + ":" + std::to_string(n.get<int64_t>());
+    }
+    for (const json& system : m["capture_held"]) {
+      // Counted by the running duet that holds the capture: how long ago.
+      if (!m["backlog"].contains(system.get<std::string>())) {
+        backlog += (backlog.empty() ? "" : " ") + system.get<std::string>() + ":running";
+      } else if (!m["backlog_recorded"].is_null()) {
+        backlog +=
+            fmt::format(" ({:.0f}s ago)", m["backlog_recorded"]["age_seconds"].get<double>());
+      }
     }
     std::string state = !m["paused"].is_null()   ? "paused"
                         : !m["resync"].is_null() ? "resync"

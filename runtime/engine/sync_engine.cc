@@ -25,6 +25,14 @@ namespace duet::engine {
 
 namespace {
 
+// How often, at most, the idle loop checks that the state store is still
+// the one it opened: the longest a dropped or replaced store goes
+// unnoticed while nothing changes.
+constexpr auto kStoreCheckEvery = std::chrono::seconds(5);
+// How often a live run records its maps' backlogs in the state store: the
+// most that `duet status` next to it lags behind.
+constexpr auto kRecordBacklogEvery = std::chrono::seconds(5);
+
 // A batch cut short after the changes `synced` says it reconciled: each
 // side's checkpoint goes up to the last of them (or stays at `before` when
 // it has none), so that the rest are read again.
@@ -404,13 +412,18 @@ void SyncEngine::Impl::Recover() {
   for (auto& plan : plans) ResetPlanMemory(*plan);
 }
 
-Expected<std::map<std::string, int64_t>> SyncEngine::Impl::Backlog(MapPlan& plan) {
+Expected<std::map<std::string, int64_t>> SyncEngine::Impl::Backlog(MapPlan& plan,
+                                                                   std::vector<std::string>* held) {
   std::map<std::string, int64_t> out;
   for (Side& side : plan.side) {
     if (!side.transform) continue;
     Expected<Position> ck = state->GetCheckpoint(plan.name, side.system);
     if (!ck.ok()) return ck.status();
     Expected<int64_t> n = side.endpoint->CountChanges(side.table, *ck, plan.name);
+    if (!n.ok() && endpoint::IsCaptureHeld(n.status())) {
+      if (held) held->push_back(side.system);
+      continue;
+    }
     if (!n.ok()) return n.status();
     out[side.system] = *n;
   }
@@ -487,8 +500,13 @@ Expected<RunCounts> SyncEngine::Impl::Run(const std::atomic<bool>* stop,
   while (!stopped()) {
     ++loop_cycles;
     int64_t handled = 0;
-    // A state store deleted or replaced under a running duet stops it.
-    if (Status s = state->CheckFile(); !s.ok()) return s;
+    // A state store deleted or replaced under a running duet stops it:
+    // checked here at most every kStoreCheckEvery (it costs a round trip on
+    // PostgreSQL), and by every batch before it writes (BeginBatch).
+    if (auto t = std::chrono::steady_clock::now(); t - last_store_check >= kStoreCheckEvery) {
+      if (Status s = state->CheckFile(); !s.ok()) return s;
+      last_store_check = t;
+    }
     int64_t writes_before = counts.writes;
     int64_t races_before = ops.lock_races();
     if (Status s = RefreshPaused(); !s.ok()) return s;
@@ -520,6 +538,9 @@ Expected<RunCounts> SyncEngine::Impl::Run(const std::atomic<bool>* stop,
     if (heartbeat) heartbeat();
     if (!config.alerts.empty() && now - last_alerts > std::chrono::seconds(5)) {
       if (Status s = EvaluateAlerts(); !s.ok()) return s;
+    }
+    if (stop && now - last_backlog_record > kRecordBacklogEvery) {
+      if (Status s = RecordBacklogs(); !s.ok()) return s;
     }
     if (metrics && now - last_metrics > std::chrono::seconds(2)) {
       if (Status s = PublishMetrics(); !s.ok()) return s;

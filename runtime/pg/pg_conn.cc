@@ -31,10 +31,11 @@ std::string Context(std::string_view label, std::string_view what) {
   return out;
 }
 
-// Whether the connection string names a key; a crude check over both
-// forms, enough to decide whether to add our own default.
+// Whether the connection string names a key (or, for "keepalives", any of
+// keepalives*); a crude check over both forms, enough to decide whether
+// to add our own default.
 bool Mentions(const std::string& conninfo, std::string_view key) {
-  return conninfo.find(std::string(key) + "=") != std::string::npos;
+  return conninfo.find(std::string(key) + (key == "keepalives" ? "" : "=")) != std::string::npos;
 }
 
 }  // namespace
@@ -103,6 +104,18 @@ Expected<std::unique_ptr<Connection>> Connection::Open(const std::string& connin
     keys.push_back("connect_timeout");
     values.push_back(timeout.c_str());
   }
+  std::string idle = std::to_string(options.keepalives_idle_seconds);
+  std::string interval = std::to_string(options.keepalives_interval_seconds);
+  std::string count = std::to_string(options.keepalives_count);
+  if (!Mentions(conninfo, "keepalives")) {
+    for (auto [key, value] :
+         {std::pair{"keepalives", "1"}, std::pair{"keepalives_idle", idle.c_str()},
+          std::pair{"keepalives_interval", interval.c_str()},
+          std::pair{"keepalives_count", count.c_str()}}) {
+      keys.push_back(key);
+      values.push_back(value);
+    }
+  }
   if (!Mentions(conninfo, "application_name")) {
     keys.push_back("application_name");
     values.push_back(options.application_name.c_str());
@@ -128,6 +141,11 @@ Expected<std::unique_ptr<Connection>> Connection::Open(const std::string& connin
   }
   auto connection = std::unique_ptr<Connection>(new Connection(conn, options.label));
   if (Status s = connection->Run(kSessionSettings, "session settings"); !s.ok()) return s;
+  if (options.statement_timeout_ms > 0 && !options.replication &&
+      conninfo.find("statement_timeout") == std::string::npos) {
+    std::string sql = "SET statement_timeout = " + std::to_string(options.statement_timeout_ms);
+    if (Status s = connection->Run(sql, "statement timeout"); !s.ok()) return s;
+  }
   return connection;
 }
 
@@ -213,5 +231,6 @@ Expected<int> Connection::TakeNotifications() {
 }
 
 int Connection::ServerVersion() const { return PQserverVersion(conn_); }
+int Connection::BackendPid() const { return PQbackendPID(conn_); }
 
 }  // namespace duet::pg

@@ -75,6 +75,20 @@ struct ConnectOptions {
   // Seconds to wait for the server when connecting, unless the connection
   // string sets connect_timeout.
   int connect_timeout_seconds = 10;
+  // TCP keepalives, unless the connection string sets any keepalives*
+  // parameter: a server or network that vanishes without closing the
+  // connection is noticed after about idle + interval * count seconds
+  // instead of the kernel's two hours, and the waiting call fails
+  // (Unavailable) instead of hanging.
+  int keepalives_idle_seconds = 30;
+  int keepalives_interval_seconds = 10;
+  int keepalives_count = 3;
+  // Milliseconds a statement may run before the server cancels it
+  // (SQLSTATE 57014, Unavailable), set for the session unless the
+  // connection string mentions statement_timeout (options=-cstatement_timeout%3D0
+  // turns it off); 0 sets none. Not set on replication connections, whose
+  // START_REPLICATION runs for as long as the stream does.
+  int statement_timeout_ms = 300000;
 };
 
 class Connection {
@@ -114,6 +128,8 @@ class Connection {
   Expected<int> TakeNotifications();
   // The server's version as libpq gives it (150004 for 15.4).
   int ServerVersion() const;
+  // The server process's id (pg_backend_pid()); 0 when not connected.
+  int BackendPid() const;
   const std::string& label() const { return label_; }
   PGconn* raw() { return conn_; }
 

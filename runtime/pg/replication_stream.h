@@ -87,6 +87,8 @@ class ReplicationStream {
   Status Send(std::string_view message);
   // The socket: readable when the server has sent something.
   int Socket() const;
+  // The walsender's process id: the active_pid of the slot it streams.
+  int BackendPid() const { return conn_->BackendPid(); }
 
  private:
   explicit ReplicationStream(std::unique_ptr<Connection> conn) : conn_(std::move(conn)) {}

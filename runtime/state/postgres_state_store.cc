@@ -400,17 +400,14 @@ Expected<pg::Result> PostgresStateStore::Exec(const std::string& sql,
 Status PostgresStateStore::CheckFile() const {
   Expected<pg::Connection*> conn = Conn();
   if (!conn.ok()) return conn.status();
-  Expected<pg::Result> has =
-      (*conn)->Exec("SELECT to_regclass(format('%I.duet_meta', current_schema())) IS NOT NULL", {},
-                    "checking the state store");
-  if (!has.ok()) return has.status();
-  if (has->Text(0, 0) != "t") {
+  // One round trip: a table that is gone is undefined_table (42P01).
+  Expected<pg::Result> id =
+      (*conn)->Exec("SELECT value FROM duet_meta WHERE key = 'id'", {}, "checking the state store");
+  if (!id.ok() && pg::HasSqlState(id.status(), "42P01")) {
     return DataLossError("the state store in " + place_ +
                          " was dropped while duet ran; duet stops (restore it from a backup, "
                          "then start duet again)");
   }
-  Expected<pg::Result> id =
-      (*conn)->Exec("SELECT value FROM duet_meta WHERE key = 'id'", {}, "checking the state store");
   if (!id.ok()) return id.status();
   if (id->rows() == 0 || id->Text(0, 0) != id_) {
     return DataLossError("the state store in " + place_ +
@@ -871,6 +868,25 @@ Expected<std::map<std::string, LatencyHistogram>> PostgresStateStore::LatencySin
     out[std::string(r->Text(i, 0))].Merge(ParseCounts(r->Text(i, 2), IntOf(r->Text(i, 1))));
   }
   return out;
+}
+
+Status PostgresStateStore::RecordBacklog(const std::string& map, const RecordedBacklog& backlog) {
+  Expected<pg::Result> r = Exec(
+      "INSERT INTO duet_meta (key, value) VALUES ($1, $2) "
+      "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      {BacklogKey(map), BacklogText(backlog)}, "recording the backlog");
+  return r.ok() ? Status::Ok() : r.status();
+}
+
+Expected<std::optional<RecordedBacklog>> PostgresStateStore::GetRecordedBacklog(
+    const std::string& map) {
+  Expected<pg::Result> r = Exec("SELECT value FROM duet_meta WHERE key = $1", {BacklogKey(map)},
+                                "reading the recorded backlog");
+  if (!r.ok()) return r.status();
+  if (r->rows() == 0) return std::optional<RecordedBacklog>();
+  Expected<RecordedBacklog> backlog = ParseBacklog(r->Text(0, 0));
+  if (!backlog.ok()) return backlog.status();
+  return std::optional<RecordedBacklog>(std::move(*backlog));
 }
 
 Status PostgresStateStore::PruneLatency(int64_t before_minute) {

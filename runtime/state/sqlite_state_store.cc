@@ -876,6 +876,29 @@ Expected<std::map<std::string, LatencyHistogram>> SqliteStateStore::LatencySince
   return out;
 }
 
+Status SqliteStateStore::RecordBacklog(const std::string& map, const RecordedBacklog& backlog) {
+  Expected<Statement*> s =
+      db_->Prepare("INSERT OR REPLACE INTO duet_meta (key, value) VALUES (?1, ?2)");
+  if (!s.ok()) return s.status();
+  (*s)->BindText(1, BacklogKey(map));
+  (*s)->BindText(2, BacklogText(backlog));
+  return db_->Run(**s);
+}
+
+Expected<std::optional<RecordedBacklog>> SqliteStateStore::GetRecordedBacklog(
+    const std::string& map) {
+  Expected<Statement*> s = db_->Prepare("SELECT value FROM duet_meta WHERE key = ?1");
+  if (!s.ok()) return s.status();
+  ScopedStatement st(*s);
+  st->BindText(1, BacklogKey(map));
+  int rc = st->Step();
+  if (rc == SQLITE_DONE) return std::optional<RecordedBacklog>();
+  if (rc != SQLITE_ROW) return db_->Error("reading the recorded backlog");
+  Expected<RecordedBacklog> backlog = ParseBacklog(st->ColumnText(0));
+  if (!backlog.ok()) return backlog.status();
+  return std::optional<RecordedBacklog>(std::move(*backlog));
+}
+
 Status SqliteStateStore::PruneLatency(int64_t before_minute) {
   Expected<Statement*> s = db_->Prepare("DELETE FROM duet_latency WHERE minute < ?1");
   if (!s.ok()) return s.status();

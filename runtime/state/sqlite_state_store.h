@@ -87,6 +87,8 @@ class SqliteStateStore final : public StateStore {
   Expected<std::map<std::string, LatencyHistogram>> LatencySince(const std::string& map,
                                                                  int64_t since_minute) override;
   Status PruneLatency(int64_t before_minute) override;
+  Status RecordBacklog(const std::string& map, const RecordedBacklog& backlog) override;
+  Expected<std::optional<RecordedBacklog>> GetRecordedBacklog(const std::string& map) override;
 
   Status PutResync(const Resync& resync) override;
   Expected<std::optional<Resync>> GetResync(const std::string& map) override;

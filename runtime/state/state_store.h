@@ -107,6 +107,14 @@ struct Pause {
   std::string reason;
 };
 
+// A map's backlog (changes captured and not reconciled yet, per system) as
+// the running `duet run` last counted it: what `duet status` shows for a
+// system whose capture that run holds (endpoint::IsCaptureHeld).
+struct RecordedBacklog {
+  double at = 0;  // when it was counted, seconds since the Unix epoch
+  std::map<std::string, int64_t> changes;
+};
+
 // A resync an operator started (`duet resync`): the map's rows read again
 // in pages, `from`'s side first, with `from` winning every difference.
 struct Resync {
@@ -272,6 +280,12 @@ class StateStore {
   virtual Expected<std::map<std::string, LatencyHistogram>> LatencySince(const std::string& map,
                                                                          int64_t since_minute) = 0;
   virtual Status PruneLatency(int64_t before_minute) = 0;
+
+  // The map's backlog as last recorded, replacing the one before (kept in
+  // duet_meta under 'backlog MAP': no table of its own, so no schema
+  // version of its own); none recorded is nullopt.
+  virtual Status RecordBacklog(const std::string& map, const RecordedBacklog& backlog) = 0;
+  virtual Expected<std::optional<RecordedBacklog>> GetRecordedBacklog(const std::string& map) = 0;
 
   // At most one resync per map: PutResync starts or advances it.
   virtual Status PutResync(const Resync& resync) = 0;

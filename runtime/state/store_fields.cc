@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <random>
+#include <vector>
 
 namespace duet::state {
 
@@ -60,6 +61,40 @@ LatencyHistogram ParseCounts(std::string_view text, int64_t n) {
   }
   h.n = n;
   return h;
+}
+
+std::string BacklogKey(const std::string& map) { return "backlog " + map; }
+
+std::string BacklogText(const RecordedBacklog& backlog) {
+  char at[32];
+  std::snprintf(at, sizeof at, "%.3f", backlog.at);
+  std::string out = at;
+  for (const auto& [system, n] : backlog.changes) {
+    out += "\t" + system + "\t" + std::to_string(n);
+  }
+  return out;
+}
+
+Expected<RecordedBacklog> ParseBacklog(std::string_view text) {
+  std::vector<std::string> fields;
+  for (size_t tab; (tab = text.find('\t')) != std::string_view::npos; text.remove_prefix(tab + 1)) {
+    fields.emplace_back(text.substr(0, tab));
+  }
+  fields.emplace_back(text);
+  auto whole = [](const std::string& field, int64_t* out) {
+    char* end = nullptr;
+    *out = std::strtoll(field.c_str(), &end, 10);
+    return !field.empty() && *end == '\0';
+  };
+  RecordedBacklog backlog;
+  char* end = nullptr;
+  backlog.at = std::strtod(fields[0].c_str(), &end);
+  bool ok = fields.size() % 2 == 1 && !fields[0].empty() && *end == '\0';
+  for (size_t i = 1; ok && i < fields.size(); i += 2) {
+    ok = whole(fields[i + 1], &backlog.changes[fields[i]]);
+  }
+  if (!ok) return DataLossError("the state store's recorded backlog is damaged");
+  return backlog;
 }
 
 namespace {

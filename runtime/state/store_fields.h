@@ -31,6 +31,12 @@ Expected<double> StoredTime(std::string_view text, const std::string& what);
 std::string CountsText(const LatencyHistogram& h);
 LatencyHistogram ParseCounts(std::string_view text, int64_t n);
 
+// A recorded backlog as duet_meta's text ("AT\tSYSTEM\tN\tSYSTEM\tN..."),
+// its key there, and back: DataLoss for text that is not one.
+std::string BacklogKey(const std::string& map);
+std::string BacklogText(const RecordedBacklog& backlog);
+Expected<RecordedBacklog> ParseBacklog(std::string_view text);
+
 // The columns every implementation selects for an error item, in this
 // order, NULLs read as empty text.
 inline constexpr char kErrorColumns[] =

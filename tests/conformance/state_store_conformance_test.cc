@@ -348,6 +348,25 @@ TEST_P(StateStoreConformance, ErrorQueueLifecycle) {
   EXPECT_TRUE(store->ListErrors(all)->empty());
 }
 
+TEST_P(StateStoreConformance, RecordsTheLastBacklogPerMap) {
+  Store store = Open();
+  ASSERT_TRUE(store);
+  Expected<std::optional<state::RecordedBacklog>> none = store->GetRecordedBacklog("m");
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_FALSE(*none);
+  ASSERT_TRUE(store->RecordBacklog("m", {1700000000.25, {{"fo", 12}, {"ce", 0}}}).ok());
+  ASSERT_TRUE(store->RecordBacklog("m", {1700000005.5, {{"fo", 3}, {"ce", 7}}}).ok());
+  ASSERT_TRUE(store->RecordBacklog("other map", {1700000001, {{"fo", 1}}}).ok());
+  Expected<std::optional<state::RecordedBacklog>> got = store->GetRecordedBacklog("m");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_TRUE(*got);
+  EXPECT_EQ((*got)->at, 1700000005.5) << "the last one replaces the one before";
+  std::map<std::string, int64_t> want = {{"ce", 7}, {"fo", 3}};
+  EXPECT_EQ((*got)->changes, want);
+  EXPECT_EQ((*store->GetRecordedBacklog("other map"))->changes.at("fo"), 1);
+  EXPECT_TRUE(store->CheckFile().ok()) << "the store is still the one it opened";
+}
+
 TEST_P(StateStoreConformance, PauseResyncWaitingLatency) {
   Store store = Open();
   ASSERT_TRUE(store);

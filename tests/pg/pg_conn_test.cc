@@ -134,5 +134,36 @@ TEST_F(PgConnTest, SaysWhichSqlStateAndWhetherTheTransactionFailed) {
   EXPECT_EQ(SqlStateOf(InternalError("no state here")), "");
 }
 
+TEST_F(PgConnTest, AStatementBlockedBeyondTheStatementTimeoutIsUnavailable) {
+  auto holder = Connect();
+  ASSERT_NE(holder, nullptr);
+  ASSERT_TRUE(holder->Run("CREATE TABLE t (id int)").ok());
+  ASSERT_TRUE(holder->Run("BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE").ok());
+  // Without a statement timeout this read waits for the lock for ever.
+  auto conn =
+      Connection::Open(pg_.ConnInfoWithPassword(), {.label = "fo", .statement_timeout_ms = 300});
+  ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+  auto read = (*conn)->Exec("SELECT count(*) FROM t");
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.status().code(), StatusCode::kUnavailable) << read.status().ToString();
+  EXPECT_EQ(SqlStateOf(read.status()), "57014") << read.status().ToString();
+  ASSERT_TRUE(holder->Run("ROLLBACK").ok());
+  EXPECT_TRUE((*conn)->Exec("SELECT count(*) FROM t").ok()) << "the session goes on";
+}
+
+TEST_F(PgConnTest, SetsAStatementTimeoutUnlessTheConnectionStringDoes) {
+  auto conn = Connect();
+  ASSERT_NE(conn, nullptr);
+  auto shown = conn->Exec("SHOW statement_timeout");
+  ASSERT_TRUE(shown.ok()) << shown.status().ToString();
+  EXPECT_EQ(shown->Text(0, 0), "5min");
+  auto own = Connection::Open(pg_.ConnInfoWithPassword() + " options='-cstatement_timeout=0'",
+                              {.label = "fo", .statement_timeout_ms = 300});
+  ASSERT_TRUE(own.ok()) << own.status().ToString();
+  shown = (*own)->Exec("SHOW statement_timeout");
+  ASSERT_TRUE(shown.ok()) << shown.status().ToString();
+  EXPECT_EQ(shown->Text(0, 0), "0");
+}
+
 }  // namespace
 }  // namespace duet::pg

@@ -166,6 +166,7 @@ class LogicalCapture : public KeptChangesCapture {
   void Absorb(DecodedTransaction txn);
   Status SendStatus(bool reply_requested);
   Status CatchUp() override;
+  bool SlotHeldElsewhere(const std::optional<std::string>& active_pid) const;
   Status EnsureSynced() override { return synced_ ? Drain() : CatchUp(); }
   Expected<std::optional<StreamPoint>> CheckPosition(const Position& position) const;
   Status ValidatePosition(const Position& position) override {
@@ -174,6 +175,9 @@ class LogicalCapture : public KeptChangesCapture {
 
   ChangeDecoder decoder_;
   std::unique_ptr<ReplicationStream> stream_;
+  // The walsender of this process's last stream (0: none yet): the only
+  // holder of the slot that starting the stream waits out.
+  int stream_pid_ = 0;
   std::chrono::steady_clock::time_point next_connect_;
   std::set<std::string> known_origins_;  // exist in the database (MarkSession)
 
@@ -599,9 +603,10 @@ Status LogicalCapture::MarkSession(Connection& session, std::string_view origin)
 Status LogicalCapture::StartStream() {
   Expected<const CaptureNames*> names = Names();
   if (!names.ok()) return names.status();
-  Expected<Result> slot =
-      sql_->Exec("SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = $1",
-                 {(*names)->prefix}, "read the replication slot");
+  Expected<Result> slot = sql_->Exec(
+      "SELECT confirmed_flush_lsn, active_pid FROM pg_replication_slots "
+      "WHERE slot_name = $1",
+      {(*names)->prefix}, "read the replication slot");
   if (!slot.ok()) return slot.status();
   if (slot->rows() == 0) {
     return FailedPreconditionError(Context() + ": capture is not installed (replication slot " +
@@ -612,6 +617,13 @@ Status LogicalCapture::StartStream() {
     if (!confirmed.ok()) return confirmed.status();
     confirmed_ = std::max(confirmed_, *confirmed);
   }
+  if (SlotHeldElsewhere(slot->Optional(0, 1))) {
+    // Another process streams the slot (a running duet): waiting would
+    // not help, so say so at once.
+    return endpoint::CaptureHeldError(Context(), "replication slot " + (*names)->prefix +
+                                                     " is active for process " +
+                                                     std::string(slot->Text(0, 1)));
+  }
   ConnectOptions options;
   options.label = system_ + " replication";
   auto deadline = std::chrono::steady_clock::now() + kSlotBusy;
@@ -621,6 +633,7 @@ Status LogicalCapture::StartStream() {
         {{"proto_version", "1"}, {"publication_names", QuoteIdent((*names)->prefix)}});
     if (stream.ok()) {
       stream_ = std::move(*stream);
+      stream_pid_ = stream_->BackendPid();
       break;
     }
     // A walsender that is exiting (its connection terminated) still holds
@@ -632,6 +645,12 @@ Status LogicalCapture::StartStream() {
   }
   // Confirm again what this process confirmed before the stream was lost.
   return SendStatus(false);
+}
+
+// Whether the slot's active_pid names a process other than this one's
+// walsender (which, just disconnected, may still be exiting).
+bool LogicalCapture::SlotHeldElsewhere(const std::optional<std::string>& active_pid) const {
+  return active_pid && *active_pid != std::to_string(stream_pid_);
 }
 
 Status LogicalCapture::EnsureStream() {
