@@ -16,6 +16,8 @@
 # Numbers go to stdout; docs/performance.md records them with the machine.
 #   DUET_BENCH_BUILD_DIR   build directory with duet, duetc and duet_sync_bench
 #                          (default: build; not built here)
+#   DUET_BENCH_DUET        the duet binary to measure (default: the build
+#                          directory's; to compare two builds)
 #   DUET_BENCH_DIR         scratch directory (default: /tmp/duet-bench-pg;
 #                          emptied first)
 #   DUET_BENCH_ROWS        customers (default: 1000000)
@@ -30,7 +32,7 @@ WORK="${DUET_BENCH_DIR:-/tmp/duet-bench-pg}"
 ROWS="${DUET_BENCH_ROWS:-1000000}"
 STATES="${DUET_BENCH_STATES:-sqlite postgresql}"
 PERF="${DUET_BENCH_PERF:-0}"
-DUET="${BUILD_DIR}/runtime/cli/duet"
+DUET="$(realpath "${DUET_BENCH_DUET:-${BUILD_DIR}/runtime/cli/duet}")"
 DUETC="${BUILD_DIR}/compiler/driver/duetc"
 APP="${BUILD_DIR}/bench/sync/duet_sync_bench"
 PGBIN="$(ls -d /usr/lib/postgresql/15/bin 2>/dev/null || dirname "$(command -v initdb)")"
@@ -57,7 +59,8 @@ trap cleanup EXIT
 
 say "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -n 1)," \
   "$(. /etc/os-release && echo "${PRETTY_NAME}"), $("${PGBIN}/postgres" --version)," \
-  "build $(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "${BUILD_DIR}/CMakeCache.txt"), load $(load)"
+  "build $(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "${BUILD_DIR}/CMakeCache.txt"), duet ${DUET}," \
+  "load $(load)"
 as_pg "${PGBIN}/initdb" -D "${DATA}" -U postgres -A trust -E UTF8 --locale=C >initdb.log 2>&1
 cat >>"${DATA}/postgresql.conf" <<CONF
 listen_addresses = ''
