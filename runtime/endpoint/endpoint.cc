@@ -27,6 +27,19 @@ bool IsCaptureHeld(const Status& status) {
          status.message().find(kCaptureHeld) != std::string::npos;
 }
 
+Expected<std::vector<std::optional<RowId>>> Endpoint::FindRows(
+    const std::string& table, const std::vector<std::string>& columns,
+    const std::vector<std::vector<Value>>& keys) {
+  std::vector<std::optional<RowId>> out;
+  out.reserve(keys.size());
+  for (const std::vector<Value>& key : keys) {
+    Expected<std::optional<RowId>> id = FindRow(table, columns, key);
+    if (!id.ok()) return id.status();
+    out.push_back(std::move(*id));
+  }
+  return out;
+}
+
 Expected<std::optional<int64_t>> Endpoint::CaptureRetainedBytes() {
   return std::optional<int64_t>();
 }

@@ -348,6 +348,13 @@ class Endpoint {
   virtual Expected<std::optional<RowId>> FindRow(const std::string& table,
                                                  const std::vector<std::string>& columns,
                                                  const std::vector<Value>& values) = 0;
+  // FindRow for each of `keys` (each one value per column of `columns`):
+  // one outcome per key, in order, as FindRow's. The default asks FindRow
+  // key by key; a database where each question is a round trip answers
+  // many in one.
+  virtual Expected<std::vector<std::optional<RowId>>> FindRows(
+      const std::string& table, const std::vector<std::string>& columns,
+      const std::vector<std::vector<Value>>& keys);
   // What a ref column stores to refer to row `id` of `table`: its `id`
   // column's value, or the RowId when the table has no `id`.
   virtual Expected<Value> RefValue(const std::string& table, const RowId& id) = 0;

@@ -286,6 +286,20 @@ class SyncEngine::Impl {
     // may move on when the batch commits.
     bool swept[2] = {false, false};
     bool sweeping = false;  // SweepUnconfirmed is reconciling an unconfirmed row
+    // The initial sync's page of the seeding side sets defer_inserts: then
+    // InsertPartner's plain inserts wait in `pending` (their keys, as text,
+    // in pending_keys) for FlushInserts, which matches them by key in one
+    // query and inserts the unmatched ones with one InsertMany.
+    struct PendingInsert {
+      int from = 0;
+      const Row* row = nullptr;  // the page's, alive until the flush
+      Projection proj;
+      std::vector<Value> key;
+      std::vector<Value> values;
+    };
+    bool defer_inserts = false;
+    std::vector<PendingInsert> pending;
+    std::unordered_set<std::string> pending_keys;
   };
   // The position of a link made in the current batch until it commits:
   // newer than any change captured so far, duet's own inserts included.
@@ -472,6 +486,16 @@ class SyncEngine::Impl {
   // pair linked, as Reconcile would, from the values at hand. False, having
   // changed nothing, when the row needs Reconcile.
   Expected<bool> InsertPartner(Batch& batch, int from, const Row& row);
+  // The inserts InsertPartner deferred (Batch::defer_inserts): the rows a
+  // key now matches are reconciled, the others inserted and linked.
+  Status FlushInserts(Batch& batch);
+  // The rest of InsertPartner once `inserted` is the outcome of inserting
+  // `values` (columns `names`) for `row`: the error item of a refused row,
+  // else the pair linked. `linked`: the new rows' ids the state store has
+  // links for, or null to ask it for this one.
+  Status Inserted(Batch& batch, int from, const Row& row, Projection (&proj)[2],
+                  const std::vector<std::string>& names, const std::vector<Value>& values,
+                  Expected<RowId> inserted, const std::unordered_set<std::string>* linked);
   // One page of the map's resync (state::Resync), if one is under way and
   // the map is live; whether it did one.
   Expected<bool> ResyncBatch(MapPlan& plan, const ProgressFn& progress);

@@ -9,6 +9,29 @@
 #include "runtime/engine/engine_impl.h"
 
 namespace duet::engine {
+namespace {
+
+// A deferred insert's key as text that two keys share exactly when
+// FindRow would match one with the other (Batch::pending_keys): "" for a
+// key with a null, which matches nothing; nullopt when the text does not
+// tell (a decimal, float or guid compares by value: 1.5 = 1.50). Strings
+// compare as bytes, as under the databases' deterministic collations.
+std::optional<std::string> PendingKeyText(const std::vector<Value>& key) {
+  if (key.empty()) return std::nullopt;  // FindRow's "any row"
+  std::string text;
+  for (const Value& v : key) {
+    if (v.is_null()) return std::string();
+    if (v.tag() != DUET_STRING && v.tag() != DUET_INT && v.tag() != DUET_BOOL &&
+        v.tag() != DUET_DATE) {
+      return std::nullopt;
+    }
+    std::string part = v.ToText();
+    text += std::to_string(v.tag()) + ":" + std::to_string(part.size()) + ":" + part;
+  }
+  return text;
+}
+
+}  // namespace
 
 Status SyncEngine::Impl::InitialSync(MapPlan& plan, const ProgressFn& progress,
                                      const std::atomic<bool>* stop) {
@@ -152,6 +175,7 @@ Status SyncEngine::Impl::InitialSync(MapPlan& plan, const ProgressFn& progress,
         AbortBatch(batch);
         return st;
       }
+      batch.defer_inserts = s == plan.seed;
       for (const Row& row : rows) {
         if (s != plan.seed) {
           // Linked since the page was read, by a row before it.
@@ -168,11 +192,18 @@ Status SyncEngine::Impl::InitialSync(MapPlan& plan, const ProgressFn& progress,
           return inserted.status();
         }
         if (*inserted) continue;
-        if (Status st = Reconcile(batch, s, row.id, plan.seed, 0, &row); !st.ok()) {
+        Status st = FlushInserts(batch);
+        if (st.ok()) st = Reconcile(batch, s, row.id, plan.seed, 0, &row);
+        if (!st.ok()) {
           AbortBatch(batch);
           return st;
         }
       }
+      if (Status st = FlushInserts(batch); !st.ok()) {
+        AbortBatch(batch);
+        return st;
+      }
+      batch.defer_inserts = false;
       next.initial_cursor = ids.back();
       next.initial_done += static_cast<int64_t>(ids.size());
     }
@@ -338,15 +369,27 @@ Expected<bool> SyncEngine::Impl::InsertPartner(Batch& batch, int from, const Row
     std::vector<Value> key;
     key.reserve(plan.key_slots[from].size());
     for (int j : plan.key_slots[from]) key.push_back(proj[from].values[static_cast<size_t>(j)]);
-    Expected<std::optional<RowId>> partner =
-        target.endpoint->FindRow(target.table, source.key_columns, key);
-    if (!partner.ok()) return partner.status();
-    if (*partner) return false;  // a pair to merge
     if (!target.insert_defaults.empty()) {
       with_defaults = proj[from].values;
       for (const auto& [column, value] : target.insert_defaults) with_defaults.push_back(value);
       values = &with_defaults;
     }
+    if (batch.defer_inserts) {
+      std::optional<std::string> text = PendingKeyText(key);
+      if (text && (text->empty() || batch.pending_keys.insert(*text).second)) {
+        if (with_defaults.empty()) with_defaults = proj[from].values;
+        batch.pending.push_back(
+            {from, &row, std::move(proj[from]), std::move(key), std::move(with_defaults)});
+        return true;
+      }
+      // The key of a row waiting to be inserted (or one whose equality the
+      // text does not tell): those rows first, so that FindRow sees them.
+      if (Status st = FlushInserts(batch); !st.ok()) return st;
+    }
+    Expected<std::optional<RowId>> partner =
+        target.endpoint->FindRow(target.table, source.key_columns, key);
+    if (!partner.ok()) return partner.status();
+    if (*partner) return false;  // a pair to merge
   } else {
     // A pair to merge, or a key lookup that waits (the columns below then
     // miss it): Reconcile does either.
@@ -367,22 +410,41 @@ Expected<bool> SyncEngine::Impl::InsertPartner(Batch& batch, int from, const Row
     values = &resolved->second;
   }
 
-  batch.done.insert(std::move(from_key));
+  if (Status st = Inserted(batch, from, row, proj, *names, *values,
+                           batch.Writer(to).Insert(target.table, *names, *values), nullptr);
+      !st.ok()) {
+    return st;
+  }
+  return true;
+}
+
+Status SyncEngine::Impl::Inserted(Batch& batch, int from, const Row& row, Projection (&proj)[2],
+                                  const std::vector<std::string>& names,
+                                  const std::vector<Value>& values, Expected<RowId> inserted,
+                                  const std::unordered_set<std::string>* linked) {
+  MapPlan& plan = *batch.plan;
+  int to = 1 - from;
+  Side& source = plan.side[from];
+  Side& target = plan.side[to];
+  batch.done.insert((from == 0 ? "L:" : "R:") + row.id);
   ++counts.pairs;
-  Expected<RowId> inserted = batch.Writer(to).Insert(target.table, *names, *values);
   Trace("reconcile {} side {} row {}: insert into {} -> {}", plan.name, from, row.id, target.table,
         inserted.ok() ? *inserted : inserted.status().message());
   if (!inserted.ok()) {
     if (!IsRejected(inserted.status())) return inserted.status();
     RecordError(batch, from, row.id, "rejected", inserted.status().message(), &row);
-    return true;
+    return Status::Ok();
   }
   ++batch.writes;
   const RowId& id = *inserted;
   batch.done.insert((to == 0 ? "L:" : "R:") + id);
   // The database may hand out the RowId of a deleted row whose deletion is
-  // not reconciled yet: settle that pair first, as Reconcile does.
-  Expected<std::optional<state::Link>> stale = FindLink(batch, to, id);
+  // not reconciled yet: settle that pair first, as Reconcile does. Without
+  // a link for it in the batch or in `linked`, it has none.
+  bool in_batch = to == 0 ? batch.by_left.count(id) != 0 : batch.by_right.count(id) != 0;
+  Expected<std::optional<state::Link>> stale = !linked || in_batch || linked->count(id)
+                                                   ? FindLink(batch, to, id)
+                                                   : std::optional<state::Link>();
   if (!stale.ok()) return stale.status();
   if (*stale) {
     batch.replaced.insert((to == 0 ? "L:" : "R:") + id);
@@ -393,9 +455,9 @@ Expected<bool> SyncEngine::Impl::InsertPartner(Batch& batch, int from, const Row
   // written, or, when the database filled some, read back.
   RowRef image;
   std::optional<Row> reread;
-  if (source.plain_insert) image = ImageOfInsert(source, target, *values);
+  if (source.plain_insert) image = ImageOfInsert(source, target, values);
   if (image.empty()) {
-    if (!source.plain_insert) reread = ImageOfWrite(target, id, *names, *values);
+    if (!source.plain_insert) reread = ImageOfWrite(target, id, names, values);
     if (!reread) {
       Expected<std::optional<Row>> read = ReadRow(target, id);
       if (!read.ok()) return read.status();
@@ -427,7 +489,63 @@ Expected<bool> SyncEngine::Impl::InsertPartner(Batch& batch, int from, const Row
     AddNewLink(batch, std::move(l));
   }
   Resolved(batch, left, right);
-  return true;
+  return Status::Ok();
+}
+
+Status SyncEngine::Impl::FlushInserts(Batch& batch) {
+  if (batch.pending.empty()) return Status::Ok();
+  std::vector<Batch::PendingInsert> pending = std::move(batch.pending);
+  batch.pending.clear();
+  batch.pending_keys.clear();
+  MapPlan& plan = *batch.plan;
+  int from = pending.front().from;  // one page: one side
+  int to = 1 - from;
+  Side& source = plan.side[from];
+  Side& target = plan.side[to];
+  std::vector<std::vector<Value>> keys;
+  keys.reserve(pending.size());
+  for (const Batch::PendingInsert& p : pending) keys.push_back(p.key);
+  Expected<std::vector<std::optional<RowId>>> partners =
+      target.endpoint->FindRows(target.table, source.key_columns, keys);
+  if (!partners.ok()) return partners.status();
+  std::vector<std::vector<Value>> rows;
+  std::vector<size_t> unmatched;
+  for (size_t i = 0; i < pending.size(); ++i) {
+    if ((*partners)[i]) continue;
+    unmatched.push_back(i);
+    rows.push_back(pending[i].values);
+  }
+  Expected<std::vector<Expected<RowId>>> ids =
+      rows.empty() ? std::vector<Expected<RowId>>()
+                   : batch.Writer(to).InsertMany(target.table, source.insert_columns, rows);
+  if (!ids.ok()) return ids.status();
+  if (ids->size() != unmatched.size()) return InternalError("InsertMany lost a row's outcome");
+  // Which of the new rows' ids the state store links (a reused RowId).
+  std::vector<std::string> new_ids;
+  for (const Expected<RowId>& id : *ids) {
+    if (id.ok()) new_ids.push_back(*id);
+  }
+  Expected<std::vector<std::string>> linked =
+      new_ids.empty() ? std::vector<std::string>() : state->LinkedAmong(plan.name, to, new_ids);
+  if (!linked.ok()) return linked.status();
+  std::unordered_set<std::string> is_linked(linked->begin(), linked->end());
+  for (size_t k = 0; k < unmatched.size(); ++k) {
+    Batch::PendingInsert& p = pending[unmatched[k]];
+    Projection proj[2];
+    proj[from] = std::move(p.proj);
+    if (Status st = Inserted(batch, from, *p.row, proj, source.insert_columns, p.values,
+                             std::move((*ids)[k]), &is_linked);
+        !st.ok()) {
+      return st;
+    }
+  }
+  // The rows a key matched: pairs to merge, as InsertPartner's false.
+  for (size_t i = 0; i < pending.size(); ++i) {
+    if (!(*partners)[i]) continue;
+    const Row& row = *pending[i].row;
+    if (Status st = Reconcile(batch, from, row.id, plan.seed, 0, &row); !st.ok()) return st;
+  }
+  return Status::Ok();
 }
 
 RowRef SyncEngine::Impl::ImageOfInsert(const Side& source, const Side& target,

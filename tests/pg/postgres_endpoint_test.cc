@@ -293,6 +293,17 @@ TEST_F(PostgresEndpointTest, EveryTypeRoundTripsThroughAWriteAndARead) {
                       {Value::String("{0190A5C2-1111-7000-8000-00000000000A}"), Value::Bool(true)});
   ASSERT_TRUE(found.ok()) << found.status().ToString();
   EXPECT_EQ(*found, std::optional<RowId>(*a)) << "a guid in braces and upper case";
+  // FindRows answers each key as FindRow does, in order, in one query.
+  Expected<std::vector<std::optional<RowId>>> many =
+      ep->FindRows("fo.typed", {"k"},
+                   {{Value::Decimal(1501, 3)},
+                    {*ValueFromText("1.5", Type("decimal(12, 2)"))},
+                    {Value::Null()},
+                    {Value::String("1.500")},
+                    {Value::String("no number")}});
+  ASSERT_TRUE(many.ok()) << many.status().ToString();
+  EXPECT_EQ(*many,
+            (std::vector<std::optional<RowId>>{std::nullopt, *a, std::nullopt, *a, std::nullopt}));
 }
 
 // An application's values in other spellings read as the same values; a

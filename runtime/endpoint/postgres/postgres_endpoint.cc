@@ -48,11 +48,12 @@ std::string KeyCompare(const TableInfo& t, const std::string& alias, const char*
   return "(" + Columns(t.key, alias) + ") " + op + " (" + params + ")";
 }
 
-// The RowId of result row `row`, whose first `n` columns are the key's.
-RowId RowIdAt(const pg::Result& r, int row, size_t n) {
+// The RowId of result row `row`, whose `n` columns from `first` on are the
+// key's.
+RowId RowIdAt(const pg::Result& r, int row, size_t n, size_t first = 0) {
   std::vector<std::string> texts;
   texts.reserve(n);
-  for (size_t i = 0; i < n; ++i) texts.emplace_back(r.Text(row, static_cast<int>(i)));
+  for (size_t i = first; i < first + n; ++i) texts.emplace_back(r.Text(row, static_cast<int>(i)));
   return pg::EncodeRowId(texts);
 }
 
@@ -229,6 +230,9 @@ class PostgresEndpoint : public Endpoint {
                                                     WriteLock lock) override;
   bool LostLockRace() override { return std::exchange(lost_race_, false); }
   std::chrono::nanoseconds LastLockHeld() const override { return last_lock_held_; }
+  Expected<std::vector<std::optional<RowId>>> FindRows(
+      const std::string& table, const std::vector<std::string>& columns,
+      const std::vector<std::vector<Value>>& keys) override;
   Expected<std::optional<RowId>> FindRow(const std::string& table,
                                          const std::vector<std::string>& columns,
                                          const std::vector<Value>& values) override;
@@ -275,6 +279,10 @@ class PostgresEndpoint : public Endpoint {
   // Runs one write of the open transaction inside a savepoint, so that a
   // refused write is undone alone; `expect_rows` (when set) is how many
   // rows it must return, else it is undone and refused.
+  std::optional<std::string> KeyCondition(const bundle::Table* t,
+                                          const std::vector<std::string>& columns,
+                                          const std::vector<Value>& values,
+                                          std::vector<Param>* params);
   Expected<pg::Result> Write(const std::string& sql, const std::vector<Param>& params,
                              std::string_view what, std::optional<int> expect_rows = {});
   // A failed write's or read for update's status, as the transaction sees
@@ -692,36 +700,76 @@ Expected<int64_t> PgReader::Count() {
 
 // ---- finding rows ----
 
-Expected<std::optional<RowId>> PostgresEndpoint::FindRow(const std::string& table,
-                                                         const std::vector<std::string>& columns,
-                                                         const std::vector<Value>& values) {
-  const bundle::Table* t = manifest_.FindTable(table);
-  Expected<const TableInfo*> info = Info(table);
-  if (!info.ok()) return info.status();
-  std::string sql = "SELECT " + Columns((*info)->key, "") + " FROM " + QuoteIdent((*info)->name);
-  std::vector<Param> params;
-  for (size_t i = 0; i < columns.size(); ++i) {
-    if (values[i].is_null()) return std::optional<RowId>();
+// The condition "`columns` hold `values`" as FindRow compares them, its
+// placeholders numbered after `params`, which it extends; nullopt when no
+// row can match (a null, a value that cannot be of the column's type).
+std::optional<std::string> PostgresEndpoint::KeyCondition(const bundle::Table* t,
+                                                          const std::vector<std::string>& columns,
+                                                          const std::vector<Value>& values,
+                                                          std::vector<Param>* params) {
+  std::string where;
+  std::vector<Param> own;
+  for (size_t i = 0; i < columns.size() && i < values.size(); ++i) {
+    if (values[i].is_null()) return std::nullopt;
     // As a value of the column's type (value.h), which the server then
     // compares as one; a value that cannot be one matches no row.
     std::optional<bundle::ColumnType> type =
         t ? ValueType(*t, columns[i]) : std::optional<bundle::ColumnType>();
     std::optional<Value> v = type ? AsKeyValue(values[i], *type) : values[i];
-    if (!v) return std::optional<RowId>();
+    if (!v) return std::nullopt;
     Expected<std::optional<std::string>> text = pg::WritePgText(*v);
-    if (!text.ok() || !*text) return std::optional<RowId>();
+    if (!text.ok() || !*text) return std::nullopt;
     // An integer as int8, so that one beyond an int4 column's range is
     // compared (unequal), not refused.
     std::string cast = type && type->kind == bundle::ValueKind::kInt ? "::int8" : "";
-    sql += std::string(i ? " AND " : " WHERE ") + QuoteIdent(columns[i]) + " = " +
-           Placeholder(i + 1) + cast;
-    params.push_back(std::move(*text));
+    where += std::string(i ? " AND " : "") + QuoteIdent(columns[i]) + " = " +
+             Placeholder(params->size() + own.size() + 1) + cast;
+    own.push_back(std::move(*text));
   }
-  sql += " ORDER BY " + Columns((*info)->key, "") + " LIMIT 1";
-  Expected<pg::Result> r = Exec(sql, params, "find a row of " + table);
-  if (!r.ok()) return r.status();
-  if (r->rows() == 0) return std::optional<RowId>();
-  return std::optional<RowId>(RowIdAt(*r, 0, (*info)->key.size()));
+  if (where.empty()) where = "true";
+  std::move(own.begin(), own.end(), std::back_inserter(*params));
+  return where;
+}
+
+Expected<std::optional<RowId>> PostgresEndpoint::FindRow(const std::string& table,
+                                                         const std::vector<std::string>& columns,
+                                                         const std::vector<Value>& values) {
+  Expected<std::vector<std::optional<RowId>>> found = FindRows(table, columns, {values});
+  if (!found.ok()) return found.status();
+  return std::move(found->front());
+}
+
+Expected<std::vector<std::optional<RowId>>> PostgresEndpoint::FindRows(
+    const std::string& table, const std::vector<std::string>& columns,
+    const std::vector<std::vector<Value>>& keys) {
+  const bundle::Table* t = manifest_.FindTable(table);
+  Expected<const TableInfo*> info = Info(table);
+  if (!info.ok()) return info.status();
+  std::vector<std::optional<RowId>> out(keys.size());
+  // One statement per chunk: for each key that can match, its first row by
+  // key (FindRow's answer), tagged with the key's position.
+  constexpr size_t kPerStatement = 500;
+  std::string from =
+      ", " + Columns((*info)->key, "") + " FROM " + QuoteIdent((*info)->name) + " WHERE ";
+  std::string order = " ORDER BY " + Columns((*info)->key, "") + " LIMIT 1)";
+  for (size_t start = 0; start < keys.size(); start += kPerStatement) {
+    std::string sql;
+    std::vector<Param> params;
+    for (size_t k = start; k < std::min(keys.size(), start + kPerStatement); ++k) {
+      std::optional<std::string> where = KeyCondition(t, columns, keys[k], &params);
+      if (!where) continue;
+      sql += std::string(sql.empty() ? "" : " UNION ALL ") + "(SELECT " + std::to_string(k) + from +
+             *where + order;
+    }
+    if (sql.empty()) continue;
+    Expected<pg::Result> r = Exec(sql, params, "find rows of " + table);
+    if (!r.ok()) return r.status();
+    for (int i = 0; i < r->rows(); ++i) {
+      size_t k = std::strtoull(std::string(r->Text(i, 0)).c_str(), nullptr, 10);
+      if (k < out.size()) out[k] = RowIdAt(*r, i, (*info)->key.size(), 1);
+    }
+  }
+  return out;
 }
 
 Expected<Value> PostgresEndpoint::RefValue(const std::string& table, const RowId& id) {
