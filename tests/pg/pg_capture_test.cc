@@ -445,6 +445,74 @@ TEST_P(PgCaptureTest, AfterPruningEverythingANewProcessEndsWhereTheOldOneDid) {
   EXPECT_EQ(Read(*end), rest);
 }
 
+// The engine may checkpoint (and prune through) a position inside a
+// transaction when a read's limit ends there; a new process reading from
+// that position must get the rest of the transaction.
+TEST_P(PgCaptureTest, APruneInsideATransactionLosesNothingOfItsRestInANewProcess) {
+  App("INSERT INTO customer (code, name) VALUES ('A', 'Ann')");
+  App("BEGIN; INSERT INTO line SELECT 1, n, n FROM generate_series(1, 10) n; COMMIT");
+  Expected<Endpoint::Stream> first = capture_->ReadStream({}, Position(), 4);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_EQ(first->changes.size(), 4u);
+  Position through = first->changes.back().position;
+  ASSERT_TRUE(capture_->PruneChangelog(through).ok());
+  if (logical()) {
+    Expected<std::optional<StreamPoint>> point = DecodePosition(through);
+    ASSERT_TRUE(point.ok() && point->has_value());
+    std::string want = LsnText((*point)->commit_lsn);
+    ASSERT_TRUE(Eventually([&] { return SlotConfirmed() == want; })) << SlotConfirmed();
+  }
+  Open();
+  std::vector<Seen> rest = Read(through);
+  ASSERT_EQ(rest.size(), 7u) << "lines 4 to 10";
+  for (const Seen& s : rest) {
+    EXPECT_EQ(std::get<0>(s), kLine);
+    EXPECT_EQ(std::get<1>(s), ChangeOp::kInsert);
+  }
+}
+
+// A commit is decoded and sent once it is in the WAL, before the
+// committing session makes it visible; here it stays invisible while it
+// waits for a synchronous standby that never comes. The engine reads the
+// stream and then the rows in a new snapshot: a change read before its
+// row is visible would be taken for a deleted row.
+TEST_F(LogicalCaptureTest, AReadReturnsNoTransactionANewSnapshotCannotSee) {
+  auto psql = [&](const char* sql) {
+    Expected<std::string> out = pg_.Psql(sql);
+    return out.ok() ? *out : "error: " + out.status().ToString();
+  };
+  ASSERT_TRUE(pg_.AdminPsql("ALTER SYSTEM SET synchronous_standby_names = 'nobody'").ok());
+  ASSERT_TRUE(pg_.AdminPsql("SELECT pg_reload_conf()").ok());
+  ASSERT_TRUE(Eventually([&] { return psql("SHOW synchronous_standby_names") == "nobody"; }));
+  std::unique_ptr<Connection> app = Connect();
+  ASSERT_TRUE(app);
+  std::thread commit([&] { EXPECT_TRUE(app->Run("INSERT INTO line VALUES (7, 1, 1)").ok()); });
+  bool waiting = Eventually([&] {
+    return psql("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'") == "1";
+  });
+  EXPECT_TRUE(waiting) << "the commit did not wait for the standby";
+  // Lets the commit end once the capture waits for it (or after a while,
+  // when it does not).
+  std::thread release([&] {
+    Eventually(
+        [&] {
+          return psql(
+                     "SELECT count(*) FROM pg_stat_activity WHERE query LIKE "
+                     "'%pg_visible_in_snapshot%' AND pid <> pg_backend_pid()") == "1";
+        },
+        std::chrono::seconds(10));
+    EXPECT_TRUE(pg_.AdminPsql("ALTER SYSTEM RESET synchronous_standby_names").ok());
+    EXPECT_TRUE(pg_.AdminPsql("SELECT pg_reload_conf()").ok());
+  });
+  Expected<Endpoint::Stream> read = capture_->ReadStream({}, Position(), 10);
+  std::string seen = psql("SELECT count(*) FROM line");
+  release.join();
+  commit.join();
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  ASSERT_EQ(read->changes.size(), 1u);
+  EXPECT_EQ(seen, "1") << "a change was read whose row a new snapshot cannot see";
+}
+
 TEST_F(LogicalCaptureTest, TheSlotRetainsTheWalWrittenSinceItWasConfirmed) {
   Expected<Result> before = app_->Exec("SELECT pg_current_wal_lsn()");
   ASSERT_TRUE(before.ok());

@@ -31,6 +31,7 @@ Status ChangeDecoder::Feed(std::string_view bytes) {
           if (open_) return InvalidArgumentError("pgoutput: a transaction began inside another");
           open_.emplace();
           open_->commit_lsn = m.final_lsn;
+          open_->xid = m.xid;
           // A transaction of a session set up with a replication origin
           // carries the origin's timestamp instead, 0 unless set per
           // transaction: unknown here.

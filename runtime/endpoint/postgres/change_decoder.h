@@ -42,6 +42,7 @@ struct DecodedChange {
 struct DecodedTransaction {
   uint64_t commit_lsn = 0;
   uint64_t end_lsn = 0;
+  uint32_t xid = 0;  // the transaction's id (its low 32 bits)
   // Commit time, seconds since the Unix epoch; 0 when the stream has none
   // (a transaction marked with a replication origin carries the origin's
   // timestamp, which MarkSession does not set).

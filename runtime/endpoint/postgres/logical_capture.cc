@@ -167,6 +167,9 @@ class LogicalCapture : public KeptChangesCapture {
   Status SendStatus(bool reply_requested);
   Status CatchUp() override;
   bool SlotHeldElsewhere(const std::optional<std::string>& active_pid) const;
+  // Waits until every transaction received (unseen_xids_) is visible to a
+  // new snapshot; Unavailable when one is not by `deadline`.
+  Status AwaitVisible(std::chrono::steady_clock::time_point deadline);
   Status EnsureSynced() override { return synced_ ? Drain() : CatchUp(); }
   Expected<std::optional<StreamPoint>> CheckPosition(const Position& position) const;
   Status ValidatePosition(const Position& position) override {
@@ -188,6 +191,9 @@ class LogicalCapture : public KeptChangesCapture {
   bool reply_outstanding_ = false;
   bool synced_ = false;   // caught up with the server at least once
   bool changed_ = false;  // another writer's transaction since the last kChanged
+  // Transactions received (with changes) that no snapshot was seen to see
+  // yet; their low 32 bits.
+  std::vector<uint32_t> unseen_xids_;
 };
 
 // ---------------------------------------------------------------------------
@@ -723,6 +729,7 @@ void LogicalCapture::Absorb(DecodedTransaction txn) {
                EncodePosition({txn.commit_lsn, c.index}));
   }
   if (!txn.changes.empty() && origin.empty()) changed_ = true;
+  if (!txn.changes.empty()) unseen_xids_.push_back(txn.xid);
 }
 
 Status LogicalCapture::CatchUp() {
@@ -760,7 +767,47 @@ Status LogicalCapture::CatchUp() {
       return s;
     }
   }
+  if (Status s = AwaitVisible(std::chrono::steady_clock::now() + kStall); !s.ok()) return s;
   synced_ = true;
+  return Status::Ok();
+}
+
+// A commit is in the WAL, and so decoded and sent, before the committing
+// session makes it visible to other sessions' snapshots (with synchronous
+// replication, until a standby has it). The engine reads the stream and
+// then the rows in a snapshot taken after: a change whose row that
+// snapshot cannot see would be taken for a deleted row and the change
+// consumed. So a read returns once every transaction it may return is
+// visible to a new snapshot, and so to every snapshot taken after.
+Status LogicalCapture::AwaitVisible(std::chrono::steady_clock::time_point deadline) {
+  // x is the low 32 bits of a transaction id; d how far it is before the
+  // snapshot's xmax m, modulo 2^32 (ids in use span less than 2^31): 0 or
+  // more than 2^31 means at or after xmax, so not visible.
+  static constexpr char kInvisible[] =
+      "SELECT x FROM (SELECT x, s, pg_snapshot_xmax(s)::text::bigint AS m"
+      " FROM unnest($1::bigint[]) AS x, pg_current_snapshot() AS s) t,"
+      " LATERAL (SELECT ((m & 4294967295) - x + 4294967296) % 4294967296 AS d) e"
+      " WHERE d = 0 OR d > 2147483648 OR NOT pg_visible_in_snapshot((m - d)::text::xid8, s)";
+  while (!unseen_xids_.empty()) {
+    std::string array = "{";
+    for (uint32_t xid : unseen_xids_) array += std::to_string(xid) + ",";
+    array.back() = '}';
+    Expected<Result> r =
+        sql_->Exec(kInvisible, {array}, "check that the transactions received are visible");
+    if (!r.ok()) return r.status();
+    std::vector<uint32_t> still;
+    for (int i = 0; i < r->rows(); ++i) {
+      still.push_back(static_cast<uint32_t>(std::stoull(std::string(r->Text(i, 0)))));
+    }
+    unseen_xids_ = std::move(still);
+    if (unseen_xids_.empty()) break;
+    if (std::chrono::steady_clock::now() > deadline) {
+      return UnavailableError(Context() + ": a transaction received from the stream (id " +
+                              std::to_string(unseen_xids_.front()) +
+                              ") is not yet visible to other sessions");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));  // it ends within moments
+  }
   return Status::Ok();
 }
 
