@@ -6,6 +6,7 @@
 #include <string>
 
 #include "runtime/base/redact.h"
+#include "runtime/endpoint/sqlite/sql_quote.h"
 
 namespace duet::pg {
 namespace {
@@ -185,35 +186,13 @@ Expected<Result> Connection::Exec(std::string_view sql, const std::vector<Param>
 }
 
 Status Connection::Run(std::string_view sql, std::string_view what) {
-  std::string text(sql);
-  Result result(PQexec(conn_, text.c_str()));
-  ExecStatusType status = PQresultStatus(result.get());
-  if (result.get() != nullptr && (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK))
-    return Status::Ok();
-  return ErrorOf(result.get(), what.empty() ? std::string_view("statement") : what);
+  return Exec(sql, {}, what).status();
 }
 
-std::string QuoteIdent(std::string_view name) {
-  // By hand rather than PQescapeIdentifier, which needs a live connection
-  // and can fail.
-  std::string out = "\"";
-  for (char c : name) {
-    if (c == '"') out.push_back('"');
-    out.push_back(c);
-  }
-  out.push_back('"');
-  return out;
-}
-
-std::string QuoteLiteral(std::string_view text) {
-  std::string out = "'";
-  for (char c : text) {
-    if (c == '\'') out.push_back('\'');
-    out.push_back(c);
-  }
-  out.push_back('\'');
-  return out;
-}
+// The SQL standard's quoting, which PostgreSQL shares with SQLite: one
+// implementation (sql_quote.h, header-only, free of SQLite itself).
+std::string QuoteIdent(std::string_view name) { return sqlite::QuoteIdentifier(name); }
+std::string QuoteLiteral(std::string_view text) { return sqlite::QuoteLiteral(text); }
 
 bool Connection::ok() const { return PQstatus(conn_) == CONNECTION_OK; }
 bool Connection::InFailedTransaction() const {
